@@ -1,0 +1,77 @@
+// The Koa application: error mapping, authentication, discovery and the
+// resource routes. Tests drive it through app.callback() without a port.
+import Koa from 'koa';
+import { ManifestError } from '../objects/manifest.ts';
+import type { Store } from '../store/store.ts';
+import type { Clock } from '../util/clock.ts';
+import { bearerToken, defaultAuthorizer, type Authenticator, type Authorizer } from './auth.ts';
+import { DEFAULT_BODY_LIMIT } from './body.ts';
+import { discoveryRouter, publicRouter } from './discovery.ts';
+import { ApiError, errors } from './errors.ts';
+import { Registry } from './registry.ts';
+import { resourceRouter } from './routes.ts';
+
+export interface AppOptions {
+  store: Store;
+  authenticator: Authenticator;
+  authorizer?: Authorizer;
+  clock?: Clock;
+  bodyLimit?: number;
+  /** Where server errors (5xx) are reported; defaults to stderr. */
+  log?: (message: string) => void;
+}
+
+export interface ApiApp {
+  app: Koa;
+  registry: Registry;
+}
+
+export function createApp(opts: AppOptions): ApiApp {
+  const registry = new Registry(opts.store, opts.clock);
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  const app = new Koa();
+  app.silent = true;
+
+  // The one place errors become responses: every handler just throws.
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw errors.pathNotFound(ctx.path);
+    } catch (err) {
+      const apiError = toApiError(err);
+      if (apiError.code >= 500) log(`kcs api: ${ctx.method} ${ctx.url}: ${(err as Error)?.stack ?? String(err)}`);
+      ctx.status = apiError.code;
+      ctx.body = apiError.toStatus();
+      if (apiError.code === 401) ctx.set('WWW-Authenticate', 'Bearer realm="kcs"');
+    }
+  });
+
+  const open = publicRouter();
+  app.use(open.routes());
+
+  app.use(async (ctx, next) => {
+    const token = bearerToken(ctx.get('authorization'));
+    const user = token === undefined ? undefined : opts.authenticator.authenticate(token);
+    if (!user) throw errors.unauthorized();
+    ctx.state.user = user;
+    await next();
+  });
+
+  const discovery = discoveryRouter();
+  app.use(discovery.routes());
+  const resources = resourceRouter({ registry, authorize: opts.authorizer ?? defaultAuthorizer, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  app.use(resources.routes());
+  app.use(resources.allowedMethods({
+    throw: true,
+    methodNotAllowed: () => errors.methodNotAllowed('this method', 'this resource'),
+    notImplemented: () => errors.methodNotAllowed('this method', 'this server'),
+  }));
+
+  return { app, registry };
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof ManifestError) return errors.badRequest(err.message, err);
+  return errors.internal(err);
+}

@@ -1,0 +1,49 @@
+// Unauthenticated health and version endpoints, and the discovery documents
+// a Kubernetes client (kubectl) reads before it talks to a resource.
+import Router from '@koa/router';
+import { KINDS } from '../objects/kinds.ts';
+
+export const KCS_VERSION = '0.1.0';
+/** The Kubernetes API version kcs models its wire format on. */
+export const KUBE_COMPAT = { major: '1', minor: '32' };
+
+export function versionInfo() {
+  return {
+    major: KUBE_COMPAT.major,
+    minor: KUBE_COMPAT.minor,
+    gitVersion: `v${KUBE_COMPAT.major}.${KUBE_COMPAT.minor}.0-kcs.${KCS_VERSION}`,
+    kcsVersion: KCS_VERSION,
+    platform: `${process.platform}/${process.arch}`,
+    runtime: `node ${process.version}`,
+  };
+}
+
+export function publicRouter(): Router {
+  const router = new Router();
+  for (const path of ['/healthz', '/livez', '/readyz']) {
+    router.get(path, (ctx) => { ctx.type = 'text/plain'; ctx.body = 'ok'; });
+  }
+  router.get('/version', (ctx) => { ctx.body = versionInfo(); });
+  return router;
+}
+
+export function discoveryRouter(): Router {
+  const router = new Router();
+  router.get('/api', (ctx) => {
+    ctx.body = { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: ctx.host }] };
+  });
+  router.get('/apis', (ctx) => {
+    ctx.body = { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
+  });
+  router.get('/api/v1', (ctx) => {
+    const resources = KINDS.flatMap((k) => [
+      {
+        name: k.plural, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, shortNames: k.shortNames,
+        verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+      },
+      { name: `${k.plural}/status`, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs: ['get', 'patch', 'update'] },
+    ]);
+    ctx.body = { kind: 'APIResourceList', groupVersion: 'v1', resources };
+  });
+  return router;
+}

@@ -1,0 +1,59 @@
+// Typed API errors. Handlers throw these; one middleware (app.ts) turns any
+// of them into a Kubernetes `Status` response. Nothing else formats errors.
+import type { FieldError } from '../objects/validation.ts';
+import type { Status } from '../objects/types.ts';
+
+export type StatusReason =
+  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'AlreadyExists'
+  | 'Conflict' | 'Expired' | 'RequestEntityTooLarge' | 'UnsupportedMediaType' | 'Invalid' | 'NotAcceptable'
+  | 'InternalError' | 'ServiceUnavailable' | 'Timeout';
+
+export interface ErrorDetails { name?: string; kind?: string; causes?: Array<{ reason: string; message: string; field?: string }> }
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly code: number;
+  readonly reason: StatusReason;
+  readonly details?: ErrorDetails;
+
+  constructor(code: number, reason: StatusReason, message: string, details?: ErrorDetails, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.reason = reason;
+    this.details = details;
+  }
+
+  toStatus(): Status {
+    return {
+      apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Failure',
+      message: this.message, reason: this.reason, ...(this.details ? { details: this.details } : {}), code: this.code,
+    };
+  }
+}
+
+/** `pods "web" not found`, the way Kubernetes words it. */
+function ref(resource: string, name: string): string {
+  return `${resource} ${JSON.stringify(name)}`;
+}
+
+export const errors = {
+  badRequest: (message: string, cause?: unknown) => new ApiError(400, 'BadRequest', message, undefined, { cause }),
+  unauthorized: () => new ApiError(401, 'Unauthorized', 'Unauthorized: a valid bearer token is required (Authorization: Bearer <token>)'),
+  forbidden: (user: string, verb: string, resource: string, name?: string) =>
+    new ApiError(403, 'Forbidden', `${name ? ref(resource, name) : resource} is forbidden: User ${JSON.stringify(user)} cannot ${verb} resource ${JSON.stringify(resource)}`, { name, kind: resource }),
+  notFound: (resource: string, name: string) => new ApiError(404, 'NotFound', `${ref(resource, name)} not found`, { name, kind: resource }),
+  pathNotFound: (path: string) => new ApiError(404, 'NotFound', `the server could not find the requested resource (${path})`),
+  methodNotAllowed: (method: string, path: string) => new ApiError(405, 'MethodNotAllowed', `the server does not allow method ${method} on ${path}`),
+  alreadyExists: (resource: string, name: string) => new ApiError(409, 'AlreadyExists', `${ref(resource, name)} already exists`, { name, kind: resource }),
+  conflict: (resource: string, name: string) =>
+    new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${ref(resource, name)}: the object has been modified; please apply your changes to the latest version and try again`, { name, kind: resource }),
+  expired: (message: string) => new ApiError(410, 'Expired', message),
+  tooLarge: (limit: number) => new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit} bytes`),
+  unsupportedMediaType: (type: string, supported: string[]) =>
+    new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${supported.join(', ')} (got ${JSON.stringify(type)})`),
+  invalid: (kind: string, name: string, causes: FieldError[]) =>
+    new ApiError(422, 'Invalid', `${kind} ${JSON.stringify(name)} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
+      name, kind: kind.toLowerCase(), causes: causes.map((c) => ({ reason: c.reason, message: c.message, field: c.field })),
+    }),
+  internal: (cause: unknown) => new ApiError(500, 'InternalError', `Internal error occurred: ${(cause as Error)?.message ?? String(cause)}`, undefined, { cause }),
+};

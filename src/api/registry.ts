@@ -1,0 +1,375 @@
+// The one write path into the store: every create, update, patch and delete,
+// whether it arrives over HTTP or from an in-process client, goes through
+// here: shape checks -> schema validation -> admission -> compare-and-swap.
+import { isDeepStrictEqual } from 'node:util';
+import { applyPatch, type Operation } from 'rfc6902';
+import { DEFAULT_NAMESPACE, type KindInfo } from '../objects/kinds.ts';
+import { applyMergePatch } from '../objects/merge-patch.ts';
+import { both, parseFieldSelector, parseLabelSelector, SelectorError, type Predicate } from '../objects/selectors.ts';
+import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
+import { validateObject, type FieldError } from '../objects/validation.ts';
+import { ConflictError, KeyExistsError, KeyNotFoundError, RevisionCompactedError, type KeyValue, type Store, type StoreEvent } from '../store/store.ts';
+import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
+import { prepareForCreate, prepareForStatusUpdate, prepareForUpdate } from './admission.ts';
+import type { PatchType } from './body.ts';
+import { ApiError, errors } from './errors.ts';
+
+export interface WriteOptions {
+  /** `fieldValidation=Strict`: unknown fields are an error instead of being dropped with a warning. */
+  strict?: boolean;
+  /** `dryRun=All`: validate and admit, but store nothing. */
+  dryRun?: boolean;
+}
+
+export interface WriteResult {
+  object: KubeObject;
+  /** Warnings for the client (unknown fields dropped), sent as `Warning` headers. */
+  warnings: string[];
+  /** False when an update changed nothing and so wrote nothing. */
+  changed: boolean;
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  /** Events after this resourceVersion; unset or "0" starts with the current objects as ADDED. */
+  resourceVersion?: string;
+}
+
+export interface WatchSink {
+  event(e: WatchEvent, serialized: () => string): void;
+  /** The watch can no longer continue (store closed, history compacted). */
+  end(err?: ApiError): void;
+}
+
+const MAX_UNCONDITIONAL_RETRIES = 16;
+
+export class Registry {
+  readonly store: Store;
+  private readonly clock: Clock;
+  /** Parsed watch events are shared by every watcher of the same store event. */
+  private readonly decoded = new WeakMap<StoreEvent, { object: KubeObject; prev?: KubeObject; json: Map<string, string> }>();
+
+  constructor(store: Store, clock: Clock = systemClock) {
+    this.store = store;
+    this.clock = clock;
+  }
+
+  // ---- reads -------------------------------------------------------------
+
+  async get(kind: KindInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const kv = await this.store.get(keyFor(kind, namespace, name));
+    if (!kv) throw errors.notFound(kind.plural, name);
+    return decode(kv);
+  }
+
+  async list(kind: KindInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList> {
+    const match = selectorFor(kind, opts);
+    const { items, revision } = await this.store.list(prefixFor(kind, namespace));
+    const objects: KubeObject[] = [];
+    for (const kv of items) {
+      const obj = decode(kv);
+      if (!match || match(obj)) objects.push(obj);
+    }
+    return { apiVersion: kind.apiVersion, kind: kind.listKind, metadata: { resourceVersion: String(revision) }, items: objects };
+  }
+
+  async watch(kind: KindInfo, namespace: string | undefined, opts: WatchOptions, sink: WatchSink): Promise<() => void> {
+    const match = selectorFor(kind, opts);
+    let from: number;
+    const rv = opts.resourceVersion;
+    if (rv === undefined || rv === '' || rv === '0') {
+      const initial = await this.list(kind, namespace, opts);
+      for (const object of initial.items) {
+        const e: WatchEvent = { type: 'ADDED', object };
+        sink.event(e, () => JSON.stringify(e));
+      }
+      from = Number(initial.metadata.resourceVersion);
+    } else {
+      from = Number(rv);
+      if (!Number.isSafeInteger(from) || from < 0) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rv)}`);
+    }
+    try {
+      const handle = await this.store.watch(prefixFor(kind, namespace), from, {
+        onEvent: (event) => this.deliver(event, match, sink),
+        onError: (err) => sink.end(errors.internal(err)),
+      });
+      return () => handle.stop();
+    } catch (err) {
+      if (err instanceof RevisionCompactedError) throw errors.expired(`too old resource version: ${err.requested} (${err.compacted})`);
+      throw err;
+    }
+  }
+
+  /** Turns a store event into the watch event this watcher should see, if any. */
+  private deliver(event: StoreEvent, match: Predicate | undefined, sink: WatchSink): void {
+    let d = this.decoded.get(event);
+    if (!d) {
+      const object = decodeValue(event.value, event.revision);
+      const prev = event.prevValue !== undefined && event.type === 'update' ? decodeValue(event.prevValue, event.revision) : undefined;
+      d = { object, prev, json: new Map() };
+      this.decoded.set(event, d);
+    }
+    let type: WatchEvent['type'];
+    if (event.type === 'create') {
+      if (match && !match(d.object)) return;
+      type = 'ADDED';
+    } else if (event.type === 'delete') {
+      if (match && !match(d.object)) return;
+      type = 'DELETED';
+    } else {
+      // Kubernetes semantics: an object that moves into a selector is ADDED
+      // for that watcher, one that moves out is DELETED.
+      const now = !match || match(d.object);
+      const before = !match || (d.prev !== undefined && match(d.prev));
+      if (!now && !before) return;
+      type = now && before ? 'MODIFIED' : now ? 'ADDED' : 'DELETED';
+    }
+    const e: WatchEvent = { type, object: d.object };
+    const json = d.json;
+    sink.event(e, () => {
+      let s = json.get(type);
+      if (s === undefined) json.set(type, (s = JSON.stringify(e)));
+      return s;
+    });
+  }
+
+  // ---- writes ------------------------------------------------------------
+
+  async create(kind: KindInfo, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+    const incoming = checkShape(kind, body, namespace);
+    if (!incoming.metadata.name) {
+      if (!incoming.metadata.generateName) {
+        throw errors.invalid(kind.kind, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+      }
+      incoming.metadata.name = incoming.metadata.generateName + randomSuffix();
+    }
+    const warnings = admitFields(kind, incoming, opts);
+    const object = prepareForCreate(incoming, rfc3339(this.clock.now()));
+    const name = object.metadata.name!;
+    if (opts.dryRun) {
+      if (await this.store.get(keyFor(kind, namespace, name))) throw errors.alreadyExists(kind.plural, name);
+      return { object, warnings, changed: true };
+    }
+    try {
+      const kv = await this.store.create(keyFor(kind, object.metadata.namespace, name), encode(object));
+      return { object: withVersion(object, kv.modRevision), warnings, changed: true };
+    } catch (err) {
+      if (err instanceof KeyExistsError) throw errors.alreadyExists(kind.plural, name);
+      throw err;
+    }
+  }
+
+  /** PUT of the main resource or of /status. */
+  async update(kind: KindInfo, namespace: string | undefined, name: string, body: unknown, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<WriteResult> {
+    const incoming = checkShape(kind, body, namespace, name);
+    const precondition = incoming.metadata.resourceVersion;
+    return this.guaranteedUpdate(kind, namespace, name, precondition, opts, () => incoming);
+  }
+
+  async patch(kind: KindInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<WriteResult> {
+    if (type === 'application/json-patch+json') checkJsonPatch(patch);
+    else if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw errors.badRequest('a merge patch must be a JSON object');
+    let precondition: string | undefined;
+    const result = await this.guaranteedUpdate(kind, namespace, name, () => precondition, opts, (current) => {
+      const patched = applyPatchTo(current, type, patch);
+      // A patch that sets resourceVersion asks for optimistic concurrency.
+      const rv = (patched as KubeObject)?.metadata?.resourceVersion;
+      precondition = rv !== current.metadata.resourceVersion ? rv : undefined;
+      return checkShape(kind, patched, namespace, name);
+    });
+    return result;
+  }
+
+  async delete(kind: KindInfo, namespace: string | undefined, name: string, opts: { dryRun?: boolean; resourceVersion?: string } = {}): Promise<KubeObject> {
+    const key = keyFor(kind, namespace, name);
+    if (opts.dryRun) return this.get(kind, namespace, name);
+    try {
+      const expected = opts.resourceVersion === undefined ? undefined : Number(opts.resourceVersion);
+      const kv = await this.store.delete(key, expected);
+      return decode(kv);
+    } catch (err) {
+      if (err instanceof KeyNotFoundError) throw errors.notFound(kind.plural, name);
+      if (err instanceof ConflictError) throw errors.conflict(kind.plural, name);
+      throw err;
+    }
+  }
+
+  /**
+   * Read, change, compare-and-swap; on a conflict without a client
+   * precondition, read again and retry (as Kubernetes' GuaranteedUpdate does).
+   */
+  private async guaranteedUpdate(
+    kind: KindInfo, namespace: string | undefined, name: string,
+    precondition: string | undefined | (() => string | undefined),
+    opts: WriteOptions & { subresource?: 'status' },
+    change: (current: KubeObject) => KubeObject,
+  ): Promise<WriteResult> {
+    const key = keyFor(kind, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw errors.notFound(kind.plural, name);
+      const current = decode(kv);
+      const incoming = change(structuredClone(current));
+      const wanted = typeof precondition === 'function' ? precondition() : precondition;
+      if (wanted !== undefined && wanted !== '' && wanted !== String(kv.modRevision)) throw errors.conflict(kind.plural, name);
+      const warnings = admitFields(kind, incoming, opts);
+      const next = opts.subresource === 'status' ? prepareForStatusUpdate(incoming, current) : prepareForUpdate(incoming, current);
+      const { resourceVersion: _rv, ...currentMeta } = current.metadata;
+      if (isDeepStrictEqual(next, { ...current, metadata: currentMeta })) {
+        return { object: current, warnings, changed: false };
+      }
+      if (opts.dryRun) return { object: withVersion(next, kv.modRevision), warnings, changed: true };
+      try {
+        const written = await this.store.update(key, encode(next), kv.modRevision);
+        return { object: withVersion(next, written.modRevision), warnings, changed: true };
+      } catch (err) {
+        if (err instanceof KeyNotFoundError) throw errors.notFound(kind.plural, name);
+        if (!(err instanceof ConflictError)) throw err;
+        if ((wanted !== undefined && wanted !== '') || attempt >= MAX_UNCONDITIONAL_RETRIES) throw errors.conflict(kind.plural, name);
+      }
+    }
+  }
+}
+
+// ---- helpers -------------------------------------------------------------
+
+export function keyFor(kind: KindInfo, namespace: string | undefined, name: string): string {
+  return kind.namespaced ? `/registry/${kind.plural}/${namespace ?? DEFAULT_NAMESPACE}/${name}` : `/registry/${kind.plural}/${name}`;
+}
+
+export function prefixFor(kind: KindInfo, namespace: string | undefined): string {
+  return kind.namespaced && namespace ? `/registry/${kind.plural}/${namespace}/` : `/registry/${kind.plural}/`;
+}
+
+function encode(obj: KubeObject): string {
+  const { resourceVersion: _rv, ...metadata } = obj.metadata;
+  return JSON.stringify({ ...obj, metadata });
+}
+
+function decodeValue(value: string, revision: number): KubeObject {
+  const obj = JSON.parse(value) as KubeObject;
+  obj.metadata.resourceVersion = String(revision);
+  return obj;
+}
+
+function decode(kv: KeyValue): KubeObject {
+  return decodeValue(kv.value, kv.modRevision);
+}
+
+function withVersion(obj: KubeObject, revision: number): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } };
+}
+
+function randomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let s = '';
+  for (let i = 0; i < 5; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return s;
+}
+
+function selectorFor(kind: KindInfo, opts: ListOptions): Predicate | undefined {
+  try {
+    return both(parseLabelSelector(opts.labelSelector), parseFieldSelector(kind.kind, opts.fieldSelector));
+  } catch (err) {
+    if (err instanceof SelectorError) throw errors.badRequest(err.message, err);
+    throw err;
+  }
+}
+
+/** The body must be an object of this route's kind, in this route's namespace and (for PUT) name. */
+function checkShape(kind: KindInfo, body: unknown, namespace: string | undefined, name?: string): KubeObject {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest(`the request body must be a ${kind.kind} object`);
+  const obj = body as KubeObject;
+  if (obj.kind === undefined || obj.kind === '') throw errors.badRequest("Object 'Kind' is missing in the request body");
+  if (obj.apiVersion === undefined || obj.apiVersion === '') throw errors.badRequest("Object 'apiVersion' is missing in the request body");
+  if (obj.kind !== kind.kind) throw errors.badRequest(`the kind in the body (${String(obj.kind)}) does not match the resource in the URL (${kind.plural})`);
+  if (obj.apiVersion !== kind.apiVersion) throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${kind.apiVersion})`);
+  if (obj.metadata === undefined) obj.metadata = {};
+  if (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) {
+    throw errors.invalid(kind.kind, '', [{ reason: 'FieldValueTypeInvalid', field: 'metadata', message: 'Invalid value: must be of type object' }]);
+  }
+  if (kind.namespaced) {
+    const ns = namespace ?? DEFAULT_NAMESPACE;
+    if (obj.metadata.namespace !== undefined && obj.metadata.namespace !== ns) {
+      throw errors.badRequest(`the namespace of the provided object (${String(obj.metadata.namespace)}) does not match the namespace sent on the request (${ns})`);
+    }
+    obj.metadata.namespace = ns;
+  } else if (obj.metadata.namespace !== undefined && obj.metadata.namespace !== '') {
+    throw errors.badRequest(`${kind.kind} is cluster-scoped: metadata.namespace must be empty`);
+  } else {
+    delete obj.metadata.namespace;
+  }
+  if (name !== undefined && obj.metadata.name !== name) {
+    throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`);
+  }
+  return obj;
+}
+
+/** Schema validation; unknown fields are dropped with a warning, or refused when strict. */
+function admitFields(kind: KindInfo, obj: KubeObject, opts: WriteOptions): string[] {
+  const { errors: errs, unknownFields } = validateObject(obj);
+  const name = typeof obj.metadata?.name === 'string' ? obj.metadata.name : '';
+  if (opts.strict && unknownFields.length) {
+    errs.push(...unknownFields.map((f): FieldError => ({ reason: 'FieldValueInvalid', field: f, message: 'Invalid value: field is not declared in schema (unknown field)' })));
+  }
+  if (errs.length) throw errors.invalid(kind.kind, name, errs);
+  for (const field of unknownFields) removeField(obj, field);
+  normalizeQuantities(obj);
+  return unknownFields.map((f) => `unknown field "${f}"`);
+}
+
+/** Quantities written as YAML numbers (`cpu: 4`) are stored as strings, as Kubernetes prints them. */
+function normalizeQuantities(obj: KubeObject): void {
+  const lists: unknown[] = [];
+  const spec = obj.spec as Record<string, any> | undefined;
+  if (obj.kind === 'Node') lists.push(spec?.capacity);
+  if (obj.kind === 'Pod') {
+    for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) lists.push(c?.resources?.requests, c?.resources?.limits);
+  }
+  for (const list of lists) {
+    if (!list || typeof list !== 'object') continue;
+    for (const [k, v] of Object.entries(list)) if (typeof v === 'number') (list as Record<string, unknown>)[k] = String(v);
+  }
+}
+
+function removeField(obj: KubeObject, field: string): void {
+  const parts = field.split('.');
+  let cur: Record<string, unknown> = obj;
+  for (const p of parts.slice(0, -1)) {
+    const next = cur[p];
+    if (next === null || typeof next !== 'object') return;
+    cur = next as Record<string, unknown>;
+  }
+  delete cur[parts[parts.length - 1]];
+}
+
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function checkJsonPatch(patch: unknown): asserts patch is Operation[] {
+  if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be an array of operations');
+  for (const [i, op] of patch.entries()) {
+    if (op === null || typeof op !== 'object' || typeof op.op !== 'string' || typeof op.path !== 'string') {
+      throw errors.badRequest(`JSON patch operation ${i} must be an object with "op" and "path"`);
+    }
+    for (const pointer of [op.path, op.from]) {
+      if (typeof pointer === 'string' && pointer.split('/').some((s: string) => FORBIDDEN_SEGMENTS.has(s))) {
+        throw errors.badRequest(`JSON patch operation ${i} has a forbidden path ${JSON.stringify(pointer)}`);
+      }
+    }
+  }
+}
+
+function applyPatchTo(current: KubeObject, type: PatchType, patch: unknown): unknown {
+  if (type === 'application/merge-patch+json') return applyMergePatch(current, patch);
+  const target = current; // already a private copy (guaranteedUpdate clones)
+  const results = applyPatch(target, patch as Operation[]);
+  const failed = results.findIndex((r) => r !== null);
+  if (failed >= 0) {
+    throw new ApiError(422, 'Invalid', `JSON patch operation ${failed} failed: ${results[failed]!.message ?? results[failed]!.name}`);
+  }
+  return target;
+}

@@ -1,0 +1,117 @@
+// Kubernetes-shaped routes over the registry: /api/v1/nodes[/{name}[/status]],
+// /api/v1/namespaces/{ns}/pods[/{name}[/status]], /api/v1/pods.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { KINDS, type KindInfo } from '../objects/kinds.ts';
+import { dns1123LabelError } from '../objects/names.ts';
+import type { RequestAttributes, User, Authorizer } from './auth.ts';
+import { readObject, readPatch } from './body.ts';
+import { errors } from './errors.ts';
+import type { Registry, WriteOptions, WriteResult } from './registry.ts';
+import { streamWatch } from './watch.ts';
+
+export interface RouteOptions {
+  registry: Registry;
+  authorize: Authorizer;
+  bodyLimit: number;
+}
+
+function query(ctx: Context, name: string): string | undefined {
+  const v = ctx.query[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function writeOptions(ctx: Context): WriteOptions {
+  const validation = query(ctx, 'fieldValidation');
+  const dryRun = query(ctx, 'dryRun');
+  if (validation !== undefined && !['Strict', 'Warn', 'Ignore'].includes(validation)) {
+    throw errors.badRequest(`fieldValidation must be one of Strict, Warn, Ignore (got ${JSON.stringify(validation)})`);
+  }
+  if (dryRun !== undefined && dryRun !== 'All') throw errors.badRequest(`dryRun must be "All" (got ${JSON.stringify(dryRun)})`);
+  return { strict: validation === 'Strict', dryRun: dryRun === 'All' };
+}
+
+function respond(ctx: Context, result: WriteResult, status: number): void {
+  if (result.warnings.length) ctx.set('Warning', result.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  ctx.status = status;
+  ctx.body = result.object;
+}
+
+function check(ctx: Context, authorize: Authorizer, attrs: RequestAttributes): void {
+  const user = ctx.state.user as User;
+  if (!authorize(user, attrs)) throw errors.forbidden(user.name, attrs.verb, attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource, attrs.name);
+}
+
+function namespaceParam(ctx: Context): string {
+  const ns = ctx.params.namespace;
+  const problem = dns1123LabelError(ns);
+  if (problem) throw errors.badRequest(`invalid namespace ${JSON.stringify(ns)}: ${problem}`);
+  return ns;
+}
+
+export function resourceRouter(opts: RouteOptions): Router {
+  const router = new Router();
+  const { registry, authorize, bodyLimit } = opts;
+  for (const kind of KINDS) mount(router, kind, registry, authorize, bodyLimit);
+  return router;
+}
+
+function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Authorizer, bodyLimit: number): void {
+  const base = kind.namespaced ? `/api/v1/namespaces/:namespace/${kind.plural}` : `/api/v1/${kind.plural}`;
+  const ns = (ctx: Context) => (kind.namespaced ? namespaceParam(ctx) : undefined);
+  const r = kind.plural;
+
+  const listOrWatch = async (ctx: Context, namespace: string | undefined) => {
+    const selectors = { labelSelector: query(ctx, 'labelSelector'), fieldSelector: query(ctx, 'fieldSelector') };
+    const watch = query(ctx, 'watch');
+    if (watch === 'true' || watch === '1') {
+      check(ctx, authorize, { verb: 'watch', resource: r, namespace });
+      const timeoutSeconds = Number(query(ctx, 'timeoutSeconds') ?? 0);
+      await streamWatch(ctx, registry, kind, namespace, { ...selectors, resourceVersion: query(ctx, 'resourceVersion'), timeoutSeconds });
+      return;
+    }
+    check(ctx, authorize, { verb: 'list', resource: r, namespace });
+    ctx.body = await registry.list(kind, namespace, selectors);
+  };
+
+  router.get(base, (ctx) => listOrWatch(ctx, ns(ctx)));
+  if (kind.namespaced) router.get(`/api/v1/${kind.plural}`, (ctx) => listOrWatch(ctx, undefined));
+
+  router.post(base, async (ctx) => {
+    const namespace = ns(ctx);
+    check(ctx, authorize, { verb: 'create', resource: r, namespace });
+    const options = writeOptions(ctx);
+    const body = await readObject(ctx, bodyLimit);
+    respond(ctx, await registry.create(kind, namespace, body, options), 201);
+  });
+
+  for (const sub of [undefined, 'status'] as const) {
+    const path = sub ? `${base}/:name/${sub}` : `${base}/:name`;
+    router.get(path, async (ctx) => {
+      const namespace = ns(ctx);
+      check(ctx, authorize, { verb: 'get', resource: r, subresource: sub, namespace, name: ctx.params.name });
+      ctx.body = await registry.get(kind, namespace, ctx.params.name);
+    });
+    router.put(path, async (ctx) => {
+      const namespace = ns(ctx);
+      check(ctx, authorize, { verb: 'update', resource: r, subresource: sub, namespace, name: ctx.params.name });
+      const options = writeOptions(ctx);
+      const body = await readObject(ctx, bodyLimit);
+      respond(ctx, await registry.update(kind, namespace, ctx.params.name, body, { ...options, subresource: sub }), 200);
+    });
+    router.patch(path, async (ctx) => {
+      const namespace = ns(ctx);
+      check(ctx, authorize, { verb: 'patch', resource: r, subresource: sub, namespace, name: ctx.params.name });
+      const options = writeOptions(ctx);
+      const { type, patch } = await readPatch(ctx, bodyLimit);
+      respond(ctx, await registry.patch(kind, namespace, ctx.params.name, type, patch, { ...options, subresource: sub }), 200);
+    });
+  }
+
+  router.delete(`${base}/:name`, async (ctx) => {
+    const namespace = ns(ctx);
+    check(ctx, authorize, { verb: 'delete', resource: r, namespace, name: ctx.params.name });
+    const { dryRun } = writeOptions(ctx);
+    ctx.body = await registry.delete(kind, namespace, ctx.params.name, { dryRun });
+  });
+}

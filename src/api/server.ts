@@ -1,0 +1,69 @@
+// Starts the control plane in this process: store, API server, (controllers
+// in later issues). `kcs up` is a thin wrapper around this.
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { SqliteStore } from '../store/sqlite.ts';
+import type { Store } from '../store/store.ts';
+import { adminTokenAuthenticator, generateToken } from './auth.ts';
+import { createApp } from './app.ts';
+import type { Registry } from './registry.ts';
+
+export interface ControlPlaneOptions {
+  stateDir: string;
+  host: string;
+  port: number;
+  bodyLimit?: number;
+  log?: (message: string) => void;
+}
+
+export interface ControlPlane {
+  url: string;
+  adminToken: string;
+  store: Store;
+  registry: Registry;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** The admin token persists in the state directory so clients keep working across restarts. */
+export function loadOrCreateAdminToken(stateDir: string): string {
+  const path = join(stateDir, 'admin.token');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const token = generateToken();
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  writeFileSync(path, token + '\n', { mode: 0o600 });
+  return token;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const store = new SqliteStore(join(opts.stateDir, 'kcs.db'));
+  const adminToken = loadOrCreateAdminToken(opts.stateDir);
+  const { app, registry } = createApp({ store, authenticator: adminTokenAuthenticator(adminToken), bodyLimit: opts.bodyLimit, log: opts.log });
+  const server = createServer(app.callback());
+  server.keepAliveTimeout = 65_000;
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => resolveListen());
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${host}:${port}`,
+    adminToken,
+    store,
+    registry,
+    server,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// Streams watch events over HTTP the way the Kubernetes API does: a chunked
+// 200 response with one JSON event per line, ending with an ERROR event when
+// the watch cannot continue (e.g. 410 Expired for a compacted revision).
+import { PassThrough } from 'node:stream';
+import type { Context } from 'koa';
+import type { KindInfo } from '../objects/kinds.ts';
+import { ApiError } from './errors.ts';
+import type { Registry, WatchOptions } from './registry.ts';
+
+export async function streamWatch(ctx: Context, registry: Registry, kind: KindInfo, namespace: string | undefined, opts: WatchOptions & { timeoutSeconds?: number }): Promise<void> {
+  const out = new PassThrough();
+  let stop: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const finish = (err?: ApiError) => {
+    stop?.();
+    stop = undefined;
+    if (timer) clearTimeout(timer);
+    if (out.writableEnded) return;
+    if (err) out.write(JSON.stringify({ type: 'ERROR', object: err.toStatus() }) + '\n');
+    out.end();
+  };
+  try {
+    stop = await registry.watch(kind, namespace, opts, {
+      event: (_e, serialized) => { if (!out.writableEnded) out.write(serialized() + '\n'); },
+      end: finish,
+    });
+  } catch (err) {
+    // Kubernetes reports an expired revision inside the stream, not as the HTTP status.
+    if (err instanceof ApiError && err.code === 410) {
+      ctx.status = 200;
+      ctx.type = 'application/json';
+      ctx.body = JSON.stringify({ type: 'ERROR', object: err.toStatus() }) + '\n';
+      return;
+    }
+    throw err;
+  }
+  ctx.req.socket.setTimeout(0);
+  ctx.req.socket.setNoDelay(true);
+  ctx.req.on('close', () => finish());
+  if (opts.timeoutSeconds && opts.timeoutSeconds > 0) timer = setTimeout(() => finish(), opts.timeoutSeconds * 1000);
+  ctx.status = 200;
+  ctx.type = 'application/json';
+  ctx.set('Cache-Control', 'no-cache');
+  ctx.set('Transfer-Encoding', 'chunked');
+  ctx.body = out;
+}

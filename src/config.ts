@@ -1,0 +1,75 @@
+// Where kcs keeps its state and how clients find the server. The client
+// config is a kubeconfig (written as JSON, which is valid YAML), so kubectl
+// can use it too: `KUBECONFIG=~/.kcs/kubeconfig kubectl get nodes`.
+import { chmodSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** `--state-dir`, else $KCS_STATE_DIR, else ~/.kcs. */
+export function stateDir(flag?: string): string {
+  return resolve(flag ?? process.env.KCS_STATE_DIR ?? join(homedir(), '.kcs'));
+}
+
+/** `--kubeconfig`, else $KCS_CONFIG, else <state dir>/kubeconfig. */
+export function clientConfigPath(flag?: string, stateDirFlag?: string): string {
+  return resolve(flag ?? process.env.KCS_CONFIG ?? join(stateDir(stateDirFlag), 'kubeconfig'));
+}
+
+export interface ClientConfig {
+  server: string;
+  token?: string;
+  /** The file the config came from, if any: named in error hints. */
+  source?: string;
+}
+
+interface KubeConfig {
+  apiVersion: 'v1';
+  kind: 'Config';
+  clusters: Array<{ name: string; cluster: { server: string } }>;
+  users: Array<{ name: string; user: { token?: string } }>;
+  contexts: Array<{ name: string; context: { cluster: string; user: string; namespace?: string } }>;
+  'current-context': string;
+}
+
+export function writeClientConfig(path: string, config: ClientConfig): void {
+  const kubeconfig: KubeConfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'kcs', cluster: { server: config.server } }],
+    users: [{ name: 'kcs-admin', user: { token: config.token } }],
+    contexts: [{ name: 'kcs', context: { cluster: 'kcs', user: 'kcs-admin' } }],
+    'current-context': 'kcs',
+  };
+  mkdirSync(dirname(path), { recursive: true });
+  // Written whole then renamed, so a reader never sees half a file; 0600 because it holds a token.
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(kubeconfig, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}
+
+export function readClientConfig(path: string): ClientConfig | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kc = JSON.parse(text) as KubeConfig;
+  const ctx = kc.contexts?.find((c) => c.name === kc['current-context']) ?? kc.contexts?.[0];
+  const cluster = kc.clusters?.find((c) => c.name === ctx?.context.cluster) ?? kc.clusters?.[0];
+  const user = kc.users?.find((u) => u.name === ctx?.context.user) ?? kc.users?.[0];
+  if (!cluster) return undefined;
+  return { server: cluster.cluster.server, token: user?.user.token, source: path };
+}
+
+/** Flags win over $KCS_SERVER/$KCS_TOKEN, which win over the config file. */
+export function resolveClientConfig(flags: { server?: string; token?: string; kubeconfig?: string }): ClientConfig {
+  const file = readClientConfig(clientConfigPath(flags.kubeconfig));
+  const server = flags.server ?? process.env.KCS_SERVER ?? file?.server ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+  const token = flags.token ?? process.env.KCS_TOKEN ?? file?.token;
+  return { server: server.replace(/\/+$/, ''), token, source: file?.source };
+}

@@ -1,0 +1,111 @@
+// Label selectors (`app=web,tier!=db,env in (a,b),!canary`) and field
+// selectors (`spec.nodeName=node-1`), parsed once into predicates.
+import type { KubeObject } from './types.ts';
+
+export class SelectorError extends Error {
+  override name = 'SelectorError';
+}
+
+type Requirement =
+  | { op: 'eq' | 'neq'; key: string; value: string }
+  | { op: 'in' | 'notin'; key: string; values: Set<string> }
+  | { op: 'exists' | 'notexists'; key: string };
+
+export type Predicate = (obj: KubeObject) => boolean;
+
+const KEY = /^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/;
+
+/** Splits on commas that are not inside parentheses. */
+function splitTerms(text: string): string[] {
+  const terms: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      terms.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  terms.push(text.slice(start));
+  return terms.map((t) => t.trim()).filter((t) => t !== '');
+}
+
+function parseRequirement(term: string): Requirement {
+  let m = /^!\s*(\S+)$/.exec(term);
+  if (m) return { op: 'notexists', key: checkKey(m[1], term) };
+  m = /^(\S+?)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
+  if (m) {
+    const values = m[3].split(',').map((v) => v.trim());
+    return { op: m[2] as 'in' | 'notin', key: checkKey(m[1], term), values: new Set(values) };
+  }
+  m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
+  if (m) return { op: m[2] === '!=' ? 'neq' : 'eq', key: checkKey(m[1], term), value: m[3] };
+  if (KEY.test(term)) return { op: 'exists', key: term };
+  throw new SelectorError(`unable to parse requirement: ${JSON.stringify(term)}`);
+}
+
+function checkKey(key: string, term: string): string {
+  if (!KEY.test(key)) throw new SelectorError(`invalid key ${JSON.stringify(key)} in requirement ${JSON.stringify(term)}`);
+  return key;
+}
+
+function matches(req: Requirement, get: (key: string) => string | undefined): boolean {
+  const v = get(req.key);
+  switch (req.op) {
+    case 'eq': return v === req.value;
+    case 'neq': return v !== req.value;
+    case 'in': return v !== undefined && req.values.has(v);
+    case 'notin': return v === undefined || !req.values.has(v);
+    case 'exists': return v !== undefined;
+    case 'notexists': return v === undefined;
+  }
+}
+
+export function parseLabelSelector(text: string | undefined): Predicate | undefined {
+  if (!text || text.trim() === '') return undefined;
+  const reqs = splitTerms(text).map(parseRequirement);
+  return (obj) => reqs.every((r) => matches(r, (k) => obj.metadata.labels?.[k]));
+}
+
+/** Matches a plain label map, as a pod's nodeSelector matches a node. */
+export function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  if (!selector) return true;
+  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+/** The fields each kind may be selected on, as Kubernetes allows. */
+const FIELDS: Record<string, Record<string, (o: any) => string | undefined>> = {
+  '*': {
+    'metadata.name': (o) => o.metadata?.name,
+    'metadata.namespace': (o) => o.metadata?.namespace,
+  },
+  Pod: {
+    'spec.nodeName': (o) => o.spec?.nodeName ?? '',
+    'spec.schedulerName': (o) => o.spec?.schedulerName ?? '',
+    'status.phase': (o) => o.status?.phase ?? '',
+  },
+  Node: {
+    'spec.unschedulable': (o) => String(o.spec?.unschedulable ?? false),
+  },
+};
+
+export function parseFieldSelector(kind: string, text: string | undefined): Predicate | undefined {
+  if (!text || text.trim() === '') return undefined;
+  const getters = { ...FIELDS['*'], ...FIELDS[kind] };
+  const reqs = splitTerms(text).map((term) => {
+    const m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
+    if (!m) throw new SelectorError(`invalid field selector: ${JSON.stringify(term)} (only =, == and != are supported)`);
+    const get = getters[m[1]];
+    if (!get) throw new SelectorError(`field label not supported: ${m[1]} (supported: ${Object.keys(getters).join(', ')})`);
+    return { get, negate: m[2] === '!=', value: m[3] };
+  });
+  return (obj) => reqs.every((r) => (r.get(obj) === r.value) !== r.negate);
+}
+
+export function both(a: Predicate | undefined, b: Predicate | undefined): Predicate | undefined {
+  if (a && b) return (o) => a(o) && b(o);
+  return a ?? b;
+}

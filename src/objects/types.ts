@@ -1,0 +1,112 @@
+// Wire types in Kubernetes core/v1 shape. Only the fields kcs reads are typed;
+// manifests may carry any other core/v1 field and it is kept as written.
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export type Quantity = string | number;
+export type ResourceList = { cpu?: Quantity; memory?: Quantity; pods?: Quantity; [name: string]: Quantity | undefined };
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastHeartbeatTime?: string;
+  lastTransitionTime?: string;
+}
+
+export interface NodeSpec {
+  /** What the simulated machine contributes: cpu cores, memory, pods. A kcs field. */
+  capacity: ResourceList;
+  unschedulable?: boolean;
+  taints?: unknown[];
+  [field: string]: unknown;
+}
+
+export interface NodeStatus {
+  capacity?: ResourceList;
+  allocatable?: ResourceList;
+  allocated?: ResourceList;
+  conditions?: Condition[];
+  /** The IDs of the pods the node's agent reports it hosts. */
+  pods?: string[];
+  containerID?: string;
+  [field: string]: unknown;
+}
+
+export interface Node extends KubeObject {
+  kind: 'Node';
+  spec: NodeSpec;
+  status?: NodeStatus;
+}
+
+export interface Container {
+  name: string;
+  image?: string;
+  resources?: { requests?: ResourceList; limits?: ResourceList };
+  [field: string]: unknown;
+}
+
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  nodeName?: string;
+  nodeSelector?: Record<string, string>;
+  schedulerName?: string;
+  [field: string]: unknown;
+}
+
+export interface PodStatus {
+  phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  conditions?: Condition[];
+  [field: string]: unknown;
+}
+
+export interface Pod extends KubeObject {
+  kind: 'Pod';
+  spec: PodSpec;
+  status?: PodStatus;
+}
+
+export interface ListMeta { resourceVersion: string; continue?: string }
+
+export interface ObjectList<T extends KubeObject = KubeObject> {
+  apiVersion: string;
+  kind: string;
+  metadata: ListMeta;
+  items: T[];
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+export interface WatchEvent<T = KubeObject> { type: WatchEventType; object: T }
+
+export interface Status {
+  apiVersion: 'v1';
+  kind: 'Status';
+  metadata: Record<string, never>;
+  status: 'Success' | 'Failure';
+  message: string;
+  reason: string;
+  details?: { name?: string; kind?: string; causes?: Array<{ reason: string; message: string; field?: string }> };
+  code: number;
+}

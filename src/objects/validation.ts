@@ -1,0 +1,197 @@
+// Validates manifests against the JSON Schemas in schemas/ (compiled once with
+// ajv) and then checks what a schema cannot say: quantities that parse, are in
+// range, and requests that do not exceed limits.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { dns1123LabelError, dns1123SubdomainError, labelValueError, qualifiedNameError } from './names.ts';
+import { isQuantity, parseBytes, parseMilliCpu, QuantityError } from './quantity.ts';
+import type { KubeObject, ResourceList } from './types.ts';
+
+export interface FieldError {
+  /** Kubernetes StatusCause reason: FieldValueInvalid, FieldValueRequired, ... */
+  reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTypeInvalid' | 'FieldValueTooLong';
+  field: string;
+  message: string;
+}
+
+export interface ValidationResult {
+  errors: FieldError[];
+  /** Paths of fields no schema knows, where the schema is closed (top level, metadata). */
+  unknownFields: string[];
+}
+
+const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+const SCHEMA_FILES: Record<string, string> = { Node: 'node.json', Pod: 'pod.json' };
+
+const FORMAT_CHECKS: Record<string, (v: string) => string | undefined> = {
+  'dns1123-label': dns1123LabelError,
+  'dns1123-subdomain': dns1123SubdomainError,
+  'qualified-name': qualifiedNameError,
+  'label-value': labelValueError,
+};
+
+let compiled: Map<string, ValidateFunction> | undefined;
+
+function validators(): Map<string, ValidateFunction> {
+  if (compiled) return compiled;
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+  for (const [name, check] of Object.entries(FORMAT_CHECKS)) {
+    ajv.addFormat(name, { type: 'string', validate: (v: string) => check(v) === undefined });
+  }
+  ajv.addFormat('quantity', { type: 'string', validate: isQuantity });
+  ajv.addSchema(readSchema('meta.json'));
+  const byKind = new Map<string, ValidateFunction>();
+  for (const [kind, file] of Object.entries(SCHEMA_FILES)) byKind.set(kind, ajv.compile(readSchema(file)));
+  return (compiled = byKind);
+}
+
+function readSchema(file: string): object {
+  return JSON.parse(readFileSync(SCHEMA_DIR + file, 'utf8'));
+}
+
+export function knownKinds(): string[] {
+  return Object.keys(SCHEMA_FILES);
+}
+
+export function validateObject(obj: KubeObject): ValidationResult {
+  const validate = validators().get(obj.kind);
+  if (!validate) throw new Error(`no schema for kind ${obj.kind}`);
+  const result: ValidationResult = { errors: [], unknownFields: [] };
+  if (!validate(obj)) {
+    for (const e of validate.errors ?? []) {
+      if (e.keyword === 'additionalProperties') {
+        result.unknownFields.push(joinPath(toFieldPath(e.instancePath), (e.params as { additionalProperty: string }).additionalProperty));
+      } else {
+        result.errors.push(describeAjvError(e));
+      }
+    }
+  }
+  if (result.errors.length === 0) result.errors.push(...checkQuantities(obj));
+  result.errors = dedupe(result.errors);
+  return result;
+}
+
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const k = `${e.field}\0${e.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** `/spec/containers/0/name` -> `spec.containers[0].name` */
+export function toFieldPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out = joinPath(out, part);
+  }
+  return out;
+}
+
+function joinPath(base: string, part: string): string {
+  if (/^\d+$/.test(part)) return `${base}[${part}]`;
+  if (/^[A-Za-z_$][\w$]*$/.test(part)) return base ? `${base}.${part}` : part;
+  return `${base}[${JSON.stringify(part)}]`;
+}
+
+function show(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function describeAjvError(e: ErrorObject): FieldError {
+  const field = toFieldPath(e.instancePath);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return { reason: 'FieldValueRequired', field: joinPath(field, String(p.missingProperty)), message: 'Required value' };
+    case 'type':
+      return { reason: 'FieldValueTypeInvalid', field, message: `Invalid value: ${show(e.data)}: must be of type ${String(p.type).replace(',', ' or ')}` };
+    case 'const':
+      return { reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${show(e.data)}: supported values: ${show(p.allowedValue)}` };
+    case 'enum':
+      return { reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${show(e.data)}: supported values: ${(p.allowedValues as unknown[]).map(show).join(', ')}` };
+    case 'format': {
+      const name = String(p.format);
+      if (e.propertyName !== undefined) {
+        const key = e.propertyName;
+        return { reason: 'FieldValueInvalid', field: joinPath(field, key), message: `Invalid value: ${show(key)}: ${FORMAT_CHECKS[name]?.(key) ?? `must be a ${name}`}` };
+      }
+      const v = e.data;
+      const why = name === 'quantity' ? quantityWhy(v) : FORMAT_CHECKS[name]?.(String(v));
+      return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${show(v)}: ${why ?? `must be a ${name}`}` };
+    }
+    case 'minItems':
+      return { reason: 'FieldValueRequired', field, message: `Required value: must have at least ${p.limit} item(s)` };
+    case 'maxItems':
+      return { reason: 'FieldValueTooLong', field, message: `Too many: must have at most ${p.limit} items` };
+    case 'maxLength':
+      return { reason: 'FieldValueTooLong', field, message: `Too long: must have at most ${p.limit} characters` };
+    default:
+      return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${e.message ?? e.keyword}` };
+  }
+}
+
+function quantityWhy(v: unknown): string {
+  try { parseBytes(v as string); return 'must be a quantity'; } catch (err) { return err instanceof QuantityError ? err.message : 'must be a quantity'; }
+}
+
+// ---- semantic checks on quantities -------------------------------------------------
+
+function checkResourceList(list: ResourceList | undefined, field: string, opts: { cpuPositive?: boolean }): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!list) return errors;
+  for (const [name, raw] of Object.entries(list)) {
+    if (raw === undefined) continue;
+    const f = joinPath(field, name);
+    try {
+      const value = name === 'cpu' ? parseMilliCpu(raw) : parseBytes(raw);
+      if (value < 0) errors.push({ reason: 'FieldValueInvalid', field: f, message: `Invalid value: ${show(raw)}: must be greater than or equal to 0` });
+      else if (name === 'cpu' && opts.cpuPositive && value === 0) errors.push({ reason: 'FieldValueInvalid', field: f, message: `Invalid value: ${show(raw)}: must be greater than 0` });
+    } catch (err) {
+      errors.push({ reason: 'FieldValueInvalid', field: f, message: `Invalid value: ${show(raw)}: ${(err as Error).message}` });
+    }
+  }
+  return errors;
+}
+
+function checkQuantities(obj: KubeObject): FieldError[] {
+  const errors: FieldError[] = [];
+  const spec = obj.spec as Record<string, any>;
+  if (obj.kind === 'Node') {
+    errors.push(...checkResourceList(spec.capacity, 'spec.capacity', { cpuPositive: true }));
+  } else if (obj.kind === 'Pod') {
+    for (const group of ['containers', 'initContainers'] as const) {
+      (spec[group] ?? []).forEach((c: any, i: number) => {
+        const base = `spec.${group}[${i}].resources`;
+        const before = errors.length;
+        errors.push(...checkResourceList(c.resources?.requests, `${base}.requests`, {}));
+        errors.push(...checkResourceList(c.resources?.limits, `${base}.limits`, {}));
+        if (errors.length === before) errors.push(...checkRequestsWithinLimits(c.resources, base));
+      });
+    }
+  }
+  const status = obj.status as Record<string, any> | undefined;
+  for (const list of ['capacity', 'allocatable', 'allocated']) {
+    errors.push(...checkResourceList(status?.[list], `status.${list}`, {}));
+  }
+  return errors;
+}
+
+function checkRequestsWithinLimits(resources: { requests?: ResourceList; limits?: ResourceList } | undefined, base: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const { requests = {}, limits = {} } = resources ?? {};
+  for (const [name, limit] of Object.entries(limits)) {
+    const request = requests[name];
+    if (request === undefined || limit === undefined) continue;
+    const parse = name === 'cpu' ? parseMilliCpu : parseBytes;
+    if (parse(request) > parse(limit)) {
+      errors.push({ reason: 'FieldValueInvalid', field: `${base}.requests.${name}`, message: `Invalid value: ${show(request)}: must be less than or equal to ${name} limit of ${show(limit)}` });
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,201 @@
+// The embedded store: one SQLite file (node:sqlite, WAL) holding the current
+// key-values and a window of history for watches. This process is the only
+// writer (the file is opened with an exclusive lock), so watch events are
+// published in-process right after each write commits, in revision order.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import {
+  ConflictError, KeyExistsError, KeyNotFoundError, prefixEnd, RevisionCompactedError,
+  type KeyValue, type ListResult, type Store, type StoreEvent, type WatchCallbacks, type WatchHandle,
+} from './store.ts';
+import { WatcherSet } from './watchers.ts';
+
+export interface SqliteStoreOptions {
+  /** Events kept for watches that resume from an older revision. */
+  historyLimit?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kv (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  create_rev INTEGER NOT NULL,
+  mod_rev INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  rev INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  prev_value TEXT,
+  create_rev INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+interface Row { key: string; value: string; create_rev: number; mod_rev: number }
+interface EventRow { rev: number; type: string; key: string; value: string; prev_value: string | null; create_rev: number }
+
+export class StateLockedError extends Error {
+  override name = 'StateLockedError';
+}
+
+export class SqliteStore implements Store {
+  readonly path: string;
+  private readonly db: DatabaseSync;
+  private readonly watchers = new WatcherSet();
+  private readonly historyLimit: number;
+  private revision: number;
+  private compacted: number;
+  private closed = false;
+  private readonly stmt: Record<'get' | 'list' | 'insert' | 'update' | 'remove' | 'event' | 'history' | 'compact' | 'setMeta', StatementSync>;
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.path = path;
+    this.historyLimit = options.historyLimit ?? 100_000;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path, { timeout: 0 });
+    try {
+      // An exclusive lock: a second kcs on the same state would corrupt the
+      // single-writer watch guarantee, so it must fail to open instead.
+      this.db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      this.db.exec('BEGIN IMMEDIATE; COMMIT;');
+    } catch (err) {
+      this.db.close();
+      if (/locked|busy/i.test((err as Error).message)) {
+        throw new StateLockedError(`the store ${path} is in use by another kcs process`);
+      }
+      throw err;
+    }
+    this.db.exec(SCHEMA);
+    this.stmt = {
+      get: this.db.prepare('SELECT key, value, create_rev, mod_rev FROM kv WHERE key = ?'),
+      list: this.db.prepare('SELECT key, value, create_rev, mod_rev FROM kv WHERE key >= ? AND key < ? ORDER BY key'),
+      insert: this.db.prepare('INSERT INTO kv (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)'),
+      update: this.db.prepare('UPDATE kv SET value = ?, mod_rev = ? WHERE key = ?'),
+      remove: this.db.prepare('DELETE FROM kv WHERE key = ?'),
+      event: this.db.prepare('INSERT INTO events (rev, type, key, value, prev_value, create_rev) VALUES (?, ?, ?, ?, ?, ?)'),
+      history: this.db.prepare('SELECT rev, type, key, value, prev_value, create_rev FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev'),
+      compact: this.db.prepare('DELETE FROM events WHERE rev <= ?'),
+      setMeta: this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+    };
+    const meta = (name: string) => (this.db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
+    const lastEvent = (this.db.prepare('SELECT max(rev) AS rev FROM events').get() as { rev: number | null }).rev ?? 0;
+    this.revision = Math.max(lastEvent, meta('revision'));
+    this.compacted = meta('compacted');
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    this.assertOpen();
+    const row = this.stmt.get.get(key) as Row | undefined;
+    return row && toKeyValue(row);
+  }
+
+  async list(prefix: string): Promise<ListResult> {
+    this.assertOpen();
+    const rows = this.stmt.list.all(prefix, prefixEnd(prefix)) as unknown as Row[];
+    return { items: rows.map(toKeyValue), revision: this.revision };
+  }
+
+  async create(key: string, value: string): Promise<KeyValue> {
+    return this.write(() => {
+      if (this.stmt.get.get(key)) throw new KeyExistsError(key);
+      const rev = this.revision + 1;
+      this.stmt.insert.run(key, value, rev, rev);
+      return { event: { type: 'create', key, value, revision: rev, createRevision: rev } };
+    });
+  }
+
+  async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
+    return this.write(() => {
+      const row = this.stmt.get.get(key) as Row | undefined;
+      if (!row) throw new KeyNotFoundError(key);
+      if (row.mod_rev !== expectedModRevision) throw new ConflictError(key, expectedModRevision, row.mod_rev);
+      const rev = this.revision + 1;
+      this.stmt.update.run(value, rev, key);
+      return { event: { type: 'update', key, value, prevValue: row.value, revision: rev, createRevision: row.create_rev } };
+    });
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
+    return this.write(() => {
+      const row = this.stmt.get.get(key) as Row | undefined;
+      if (!row) throw new KeyNotFoundError(key);
+      if (expectedModRevision !== undefined && row.mod_rev !== expectedModRevision) throw new ConflictError(key, expectedModRevision, row.mod_rev);
+      const rev = this.revision + 1;
+      this.stmt.remove.run(key);
+      return { event: { type: 'delete', key, value: row.value, prevValue: row.value, revision: rev, createRevision: row.create_rev } };
+    });
+  }
+
+  async watch(prefix: string, fromRevision: number, callbacks: WatchCallbacks): Promise<WatchHandle> {
+    this.assertOpen();
+    if (fromRevision < this.compacted) throw new RevisionCompactedError(fromRevision, this.compacted);
+    const watcher = this.watchers.add(prefix, callbacks);
+    // Replay and registration happen in one synchronous step: no write can
+    // land between them, so nothing is skipped or delivered twice.
+    if (fromRevision < this.revision) {
+      const rows = this.stmt.history.all(fromRevision, prefix, prefixEnd(prefix)) as unknown as EventRow[];
+      for (const row of rows) watcher.push(toEvent(row));
+    }
+    return watcher;
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.revision;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watchers.failAll(new Error('store closed'));
+    this.db.close();
+  }
+
+  private write(mutate: () => { event: StoreEvent }): KeyValue {
+    this.assertOpen();
+    this.db.exec('BEGIN');
+    let event: StoreEvent;
+    try {
+      ({ event } = mutate());
+      this.stmt.event.run(event.revision, event.type, event.key, event.value, event.prevValue ?? null, event.createRevision);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+    this.revision = event.revision;
+    if (this.revision - this.compacted > this.historyLimit * 1.1) this.compact();
+    this.watchers.publish(event);
+    return { key: event.key, value: event.value, createRevision: event.createRevision, modRevision: event.revision };
+  }
+
+  /** Drops history older than the kept window; watches from before it get RevisionCompactedError. */
+  private compact(): void {
+    const upTo = this.revision - this.historyLimit;
+    this.db.exec('BEGIN');
+    this.stmt.compact.run(upTo);
+    this.stmt.setMeta.run('compacted', upTo);
+    // The newest event is never compacted, but record the revision anyway so
+    // a restart can never reuse a revision number.
+    this.stmt.setMeta.run('revision', this.revision);
+    this.db.exec('COMMIT');
+    this.compacted = upTo;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('store is closed');
+  }
+}
+
+function toKeyValue(row: Row): KeyValue {
+  return { key: row.key, value: row.value, createRevision: row.create_rev, modRevision: row.mod_rev };
+}
+
+function toEvent(row: EventRow): StoreEvent {
+  return {
+    type: row.type as StoreEvent['type'], key: row.key, value: row.value,
+    prevValue: row.prev_value ?? undefined, revision: row.rev, createRevision: row.create_rev,
+  };
+}
