@@ -2,10 +2,8 @@
 // a Kubernetes client (kubectl) reads before it talks to a resource.
 import Router from '@koa/router';
 import { KINDS } from '../objects/kinds.ts';
+import { KCS_VERSION, KUBE_COMPAT } from '../version.ts';
 
-export const KCS_VERSION = '0.1.0';
-/** The Kubernetes API version kcs models its wire format on. */
-export const KUBE_COMPAT = { major: '1', minor: '32' };
 
 export function versionInfo() {
   return {

@@ -322,13 +322,25 @@ function admitFields(kind: KindInfo, obj: KubeObject, opts: WriteOptions): strin
   return unknownFields.map((f) => `unknown field "${f}"`);
 }
 
+/** As in Kubernetes, a container that states only a limit requests that much. */
+function defaultRequestsFromLimits(container: { resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> } } | undefined): void {
+  const limits = container?.resources?.limits;
+  if (!limits || !container?.resources) return;
+  for (const [name, limit] of Object.entries(limits)) {
+    if (container.resources.requests?.[name] === undefined) container.resources.requests = { ...container.resources.requests, [name]: limit };
+  }
+}
+
 /** Quantities written as YAML numbers (`cpu: 4`) are stored as strings, as Kubernetes prints them. */
 function normalizeQuantities(obj: KubeObject): void {
   const lists: unknown[] = [];
   const spec = obj.spec as Record<string, any> | undefined;
   if (obj.kind === 'Node') lists.push(spec?.capacity);
   if (obj.kind === 'Pod') {
-    for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) lists.push(c?.resources?.requests, c?.resources?.limits);
+      for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+      defaultRequestsFromLimits(c);
+      lists.push(c?.resources?.requests, c?.resources?.limits);
+    }
   }
   for (const list of lists) {
     if (!list || typeof list !== 'object') continue;

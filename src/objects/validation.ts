@@ -60,6 +60,8 @@ export function validateObject(obj: KubeObject): ValidationResult {
   const result: ValidationResult = { errors: [], unknownFields: [] };
   if (!validate(obj)) {
     for (const e of validate.errors ?? []) {
+      // ajv wraps each bad key in a second "property name must be valid" error; the format error already names it.
+      if (e.keyword === 'propertyNames') continue;
       if (e.keyword === 'additionalProperties') {
         result.unknownFields.push(joinPath(toFieldPath(e.instancePath), (e.params as { additionalProperty: string }).additionalProperty));
       } else {
@@ -99,6 +101,7 @@ function joinPath(base: string, part: string): string {
 }
 
 function show(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   const text = JSON.stringify(v) ?? String(v);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

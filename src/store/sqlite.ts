@@ -132,7 +132,7 @@ export class SqliteStore implements Store {
   async watch(prefix: string, fromRevision: number, callbacks: WatchCallbacks): Promise<WatchHandle> {
     this.assertOpen();
     if (fromRevision < this.compacted) throw new RevisionCompactedError(fromRevision, this.compacted);
-    const watcher = this.watchers.add(prefix, callbacks);
+    const watcher = this.watchers.add(prefix, fromRevision, callbacks);
     // Replay and registration happen in one synchronous step: no write can
     // land between them, so nothing is skipped or delivered twice.
     if (fromRevision < this.revision) {

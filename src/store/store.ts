@@ -106,5 +106,7 @@ export class RevisionCompactedError extends StoreError {
 
 /** The smallest key greater than every key that starts with prefix (etcd's range end). */
 export function prefixEnd(prefix: string): string {
+  // Keys are ASCII paths, so for the empty prefix any non-ASCII bound is above all of them.
+  if (prefix === '') return '\uffff';
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }

@@ -10,15 +10,18 @@ class Watcher implements WatchHandle {
   private stopped = false;
   private readonly callbacks: WatchCallbacks;
   private readonly onStop: (w: Watcher) => void;
+  /** Events at or below this revision were asked not to be delivered. */
+  private readonly afterRevision: number;
 
-  constructor(prefix: string, callbacks: WatchCallbacks, onStop: (w: Watcher) => void) {
+  constructor(prefix: string, afterRevision: number, callbacks: WatchCallbacks, onStop: (w: Watcher) => void) {
     this.prefix = prefix;
+    this.afterRevision = afterRevision;
     this.callbacks = callbacks;
     this.onStop = onStop;
   }
 
   push(event: StoreEvent): void {
-    if (this.stopped) return;
+    if (this.stopped || event.revision <= this.afterRevision) return;
     this.queue.push(event);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -32,7 +35,14 @@ class Watcher implements WatchHandle {
     this.queue = [];
     for (const event of batch) {
       if (this.stopped) return;
-      this.callbacks.onEvent(event);
+      try {
+        this.callbacks.onEvent(event);
+      } catch (err) {
+        // A watcher whose handler fails cannot be trusted to have seen the
+        // event: end it, so the owner re-lists instead of silently missing one.
+        this.fail(err as Error);
+        return;
+      }
     }
   }
 
@@ -53,8 +63,8 @@ class Watcher implements WatchHandle {
 export class WatcherSet {
   private readonly watchers = new Set<Watcher>();
 
-  add(prefix: string, callbacks: WatchCallbacks): Watcher {
-    const w = new Watcher(prefix, callbacks, (x) => this.watchers.delete(x));
+  add(prefix: string, afterRevision: number, callbacks: WatchCallbacks): Watcher {
+    const w = new Watcher(prefix, afterRevision, callbacks, (x) => this.watchers.delete(x));
     this.watchers.add(w);
     return w;
   }

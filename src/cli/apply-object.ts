@@ -1,0 +1,69 @@
+// Applies one manifest document through the client: create if absent,
+// otherwise a three-way merge patch (see apply-patch.ts).
+import { Client, ClientError } from '../client/http.ts';
+import { DEFAULT_NAMESPACE, kindByName } from '../objects/kinds.ts';
+import type { KubeObject } from '../objects/types.ts';
+import { LAST_APPLIED, threeWayMergePatch } from './apply-patch.ts';
+import type { SourcedDocument } from './manifests.ts';
+
+export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+
+export interface ApplyResult {
+  source: string;
+  /** `node/node-1`, as kubectl names objects. */
+  ref?: string;
+  outcome?: ApplyOutcome;
+  error?: string;
+  warnings?: string[];
+}
+
+export async function applyOne(client: Client, doc: SourcedDocument, opts: { namespace?: string; dryRun?: boolean }): Promise<ApplyResult> {
+  const where = `${doc.source}${doc.index ? ` (document ${doc.index + 1})` : ''}`;
+  const obj = doc.value as KubeObject;
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return { source: where, error: 'the document is not an object' };
+  if (!obj.kind) return { source: where, error: "Object 'Kind' is missing" };
+  if (!obj.apiVersion) return { source: where, error: "Object 'apiVersion' is missing" };
+  const kind = kindByName(obj.kind);
+  if (!kind) return { source: where, error: `no matches for kind "${obj.kind}" in version "${obj.apiVersion}" (kcs serves: Node, Pod)` };
+  const name = obj.metadata?.name;
+  if (!name || typeof name !== 'string') return { source: where, error: 'metadata.name is required' };
+  const ref = `${kind.singular}/${name}`;
+  const namespace = kind.namespaced ? (obj.metadata.namespace ?? opts.namespace ?? DEFAULT_NAMESPACE) : undefined;
+
+  // The manifest as written is what the next apply compares against.
+  const desired: KubeObject = structuredClone(obj);
+  if (kind.namespaced && !desired.metadata.namespace) desired.metadata.namespace = namespace;
+  const lastApplied = JSON.stringify(desired);
+  desired.metadata.annotations = { ...desired.metadata.annotations, [LAST_APPLIED]: lastApplied };
+
+  try {
+    let live: KubeObject | undefined;
+    try {
+      live = await client.get(kind, namespace, name);
+    } catch (err) {
+      if (!(err instanceof ClientError && err.code === 404)) throw err;
+    }
+    if (!live) {
+      const res = await client.create(kind, namespace, desired, { dryRun: opts.dryRun });
+      return { source: where, ref, outcome: 'created', warnings: res.warnings };
+    }
+    const previous = parseLastApplied(live.metadata.annotations?.[LAST_APPLIED]);
+    const patch = threeWayMergePatch(previous, desired, live);
+    if (!patch) return { source: where, ref, outcome: 'unchanged' };
+    const res = await client.patch(kind, namespace, name, patch, { dryRun: opts.dryRun });
+    const changed = opts.dryRun || res.body.metadata.resourceVersion !== live.metadata.resourceVersion;
+    return { source: where, ref, outcome: changed ? 'configured' : 'unchanged', warnings: res.warnings };
+  } catch (err) {
+    if (err instanceof ClientError) return { source: where, ref, error: err.message };
+    throw err;
+  }
+}
+
+function parseLastApplied(text: string | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,21 @@
+// The explicit command table oclif loads (fast start: no directory scan).
+// Command modules keep heavy imports inside run(), so loading this is cheap.
+import Apply from './commands/apply.ts';
+import CreateNode from './commands/create/node.ts';
+import Delete from './commands/delete.ts';
+import Describe from './commands/describe.ts';
+import Get from './commands/get.ts';
+import Run from './commands/run.ts';
+import Up from './commands/up.ts';
+import Version from './commands/version.ts';
+
+export const COMMANDS = {
+  apply: Apply,
+  'create:node': CreateNode,
+  delete: Delete,
+  describe: Describe,
+  get: Get,
+  run: Run,
+  up: Up,
+  version: Version,
+};

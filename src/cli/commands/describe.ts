@@ -1,0 +1,37 @@
+import * as Args from '@oclif/core/args';
+import { DEFAULT_NAMESPACE, kindByName } from '../../objects/kinds.ts';
+import type { Node, Pod } from '../../objects/types.ts';
+import { ClientCommand, connectionFlags } from '../base.ts';
+import { namespaceFlag, selectorFlag } from '../flags.ts';
+import { describeNode, describePod } from '../printers/describe.ts';
+import { resolveKind } from '../resolve-kind.ts';
+
+export default class Describe extends ClientCommand {
+  static override summary = 'Show a node or pod in detail: capacity, allocation, conditions, pods.';
+  static override examples = ['<%= config.bin %> describe node node-1', '<%= config.bin %> describe pod web', '<%= config.bin %> describe nodes'];
+  static override args = {
+    type: Args.string({ required: true, description: 'nodes or pods' }),
+    name: Args.string({ description: 'one object; all of the type when omitted' }),
+  };
+  static override flags = { ...connectionFlags, namespace: namespaceFlag, selector: selectorFlag };
+
+  async run(): Promise<string> {
+    const { args, flags } = await this.parse(Describe);
+    const kind = resolveKind(args.type);
+    const client = this.client(flags);
+    const namespace = kind.namespaced ? (flags.namespace ?? DEFAULT_NAMESPACE) : undefined;
+    const objects = args.name ? [await client.get(kind, namespace, args.name)] : (await client.list(kind, namespace, { labelSelector: flags.selector })).items;
+    const pages: string[] = [];
+    for (const obj of objects) {
+      if (kind.kind === 'Node') {
+        const pods = await client.list<Pod>(kindByName('Pod')!, undefined, { fieldSelector: `spec.nodeName=${obj.metadata.name}` });
+        pages.push(describeNode(obj as Node, pods.items));
+      } else {
+        pages.push(describePod(obj as Pod));
+      }
+    }
+    const text = pages.join('\n\n\n');
+    if (text) this.log(text);
+    return text;
+  }
+}

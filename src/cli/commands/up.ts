@@ -1,0 +1,51 @@
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
+import { clientConfigPath, DEFAULT_HOST, DEFAULT_PORT, stateDir, writeClientConfig } from '../../config.ts';
+
+export default class Up extends Command {
+  static override summary = 'Run a local control plane (API server and embedded store) in the foreground.';
+  static override description = 'Needs no configuration: state goes to ~/.kcs (or --state-dir / $KCS_STATE_DIR), the API listens on 127.0.0.1:8080, and a client config with a fresh admin token is written for kcs (and kubectl) to use. Ctrl-C stops it cleanly.';
+  static override examples = [
+    '<%= config.bin %> up',
+    '<%= config.bin %> up --port 0 --state-dir /tmp/kcs-demo',
+    'KUBECONFIG=~/.kcs/kubeconfig kubectl get nodes',
+  ];
+  static override flags = {
+    'state-dir': Flags.string({ summary: 'Where the store and the admin token live (default $KCS_STATE_DIR or ~/.kcs).' }),
+    host: Flags.string({ summary: 'Address to listen on. Anything but loopback exposes the API to the network.', default: DEFAULT_HOST }),
+    port: Flags.integer({ summary: 'Port to listen on (0 picks a free one).', default: DEFAULT_PORT, min: 0, max: 65535 }),
+    kubeconfig: Flags.string({ summary: 'Where to write the client config (default $KCS_CONFIG or <state-dir>/kubeconfig).' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Up);
+    const dir = stateDir(flags['state-dir']);
+    const { startControlPlane } = await import('../../api/server.ts');
+    let cp: Awaited<ReturnType<typeof startControlPlane>>;
+    try {
+      cp = await startControlPlane({ stateDir: dir, host: flags.host, port: flags.port });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE') this.error(`port ${flags.port} on ${flags.host} is in use`, { exit: 1, suggestions: ['pick another with --port, or --port 0 for any free port'] });
+      if (e.name === 'StateLockedError') this.error(e.message, { exit: 1, suggestions: ['stop the other kcs up, or use another --state-dir'] });
+      throw err;
+    }
+    const configPath = clientConfigPath(flags.kubeconfig, flags['state-dir']);
+    writeClientConfig(configPath, { server: cp.url, token: cp.adminToken });
+    this.log(`kcs control plane listening on ${cp.url}`);
+    this.log(`state:         ${dir}`);
+    this.log(`client config: ${configPath}`);
+    this.log('Press Ctrl-C to stop.');
+
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        this.log(`\n${signal} received: shutting down`);
+        resolve();
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+    await cp.close();
+    this.log('stopped');
+  }
+}

@@ -1,0 +1,76 @@
+// Which columns `kcs get` shows for each kind, derived from the object alone.
+import { formatBytes, formatMilliCpu, parseBytes, parseMilliCpu } from '../../objects/quantity.ts';
+import { nodeCapacity, podRequests } from '../../objects/requests.ts';
+import type { KubeObject, Node, Pod } from '../../objects/types.ts';
+import { age } from './age.ts';
+
+export interface Column {
+  header: string;
+  wide?: boolean;
+  value(obj: KubeObject, now: Date): string;
+}
+
+export function nodeStatus(node: Node): string {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  let s = ready?.status === 'True' ? 'Ready' : ready?.status === 'False' ? 'NotReady' : 'Unknown';
+  if (node.spec.unschedulable) s += ',SchedulingDisabled';
+  return s;
+}
+
+function cpuOf(list: Record<string, unknown> | undefined): string {
+  const v = list?.cpu;
+  return v === undefined ? '-' : formatMilliCpu(parseMilliCpu(v as string));
+}
+
+function memoryOf(list: Record<string, unknown> | undefined): string {
+  const v = list?.memory;
+  return v === undefined ? '-' : formatBytes(parseBytes(v as string));
+}
+
+function labels(obj: KubeObject): string {
+  const l = obj.metadata.labels ?? {};
+  const s = Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',');
+  return s || '<none>';
+}
+
+const NODE_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'STATUS', value: (o) => nodeStatus(o as Node) },
+  { header: 'CPU', value: (o) => cpuOf((o as Node).spec.capacity) },
+  { header: 'MEMORY', value: (o) => memoryOf((o as Node).spec.capacity) },
+  { header: 'PODS', value: (o) => `${(o as Node).status?.pods?.length ?? 0}/${nodeCapacity(o as Node).pods}` },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+  { header: 'CPU-ALLOCATED', wide: true, value: (o) => cpuOf((o as Node).status?.allocated) },
+  { header: 'MEMORY-ALLOCATED', wide: true, value: (o) => memoryOf((o as Node).status?.allocated) },
+  { header: 'CONTAINER', wide: true, value: (o) => shortId((o as Node).status?.containerID) },
+  { header: 'LABELS', wide: true, value: labels },
+];
+
+function shortId(id: string | undefined): string {
+  if (!id) return '<none>';
+  return id.replace(/^[a-z]+:\/\//, '').slice(0, 12);
+}
+
+function podStatus(pod: Pod): string {
+  if (pod.metadata.deletionTimestamp) return 'Terminating';
+  return pod.status?.phase ?? 'Pending';
+}
+
+const POD_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'STATUS', value: (o) => podStatus(o as Pod) },
+  { header: 'CPU', value: (o) => formatMilliCpu(podRequests(o as Pod).milliCpu) },
+  { header: 'MEMORY', value: (o) => { const m = podRequests(o as Pod).memory; return m ? formatBytes(m) : '0'; } },
+  { header: 'NODE', value: (o) => (o as Pod).spec.nodeName || '<none>' },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+  { header: 'UID', wide: true, value: (o) => o.metadata.uid ?? '' },
+  { header: 'LABELS', wide: true, value: labels },
+];
+
+const NAMESPACE_COLUMN: Column = { header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' };
+
+export function columnsFor(kind: string, opts: { wide: boolean; allNamespaces: boolean }): Column[] {
+  const base = kind === 'Node' ? NODE_COLUMNS : POD_COLUMNS;
+  const cols = base.filter((c) => opts.wide || !c.wide);
+  return opts.allNamespaces && kind !== 'Node' ? [NAMESPACE_COLUMN, ...cols] : cols;
+}

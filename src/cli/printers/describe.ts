@@ -1,0 +1,106 @@
+// `kcs describe`: a person-readable page per object, laid out like kubectl's.
+import { formatBytes, formatMilliCpu } from '../../objects/quantity.ts';
+import { nodeCapacity, podRequests } from '../../objects/requests.ts';
+import type { Condition, KubeObject, Node, Pod } from '../../objects/types.ts';
+import { LAST_APPLIED } from '../apply-patch.ts';
+import { age } from './age.ts';
+import { nodeStatus } from './columns.ts';
+import { renderTable } from './table.ts';
+
+function field(label: string, value: string): string {
+  return `${(label + ':').padEnd(20)}${value}`;
+}
+
+function mapLines(label: string, map: Record<string, string> | undefined, skip: string[] = []): string[] {
+  const entries = Object.entries(map ?? {}).filter(([k]) => !skip.includes(k));
+  if (!entries.length) return [field(label, '<none>')];
+  return entries.map(([k, v], i) => (i === 0 ? field(label, `${k}=${v}`) : ' '.repeat(20) + `${k}=${v}`));
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((l) => `  ${l}`).join('\n');
+}
+
+function conditions(list: Condition[] | undefined): string[] {
+  if (!list?.length) return ['Conditions:          <none>'];
+  const rows = list.map((c) => [c.type, c.status, c.lastHeartbeatTime ?? '-', c.lastTransitionTime ?? '-', c.reason ?? '', c.message ?? '']);
+  return ['Conditions:', indent(renderTable(['TYPE', 'STATUS', 'LASTHEARTBEATTIME', 'LASTTRANSITIONTIME', 'REASON', 'MESSAGE'], rows))];
+}
+
+function common(obj: KubeObject, now: Date): string[] {
+  const m = obj.metadata;
+  return [
+    field('Name', m.name ?? ''),
+    ...(m.namespace ? [field('Namespace', m.namespace)] : []),
+    ...mapLines('Labels', m.labels),
+    ...mapLines('Annotations', m.annotations, [LAST_APPLIED]),
+    field('CreationTimestamp', `${m.creationTimestamp ?? '<unknown>'} (${age(m.creationTimestamp, now)} ago)`),
+    field('UID', m.uid ?? ''),
+    field('ResourceVersion', m.resourceVersion ?? ''),
+  ];
+}
+
+export function describeNode(node: Node, pods: Pod[], now = new Date()): string {
+  const cap = nodeCapacity(node);
+  const used = pods.reduce((acc, p) => {
+    const r = podRequests(p);
+    return { milliCpu: acc.milliCpu + r.milliCpu, memory: acc.memory + r.memory };
+  }, { milliCpu: 0, memory: 0 });
+  const pct = (a: number, b: number) => (b > 0 ? ` (${Math.round((a / b) * 100)}%)` : '');
+  const lines = [
+    ...common(node, now),
+    field('Status', nodeStatus(node)),
+    field('Unschedulable', String(node.spec.unschedulable ?? false)),
+    field('Container', node.status?.containerID ?? '<none>'),
+    ...conditions(node.status?.conditions),
+    'Capacity:',
+    `  cpu:     ${formatMilliCpu(cap.milliCpu)}`,
+    `  memory:  ${cap.memory ? formatBytes(cap.memory) : '<not set>'}`,
+    `  pods:    ${cap.pods}`,
+    'Allocated resources:',
+    indent(renderTable(['RESOURCE', 'REQUESTS'], [
+      ['cpu', `${formatMilliCpu(used.milliCpu)}${pct(used.milliCpu, cap.milliCpu)}`],
+      ['memory', `${formatBytes(used.memory)}${pct(used.memory, cap.memory)}`],
+      ['pods', `${pods.length}${pct(pods.length, cap.pods)}`],
+    ])),
+    `Pods bound here:     (${pods.length})`,
+    ...(pods.length
+      ? [indent(renderTable(['NAMESPACE', 'NAME', 'CPU', 'MEMORY', 'STATUS', 'AGE'], pods.map((p) => {
+        const r = podRequests(p);
+        return [p.metadata.namespace ?? '', p.metadata.name ?? '', formatMilliCpu(r.milliCpu), formatBytes(r.memory), p.status?.phase ?? 'Pending', age(p.metadata.creationTimestamp, now)];
+      })))]
+      : []),
+    `Pod IDs reported by agent: ${node.status?.pods?.length ? node.status.pods.join(', ') : '<none>'}`,
+    'Events:              <none>',
+  ];
+  return lines.join('\n');
+}
+
+export function describePod(pod: Pod, now = new Date()): string {
+  const r = podRequests(pod);
+  const lines = [
+    ...common(pod, now),
+    field('Node', pod.spec.nodeName || '<none>'),
+    field('Status', pod.status?.phase ?? 'Pending'),
+    field('Scheduler', pod.spec.schedulerName ?? 'default-scheduler'),
+    ...mapLines('Node-Selectors', pod.spec.nodeSelector),
+    'Requests (effective):',
+    `  cpu:     ${formatMilliCpu(r.milliCpu)}`,
+    `  memory:  ${formatBytes(r.memory)}`,
+    'Containers:',
+    ...pod.spec.containers.flatMap((c) => [
+      `  ${c.name}:`,
+      `    Image:     ${c.image ?? '<none>'}`,
+      `    Requests:  ${formatList(c.resources?.requests)}`,
+      `    Limits:    ${formatList(c.resources?.limits)}`,
+    ]),
+    ...conditions(pod.status?.conditions),
+    'Events:              <none>',
+  ];
+  return lines.join('\n');
+}
+
+function formatList(list: Record<string, unknown> | undefined): string {
+  const entries = Object.entries(list ?? {});
+  return entries.length ? entries.map(([k, v]) => `${k}=${String(v)}`).join(', ') : '<none>';
+}

@@ -1,0 +1,38 @@
+// Prints objects as -o table|wide|yaml|json|name. The data is the same in
+// every format; only the rendering differs.
+import type { KindInfo } from '../../objects/kinds.ts';
+import type { KubeObject } from '../../objects/types.ts';
+import { columnsFor } from './columns.ts';
+import { renderTable } from './table.ts';
+
+export const OUTPUT_FORMATS = ['wide', 'yaml', 'json', 'name'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number] | undefined;
+
+export interface PrintOptions {
+  output: OutputFormat;
+  allNamespaces: boolean;
+  noHeaders?: boolean;
+  now?: Date;
+}
+
+export async function formatObjects(kind: KindInfo, objects: KubeObject[], opts: PrintOptions, asList: boolean): Promise<string> {
+  switch (opts.output) {
+    case 'json':
+      return JSON.stringify(asList ? toList(objects) : objects[0], null, 4);
+    case 'yaml': {
+      const { stringify } = await import('yaml');
+      return stringify(asList ? toList(objects) : objects[0]).trimEnd();
+    }
+    case 'name':
+      return objects.map((o) => `${kind.singular}/${o.metadata.name}`).join('\n');
+    default: {
+      const cols = columnsFor(kind.kind, { wide: opts.output === 'wide', allNamespaces: opts.allNamespaces });
+      const now = opts.now ?? new Date();
+      return renderTable(cols.map((c) => c.header), objects.map((o) => cols.map((c) => c.value(o, now))), { noHeaders: opts.noHeaders });
+    }
+  }
+}
+
+function toList(items: KubeObject[]) {
+  return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items };
+}

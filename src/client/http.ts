@@ -1,0 +1,201 @@
+// A small typed client for the kcs API over HTTP (node:http, no heavy
+// imports, so the CLI starts fast). Errors carry the server's Status.
+import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
+import type { KindInfo } from '../objects/kinds.ts';
+import type { KubeObject, ObjectList, Status, WatchEvent } from '../objects/types.ts';
+
+export class ClientError extends Error {
+  override name = 'ClientError';
+  readonly status?: Status;
+  readonly code: number;
+  constructor(message: string, code: number, status?: Status, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.status = status;
+  }
+  get reason(): string | undefined {
+    return this.status?.reason;
+  }
+}
+
+export class ConnectionError extends Error {
+  override name = 'ConnectionError';
+  readonly server: string;
+  constructor(server: string, cause: unknown) {
+    super(`The connection to the server ${new URL(server).host} was refused - is kcs running? Start it with 'kcs up'.`, { cause });
+    this.server = server;
+  }
+}
+
+export interface ClientOptions {
+  server: string;
+  token?: string;
+}
+
+export interface Selectors {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface WriteQuery {
+  dryRun?: boolean;
+  strict?: boolean;
+}
+
+export interface Response<T> {
+  body: T;
+  warnings: string[];
+}
+
+export class Client {
+  readonly server: string;
+  private readonly token?: string;
+  private readonly agent = new Agent({ keepAlive: true });
+
+  constructor(opts: ClientOptions) {
+    this.server = opts.server.replace(/\/+$/, '');
+    this.token = opts.token;
+  }
+
+  path(kind: KindInfo, namespace?: string, name?: string, subresource?: string): string {
+    let p = kind.namespaced && namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/${kind.plural}` : `/api/v1/${kind.plural}`;
+    if (name !== undefined) p += `/${encodeURIComponent(name)}`;
+    if (subresource) p += `/${subresource}`;
+    return p;
+  }
+
+  async get<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string): Promise<T> {
+    return (await this.request<T>('GET', this.path(kind, namespace, name))).body;
+  }
+
+  async list<T extends KubeObject = KubeObject>(kind: KindInfo, namespace?: string, selectors: Selectors = {}): Promise<ObjectList<T>> {
+    return (await this.request<ObjectList<T>>('GET', this.path(kind, namespace) + query({ ...selectors }))).body;
+  }
+
+  async create<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, obj: unknown, q: WriteQuery = {}): Promise<Response<T>> {
+    return this.request<T>('POST', this.path(kind, namespace) + writeQuery(q), obj);
+  }
+
+  async update<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, obj: unknown, q: WriteQuery & { subresource?: string } = {}): Promise<Response<T>> {
+    return this.request<T>('PUT', this.path(kind, namespace, name, q.subresource) + writeQuery(q), obj);
+  }
+
+  async patch<T extends KubeObject = KubeObject>(
+    kind: KindInfo, namespace: string | undefined, name: string, patch: unknown,
+    q: WriteQuery & { subresource?: string; type?: 'merge' | 'json' } = {},
+  ): Promise<Response<T>> {
+    const contentType = q.type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
+    return this.request<T>('PATCH', this.path(kind, namespace, name, q.subresource) + writeQuery(q), patch, contentType);
+  }
+
+  async delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q: WriteQuery = {}): Promise<T> {
+    return (await this.request<T>('DELETE', this.path(kind, namespace, name) + writeQuery(q))).body;
+  }
+
+  /** Streams watch events until stop() is called or the server ends the watch. */
+  watch(kind: KindInfo, namespace: string | undefined, opts: Selectors & { resourceVersion?: string }, onEvent: (e: WatchEvent) => void): { stop(): void; done: Promise<void> } {
+    const path = this.path(kind, namespace) + query({ ...opts, watch: 'true' });
+    let res: IncomingMessage | undefined;
+    let stopped = false;
+    const req = this.raw('GET', path);
+    const done = new Promise<void>((resolve, reject) => {
+      req.on('response', (r) => {
+        res = r;
+        if ((r.statusCode ?? 0) >= 300) {
+          readBody(r).then((text) => reject(toClientError(r.statusCode ?? 0, text)), reject);
+          return;
+        }
+        let buffered = '';
+        r.setEncoding('utf8');
+        r.on('data', (chunk: string) => {
+          buffered += chunk;
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            if (line.trim()) onEvent(JSON.parse(line) as WatchEvent);
+          }
+        });
+        r.on('end', () => resolve());
+        r.on('error', (err) => (stopped ? resolve() : reject(err)));
+      });
+      req.on('error', (err) => (stopped ? resolve() : reject(this.wrap(err))));
+      req.end();
+    });
+    return {
+      stop: () => { stopped = true; res?.destroy(); req.destroy(); },
+      done,
+    };
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Response<T>> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = this.raw(method, path, payload === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) });
+      req.on('response', resolve);
+      req.on('error', (err) => reject(this.wrap(err)));
+      req.end(payload);
+    });
+    const text = await readBody(res);
+    const code = res.statusCode ?? 0;
+    if (code >= 300) throw toClientError(code, text);
+    const warningHeader = res.headers.warning;
+    return { body: JSON.parse(text) as T, warnings: parseWarnings(warningHeader) };
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private raw(method: string, path: string, headers: Record<string, string> = {}) {
+    const url = new URL(this.server + path);
+    return httpRequest(url, {
+      method,
+      agent: this.agent,
+      headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers },
+    });
+  }
+
+  private wrap(err: Error): Error {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return new ConnectionError(this.server, err);
+    return err;
+  }
+}
+
+function query(params: { [name: string]: string | undefined }): string {
+  const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '') as Array<[string, string]>;
+  return entries.length ? '?' + new URLSearchParams(entries).toString() : '';
+}
+
+function writeQuery(q: WriteQuery): string {
+  return query({ dryRun: q.dryRun ? 'All' : undefined, fieldValidation: q.strict ? 'Strict' : undefined });
+}
+
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function toClientError(code: number, text: string): ClientError {
+  try {
+    const status = JSON.parse(text) as Status;
+    if (status.kind === 'Status') return new ClientError(status.message, code, status);
+  } catch { /* not a Status: fall through */ }
+  return new ClientError(`the server responded with ${code}: ${text.slice(0, 200)}`, code);
+}
+
+/** `299 - "unknown field \"foo\""` -> `unknown field "foo"` */
+function parseWarnings(header: string | string[] | undefined): string[] {
+  if (!header) return [];
+  const text = Array.isArray(header) ? header.join(', ') : header;
+  const out: string[] = [];
+  const re = /299 - ("(?:[^"\\]|\\.)*")/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) out.push(JSON.parse(m[1]) as string);
+  return out;
+}

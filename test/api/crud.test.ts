@@ -1,0 +1,501 @@
+import test from 'ava';
+import { createAll, node, nodePath, NODES, pod, podPath, PODS, withApp } from './helpers.ts';
+
+const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+const names = (list: any) => list.items.map((o: any) => o.metadata.name).sort();
+
+// ---- create ----------------------------------------------------------------------
+
+test('creating a node returns 201 with uid, creationTimestamp, generation 1 and a resourceVersion', withApp, async (t, api) => {
+  const r = await api.post(NODES, node('n1'));
+  t.is(r.status, 201, r.text);
+  const meta = r.body.metadata;
+  t.is(meta.name, 'n1');
+  t.regex(meta.uid, UID);
+  t.regex(meta.creationTimestamp, RFC3339_SECONDS);
+  t.is(meta.generation, 1);
+  t.regex(meta.resourceVersion, /^[1-9]\d*$/);
+  t.is(meta.namespace, undefined);
+  t.deepEqual(r.body.spec, { capacity: { cpu: '4', memory: '8Gi' } });
+  t.is(String(await api.store.currentRevision()), meta.resourceVersion);
+
+  const got = await api.get(nodePath('n1'));
+  t.is(got.status, 200);
+  t.deepEqual(got.body, r.body);
+});
+
+test('creating a pod from a YAML body defaults its namespace and sets status.phase Pending', withApp, async (t, api) => {
+  const yaml = [
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata:',
+    '  name: web',
+    'spec:',
+    '  containers:',
+    '    - name: app',
+    '      image: nginx:1.27',
+    '      resources:',
+    '        requests: {cpu: 250m, memory: 128Mi}',
+    '',
+  ].join('\n');
+  const r = await api.post(PODS, yaml, { type: 'application/yaml' });
+  t.is(r.status, 201, r.text);
+  t.is(r.body.metadata.namespace, 'default');
+  t.regex(r.body.metadata.uid, UID);
+  t.is(r.body.metadata.generation, 1);
+  t.deepEqual(r.body.status, { phase: 'Pending' });
+  t.deepEqual(r.body.spec.containers[0], { name: 'app', image: 'nginx:1.27', resources: { requests: { cpu: '250m', memory: '128Mi' } } });
+  t.is((await api.get(podPath('web'))).body.metadata.uid, r.body.metadata.uid);
+});
+
+test('creating ignores server-owned fields and status sent by the client', withApp, async (t, api) => {
+  const body = pod('p', { metadata: { uid: 'not-mine', generation: 7, resourceVersion: '99', creationTimestamp: '2000-01-01T00:00:00Z' } });
+  body.status = { phase: 'Running' };
+  const r = await api.post(PODS, body);
+  t.is(r.status, 201, r.text);
+  t.not(r.body.metadata.uid, 'not-mine');
+  t.regex(r.body.metadata.uid, UID);
+  t.is(r.body.metadata.generation, 1);
+  t.not(r.body.metadata.creationTimestamp, '2000-01-01T00:00:00Z');
+  t.is(r.body.metadata.resourceVersion, String(await api.store.currentRevision()));
+  t.deepEqual(r.body.status, { phase: 'Pending' });
+});
+
+test('creating the same object twice answers 409 AlreadyExists', withApp, async (t, api) => {
+  t.is((await api.post(NODES, node('n1'))).status, 201);
+  const rev = await api.store.currentRevision();
+  const r = await api.post(NODES, node('n1'));
+  t.is(r.status, 409);
+  t.like(r.body, { kind: 'Status', status: 'Failure', reason: 'AlreadyExists', code: 409, details: { name: 'n1', kind: 'nodes' } });
+  t.is(await api.store.currentRevision(), rev);
+});
+
+test('a pod namespace that differs from the URL is refused with 400', withApp, async (t, api) => {
+  const r = await api.post(PODS, pod('p', { metadata: { namespace: 'other' } }));
+  t.is(r.status, 400);
+  t.like(r.body, { kind: 'Status', reason: 'BadRequest', code: 400 });
+  t.regex(r.body.message, /namespace/);
+  t.is(await api.store.currentRevision(), 0);
+});
+
+test('a node with metadata.namespace is refused with 400 because nodes are cluster-scoped', withApp, async (t, api) => {
+  const r = await api.post(NODES, node('n1', { metadata: { namespace: 'default' } }));
+  t.is(r.status, 400);
+  t.like(r.body, { reason: 'BadRequest', code: 400 });
+  t.regex(r.body.message, /cluster-scoped/);
+  t.is(await api.store.currentRevision(), 0);
+});
+
+test('a PUT whose body names another object than the URL is refused with 400', withApp, async (t, api) => {
+  const [created] = await createAll(t, api, [[NODES, node('n1')]]);
+  const r = await api.put(nodePath('n1'), { ...created, metadata: { ...created.metadata, name: 'n2' } });
+  t.is(r.status, 400);
+  t.like(r.body, { reason: 'BadRequest', code: 400 });
+  t.regex(r.body.message, /n2.*n1/);
+  t.is((await api.get(nodePath('n2'))).status, 404);
+});
+
+test('generateName gives a new object a unique name with that prefix', withApp, async (t, api) => {
+  const body = pod('', { metadata: { generateName: 'worker-' } });
+  delete body.metadata.name;
+  const a = await api.post(PODS, body);
+  const b = await api.post(PODS, body);
+  t.is(a.status, 201, a.text);
+  t.is(b.status, 201, b.text);
+  t.regex(a.body.metadata.name, /^worker-[a-z0-9]{5}$/);
+  t.not(a.body.metadata.name, b.body.metadata.name);
+  t.is((await api.get(podPath(a.body.metadata.name))).status, 200);
+});
+
+test('an object without name or generateName is refused with 422 naming metadata.name', withApp, async (t, api) => {
+  const body = node('x');
+  delete body.metadata.name;
+  const r = await api.post(NODES, body);
+  t.is(r.status, 422);
+  t.is(r.body.reason, 'Invalid');
+  t.deepEqual(r.body.details.causes.map((c: any) => c.field), ['metadata.name']);
+});
+
+// ---- read --------------------------------------------------------------------------
+
+test('lists nodes, pods in one namespace, and pods in all namespaces', withApp, async (t, api) => {
+  await createAll(t, api, [
+    [NODES, node('n1')], [NODES, node('n2')],
+    [PODS, pod('a')], ['/api/v1/namespaces/team/pods', pod('b')], ['/api/v1/namespaces/team/pods', pod('c')],
+  ]);
+  const nodes = await api.get(NODES);
+  t.is(nodes.status, 200);
+  t.like(nodes.body, { apiVersion: 'v1', kind: 'NodeList' });
+  t.deepEqual(names(nodes.body), ['n1', 'n2']);
+
+  const team = await api.get('/api/v1/namespaces/team/pods');
+  t.like(team.body, { kind: 'PodList' });
+  t.deepEqual(names(team.body), ['b', 'c']);
+  t.deepEqual(names((await api.get(PODS)).body), ['a']);
+  t.deepEqual((await api.get('/api/v1/namespaces/empty/pods')).body.items, []);
+
+  const all = await api.get('/api/v1/pods');
+  t.is(all.status, 200);
+  t.deepEqual(all.body.items.map((p: any) => `${p.metadata.namespace}/${p.metadata.name}`).sort(), ['default/a', 'team/b', 'team/c']);
+});
+
+test('a list carries the store revision as its resourceVersion, even when empty', withApp, async (t, api) => {
+  t.is((await api.get(NODES)).body.metadata.resourceVersion, '0');
+  await createAll(t, api, [[NODES, node('n1')], [PODS, pod('p')]]);
+  // The pod write is newer than any node, and the node list still reports it.
+  const list = await api.get(NODES);
+  t.is(list.body.metadata.resourceVersion, String(await api.store.currentRevision()));
+  t.is(list.body.metadata.resourceVersion, '2');
+  t.is(list.body.items[0].metadata.resourceVersion, '1');
+});
+
+test('getting a missing object answers 404 NotFound naming it', withApp, async (t, api) => {
+  const r = await api.get(podPath('ghost'));
+  t.is(r.status, 404);
+  t.like(r.body, { kind: 'Status', reason: 'NotFound', code: 404, details: { name: 'ghost', kind: 'pods' } });
+  t.is(r.body.message, 'pods "ghost" not found');
+});
+
+// ---- update ------------------------------------------------------------------------
+
+test('a PUT with a stale resourceVersion answers 409 Conflict and changes nothing', withApp, async (t, api) => {
+  const [v1] = await createAll(t, api, [[NODES, node('n1')]]);
+  const v2 = await api.put(nodePath('n1'), { ...v1, metadata: { ...v1.metadata, labels: { a: '1' } } });
+  t.is(v2.status, 200, v2.text);
+  t.true(Number(v2.body.metadata.resourceVersion) > Number(v1.metadata.resourceVersion));
+
+  const stale = await api.put(nodePath('n1'), { ...v1, metadata: { ...v1.metadata, labels: { a: '2' } } });
+  t.is(stale.status, 409);
+  t.like(stale.body, { kind: 'Status', reason: 'Conflict', code: 409, details: { name: 'n1', kind: 'nodes' } });
+  t.deepEqual((await api.get(nodePath('n1'))).body, v2.body);
+});
+
+test('a PUT without a resourceVersion replaces unconditionally', withApp, async (t, api) => {
+  await createAll(t, api, [[NODES, node('n1')], [NODES, node('n2')]]);
+  const body = node('n1', { metadata: { labels: { zone: 'b' } } });
+  const r = await api.put(nodePath('n1'), body);
+  t.is(r.status, 200, r.text);
+  t.deepEqual(r.body.metadata.labels, { zone: 'b' });
+  t.is(r.body.metadata.resourceVersion, '3');
+});
+
+test('a PUT that changes nothing writes nothing and keeps the resourceVersion', withApp, async (t, api) => {
+  const [created] = await createAll(t, api, [[NODES, node('n1')]]);
+  const rev = await api.store.currentRevision();
+  const r = await api.put(nodePath('n1'), created);
+  t.is(r.status, 200, r.text);
+  t.deepEqual(r.body, created);
+  const { resourceVersion: _, ...noVersion } = created.metadata;
+  t.is((await api.put(nodePath('n1'), { ...created, metadata: noVersion })).body.metadata.resourceVersion, created.metadata.resourceVersion);
+  t.is(await api.store.currentRevision(), rev);
+});
+
+test('a spec change bumps metadata.generation; a label change does not', withApp, async (t, api) => {
+  const [created] = await createAll(t, api, [[NODES, node('n1')]]);
+  const labelled = await api.put(nodePath('n1'), { ...created, metadata: { ...created.metadata, labels: { a: 'b' } } });
+  t.is(labelled.status, 200, labelled.text);
+  t.is(labelled.body.metadata.generation, 1);
+  t.not(labelled.body.metadata.resourceVersion, created.metadata.resourceVersion);
+
+  const specChanged = await api.put(nodePath('n1'), { ...labelled.body, spec: { capacity: { cpu: '8', memory: '8Gi' } } });
+  t.is(specChanged.status, 200, specChanged.text);
+  t.is(specChanged.body.metadata.generation, 2);
+  const patched = await api.patch(nodePath('n1'), { spec: { unschedulable: true } });
+  t.is(patched.body.metadata.generation, 3);
+  t.is((await api.patch(nodePath('n1'), { metadata: { annotations: { note: 'x' } } })).body.metadata.generation, 3);
+  t.is((await api.get(nodePath('n1'))).body.metadata.generation, 3);
+});
+
+test('PUT and PATCH of the main resource ignore status', withApp, async (t, api) => {
+  const [created] = await createAll(t, api, [[PODS, pod('p')]]);
+  const put = await api.put(podPath('p'), { ...created, status: { phase: 'Running' } });
+  t.is(put.status, 200, put.text);
+  t.deepEqual(put.body.status, { phase: 'Pending' });
+  t.is(put.body.metadata.resourceVersion, created.metadata.resourceVersion, 'a status-only change to the main resource is no change');
+
+  const patch = await api.patch(podPath('p'), { status: { phase: 'Failed' }, metadata: { labels: { x: 'y' } } });
+  t.is(patch.status, 200, patch.text);
+  t.deepEqual(patch.body.status, { phase: 'Pending' });
+  t.deepEqual(patch.body.metadata.labels, { x: 'y' });
+  t.deepEqual((await api.get(podPath('p'))).body.status, { phase: 'Pending' });
+});
+
+test('PUT to /status changes only status and does not bump generation', withApp, async (t, api) => {
+  const [created] = await createAll(t, api, [[PODS, pod('p')]]);
+  const body = structuredClone(created);
+  body.status = { phase: 'Running', hostIP: '10.0.0.1' };
+  body.spec.nodeName = 'n9';
+  body.metadata.labels = { sneaky: 'yes' };
+  const r = await api.put(`${podPath('p')}/status`, body);
+  t.is(r.status, 200, r.text);
+  t.deepEqual(r.body.status, { phase: 'Running', hostIP: '10.0.0.1' });
+  t.deepEqual(r.body.spec, created.spec);
+  t.is(r.body.metadata.labels, undefined);
+  t.is(r.body.metadata.generation, 1);
+  t.true(Number(r.body.metadata.resourceVersion) > Number(created.metadata.resourceVersion));
+  t.deepEqual((await api.get(podPath('p'))).body, r.body);
+  t.deepEqual((await api.get(`${podPath('p')}/status`)).body, r.body);
+});
+
+test('PATCH to /status changes only status and does not bump generation', withApp, async (t, api) => {
+  await createAll(t, api, [[NODES, node('n1')]]);
+  const r = await api.patch(`${nodePath('n1')}/status`, {
+    spec: { capacity: { cpu: '64' } },
+    status: { capacity: { cpu: '4' }, conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+  t.is(r.status, 200, r.text);
+  t.deepEqual(r.body.spec, { capacity: { cpu: '4', memory: '8Gi' } });
+  t.deepEqual(r.body.status, { capacity: { cpu: '4' }, conditions: [{ type: 'Ready', status: 'True' }] });
+  t.is(r.body.metadata.generation, 1);
+
+  const json = await api.patch(`${nodePath('n1')}/status`, [{ op: 'replace', path: '/status/capacity/cpu', value: '2' }], { type: 'application/json-patch+json' });
+  t.is(json.status, 200, json.text);
+  t.is(json.body.status.capacity.cpu, '2');
+  t.is(json.body.metadata.generation, 1);
+});
+
+test('a status write is still validated', withApp, async (t, api) => {
+  await createAll(t, api, [[PODS, pod('p')]]);
+  const rev = await api.store.currentRevision();
+  const r = await api.patch(`${podPath('p')}/status`, { status: { phase: 'Exploded' } });
+  t.is(r.status, 422, r.text);
+  t.deepEqual(r.body.details.causes.map((c: any) => c.field), ['status.phase']);
+  t.is(await api.store.currentRevision(), rev);
+});
+
+// ---- patch ---------------------------------------------------------------------------
+
+test('a merge patch adds, replaces and removes fields', withApp, async (t, api) => {
+  await createAll(t, api, [[NODES, node('n1', { metadata: { labels: { a: '1', b: '2' } } })]]);
+  const r = await api.patch(nodePath('n1'), { metadata: { labels: { a: null, b: '3', c: '4' } }, spec: { capacity: { memory: null } } });
+  t.is(r.status, 200, r.text);
+  t.deepEqual(r.body.metadata.labels, { b: '3', c: '4' });
+  t.deepEqual(r.body.spec.capacity, { cpu: '4' });
+  t.deepEqual((await api.get(nodePath('n1'))).body, r.body);
+});
+
+test('a JSON patch applies its operations in order', withApp, async (t, api) => {
+  await createAll(t, api, [[PODS, pod('p')]]);
+  const ops = [
+    { op: 'add', path: '/metadata/labels', value: { app: 'web' } },
+    { op: 'replace', path: '/spec/containers/0/image', value: 'nginx:2' },
+    { op: 'add', path: '/spec/nodeName', value: 'n1' },
+    { op: 'test', path: '/spec/nodeName', value: 'n1' },
+  ];
+  const r = await api.patch(podPath('p'), ops, { type: 'application/json-patch+json' });
+  t.is(r.status, 200, r.text);
+  t.deepEqual(r.body.metadata.labels, { app: 'web' });
+  t.is(r.body.spec.containers[0].image, 'nginx:2');
+  t.is(r.body.spec.nodeName, 'n1');
+  t.is(r.body.metadata.generation, 2);
+});
+
+test('a JSON patch whose test operation fails answers 422 and changes nothing', withApp, async (t, api) => {
+  const [created] = await createAll(t, api, [[PODS, pod('p')]]);
+  const ops = [
+    { op: 'add', path: '/metadata/labels', value: { app: 'web' } },
+    { op: 'test', path: '/spec/containers/0/image', value: 'httpd' },
+  ];
+  const r = await api.patch(podPath('p'), ops, { type: 'application/json-patch+json' });
+  t.is(r.status, 422, r.text);
+  t.like(r.body, { kind: 'Status', reason: 'Invalid', code: 422 });
+  t.regex(r.body.message, /operation 1/);
+  t.deepEqual((await api.get(podPath('p'))).body, created);
+});
+
+test('a patch carrying a stale resourceVersion answers 409 Conflict', withApp, async (t, api) => {
+  const [created] = await createAll(t, api, [[NODES, node('n1')]]);
+  t.is((await api.patch(nodePath('n1'), { metadata: { labels: { a: '1' } } })).status, 200);
+  const r = await api.patch(nodePath('n1'), { metadata: { resourceVersion: created.metadata.resourceVersion, labels: { a: '2' } } });
+  t.is(r.status, 409, r.text);
+  t.is(r.body.reason, 'Conflict');
+  t.is((await api.get(nodePath('n1'))).body.metadata.labels.a, '1');
+});
+
+test('a strategic merge patch is refused with 415 UnsupportedMediaType', withApp, async (t, api) => {
+  await createAll(t, api, [[NODES, node('n1')]]);
+  const rev = await api.store.currentRevision();
+  const r = await api.patch(nodePath('n1'), { metadata: { labels: { a: '1' } } }, { type: 'application/strategic-merge-patch+json' });
+  t.is(r.status, 415);
+  t.like(r.body, { kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
+  t.regex(r.body.message, /merge-patch\+json/);
+  t.is(await api.store.currentRevision(), rev);
+});
+
+test('updating or patching a missing object answers 404', withApp, async (t, api) => {
+  t.is((await api.put(nodePath('ghost'), node('ghost'))).status, 404);
+  const r = await api.patch(nodePath('ghost'), { metadata: { labels: { a: '1' } } });
+  t.is(r.status, 404);
+  t.is(r.body.reason, 'NotFound');
+  t.is((await api.get(nodePath('ghost'))).status, 404);
+});
+
+// ---- delete ----------------------------------------------------------------------------
+
+test('DELETE returns the deleted object, after which GET answers 404 NotFound', withApp, async (t, api) => {
+  const [created] = await createAll(t, api, [[PODS, pod('p')]]);
+  const r = await api.delete(podPath('p'));
+  t.is(r.status, 200, r.text);
+  t.is(r.body.kind, 'Pod');
+  t.is(r.body.metadata.uid, created.metadata.uid);
+  t.deepEqual(r.body.spec, created.spec);
+  t.is(r.body.metadata.resourceVersion, String(await api.store.currentRevision()));
+
+  const gone = await api.get(podPath('p'));
+  t.is(gone.status, 404);
+  t.like(gone.body, { kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404 });
+  t.deepEqual((await api.get(PODS)).body.items, []);
+  const again = await api.delete(podPath('p'));
+  t.is(again.status, 404);
+  t.is(again.body.reason, 'NotFound');
+});
+
+// ---- selectors ---------------------------------------------------------------------------
+
+test('label selectors filter lists with =, !=, in, notin, exists and !key', withApp, async (t, api) => {
+  await createAll(t, api, [
+    [NODES, node('a', { metadata: { labels: { env: 'prod', tier: 'web' } } })],
+    [NODES, node('b', { metadata: { labels: { env: 'dev' } } })],
+    [NODES, node('c')],
+  ]);
+  const select = async (selector: string) => {
+    const r = await api.get(`${NODES}?labelSelector=${encodeURIComponent(selector)}`);
+    t.is(r.status, 200, `${selector}: ${r.text}`);
+    return names(r.body);
+  };
+  t.deepEqual(await select('env=prod'), ['a']);
+  t.deepEqual(await select('env==dev'), ['b']);
+  t.deepEqual(await select('env!=prod'), ['b', 'c']);
+  t.deepEqual(await select('env in (prod, dev)'), ['a', 'b']);
+  t.deepEqual(await select('env notin (prod)'), ['b', 'c']);
+  t.deepEqual(await select('env'), ['a', 'b']);
+  t.deepEqual(await select('!env'), ['c']);
+  t.deepEqual(await select('env=prod,tier=web'), ['a']);
+  t.deepEqual(await select('env=prod,!tier'), []);
+  t.deepEqual(await select(''), ['a', 'b', 'c']);
+
+  const bad = await api.get(`${NODES}?labelSelector=${encodeURIComponent('env in prod')}`);
+  t.is(bad.status, 400);
+  t.is(bad.body.reason, 'BadRequest');
+});
+
+test('field selectors filter pods by spec.nodeName and metadata.name; other fields answer 400', withApp, async (t, api) => {
+  await createAll(t, api, [
+    [PODS, pod('p1', { spec: { nodeName: 'n1' } })],
+    [PODS, pod('p2', { spec: { nodeName: 'n2' } })],
+    [PODS, pod('p3')],
+    ['/api/v1/namespaces/other/pods', pod('p4', { spec: { nodeName: 'n1' } })],
+  ]);
+  const select = async (path: string, selector: string) => {
+    const r = await api.get(`${path}?fieldSelector=${encodeURIComponent(selector)}`);
+    t.is(r.status, 200, `${selector}: ${r.text}`);
+    return names(r.body);
+  };
+  t.deepEqual(await select(PODS, 'spec.nodeName=n1'), ['p1']);
+  t.deepEqual(await select('/api/v1/pods', 'spec.nodeName=n1'), ['p1', 'p4']);
+  t.deepEqual(await select(PODS, 'spec.nodeName='), ['p3']);
+  t.deepEqual(await select(PODS, 'spec.nodeName!=n1'), ['p2', 'p3']);
+  t.deepEqual(await select(PODS, 'metadata.name=p2'), ['p2']);
+  t.deepEqual(await select('/api/v1/pods', 'metadata.namespace=other'), ['p4']);
+  t.deepEqual(await select(PODS, 'status.phase=Pending'), ['p1', 'p2', 'p3']);
+
+  const bad = await api.get(`${PODS}?fieldSelector=${encodeURIComponent('spec.containers=x')}`);
+  t.is(bad.status, 400);
+  t.like(bad.body, { kind: 'Status', reason: 'BadRequest' });
+  t.regex(bad.body.message, /spec\.containers/);
+  t.is((await api.get(`${NODES}?fieldSelector=spec.nodeName%3Dn1`)).status, 400, 'nodes have no spec.nodeName');
+});
+
+// ---- dry run -----------------------------------------------------------------------------
+
+test('dryRun=All validates and answers as if written, but stores nothing', withApp, async (t, api) => {
+  const dry = await api.post(`${NODES}?dryRun=All`, node('n1'));
+  t.is(dry.status, 201, dry.text);
+  t.is(dry.body.metadata.name, 'n1');
+  t.is(dry.body.metadata.generation, 1);
+  t.is((await api.get(nodePath('n1'))).status, 404);
+  t.is(await api.store.currentRevision(), 0);
+
+  const invalid = await api.post(`${NODES}?dryRun=All`, node('n1', { spec: { capacity: { cpu: 'lots' } } }));
+  t.is(invalid.status, 422);
+
+  const [created] = await createAll(t, api, [[NODES, node('n1')]]);
+  const rev = await api.store.currentRevision();
+  const put = await api.put(`${nodePath('n1')}?dryRun=All`, { ...created, metadata: { ...created.metadata, labels: { a: '1' } } });
+  t.is(put.status, 200, put.text);
+  t.deepEqual(put.body.metadata.labels, { a: '1' });
+  const patch = await api.patch(`${nodePath('n1')}?dryRun=All`, { spec: { unschedulable: true } });
+  t.is(patch.status, 200, patch.text);
+  t.is(patch.body.spec.unschedulable, true);
+  t.is((await api.delete(`${nodePath('n1')}?dryRun=All`)).status, 200);
+  t.is((await api.post(`${NODES}?dryRun=All`, node('n1'))).status, 409, 'a dry-run create still sees existing objects');
+  t.deepEqual((await api.get(nodePath('n1'))).body, created);
+  t.is(await api.store.currentRevision(), rev);
+  t.is((await api.post(`${NODES}?dryRun=Some`, node('n2'))).status, 400);
+});
+
+// ---- field handling ------------------------------------------------------------------------
+
+test('unknown top-level and metadata fields are dropped with a Warning header naming them', withApp, async (t, api) => {
+  const body = node('n1', { metadata: { bogus: 1 } });
+  body.extra = { a: 1 };
+  const r = await api.post(NODES, body);
+  t.is(r.status, 201, r.text);
+  const warning = r.headers.get('warning') ?? '';
+  t.regex(warning, /^299 - /);
+  t.regex(warning, /unknown field \\"extra\\"/);
+  t.regex(warning, /unknown field \\"metadata\.bogus\\"/);
+  t.false('extra' in r.body);
+  t.false('bogus' in r.body.metadata);
+  const stored = (await api.get(nodePath('n1'))).body;
+  t.false('extra' in stored);
+  t.false('bogus' in stored.metadata);
+  t.is((await api.post(NODES, node('n2'))).headers.get('warning'), null, 'no warning for a clean body');
+});
+
+test('with fieldValidation=Strict an unknown field is refused with 422 naming it', withApp, async (t, api) => {
+  const body = pod('p', { metadata: { colour: 'red' } });
+  const r = await api.post(`${PODS}?fieldValidation=Strict`, body);
+  t.is(r.status, 422, r.text);
+  t.like(r.body, { kind: 'Status', reason: 'Invalid', code: 422 });
+  t.deepEqual(r.body.details.causes.map((c: any) => c.field), ['metadata.colour']);
+  t.regex(r.body.message, /metadata\.colour/);
+  t.is(await api.store.currentRevision(), 0);
+  t.is((await api.post(`${PODS}?fieldValidation=Ignore`, body)).status, 201);
+  t.is((await api.post(`${PODS}?fieldValidation=Loose`, pod('q'))).status, 400);
+});
+
+test('pod spec fields kcs does not model are kept verbatim', withApp, async (t, api) => {
+  const spec = {
+    containers: [{
+      name: 'app', image: 'registry.example.com/app@sha256:abc', command: ['/bin/app', '--flag'],
+      ports: [{ containerPort: 8080, protocol: 'TCP', name: 'http' }],
+      env: [{ name: 'MODE', value: 'prod' }, { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+      resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', 'example.com/gpu': '1' } },
+      livenessProbe: { httpGet: { path: '/healthz', port: 8080 } },
+    }],
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }],
+    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } },
+    restartPolicy: 'Always',
+    nodeSelector: { disk: 'ssd' },
+  };
+  const r = await api.post(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec });
+  t.is(r.status, 201, r.text);
+  t.is(r.headers.get('warning'), null);
+  t.deepEqual(r.body.spec, spec);
+  t.deepEqual((await api.get(podPath('p'))).body.spec, spec);
+});
+
+test('quantities given as numbers are stored as strings', withApp, async (t, api) => {
+  const n = await api.post(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: 4, memory: 1073741824, pods: 20 } } });
+  t.is(n.status, 201, n.text);
+  t.deepEqual(n.body.spec.capacity, { cpu: '4', memory: '1073741824', pods: '20' });
+  t.deepEqual((await api.get(nodePath('n1'))).body.spec.capacity, { cpu: '4', memory: '1073741824', pods: '20' });
+
+  const yaml = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    resources:\n      requests: {cpu: 0.5, memory: 1000}\n      limits: {cpu: 1}\n';
+  const p = await api.post(PODS, yaml, { type: 'application/yaml' });
+  t.is(p.status, 201, p.text);
+  t.deepEqual(p.body.spec.containers[0].resources, { requests: { cpu: '0.5', memory: '1000' }, limits: { cpu: '1' } });
+});

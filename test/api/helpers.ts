@@ -1,0 +1,333 @@
+// Fixtures for the API tests: an app on a temp store behind a real HTTP
+// server on 127.0.0.1:0 (withApp), a full control plane on a temp state dir
+// (withControlPlane), a small fetch-based client, and a line-by-line watch
+// stream reader. Everything a fixture opens is closed in its teardown.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest, createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { createApp } from '../../src/api/app.ts';
+import { adminTokenAuthenticator } from '../../src/api/auth.ts';
+import type { Registry } from '../../src/api/registry.ts';
+import { startControlPlane, type ControlPlane } from '../../src/api/server.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+
+export const TOKEN = 'test-admin-token';
+
+// ---- HTTP client -------------------------------------------------------------------
+
+export interface Reply<T = any> {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  body: T;
+}
+
+export interface RequestOptions {
+  /** A string is sent as is; anything else as JSON. */
+  body?: unknown;
+  /** Content-Type; defaults to application/json when there is a body. */
+  type?: string;
+  /** Bearer token; null sends no Authorization header. Defaults to the fixture's token. */
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
+export interface Client {
+  url: string;
+  token: string;
+  request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<Reply<T>>;
+  get<T = any>(path: string, opts?: RequestOptions): Promise<Reply<T>>;
+  post<T = any>(path: string, body: unknown, opts?: RequestOptions): Promise<Reply<T>>;
+  put<T = any>(path: string, body: unknown, opts?: RequestOptions): Promise<Reply<T>>;
+  /** Defaults to a merge patch. */
+  patch<T = any>(path: string, body: unknown, opts?: RequestOptions): Promise<Reply<T>>;
+  delete<T = any>(path: string, opts?: RequestOptions): Promise<Reply<T>>;
+}
+
+export function client(url: string, token: string): Client {
+  const request = async (method: string, path: string, opts: RequestOptions = {}): Promise<Reply> => {
+    const headers: Record<string, string> = { ...opts.headers };
+    const auth = opts.token === undefined ? token : opts.token;
+    if (auth !== null) headers.authorization = `Bearer ${auth}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      headers['content-type'] = opts.type ?? 'application/json';
+    }
+    const res = await fetch(url + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown;
+    try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+    return { status: res.status, headers: res.headers, text, body: parsed };
+  };
+  return {
+    url,
+    token,
+    request,
+    get: (path, opts) => request('GET', path, opts),
+    post: (path, body, opts) => request('POST', path, { ...opts, body }),
+    put: (path, body, opts) => request('PUT', path, { ...opts, body }),
+    patch: (path, body, opts) => request('PATCH', path, { type: 'application/merge-patch+json', ...opts, body }),
+    delete: (path, opts) => request('DELETE', path, opts),
+  };
+}
+
+// ---- withApp: createApp on a temp SqliteStore, served on 127.0.0.1:0 ---------------
+
+export interface AppFixtureOptions {
+  historyLimit?: number;
+  bodyLimit?: number;
+}
+
+export interface TestApi extends Client {
+  store: SqliteStore;
+  registry: Registry;
+  server: Server;
+  dir: string;
+  /** Messages the app logged (5xx errors). */
+  logs: string[];
+}
+
+/** Starts the fixture and registers its teardown on t; for tests that need more than one. */
+export async function openApi(t: ExecutionContext, options: AppFixtureOptions = {}): Promise<TestApi> {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-api-'));
+  const store = new SqliteStore(join(dir, 'kcs.db'), { historyLimit: options.historyLimit });
+  const logs: string[] = [];
+  const { app, registry } = createApp({
+    store, authenticator: adminTokenAuthenticator(TOKEN), bodyLimit: options.bodyLimit, log: (m) => logs.push(m),
+  });
+  const server = createServer(app.callback());
+  t.teardown(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return { ...client(`http://127.0.0.1:${port}`, TOKEN), store, registry, server, dir, logs };
+}
+
+export type ApiImplementation = (t: ExecutionContext, api: TestApi) => Promise<void>;
+
+/** An ava macro: `test('does x', withApp, async (t, api) => { ... })`. */
+export const withApp = test.macro<[ApiImplementation]>(async (t, run) => {
+  const api = await openApi(t);
+  await run(t, api);
+  t.deepEqual(api.logs, [], 'the server logged no internal errors');
+});
+
+/** withApp with a store history limit or body limit. */
+export function withAppOptions(options: AppFixtureOptions) {
+  return test.macro<[ApiImplementation]>(async (t, run) => {
+    const api = await openApi(t, options);
+    await run(t, api);
+    t.deepEqual(api.logs, [], 'the server logged no internal errors');
+  });
+}
+
+// ---- withControlPlane: startControlPlane on a temp state dir -----------------------
+
+export function tempStateDir(t: ExecutionContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-state-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface TestControlPlane extends Client {
+  cp: ControlPlane;
+  /** Closes it now (idempotent); teardown closes it otherwise. */
+  close(): Promise<void>;
+}
+
+/** Teardowns run in reverse order of registration, so open the state dir first. */
+export async function openControlPlane(t: ExecutionContext, stateDir: string, host = '127.0.0.1'): Promise<TestControlPlane> {
+  const logs: string[] = [];
+  const cp = await startControlPlane({ stateDir, host, port: 0, log: (m) => logs.push(m) });
+  let closed: Promise<void> | undefined;
+  const close = () => (closed ??= cp.close());
+  t.teardown(close);
+  return { ...client(cp.url, cp.adminToken), cp, close };
+}
+
+export type ControlPlaneImplementation = (t: ExecutionContext, cp: TestControlPlane, stateDir: string) => Promise<void>;
+
+export const withControlPlane = test.macro<[ControlPlaneImplementation]>(async (t, run) => {
+  const dir = tempStateDir(t);
+  const cp = await openControlPlane(t, dir);
+  await run(t, cp, dir);
+});
+
+// ---- watch streams -----------------------------------------------------------------
+
+export interface WatchEventJson {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: any;
+}
+
+/** A watch response read line by line. close() aborts the request. */
+export class WatchStream {
+  readonly events: WatchEventJson[] = [];
+  status = 0;
+  /** Resolves when the server ends the stream (not when we abort it). */
+  readonly ended: Promise<void>;
+  private endedFlag = false;
+  private failure: unknown;
+  private readonly controller = new AbortController();
+  private waiters: Array<() => void> = [];
+  private resolveEnded!: () => void;
+
+  constructor(api: Client, path: string) {
+    this.ended = new Promise((r) => { this.resolveEnded = r; });
+    void this.run(api, path);
+  }
+
+  private async run(api: Client, path: string): Promise<void> {
+    try {
+      const res = await fetch(api.url + path, { headers: { authorization: `Bearer ${api.token}` }, signal: this.controller.signal });
+      this.status = res.status;
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl).trim();
+          buffer = buffer.slice(nl + 1);
+          if (line) this.events.push(JSON.parse(line) as WatchEventJson);
+        }
+        this.wake();
+      }
+      if (buffer.trim()) this.events.push(JSON.parse(buffer) as WatchEventJson);
+      this.endedFlag = true;
+      this.resolveEnded();
+    } catch (err) {
+      if (!this.controller.signal.aborted) this.failure = err;
+    } finally {
+      this.wake();
+    }
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  get isEnded(): boolean {
+    return this.endedFlag;
+  }
+
+  /** Waits until at least n events have arrived; fails on timeout or if the stream ends or breaks first. */
+  async waitFor(n: number, timeoutMs = 5000): Promise<WatchEventJson[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.events.length < n) {
+      if (this.failure) throw this.failure;
+      if (this.endedFlag) throw new Error(`watch ended after ${this.events.length} events, expected ${n}: ${JSON.stringify(this.events)}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`expected ${n} watch events, got ${this.events.length}: ${JSON.stringify(this.events)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
+    return this.events.slice(0, n);
+  }
+
+  close(): void {
+    this.controller.abort();
+  }
+}
+
+/** Opens a watch and aborts it at teardown. */
+export function watch(t: ExecutionContext, api: Client, path: string): WatchStream {
+  const w = new WatchStream(api, path);
+  t.teardown(() => w.close());
+  return w;
+}
+
+/** Lets in-flight events arrive, for asserting that nothing more came. */
+export function settle(ms = 100): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---- raw HTTP, for bodies fetch cannot send the way a test needs -------------------
+
+export interface RawReply { status: number; headers: IncomingHttpHeaders; text: string; body: any }
+
+/**
+ * Sends the body in chunks with node:http. With contentLength false the body
+ * goes chunked. Resolves with the response even if the server closes the
+ * connection before the whole body is written, as it may for a 413.
+ */
+export function rawRequest(url: string, opts: {
+  method: string; path: string; token?: string; type?: string;
+  chunks: Iterable<Buffer | string>; contentLength?: number | false;
+}): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    const headers: Record<string, string | number> = { 'content-type': opts.type ?? 'application/json' };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.contentLength !== false && opts.contentLength !== undefined) headers['content-length'] = opts.contentLength;
+    let answered = false;
+    const req = httpRequest({ hostname, port, method: opts.method, path: opts.path, headers, agent: false }, (res) => {
+      answered = true;
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('error', () => { /* the socket may reset after the response; what arrived is enough */ });
+      res.on('close', () => {
+        const text = Buffer.concat(parts).toString('utf8');
+        let body: unknown;
+        try { body = JSON.parse(text); } catch { body = undefined; }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+      });
+    });
+    req.on('error', (err) => { if (!answered) reject(err); });
+    const write = async () => {
+      for (const chunk of opts.chunks) {
+        if (answered || req.destroyed) return;
+        if (!req.write(chunk)) await new Promise<void>((r) => { req.once('drain', r); req.once('close', r); });
+      }
+      if (!req.destroyed) req.end();
+    };
+    write().catch(() => { /* reported through req's error or the response */ });
+  });
+}
+
+// ---- objects ---------------------------------------------------------------------
+
+export function node(name: string, extra: Record<string, any> = {}): any {
+  return { apiVersion: 'v1', kind: 'Node', metadata: { name, ...extra.metadata }, spec: { capacity: { cpu: '4', memory: '8Gi' }, ...extra.spec } };
+}
+
+export function pod(name: string, extra: Record<string, any> = {}): any {
+  return {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, ...extra.metadata },
+    spec: { containers: [{ name: 'app', image: 'nginx', resources: { requests: { cpu: '100m', memory: '64Mi' } } }], ...extra.spec },
+  };
+}
+
+export const NODES = '/api/v1/nodes';
+export const PODS = '/api/v1/namespaces/default/pods';
+export const nodePath = (name: string) => `${NODES}/${name}`;
+export const podPath = (name: string, ns = 'default') => `/api/v1/namespaces/${ns}/pods/${name}`;
+
+/** Creates objects over HTTP and fails the test unless each returns 201. */
+export async function createAll(t: ExecutionContext, api: Client, items: Array<[string, unknown]>): Promise<any[]> {
+  const out: any[] = [];
+  for (const [path, obj] of items) {
+    const r = await api.post(path, obj);
+    t.is(r.status, 201, `create at ${path}: ${r.text}`);
+    out.push(r.body);
+  }
+  return out;
+}
