@@ -1,0 +1,49 @@
+import test from 'ava';
+import { humanDuration } from '../../src/cli/printers/age.ts';
+import { renderTable } from '../../src/cli/printers/table.ts';
+import { columnsFor, nodeStatus } from '../../src/cli/printers/columns.ts';
+import type { Node, Pod } from '../../src/objects/types.ts';
+
+test('ages read like kubectl', (t) => {
+  const s = 1000;
+  t.is(humanDuration(5 * s), '5s');
+  t.is(humanDuration(119 * s), '119s');
+  t.is(humanDuration(150 * s), '2m30s');
+  t.is(humanDuration(600 * s), '10m');
+  t.is(humanDuration(4 * 3600 * s + 5 * 60 * s), '4h5m');
+  t.is(humanDuration(30 * 3600 * s), '30h');
+  t.is(humanDuration(3 * 86400 * s), '3d');
+  t.is(humanDuration(800 * 86400 * s), '2y');
+});
+
+test('tables align columns three spaces apart without trailing spaces', (t) => {
+  const out = renderTable(['NAME', 'CPU'], [['a', '4'], ['longer-name', '16']]);
+  t.is(out, 'NAME          CPU\na             4\nlonger-name   16');
+});
+
+test('node status follows the Ready condition and cordoning', (t) => {
+  const node = (status?: 'True' | 'False' | 'Unknown', unschedulable = false): Node => ({
+    apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: { capacity: { cpu: '1' }, unschedulable },
+    status: status ? { conditions: [{ type: 'Ready', status }] } : undefined,
+  });
+  t.is(nodeStatus(node('True')), 'Ready');
+  t.is(nodeStatus(node('False')), 'NotReady');
+  t.is(nodeStatus(node('Unknown')), 'Unknown');
+  t.is(nodeStatus(node()), 'Unknown');
+  t.is(nodeStatus(node('True', true)), 'Ready,SchedulingDisabled');
+});
+
+test('pod rows show the summed request and the node', (t) => {
+  const pod: Pod = {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { nodeName: 'node-1', containers: [
+      { name: 'a', resources: { requests: { cpu: '250m', memory: '128Mi' } } },
+      { name: 'b', resources: { requests: { cpu: '1', memory: '128Mi' } } },
+    ] },
+    status: { phase: 'Pending' },
+  };
+  const cols = columnsFor('Pod', { wide: false, allNamespaces: true });
+  const row = cols.map((c) => c.value(pod, new Date('2026-01-01T00:00:30Z')));
+  t.deepEqual(cols.map((c) => c.header), ['NAMESPACE', 'NAME', 'STATUS', 'CPU', 'MEMORY', 'NODE', 'AGE']);
+  t.deepEqual(row, ['default', 'p', 'Pending', '1250m', '256Mi', 'node-1', '30s']);
+});
