@@ -1,6 +1,6 @@
 // Where kcs keeps its state and how clients find the server. The client
-// config is a kubeconfig (written as JSON, which is valid YAML), so kubectl
-// can use it too: `KUBECONFIG=~/.kcs/kubeconfig kubectl get nodes`.
+// config is in kubeconfig format (written as JSON, which is valid YAML, so
+// reading it needs no YAML parser and `kcs get` stays fast).
 import { chmodSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';

@@ -28,6 +28,11 @@ export async function applyOne(client: Client, doc: SourcedDocument, opts: { nam
   const name = obj.metadata?.name;
   if (!name || typeof name !== 'string') return { source: where, error: 'metadata.name is required' };
   const ref = `${kind.singular}/${name}`;
+  // Early feedback from the same schemas the server uses: a broken manifest
+  // is reported with its file before any request is sent.
+  const { validateObject } = await import('../objects/validation.ts');
+  const invalid = validateObject(structuredClone(obj)).errors;
+  if (invalid.length) return { source: where, ref, error: `${kind.kind} ${JSON.stringify(name)} is invalid: ${invalid.map((e) => `${e.field}: ${e.message}`).join(', ')}` };
   const namespace = kind.namespaced ? (obj.metadata.namespace ?? opts.namespace ?? DEFAULT_NAMESPACE) : undefined;
 
   // The manifest as written is what the next apply compares against.

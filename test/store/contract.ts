@@ -569,6 +569,31 @@ export function storeContract(name: string, open: OpenStore): void {
     await assertNoExtraEvents(t, store, c, 1, '/registry/z');
   });
 
+  test(title('watch from a future revision delivers nothing until writes pass it'), async (t) => {
+    const store = await harness(t, open).open();
+    const now = await store.currentRevision();
+    const c = await watchInto(store, '/registry/', now + 3);
+    await store.create('/registry/a', '1');
+    await store.create('/registry/b', '1');
+    await store.create('/registry/c', '1');
+    const d = await store.create('/registry/d', '1');
+    await c.waitFor(1);
+    t.deepEqual(c.events.map((e) => e.revision), [d.modRevision]);
+    t.is(d.modRevision, now + 4);
+  });
+
+  test(title('the empty prefix lists and watches every key'), async (t) => {
+    const store = await harness(t, open).open();
+    const start = await store.currentRevision();
+    await store.create('/registry/a', '1');
+    await store.create('/other/b', '2');
+    const all = await store.list('');
+    t.deepEqual(all.items.map((i) => i.key), ['/other/b', '/registry/a']);
+    const c = await watchInto(store, '', start);
+    await c.waitFor(2);
+    t.deepEqual(c.events.map((e) => e.key), ['/registry/a', '/other/b']);
+  });
+
   test(title('a watch sees only its prefix'), async (t) => {
     const store = await harness(t, open).open();
     const start = await store.currentRevision();

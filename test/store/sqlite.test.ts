@@ -88,3 +88,23 @@ test('sqlite: close() ends active watches through onError, and the store refuses
   await t.throwsAsync(store.watch('/registry/', rev, { onEvent: () => {} }));
   await t.notThrowsAsync(store.close(), 'close is idempotent');
 });
+
+test('sqlite: a watch whose handler throws is ended through onError and gets nothing more', async (t) => {
+  const h = harness(t, async (dir) => new SqliteStore(join(dir, 'kcs.db')));
+  const store = await h.open();
+  const seen: number[] = [];
+  const failures: Error[] = [];
+  await store.watch('/registry/', await store.currentRevision(), {
+    onEvent: (e) => {
+      seen.push(e.revision);
+      if (seen.length === 1) throw new Error('handler broke');
+    },
+    onError: (err) => failures.push(err),
+  });
+  const other = await watchInto(store, '/registry/', await store.currentRevision());
+  await store.create('/registry/a', '1');
+  await store.create('/registry/b', '1');
+  await other.waitFor(2);
+  t.is(seen.length, 1);
+  t.deepEqual(failures.map((e) => e.message), ['handler broke']);
+});

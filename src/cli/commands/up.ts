@@ -4,11 +4,10 @@ import { clientConfigPath, DEFAULT_HOST, DEFAULT_PORT, stateDir, writeClientConf
 
 export default class Up extends Command {
   static override summary = 'Run a local control plane (API server and embedded store) in the foreground.';
-  static override description = 'Needs no configuration: state goes to ~/.kcs (or --state-dir / $KCS_STATE_DIR), the API listens on 127.0.0.1:8080, and a client config with a fresh admin token is written for kcs (and kubectl) to use. Ctrl-C stops it cleanly.';
+  static override description = 'Needs no configuration: state goes to ~/.kcs (or --state-dir / $KCS_STATE_DIR), the API listens on 127.0.0.1:8080, and a client config (kubeconfig format) with the admin token is written for kcs to use. Ctrl-C stops it cleanly.';
   static override examples = [
     '<%= config.bin %> up',
     '<%= config.bin %> up --port 0 --state-dir /tmp/kcs-demo',
-    'KUBECONFIG=~/.kcs/kubeconfig kubectl get nodes',
   ];
   static override flags = {
     'state-dir': Flags.string({ summary: 'Where the store and the admin token live (default $KCS_STATE_DIR or ~/.kcs).' }),
