@@ -117,6 +117,8 @@ export class Client {
           }
         });
         r.on('end', () => resolve());
+        // A destroyed response (stop()) emits only 'close', never 'end'.
+        r.on('close', () => resolve());
         r.on('error', (err) => (stopped ? resolve() : reject(err)));
       });
       req.on('error', (err) => (stopped ? resolve() : reject(this.wrap(err))));

@@ -60,8 +60,9 @@ function looksLikeJson(text: string): boolean {
   return c === '{' || c === '[';
 }
 
+/** The yaml library's message without the code excerpt it ends with. */
 function firstLine(s: string): string {
-  return s.split('\n')[0];
+  return s.split('\n')[0].replace(/:\s*$/, '');
 }
 
 function lineOf(text: string, offset: number): number {

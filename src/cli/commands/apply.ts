@@ -31,7 +31,7 @@ export default class Apply extends ClientCommand {
     for (const doc of documents) {
       const result = await applyOne(client, doc, { namespace: flags.namespace, dryRun: flags['dry-run'] });
       results.push(result);
-      if (result.error) this.logToStderr(`error: ${result.ref ?? result.source}: ${result.error}`);
+      if (result.error) this.logToStderr(`error: ${result.source}${result.ref ? `: ${result.ref}` : ''}: ${result.error}`);
       else this.log(`${result.ref} ${result.outcome}${flags['dry-run'] ? ' (dry run)' : ''}`);
       for (const w of result.warnings ?? []) this.logToStderr(`Warning: ${result.ref}: ${w}`);
     }

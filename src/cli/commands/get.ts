@@ -4,7 +4,7 @@ import { DEFAULT_NAMESPACE } from '../../objects/kinds.ts';
 import type { KubeObject, WatchEvent } from '../../objects/types.ts';
 import { ClientCommand, connectionFlags } from '../base.ts';
 import { namespaceFlag, outputFlag, selectorFlag } from '../flags.ts';
-import { formatObjects, type OutputFormat } from '../printers/output.ts';
+import { formatObjects, watchPrinter, type OutputFormat } from '../printers/output.ts';
 import { resolveKind } from '../resolve-kind.ts';
 
 export default class Get extends ClientCommand {
@@ -52,8 +52,8 @@ export default class Get extends ClientCommand {
       const list = await client.list(kind, namespace, selectors);
       objects = list.items;
       resourceVersion = list.metadata.resourceVersion;
-      if (objects.length === 0 && !output) {
-        this.logToStderr(kind.namespaced && !allNamespaces ? `No resources found in ${namespace} namespace.` : 'No resources found');
+      if (objects.length === 0 && (!output || output === 'wide' || output === 'name')) {
+        if (output !== 'name') this.logToStderr(kind.namespaced && !allNamespaces ? `No resources found in ${namespace} namespace.` : 'No resources found');
       } else {
         this.log(await formatObjects(kind, objects, printOpts, true));
       }
@@ -61,15 +61,21 @@ export default class Get extends ClientCommand {
     if (!flags.watch) return objects;
 
     const fieldSelector = args.name ? [`metadata.name=${args.name}`, selectors.fieldSelector].filter(Boolean).join(',') : selectors.fieldSelector;
+    const print = watchPrinter(kind, objects, printOpts);
+    // Printing is asynchronous (yaml loads lazily); a chain keeps rows in event order.
+    let printed = Promise.resolve();
     const watch = client.watch(kind, namespace, { ...selectors, fieldSelector, resourceVersion }, (e: WatchEvent) => {
-      if (e.type === 'ERROR') return;
-      // Rows printed while watching never repeat the header, as kubectl does.
-      void formatObjects(kind, [e.object], { ...printOpts, noHeaders: true }, false).then((text) => this.log(text));
+      if (e.type === 'ERROR') {
+        this.logToStderr(`watch ended: ${(e.object as unknown as { message?: string }).message ?? 'error'}`);
+        return;
+      }
+      printed = printed.then(async () => this.log(await print(e.object)));
     });
     const stop = () => watch.stop();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     await watch.done;
+    await printed;
     return objects;
   }
 }

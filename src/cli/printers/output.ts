@@ -3,7 +3,7 @@
 import type { KindInfo } from '../../objects/kinds.ts';
 import type { KubeObject } from '../../objects/types.ts';
 import { columnsFor } from './columns.ts';
-import { renderTable } from './table.ts';
+import { renderTable, StreamingTable } from './table.ts';
 
 export const OUTPUT_FORMATS = ['wide', 'yaml', 'json', 'name'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number] | undefined;
@@ -31,6 +31,15 @@ export async function formatObjects(kind: KindInfo, objects: KubeObject[], opts:
       return renderTable(cols.map((c) => c.header), objects.map((o) => cols.map((c) => c.value(o, now))), { noHeaders: opts.noHeaders });
     }
   }
+}
+
+/** Row-by-row printing for `get -w`, aligned with the table printed first. */
+export function watchPrinter(kind: KindInfo, initial: KubeObject[], opts: PrintOptions): (obj: KubeObject) => Promise<string> {
+  if (opts.output && opts.output !== 'wide') return (obj) => formatObjects(kind, [obj], opts, false);
+  const cols = columnsFor(kind.kind, { wide: opts.output === 'wide', allNamespaces: opts.allNamespaces });
+  const cells = (o: KubeObject) => cols.map((c) => c.value(o, new Date()));
+  const table = new StreamingTable(cols.map((c) => c.header), initial.map(cells));
+  return async (obj) => table.row(cells(obj));
 }
 
 function toList(items: KubeObject[]) {

@@ -1,10 +1,33 @@
 // The one table printer: left-aligned columns separated by three spaces,
 // upper-case headers, as kubectl draws them.
 
+function widthsOf(rows: string[][], columns: number): number[] {
+  return Array.from({ length: columns }, (_, i) => Math.max(0, ...rows.map((r) => (r[i] ?? '').length)));
+}
+
+function line(cells: string[], widths: number[]): string {
+  return cells.map((cell, i) => (i === cells.length - 1 ? cell : (cell ?? '').padEnd(widths[i]))).join('   ').trimEnd();
+}
+
 export function renderTable(headers: string[], rows: string[][], opts: { noHeaders?: boolean } = {}): string {
   const all = opts.noHeaders ? rows : [headers, ...rows];
-  const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all
-    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : (cell ?? '').padEnd(widths[i]))).join('   ').trimEnd())
-    .join('\n');
+  const widths = widthsOf([headers, ...rows], headers.length);
+  return all.map((r) => line(r, widths)).join('\n');
+}
+
+/**
+ * A table printed row by row (`kcs get -w`): later rows keep the column
+ * widths of what was printed before, growing only when a cell is wider.
+ */
+export class StreamingTable {
+  private widths: number[];
+
+  constructor(headers: string[], initialRows: string[][]) {
+    this.widths = widthsOf([headers, ...initialRows], headers.length);
+  }
+
+  row(cells: string[]): string {
+    this.widths = this.widths.map((w, i) => Math.max(w, (cells[i] ?? '').length));
+    return line(cells, this.widths);
+  }
 }
