@@ -10,24 +10,38 @@ export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-pa
 export type PatchType = (typeof PATCH_TYPES)[number];
 const OBJECT_TYPES = ['application/json', 'application/yaml'];
 
-export async function readText(ctx: Context, limit: number): Promise<string> {
+/** How much of a refused upload is read and thrown away so the client gets its 413. */
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Reads the body as text, or refuses it with 413 once it passes the limit.
+ * A refused body is still read to its end (and dropped) before the 413 goes
+ * out: answering and closing while the client is still sending makes the
+ * kernel reset the connection, and the client may never read the answer.
+ * Past DISCARD_LIMIT the connection is cut instead.
+ */
+export function readText(ctx: Context, limit: number): Promise<string> {
+  const req = ctx.req;
   const declared = Number(ctx.get('content-length') || 0);
-  if (declared > limit) {
-    // Say no before reading; the rest of the body is discarded with the connection.
-    ctx.set('Connection', 'close');
-    throw errors.tooLarge(limit);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      ctx.set('Connection', 'close');
-      throw errors.tooLarge(limit);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = declared > limit;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (!refused && size > limit) {
+        refused = true;
+        chunks.length = 0;
+      }
+      if (!refused) chunks.push(chunk);
+      else if (size > DISCARD_LIMIT) {
+        req.socket.destroy();
+        reject(errors.tooLarge(limit));
+      }
+    });
+    req.on('end', () => (refused ? reject(errors.tooLarge(limit)) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', reject);
+  });
 }
 
 function mediaType(ctx: Context): string {

@@ -175,10 +175,11 @@ export class Registry {
     else if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw errors.badRequest('a merge patch must be a JSON object');
     let precondition: string | undefined;
     const result = await this.guaranteedUpdate(kind, namespace, name, () => precondition, opts, (current) => {
+      const currentVersion = current.metadata.resourceVersion; // read first: a JSON patch edits current in place
       const patched = applyPatchTo(current, type, patch);
       // A patch that sets resourceVersion asks for optimistic concurrency.
-      const rv = (patched as KubeObject)?.metadata?.resourceVersion;
-      precondition = rv !== current.metadata.resourceVersion ? rv : undefined;
+      const rv = (patched as KubeObject | null)?.metadata?.resourceVersion;
+      precondition = rv !== currentVersion ? rv : undefined;
       return checkShape(kind, patched, namespace, name);
     });
     return result;
@@ -311,13 +312,13 @@ function checkShape(kind: KindInfo, body: unknown, namespace: string | undefined
 
 /** Schema validation; unknown fields are dropped with a warning, or refused when strict. */
 function admitFields(kind: KindInfo, obj: KubeObject, opts: WriteOptions): string[] {
-  const { errors: errs, unknownFields } = validateObject(obj);
+  const { errors: errs, unknownFields, unknownPaths } = validateObject(obj);
   const name = typeof obj.metadata?.name === 'string' ? obj.metadata.name : '';
   if (opts.strict && unknownFields.length) {
     errs.push(...unknownFields.map((f): FieldError => ({ reason: 'FieldValueInvalid', field: f, message: 'Invalid value: field is not declared in schema (unknown field)' })));
   }
   if (errs.length) throw errors.invalid(kind.kind, name, errs);
-  for (const field of unknownFields) removeField(obj, field);
+  for (const path of unknownPaths) removeField(obj, path);
   normalizeQuantities(obj);
   return unknownFields.map((f) => `unknown field "${f}"`);
 }
@@ -348,8 +349,7 @@ function normalizeQuantities(obj: KubeObject): void {
   }
 }
 
-function removeField(obj: KubeObject, field: string): void {
-  const parts = field.split('.');
+function removeField(obj: KubeObject, parts: string[]): void {
   let cur: Record<string, unknown> = obj;
   for (const p of parts.slice(0, -1)) {
     const next = cur[p];

@@ -32,7 +32,9 @@ function writeOptions(ctx: Context): WriteOptions {
 }
 
 function respond(ctx: Context, result: WriteResult, status: number): void {
-  if (result.warnings.length) ctx.set('Warning', result.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  // Header values must be Latin-1: anything beyond ASCII is sent \u-escaped.
+  const header = (w: string) => `299 - ${JSON.stringify(w).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
+  if (result.warnings.length) ctx.set('Warning', result.warnings.map(header));
   ctx.status = status;
   ctx.body = result.object;
 }

@@ -17,8 +17,10 @@ export interface FieldError {
 
 export interface ValidationResult {
   errors: FieldError[];
-  /** Paths of fields no schema knows, where the schema is closed (top level, metadata). */
+  /** Fields no schema knows, where the schema is closed (top level, metadata), as `metadata.foo`. */
   unknownFields: string[];
+  /** The same fields as path segments, for removing them. */
+  unknownPaths: string[][];
 }
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
@@ -57,13 +59,15 @@ export function knownKinds(): string[] {
 export function validateObject(obj: KubeObject): ValidationResult {
   const validate = validators().get(obj.kind);
   if (!validate) throw new Error(`no schema for kind ${obj.kind}`);
-  const result: ValidationResult = { errors: [], unknownFields: [] };
+  const result: ValidationResult = { errors: [], unknownFields: [], unknownPaths: [] };
   if (!validate(obj)) {
     for (const e of validate.errors ?? []) {
       // ajv wraps each bad key in a second "property name must be valid" error; the format error already names it.
       if (e.keyword === 'propertyNames') continue;
       if (e.keyword === 'additionalProperties') {
-        result.unknownFields.push(joinPath(toFieldPath(e.instancePath), (e.params as { additionalProperty: string }).additionalProperty));
+        const extra = (e.params as { additionalProperty: string }).additionalProperty;
+        result.unknownFields.push(joinPath(toFieldPath(e.instancePath), extra));
+        result.unknownPaths.push([...pointerSegments(e.instancePath), extra]);
       } else {
         result.errors.push(describeAjvError(e));
       }
@@ -84,14 +88,13 @@ function dedupe(errors: FieldError[]): FieldError[] {
   });
 }
 
+function pointerSegments(pointer: string): string[] {
+  return pointer.split('/').slice(1).map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
 /** `/spec/containers/0/name` -> `spec.containers[0].name` */
 export function toFieldPath(pointer: string): string {
-  let out = '';
-  for (const raw of pointer.split('/').slice(1)) {
-    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    out = joinPath(out, part);
-  }
-  return out;
+  return pointerSegments(pointer).reduce(joinPath, '');
 }
 
 function joinPath(base: string, part: string): string {

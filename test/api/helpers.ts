@@ -3,8 +3,8 @@
 // (withControlPlane), a small fetch-based client, and a line-by-line watch
 // stream reader. Everything a fixture opens is closed in its teardown.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest, createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -117,13 +117,6 @@ export async function openApi(t: ExecutionContext, options: AppFixtureOptions = 
 
 export type ApiImplementation = (t: ExecutionContext, api: TestApi) => Promise<void>;
 
-/** An ava macro: `test('does x', withApp, async (t, api) => { ... })`. */
-export const withApp = test.macro<[ApiImplementation]>(async (t, run) => {
-  const api = await openApi(t);
-  await run(t, api);
-  t.deepEqual(api.logs, [], 'the server logged no internal errors');
-});
-
 /** withApp with a store history limit or body limit. */
 export function withAppOptions(options: AppFixtureOptions) {
   return test.macro<[ApiImplementation]>(async (t, run) => {
@@ -132,6 +125,9 @@ export function withAppOptions(options: AppFixtureOptions) {
     t.deepEqual(api.logs, [], 'the server logged no internal errors');
   });
 }
+
+/** An ava macro: `test('does x', withApp, async (t, api) => { ... })`. */
+export const withApp = withAppOptions({});
 
 // ---- withControlPlane: startControlPlane on a temp state dir -----------------------
 
@@ -243,6 +239,19 @@ export class WatchStream {
     return this.events.slice(0, n);
   }
 
+  /** Waits for the server to end the stream; fails after timeoutMs. */
+  async waitForEnd(timeoutMs = 5000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the watch did not end within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.ended, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   close(): void {
     this.controller.abort();
   }
@@ -262,45 +271,89 @@ export function settle(ms = 100): Promise<void> {
 
 // ---- raw HTTP, for bodies fetch cannot send the way a test needs -------------------
 
-export interface RawReply { status: number; headers: IncomingHttpHeaders; text: string; body: any }
+export interface RawReply { status: number; headers: Record<string, string>; text: string; body: any }
 
 /**
- * Sends the body in chunks with node:http. With contentLength false the body
- * goes chunked. Resolves with the response even if the server closes the
- * connection before the whole body is written, as it may for a 413.
+ * Sends a request over a plain socket, writing the body in chunks (with a
+ * Content-Length, or chunked) while reading the answer, as curl and Go's
+ * client do. The server may answer and close before the body is all sent (a
+ * 413); whatever it answered is returned. node:http's client cannot be used
+ * here: a write error (EPIPE) makes it drop a response it has already received.
  */
 export function rawRequest(url: string, opts: {
   method: string; path: string; token?: string; type?: string;
-  chunks: Iterable<Buffer | string>; contentLength?: number | false;
+  chunks: Iterable<Buffer>; contentLength?: number | false;
 }): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const { hostname, port } = new URL(url);
-    const headers: Record<string, string | number> = { 'content-type': opts.type ?? 'application/json' };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    if (opts.contentLength !== false && opts.contentLength !== undefined) headers['content-length'] = opts.contentLength;
-    let answered = false;
-    const req = httpRequest({ hostname, port, method: opts.method, path: opts.path, headers, agent: false }, (res) => {
-      answered = true;
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('error', () => { /* the socket may reset after the response; what arrived is enough */ });
-      res.on('close', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        let body: unknown;
-        try { body = JSON.parse(text); } catch { body = undefined; }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-      });
+    const socket = connect(Number(port), hostname);
+    const received: Buffer[] = [];
+    let writeError: Error | undefined;
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.on('error', (err) => { writeError ??= err; });
+    socket.on('close', () => {
+      const reply = parseRawResponse(Buffer.concat(received));
+      if (reply) resolve(reply);
+      else reject(writeError ?? new Error('the server closed the connection without an answer'));
     });
-    req.on('error', (err) => { if (!answered) reject(err); });
+    const chunked = opts.contentLength === false || opts.contentLength === undefined;
+    const head = [
+      `${opts.method} ${opts.path} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close',
+      `Content-Type: ${opts.type ?? 'application/json'}`,
+      chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${opts.contentLength}`,
+      ...(opts.token ? [`Authorization: Bearer ${opts.token}`] : []),
+    ];
+    const canWrite = () => !socket.destroyed && !socket.writableEnded && writeError === undefined;
     const write = async () => {
+      socket.write(head.join('\r\n') + '\r\n\r\n');
       for (const chunk of opts.chunks) {
-        if (answered || req.destroyed) return;
-        if (!req.write(chunk)) await new Promise<void>((r) => { req.once('drain', r); req.once('close', r); });
+        if (!canWrite()) return;
+        const framed = chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk;
+        if (!socket.write(framed)) {
+          await new Promise<void>((r) => {
+            const done = () => { socket.off('drain', done); socket.off('close', done); r(); };
+            socket.on('drain', done);
+            socket.on('close', done);
+          });
+        }
       }
-      if (!req.destroyed) req.end();
+      if (!canWrite()) return;
+      if (chunked) socket.end('0\r\n\r\n');
+      else socket.end();
     };
-    write().catch(() => { /* reported through req's error or the response */ });
+    write().catch((err) => { writeError ??= err; });
   });
+}
+
+function parseRawResponse(data: Buffer): RawReply | undefined {
+  const split = data.indexOf('\r\n\r\n');
+  if (split < 0) return undefined;
+  const [statusLine, ...lines] = data.subarray(0, split).toString('latin1').split('\r\n');
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
+  if (!status) return undefined;
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const i = line.indexOf(':');
+    headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  let raw = data.subarray(split + 4);
+  if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+    const parts: Buffer[] = [];
+    for (let at = 0; at < raw.length;) {
+      const eol = raw.indexOf('\r\n', at);
+      const size = parseInt(raw.subarray(at, eol).toString('latin1'), 16);
+      if (!size) break;
+      parts.push(raw.subarray(eol + 2, eol + 2 + size));
+      at = eol + 2 + size + 2;
+    }
+    raw = Buffer.concat(parts);
+  } else if (headers['content-length'] !== undefined) {
+    raw = raw.subarray(0, Number(headers['content-length']));
+  }
+  const text = raw.toString('utf8');
+  let body: unknown;
+  try { body = JSON.parse(text); } catch { body = undefined; }
+  return { status, headers, text, body };
 }
 
 // ---- objects ---------------------------------------------------------------------

@@ -1,0 +1,254 @@
+// A corpus of hostile and malformed requests. Each must be refused with a
+// specific 4xx Status, leave the server answering, and store nothing.
+import test, { type ExecutionContext } from 'ava';
+import { DEFAULT_BODY_LIMIT } from '../../src/api/body.ts';
+import {
+  createAll, node, nodePath, NODES, openApi, pod, PODS, rawRequest, withApp, withAppOptions,
+  type Client, type TestApi,
+} from './helpers.ts';
+
+interface BadCase {
+  title: string;
+  method?: 'POST' | 'PUT' | 'PATCH';
+  /** Defaults to the node collection. */
+  path?: string;
+  /** A string is sent as is, an object as JSON; a function is called per send (large bodies). */
+  body: string | object | (() => string);
+  type?: string;
+  /** Sent with node:http in 64 KiB chunks, with a Content-Length or chunked. */
+  stream?: 'content-length' | 'chunked';
+  /** Needs the target objects (node n1, pod p1) to exist. */
+  needsTargets?: boolean;
+  code: number;
+  reason: string;
+  /** Fields the Status must name, in details.causes and in the message. */
+  fields?: string[];
+  message?: RegExp;
+}
+
+const JSON_PATCH = 'application/json-patch+json';
+const MERGE_PATCH = 'application/merge-patch+json';
+const YAML = 'application/yaml';
+
+const nodeYaml = (capacity: string, name = 'n1') => `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${name}\nspec:\n  capacity:\n    cpu: ${capacity}\n`;
+const nodeWith = (mutate: (n: any) => void) => { const n = node('n1'); mutate(n); return n; };
+const podWith = (mutate: (p: any) => void) => { const p = pod('p1'); mutate(p); return p; };
+
+function billionLaughs(): string {
+  const lines = ['apiVersion: v1', 'kind: Node', 'metadata: {name: n1}', 'spec: {capacity: {cpu: "1"}}', 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i <= 9; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(',')}]`);
+  return lines.join('\n') + '\n';
+}
+
+const DEPTH = 10_000;
+const deepArray = () => '['.repeat(DEPTH) + ']'.repeat(DEPTH);
+const deepObject = () => '{"a":'.repeat(DEPTH) + '1' + '}'.repeat(DEPTH);
+const deepInNode = () => `{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1","annotations":${deepObject()}},"spec":{"capacity":{"cpu":"1"}}}`;
+
+const TEN_MB = 10 * 1024 * 1024;
+/** A valid node whose annotation makes the body `size` bytes. */
+function paddedNode(size: number): string {
+  const head = '{"apiVersion":"v1","kind":"Node","metadata":{"name":"big","annotations":{"pad":"';
+  const tail = '"}},"spec":{"capacity":{"cpu":"1"}}}';
+  return head + 'x'.repeat(size - head.length - tail.length) + tail;
+}
+
+const CASES: BadCase[] = [
+  // ---- unparseable bodies
+  { title: 'malformed YAML', body: 'apiVersion: v1\nkind: Node\nmetadata: {name: n1\nspec: [\n', type: YAML, code: 400, reason: 'BadRequest', message: /invalid YAML/ },
+  { title: 'malformed JSON', body: '{"apiVersion": "v1", "kind": "Node",', code: 400, reason: 'BadRequest', message: /invalid JSON/ },
+  { title: 'JSON with a trailing second value', body: '{"apiVersion":"v1","kind":"Node"} {}', code: 400, reason: 'BadRequest', message: /invalid JSON/ },
+  { title: 'a YAML alias bomb (billion laughs)', body: billionLaughs(), type: YAML, code: 400, reason: 'BadRequest', message: /alias/i },
+  { title: 'YAML with duplicate keys', body: 'apiVersion: v1\nkind: Node\nkind: Pod\nmetadata: {name: n1}\nspec: {capacity: {cpu: "1"}}\n', type: YAML, code: 400, reason: 'BadRequest' },
+  { title: 'a YAML body with two documents', body: nodeYaml('"1"', 'n1') + '---\n' + nodeYaml('"1"', 'n2'), type: YAML, code: 400, reason: 'BadRequest', message: /one document/ },
+  { title: 'an empty body', body: '', code: 400, reason: 'BadRequest', message: /empty/ },
+  { title: 'an empty YAML body', body: '\n  \n', type: YAML, code: 400, reason: 'BadRequest' },
+  { title: 'a YAML body of only comments', body: '# nothing here\n', type: YAML, code: 400, reason: 'BadRequest' },
+  { title: 'a JSON array body', body: '[]', code: 400, reason: 'BadRequest' },
+  { title: 'a JSON null body', body: 'null', code: 400, reason: 'BadRequest' },
+  { title: 'a JSON string body', body: '"Node"', code: 400, reason: 'BadRequest' },
+
+  // ---- media types and sizes
+  { title: 'a text/plain body', body: nodeYaml('"1"'), type: 'text/plain', code: 415, reason: 'UnsupportedMediaType' },
+  { title: 'a protobuf body', body: 'k8s\0', type: 'application/vnd.kubernetes.protobuf', code: 415, reason: 'UnsupportedMediaType' },
+  { title: 'a JSON patch sent as application/json', method: 'PATCH', path: nodePath('n1'), body: [{ op: 'add', path: '/spec/unschedulable', value: true }], type: 'application/json', needsTargets: true, code: 415, reason: 'UnsupportedMediaType' },
+  { title: 'a body one byte above the limit', body: () => paddedNode(DEFAULT_BODY_LIMIT + 1), stream: 'content-length', code: 413, reason: 'RequestEntityTooLarge' },
+  { title: 'a 10 MB body with Content-Length', body: () => paddedNode(TEN_MB), stream: 'content-length', code: 413, reason: 'RequestEntityTooLarge' },
+  { title: 'a 10 MB chunked body', body: () => paddedNode(TEN_MB), stream: 'chunked', code: 413, reason: 'RequestEntityTooLarge' },
+  { title: 'a 10 MB chunked merge patch', method: 'PATCH', path: nodePath('n1'), type: MERGE_PATCH, body: () => `{"metadata":{"annotations":{"pad":"${'x'.repeat(TEN_MB)}"}}}`, stream: 'chunked', needsTargets: true, code: 413, reason: 'RequestEntityTooLarge' },
+
+  // ---- prototype pollution
+  { title: 'a __proto__ key in JSON', body: '{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1","__proto__":{"polluted":"yes"}},"spec":{"capacity":{"cpu":"1"}}}', code: 400, reason: 'BadRequest', message: /__proto__/ },
+  { title: 'a top-level __proto__ key in JSON', body: '{"__proto__":{"polluted":"yes"},"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"},"spec":{"capacity":{"cpu":"1"}}}', code: 400, reason: 'BadRequest', message: /__proto__/ },
+  { title: 'a __proto__ key in YAML', body: 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n  __proto__:\n    polluted: "yes"\nspec: {capacity: {cpu: "1"}}\n', type: YAML, code: 400, reason: 'BadRequest' },
+  { title: 'a __proto__ key in a YAML merge key', body: 'apiVersion: v1\nkind: Node\nbase: &b {__proto__: {polluted: "yes"}}\nmetadata:\n  <<: *b\n  name: n1\nspec: {capacity: {cpu: "1"}}\n', type: YAML, code: 400, reason: 'BadRequest' },
+  { title: 'a JSON patch path through /__proto__/', method: 'PATCH', path: nodePath('n1'), type: JSON_PATCH, body: [{ op: 'add', path: '/metadata/__proto__/polluted', value: 'yes' }], needsTargets: true, code: 400, reason: 'BadRequest', message: /__proto__/ },
+  { title: 'a JSON patch path through /constructor/prototype/', method: 'PATCH', path: nodePath('n1'), type: JSON_PATCH, body: [{ op: 'add', path: '/spec/constructor/prototype/polluted', value: 'yes' }], needsTargets: true, code: 400, reason: 'BadRequest' },
+  { title: 'a JSON patch copying from /__proto__', method: 'PATCH', path: nodePath('n1'), type: JSON_PATCH, body: [{ op: 'copy', from: '/__proto__', path: '/metadata/annotations' }], needsTargets: true, code: 400, reason: 'BadRequest' },
+  { title: 'a merge patch containing __proto__', method: 'PATCH', path: nodePath('n1'), type: MERGE_PATCH, body: '{"metadata":{"__proto__":{"polluted":"yes"}}}', needsTargets: true, code: 400, reason: 'BadRequest', message: /__proto__/ },
+  { title: 'a JSON patch whose value contains __proto__', method: 'PATCH', path: nodePath('n1'), type: JSON_PATCH, body: '[{"op":"add","path":"/metadata/annotations","value":{"__proto__":{"polluted":"yes"}}}]', needsTargets: true, code: 400, reason: 'BadRequest' },
+
+  // ---- hostile nesting
+  { title: `a JSON array nested ${DEPTH} deep`, body: deepArray, code: 400, reason: 'BadRequest', message: /deeper/ },
+  { title: `a JSON object nested ${DEPTH} deep`, body: deepObject, code: 400, reason: 'BadRequest', message: /deeper/ },
+  { title: `a node with an annotation nested ${DEPTH} deep`, body: deepInNode, code: 400, reason: 'BadRequest', message: /deeper/ },
+  { title: `YAML flow sequences nested ${DEPTH} deep`, body: () => `apiVersion: v1\nkind: Node\nx: ${deepArray()}\n`, type: YAML, code: 400, reason: 'BadRequest' },
+  { title: `a merge patch nested ${DEPTH} deep`, method: 'PATCH', path: nodePath('n1'), type: MERGE_PATCH, body: deepObject, needsTargets: true, code: 400, reason: 'BadRequest', message: /deeper/ },
+  { title: `a JSON patch value nested ${DEPTH} deep`, method: 'PATCH', path: nodePath('n1'), type: JSON_PATCH, body: () => `[{"op":"add","path":"/metadata/annotations","value":${deepObject()}}]`, needsTargets: true, code: 400, reason: 'BadRequest', message: /deeper/ },
+
+  // ---- wrong shape
+  { title: 'kind Deployment posted to nodes', body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: {} }, code: 400, reason: 'BadRequest', message: /Deployment/ },
+  { title: 'a Pod posted to nodes', body: pod('n1'), code: 400, reason: 'BadRequest', message: /Pod/ },
+  { title: 'a missing apiVersion', body: nodeWith((n) => delete n.apiVersion), code: 400, reason: 'BadRequest', message: /apiVersion/ },
+  { title: 'a missing kind', body: nodeWith((n) => delete n.kind), code: 400, reason: 'BadRequest', message: /Kind/ },
+  { title: 'apiVersion v2', body: nodeWith((n) => { n.apiVersion = 'v2'; }), code: 400, reason: 'BadRequest', message: /v2/ },
+  { title: 'metadata that is a string', body: nodeWith((n) => { n.metadata = 'n1'; }), code: 422, reason: 'Invalid', fields: ['metadata'] },
+  { title: 'a JSON patch that is not an array', method: 'PATCH', path: nodePath('n1'), type: JSON_PATCH, body: { op: 'add' }, needsTargets: true, code: 400, reason: 'BadRequest' },
+  { title: 'a JSON patch operation without a path', method: 'PATCH', path: nodePath('n1'), type: JSON_PATCH, body: [{ op: 'add', value: 1 }], needsTargets: true, code: 400, reason: 'BadRequest' },
+  { title: 'a merge patch that is an array', method: 'PATCH', path: nodePath('n1'), type: MERGE_PATCH, body: [1], needsTargets: true, code: 400, reason: 'BadRequest' },
+  { title: 'a merge patch that changes the kind', method: 'PATCH', path: nodePath('n1'), type: MERGE_PATCH, body: { kind: 'Pod' }, needsTargets: true, code: 400, reason: 'BadRequest' },
+  { title: 'a merge patch that renames the object', method: 'PATCH', path: nodePath('n1'), type: MERGE_PATCH, body: { metadata: { name: 'n2' } }, needsTargets: true, code: 400, reason: 'BadRequest' },
+  { title: 'a JSON patch that removes metadata', method: 'PATCH', path: nodePath('n1'), type: JSON_PATCH, body: [{ op: 'remove', path: '/metadata' }], needsTargets: true, code: 400, reason: 'BadRequest' },
+
+  // ---- wrong types
+  { title: 'spec.capacity.cpu as an array', body: nodeWith((n) => { n.spec.capacity.cpu = [1]; }), code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'spec.containers as a string', path: PODS, body: podWith((p) => { p.spec.containers = 'x'; }), code: 422, reason: 'Invalid', fields: ['spec.containers'] },
+  { title: 'metadata.labels as a number', body: nodeWith((n) => { n.metadata.labels = 5; }), code: 422, reason: 'Invalid', fields: ['metadata.labels'] },
+  { title: 'spec as a list', body: nodeWith((n) => { n.spec = []; }), code: 422, reason: 'Invalid', fields: ['spec'] },
+  { title: 'a missing spec', body: nodeWith((n) => delete n.spec), code: 422, reason: 'Invalid', fields: ['spec'] },
+  { title: 'a pod without containers', path: PODS, body: podWith((p) => { p.spec.containers = []; }), code: 422, reason: 'Invalid', fields: ['spec.containers'] },
+  { title: 'a container without a name', path: PODS, body: podWith((p) => delete p.spec.containers[0].name), code: 422, reason: 'Invalid', fields: ['spec.containers[0].name'] },
+  { title: 'spec.nodeName as a number', path: PODS, body: podWith((p) => { p.spec.nodeName = 7; }), code: 422, reason: 'Invalid', fields: ['spec.nodeName'] },
+  { title: 'a label value that is a number', body: nodeWith((n) => { n.metadata.labels = { tier: 1 }; }), code: 422, reason: 'Invalid', fields: ['metadata.labels.tier'] },
+
+  // ---- quantities
+  { title: 'a negative cpu', body: nodeWith((n) => { n.spec.capacity.cpu = '-1'; }), code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'a zero node cpu', body: nodeWith((n) => { n.spec.capacity.cpu = '0'; }), code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'a NaN cpu (YAML .nan)', body: nodeYaml('.nan'), type: YAML, code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'an infinite cpu (YAML .inf)', body: nodeYaml('.inf'), type: YAML, code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'a negative infinite cpu (YAML -.inf)', body: nodeYaml('-.inf'), type: YAML, code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'a JSON number cpu that overflows to Infinity', body: '{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"},"spec":{"capacity":{"cpu":1e400}}}', code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'a huge cpu "1e30"', body: nodeWith((n) => { n.spec.capacity.cpu = '1e30'; }), code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'an exponent out of range "1e99999"', body: nodeWith((n) => { n.spec.capacity.cpu = '1e99999'; }), code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'a cpu "abc"', body: nodeWith((n) => { n.spec.capacity.cpu = 'abc'; }), code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'a memory "12 GB"', body: nodeWith((n) => { n.spec.capacity.memory = '12 GB'; }), code: 422, reason: 'Invalid', fields: ['spec.capacity.memory'] },
+  { title: 'a pod request above its limit', path: PODS, body: podWith((p) => { p.spec.containers[0].resources = { requests: { cpu: '2' }, limits: { cpu: '1' } }; }), code: 422, reason: 'Invalid', fields: ['spec.containers[0].resources.requests.cpu'] },
+  { title: 'a negative pod memory request', path: PODS, body: podWith((p) => { p.spec.containers[0].resources.requests.memory = '-1Mi'; }), code: 422, reason: 'Invalid', fields: ['spec.containers[0].resources.requests.memory'] },
+  { title: 'a merge patch setting cpu "abc"', method: 'PATCH', path: nodePath('n1'), type: MERGE_PATCH, body: { spec: { capacity: { cpu: 'abc' } } }, needsTargets: true, code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'a PUT setting a negative cpu', method: 'PUT', path: nodePath('n1'), body: nodeWith((n) => { n.spec.capacity.cpu = '-2'; }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'a status patch with a NaN-like quantity', method: 'PATCH', path: `${nodePath('n1')}/status`, type: MERGE_PATCH, body: { status: { capacity: { cpu: 'NaN' } } }, needsTargets: true, code: 422, reason: 'Invalid', fields: ['status.capacity.cpu'] },
+
+  // ---- names and labels
+  { title: 'an uppercase name', body: node('Node1'), code: 422, reason: 'Invalid', fields: ['metadata.name'] },
+  { title: 'a name with an underscore', body: node('my_node'), code: 422, reason: 'Invalid', fields: ['metadata.name'] },
+  { title: 'a 254-character name', body: node('a'.repeat(254)), code: 422, reason: 'Invalid', fields: ['metadata.name'] },
+  { title: 'an empty name', body: node(''), code: 422, reason: 'Invalid', fields: ['metadata.name'] },
+  { title: 'a name with a slash', body: node('a/b'), code: 422, reason: 'Invalid', fields: ['metadata.name'] },
+  { title: 'a pod name that is not a DNS subdomain', path: PODS, body: pod('-p-'), code: 422, reason: 'Invalid', fields: ['metadata.name'] },
+  { title: 'an invalid container name', path: PODS, body: podWith((p) => { p.spec.containers[0].name = 'App_1'; }), code: 422, reason: 'Invalid', fields: ['spec.containers[0].name'] },
+  { title: 'an invalid label key', body: node('n1', { metadata: { labels: { 'bad key!': 'v' } } }), code: 422, reason: 'Invalid', fields: ['metadata.labels["bad key!"]'] },
+  { title: 'a label key with two slashes', body: node('n1', { metadata: { labels: { 'a/b/c': 'v' } } }), code: 422, reason: 'Invalid', fields: ['metadata.labels["a/b/c"]'] },
+  { title: 'an invalid label value', body: node('n1', { metadata: { labels: { app: '-web-' } } }), code: 422, reason: 'Invalid', fields: ['metadata.labels.app'] },
+  { title: 'a 64-character label value', body: node('n1', { metadata: { labels: { app: 'a'.repeat(64) } } }), code: 422, reason: 'Invalid', fields: ['metadata.labels.app'] },
+  { title: 'an unknown field with fieldValidation=Strict', path: `${NODES}?fieldValidation=Strict`, body: nodeWith((n) => { n.spec.capacity.cpu = '1'; n.status2 = {}; }), code: 422, reason: 'Invalid', fields: ['status2'] },
+
+  // ---- several problems at once
+  {
+    title: 'a body with several invalid fields',
+    body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'Bad_Name', labels: { ok: 'fine', app: '-x-' } }, spec: { capacity: { cpu: [1], memory: 'lots' }, unschedulable: 'yes' } },
+    code: 422, reason: 'Invalid',
+    fields: ['metadata.name', 'metadata.labels.app', 'spec.capacity.cpu', 'spec.capacity.memory', 'spec.unschedulable'],
+  },
+];
+
+// ---- running a case ------------------------------------------------------------------------
+
+interface Answer { status: number; body: any; text: string }
+
+function bodyText(c: BadCase): string {
+  if (typeof c.body === 'function') return c.body();
+  return typeof c.body === 'string' ? c.body : JSON.stringify(c.body);
+}
+
+async function send(api: Client, c: BadCase): Promise<Answer> {
+  const method = c.method ?? 'POST';
+  const path = c.path ?? NODES;
+  const type = c.type ?? (c.method === 'PATCH' ? MERGE_PATCH : 'application/json');
+  const text = bodyText(c);
+  if (c.stream) {
+    const data = Buffer.from(text);
+    const chunks = function* () { for (let i = 0; i < data.length; i += 65536) yield data.subarray(i, i + 65536); };
+    return rawRequest(api.url, { method, path, token: api.token, type, chunks: chunks(), contentLength: c.stream === 'content-length' ? data.length : false });
+  }
+  return api.request(method, path, { body: text, type });
+}
+
+interface Snapshot { revision: number; nodes: unknown; pods: unknown }
+
+async function snapshot(api: TestApi): Promise<Snapshot> {
+  return { revision: await api.store.currentRevision(), nodes: (await api.get(NODES)).body.items, pods: (await api.get('/api/v1/pods')).body.items };
+}
+
+async function createTargets(t: ExecutionContext, api: Client): Promise<void> {
+  await createAll(t, api, [[NODES, node('n1')], [PODS, pod('p1')]]);
+}
+
+function checkAnswer(t: ExecutionContext, c: BadCase, r: Answer): void {
+  const label = `${c.title}: ${r.text.slice(0, 300)}`;
+  t.is(r.status, c.code, label);
+  t.like(r.body, { apiVersion: 'v1', kind: 'Status', status: 'Failure', reason: c.reason, code: c.code }, label);
+  if (c.message) t.regex(r.body?.message ?? '', c.message, label);
+  for (const field of c.fields ?? []) {
+    const causes: Array<{ field?: string }> = r.body?.details?.causes ?? [];
+    t.true(causes.some((x) => x.field === field), `${c.title}: details.causes names ${field}: ${JSON.stringify(causes)}`);
+    t.true((r.body?.message ?? '').includes(field), `${c.title}: message names ${field}`);
+  }
+}
+
+function checkNoPollution(t: ExecutionContext): void {
+  t.is(({} as any).polluted, undefined, 'Object.prototype is not polluted');
+  t.false(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'));
+  t.is((Object.prototype as any).constructor, Object);
+}
+
+async function sendAndCheck(t: ExecutionContext, api: Client, c: BadCase): Promise<void> {
+  checkAnswer(t, c, await send(api, c));
+}
+
+for (const c of CASES) {
+  test(`refuses ${c.title} with ${c.code} ${c.reason}, stores nothing and stays up`, withApp, async (t, api) => {
+    t.timeout(15_000);
+    if (c.needsTargets) await createTargets(t, api);
+    const before = await snapshot(api);
+    await sendAndCheck(t, api, c);
+    t.is((await api.get('/healthz', { token: null })).status, 200);
+    t.deepEqual(await snapshot(api), before);
+    checkNoPollution(t);
+  });
+}
+
+test('a body exactly at the configured limit is read; one byte more is 413', withAppOptions({ bodyLimit: 4096 }), async (t, api) => {
+  await sendAndCheck(t, api, { title: 'one byte over', body: paddedNode(4097), stream: 'content-length', code: 413, reason: 'RequestEntityTooLarge' });
+  t.is(await api.store.currentRevision(), 0);
+  const at = await api.post(NODES, paddedNode(4096));
+  t.is(at.status, 201, at.text);
+  t.is(at.body.metadata.name, 'big');
+});
+
+test('all bad requests at once leave the server alive and the store untouched', async (t) => {
+  t.timeout(30_000);
+  const api = await openApi(t);
+  const fireAll = (cases: BadCase[]) => Promise.all(cases.map((c) => sendAndCheck(t, api, c)));
+
+  await fireAll(CASES.filter((c) => !c.needsTargets));
+  t.is((await api.get('/healthz', { token: null })).status, 200);
+  t.deepEqual(await snapshot(api), { revision: 0, nodes: [], pods: [] }, 'the store is empty');
+
+  await createTargets(t, api);
+  const before = await snapshot(api);
+  await fireAll([...CASES.filter((c) => c.needsTargets), ...CASES.filter((c) => !c.needsTargets)]);
+  t.is((await api.get('/healthz', { token: null })).status, 200);
+  t.deepEqual(await snapshot(api), before, 'the targets are unchanged and nothing else was stored');
+  t.deepEqual(api.logs, [], 'no request caused an internal error');
+  checkNoPollution(t);
+});
