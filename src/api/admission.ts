@@ -1,10 +1,21 @@
-// Admission: what the server adds or keeps on every write, per kind, after
-// the schema has accepted the body. Mirrors the Kubernetes registry
+// Admission: what happens to a body between the route and the store.
+// checkShape: the body is an object of the route's kind, namespace and name.
+// admitFields: the schema accepts it; unknown fields are dropped (warned) or
+// refused; quantities are normalised and requests default to limits.
+// prepareFor*: the server-owned fields, mirroring Kubernetes' registry
 // strategies: the server owns uid, creationTimestamp and generation; the main
 // resource never writes status, the /status subresource writes only status.
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { DEFAULT_NAMESPACE, type KindInfo } from '../objects/kinds.ts';
 import type { KubeObject } from '../objects/types.ts';
+import { validateObject, type FieldError } from '../objects/validation.ts';
+import { errors } from './errors.ts';
+
+export interface FieldOptions {
+  /** `fieldValidation=Strict`: unknown fields are an error instead of being dropped with a warning. */
+  strict?: boolean;
+}
 
 /** Sets the server-owned fields of a new object. */
 export function prepareForCreate(obj: KubeObject, now: string): KubeObject {
@@ -41,3 +52,82 @@ export function prepareForStatusUpdate(next: KubeObject, prev: KubeObject): Kube
   else out.status = next.status;
   return out;
 }
+
+/** The body must be an object of this route's kind, in this route's namespace and (for PUT) name. */
+export function checkShape(kind: KindInfo, body: unknown, namespace: string | undefined, name?: string): KubeObject {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest(`the request body must be a ${kind.kind} object`);
+  const obj = body as KubeObject;
+  if (obj.kind === undefined || obj.kind === '') throw errors.badRequest("Object 'Kind' is missing in the request body");
+  if (obj.apiVersion === undefined || obj.apiVersion === '') throw errors.badRequest("Object 'apiVersion' is missing in the request body");
+  if (obj.kind !== kind.kind) throw errors.badRequest(`the kind in the body (${String(obj.kind)}) does not match the resource in the URL (${kind.plural})`);
+  if (obj.apiVersion !== kind.apiVersion) throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${kind.apiVersion})`);
+  if (obj.metadata === undefined) obj.metadata = {};
+  if (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) {
+    throw errors.invalid(kind.kind, '', [{ reason: 'FieldValueTypeInvalid', field: 'metadata', message: 'Invalid value: must be of type object' }]);
+  }
+  if (kind.namespaced) {
+    const ns = namespace ?? DEFAULT_NAMESPACE;
+    if (obj.metadata.namespace !== undefined && obj.metadata.namespace !== ns) {
+      throw errors.badRequest(`the namespace of the provided object (${String(obj.metadata.namespace)}) does not match the namespace sent on the request (${ns})`);
+    }
+    obj.metadata.namespace = ns;
+  } else if (obj.metadata.namespace !== undefined && obj.metadata.namespace !== '') {
+    throw errors.badRequest(`${kind.kind} is cluster-scoped: metadata.namespace must be empty`);
+  } else {
+    delete obj.metadata.namespace;
+  }
+  if (name !== undefined && obj.metadata.name !== name) {
+    throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`);
+  }
+  return obj;
+}
+
+/** Schema validation; unknown fields are dropped with a warning, or refused when strict. */
+export function admitFields(kind: KindInfo, obj: KubeObject, opts: FieldOptions): string[] {
+  const { errors: errs, unknownFields, unknownPaths } = validateObject(obj);
+  const name = typeof obj.metadata?.name === 'string' ? obj.metadata.name : '';
+  if (opts.strict && unknownFields.length) {
+    errs.push(...unknownFields.map((f): FieldError => ({ reason: 'FieldValueInvalid', field: f, message: 'Invalid value: field is not declared in schema (unknown field)' })));
+  }
+  if (errs.length) throw errors.invalid(kind.kind, name, errs);
+  for (const path of unknownPaths) removeField(obj, path);
+  normalizeQuantities(obj);
+  return unknownFields.map((f) => `unknown field "${f}"`);
+}
+
+/** As in Kubernetes, a container that states only a limit requests that much. */
+function defaultRequestsFromLimits(container: { resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> } } | undefined): void {
+  const limits = container?.resources?.limits;
+  if (!limits || !container?.resources) return;
+  for (const [name, limit] of Object.entries(limits)) {
+    if (container.resources.requests?.[name] === undefined) container.resources.requests = { ...container.resources.requests, [name]: limit };
+  }
+}
+
+/** Quantities written as YAML numbers (`cpu: 4`) are stored as strings, as Kubernetes prints them. */
+function normalizeQuantities(obj: KubeObject): void {
+  const lists: unknown[] = [];
+  const spec = obj.spec as Record<string, any> | undefined;
+  if (obj.kind === 'Node') lists.push(spec?.capacity);
+  if (obj.kind === 'Pod') {
+      for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+      defaultRequestsFromLimits(c);
+      lists.push(c?.resources?.requests, c?.resources?.limits);
+    }
+  }
+  for (const list of lists) {
+    if (!list || typeof list !== 'object') continue;
+    for (const [k, v] of Object.entries(list)) if (typeof v === 'number') (list as Record<string, unknown>)[k] = String(v);
+  }
+}
+
+function removeField(obj: KubeObject, parts: string[]): void {
+  let cur: Record<string, unknown> = obj;
+  for (const p of parts.slice(0, -1)) {
+    const next = cur[p];
+    if (next === null || typeof next !== 'object') return;
+    cur = next as Record<string, unknown>;
+  }
+  delete cur[parts[parts.length - 1]];
+}
+

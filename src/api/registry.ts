@@ -2,21 +2,17 @@
 // whether it arrives over HTTP or from an in-process client, goes through
 // here: shape checks -> schema validation -> admission -> compare-and-swap.
 import { isDeepStrictEqual } from 'node:util';
-import { applyPatch, type Operation } from 'rfc6902';
 import { DEFAULT_NAMESPACE, type KindInfo } from '../objects/kinds.ts';
-import { applyMergePatch } from '../objects/merge-patch.ts';
 import { both, parseFieldSelector, parseLabelSelector, SelectorError, type Predicate } from '../objects/selectors.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
-import { validateObject, type FieldError } from '../objects/validation.ts';
 import { ConflictError, KeyExistsError, KeyNotFoundError, RevisionCompactedError, type KeyValue, type Store, type StoreEvent } from '../store/store.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
-import { prepareForCreate, prepareForStatusUpdate, prepareForUpdate } from './admission.ts';
+import { admitFields, type FieldOptions, checkShape, prepareForCreate, prepareForStatusUpdate, prepareForUpdate } from './admission.ts';
 import type { PatchType } from './body.ts';
-import { ApiError, errors } from './errors.ts';
+import { errors, type ApiError } from './errors.ts';
+import { applyPatchTo, checkJsonPatch } from './patch.ts';
 
-export interface WriteOptions {
-  /** `fieldValidation=Strict`: unknown fields are an error instead of being dropped with a warning. */
-  strict?: boolean;
+export interface WriteOptions extends FieldOptions {
   /** `dryRun=All`: validate and admit, but store nothing. */
   dryRun?: boolean;
 }
@@ -281,107 +277,3 @@ function selectorFor(kind: KindInfo, opts: ListOptions): Predicate | undefined {
   }
 }
 
-/** The body must be an object of this route's kind, in this route's namespace and (for PUT) name. */
-function checkShape(kind: KindInfo, body: unknown, namespace: string | undefined, name?: string): KubeObject {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest(`the request body must be a ${kind.kind} object`);
-  const obj = body as KubeObject;
-  if (obj.kind === undefined || obj.kind === '') throw errors.badRequest("Object 'Kind' is missing in the request body");
-  if (obj.apiVersion === undefined || obj.apiVersion === '') throw errors.badRequest("Object 'apiVersion' is missing in the request body");
-  if (obj.kind !== kind.kind) throw errors.badRequest(`the kind in the body (${String(obj.kind)}) does not match the resource in the URL (${kind.plural})`);
-  if (obj.apiVersion !== kind.apiVersion) throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${kind.apiVersion})`);
-  if (obj.metadata === undefined) obj.metadata = {};
-  if (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) {
-    throw errors.invalid(kind.kind, '', [{ reason: 'FieldValueTypeInvalid', field: 'metadata', message: 'Invalid value: must be of type object' }]);
-  }
-  if (kind.namespaced) {
-    const ns = namespace ?? DEFAULT_NAMESPACE;
-    if (obj.metadata.namespace !== undefined && obj.metadata.namespace !== ns) {
-      throw errors.badRequest(`the namespace of the provided object (${String(obj.metadata.namespace)}) does not match the namespace sent on the request (${ns})`);
-    }
-    obj.metadata.namespace = ns;
-  } else if (obj.metadata.namespace !== undefined && obj.metadata.namespace !== '') {
-    throw errors.badRequest(`${kind.kind} is cluster-scoped: metadata.namespace must be empty`);
-  } else {
-    delete obj.metadata.namespace;
-  }
-  if (name !== undefined && obj.metadata.name !== name) {
-    throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`);
-  }
-  return obj;
-}
-
-/** Schema validation; unknown fields are dropped with a warning, or refused when strict. */
-function admitFields(kind: KindInfo, obj: KubeObject, opts: WriteOptions): string[] {
-  const { errors: errs, unknownFields, unknownPaths } = validateObject(obj);
-  const name = typeof obj.metadata?.name === 'string' ? obj.metadata.name : '';
-  if (opts.strict && unknownFields.length) {
-    errs.push(...unknownFields.map((f): FieldError => ({ reason: 'FieldValueInvalid', field: f, message: 'Invalid value: field is not declared in schema (unknown field)' })));
-  }
-  if (errs.length) throw errors.invalid(kind.kind, name, errs);
-  for (const path of unknownPaths) removeField(obj, path);
-  normalizeQuantities(obj);
-  return unknownFields.map((f) => `unknown field "${f}"`);
-}
-
-/** As in Kubernetes, a container that states only a limit requests that much. */
-function defaultRequestsFromLimits(container: { resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> } } | undefined): void {
-  const limits = container?.resources?.limits;
-  if (!limits || !container?.resources) return;
-  for (const [name, limit] of Object.entries(limits)) {
-    if (container.resources.requests?.[name] === undefined) container.resources.requests = { ...container.resources.requests, [name]: limit };
-  }
-}
-
-/** Quantities written as YAML numbers (`cpu: 4`) are stored as strings, as Kubernetes prints them. */
-function normalizeQuantities(obj: KubeObject): void {
-  const lists: unknown[] = [];
-  const spec = obj.spec as Record<string, any> | undefined;
-  if (obj.kind === 'Node') lists.push(spec?.capacity);
-  if (obj.kind === 'Pod') {
-      for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
-      defaultRequestsFromLimits(c);
-      lists.push(c?.resources?.requests, c?.resources?.limits);
-    }
-  }
-  for (const list of lists) {
-    if (!list || typeof list !== 'object') continue;
-    for (const [k, v] of Object.entries(list)) if (typeof v === 'number') (list as Record<string, unknown>)[k] = String(v);
-  }
-}
-
-function removeField(obj: KubeObject, parts: string[]): void {
-  let cur: Record<string, unknown> = obj;
-  for (const p of parts.slice(0, -1)) {
-    const next = cur[p];
-    if (next === null || typeof next !== 'object') return;
-    cur = next as Record<string, unknown>;
-  }
-  delete cur[parts[parts.length - 1]];
-}
-
-const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
-
-function checkJsonPatch(patch: unknown): asserts patch is Operation[] {
-  if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be an array of operations');
-  for (const [i, op] of patch.entries()) {
-    if (op === null || typeof op !== 'object' || typeof op.op !== 'string' || typeof op.path !== 'string') {
-      throw errors.badRequest(`JSON patch operation ${i} must be an object with "op" and "path"`);
-    }
-    for (const pointer of [op.path, op.from]) {
-      if (typeof pointer === 'string' && pointer.split('/').some((s: string) => FORBIDDEN_SEGMENTS.has(s))) {
-        throw errors.badRequest(`JSON patch operation ${i} has a forbidden path ${JSON.stringify(pointer)}`);
-      }
-    }
-  }
-}
-
-function applyPatchTo(current: KubeObject, type: PatchType, patch: unknown): unknown {
-  if (type === 'application/merge-patch+json') return applyMergePatch(current, patch);
-  const target = current; // already a private copy (guaranteedUpdate clones)
-  const results = applyPatch(target, patch as Operation[]);
-  const failed = results.findIndex((r) => r !== null);
-  if (failed >= 0) {
-    throw new ApiError(422, 'Invalid', `JSON patch operation ${failed} failed: ${results[failed]!.message ?? results[failed]!.name}`);
-  }
-  return target;
-}
