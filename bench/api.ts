@@ -1,0 +1,270 @@
+// API server benchmark: creates, GETs, merge-patches and a full list of pods
+// against a control plane running in a child process (`bin/kcs up`), driven
+// by concurrent keep-alive clients in this process. Prints a table and one
+// JSON line; exits non-zero only if a request failed or the time cap was hit.
+//
+//   node bench/api.ts [--pods 10000] [--gets 50000] [--updates N] [--concurrency 50]
+//                     [--warmup 500] [--time-limit 100] [--cpu-prof DIR]
+// Env equivalents: KCS_BENCH_PODS, KCS_BENCH_GETS, KCS_BENCH_UPDATES,
+// KCS_BENCH_CONCURRENCY, KCS_BENCH_WARMUP, KCS_BENCH_TIME_LIMIT.
+import { Agent } from 'node:http';
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkBuild, httpCall, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary } from './lib.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    pods: { type: 'string' },
+    gets: { type: 'string' },
+    updates: { type: 'string' },
+    concurrency: { type: 'string' },
+    warmup: { type: 'string' },
+    'time-limit': { type: 'string' },
+    'cpu-prof': { type: 'string' },
+  },
+});
+
+function intOpt(flag: string | undefined, env: string, dflt: number, min: number, max: number): number {
+  const raw = flag ?? process.env[env];
+  const v = raw === undefined ? dflt : Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    console.error(`${env.replace('KCS_BENCH_', '--').toLowerCase().replace('_', '-')} must be an integer in [${min}, ${max}] (got ${raw})`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const PODS = intOpt(args.pods, 'KCS_BENCH_PODS', 10_000, 1, 1_000_000);
+const GETS = intOpt(args.gets, 'KCS_BENCH_GETS', 50_000, 1, 5_000_000);
+const UPDATES = intOpt(args.updates, 'KCS_BENCH_UPDATES', PODS, 1, 1_000_000);
+const CONCURRENCY = intOpt(args.concurrency, 'KCS_BENCH_CONCURRENCY', 50, 1, 1000);
+const WARMUP = intOpt(args.warmup, 'KCS_BENCH_WARMUP', 500, 0, 100_000);
+const TIME_LIMIT_S = intOpt(args['time-limit'], 'KCS_BENCH_TIME_LIMIT', 100, 1, 3600);
+const LIST_RUNS = 3;
+const TARGETS = { getsPerSec: 5000, createsPerSec: 2000, writeP99Ms: 20 };
+
+const loadAtStart = loadavg();
+const deadline = process.hrtime.bigint() + BigInt(TIME_LIMIT_S) * 1_000_000_000n;
+let timedOut = false;
+
+/** Deterministic PRNG (mulberry32) so GET order is the same on every run. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Req { method: string; path: string; body?: string; contentType?: string }
+
+interface PhaseResult {
+  name: string;
+  count: number;
+  wallMs: number;
+  perSec: number;
+  latency: Summary;
+  failures: number;
+  firstFailure?: string;
+  serverCpuPct: number;
+  /** The kernel's share of it (system time: mostly loopback TCP and SQLite file I/O). */
+  serverSysPct: number;
+  clientCpuPct: number;
+  /** CPU used by everything else on the machine during the phase (noise). */
+  otherCpuPct: number;
+}
+
+async function runPhase(cp: ChildControlPlane, agent: Agent, name: string, total: number, expect: number, make: (i: number) => Req): Promise<PhaseResult> {
+  const lat = new Float64Array(total);
+  let next = 0;
+  let done = 0;
+  let failures = 0;
+  let firstFailure: string | undefined;
+  const cpu0 = cp.cpuSeconds();
+  const client0 = process.cpuUsage();
+  const machine0 = machineCpu();
+  const t0 = process.hrtime.bigint();
+  const worker = async () => {
+    while (next < total) {
+      if (process.hrtime.bigint() > deadline) {
+        timedOut = true;
+        return;
+      }
+      const i = next++;
+      const r = make(i);
+      const s = process.hrtime.bigint();
+      try {
+        const res = await httpCall(agent, cp.url, r.method, r.path, cp.token, r.body, r.contentType);
+        lat[done++] = msSince(s);
+        if (res.status !== expect) {
+          failures++;
+          firstFailure ??= `${r.method} ${r.path} -> ${res.status} ${res.body.slice(0, 300)}`;
+        }
+      } catch (err) {
+        lat[done++] = msSince(s);
+        failures++;
+        firstFailure ??= `${r.method} ${r.path} -> ${(err as Error).message}`;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, total) }, worker));
+  const wallMs = msSince(t0);
+  const clientCpu = process.cpuUsage(client0);
+  const cpu1 = cp.cpuSeconds();
+  const serverCpuPct = ((cpu1.total - cpu0.total) / (wallMs / 1000)) * 100;
+  const serverSysPct = ((cpu1.system - cpu0.system) / (wallMs / 1000)) * 100;
+  const clientCpuPct = ((clientCpu.user + clientCpu.system) / 1000 / wallMs) * 100;
+  const machineBusyPct = ((machineCpu().busy - machine0.busy) / (wallMs / 1000)) * 100;
+  return {
+    name,
+    count: done,
+    wallMs,
+    perSec: done / (wallMs / 1000),
+    latency: summarize(lat.subarray(0, done)),
+    failures,
+    firstFailure,
+    serverCpuPct,
+    serverSysPct,
+    clientCpuPct,
+    otherCpuPct: Math.max(0, machineBusyPct - serverCpuPct - clientCpuPct),
+  };
+}
+
+const podBody = (name: string) => JSON.stringify({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name },
+  spec: { containers: [{ name: 'c', resources: { requests: { cpu: '100m', memory: '64Mi' } } }] },
+});
+const PODS_PATH = '/api/v1/namespaces/default/pods';
+const podName = (i: number) => `bench-${i}`;
+
+async function main(): Promise<number> {
+  const env: Record<string, string> = {};
+  let profDir: string | undefined;
+  if (args['cpu-prof']) {
+    profDir = resolve(args['cpu-prof']);
+    env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profDir}`.trim();
+  }
+  if (!checkBuild()) return 1;
+  console.log(`kcs API bench: ${PODS} creates, ${GETS} GETs, ${UPDATES} patches, ${LIST_RUNS} lists; ${CONCURRENCY} clients; warm-up ${WARMUP}; cap ${TIME_LIMIT_S}s`);
+  const cp = await startChildControlPlane({ env });
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const phases: PhaseResult[] = [];
+  let list: (Summary & { items: number; bytes: number }) | undefined;
+  let listFailure: string | undefined;
+  let memory: { rssMiB: number; peakRssMiB: number } | undefined;
+  try {
+    console.log(`server pid ${cp.pid} at ${cp.url.origin}`);
+
+    if (WARMUP > 0) {
+      // JIT warm-up, not measured: its own pods (kept, so the list includes them).
+      const w = await runPhase(cp, agent, 'warmup-create', WARMUP, 201, (i) => ({ method: 'POST', path: PODS_PATH, body: podBody(`warmup-${i}`) }));
+      const wg = await runPhase(cp, agent, 'warmup-get', WARMUP * 2, 200, (i) => ({ method: 'GET', path: `${PODS_PATH}/warmup-${i % WARMUP}` }));
+      const wp = await runPhase(cp, agent, 'warmup-patch', WARMUP, 200, (i) => ({
+        method: 'PATCH', path: `${PODS_PATH}/warmup-${i}`, contentType: 'application/merge-patch+json', body: JSON.stringify({ metadata: { labels: { warm: 'up' } } }),
+      }));
+      for (const p of [w, wg, wp]) if (p.failures) phases.push(p);
+    }
+
+    phases.push(await runPhase(cp, agent, 'create', PODS, 201, (i) => ({ method: 'POST', path: PODS_PATH, body: podBody(podName(i)) })));
+    const created = phases.at(-1)!.count;
+
+    const rand = rng(42);
+    phases.push(await runPhase(cp, agent, 'get', GETS, 200, () => ({ method: 'GET', path: `${PODS_PATH}/${podName(Math.floor(rand() * created))}` })));
+
+    phases.push(await runPhase(cp, agent, 'patch', Math.min(UPDATES, created), 200, (i) => ({
+      method: 'PATCH', path: `${PODS_PATH}/${podName(i % created)}`, contentType: 'application/merge-patch+json',
+      body: JSON.stringify({ metadata: { labels: { bench: `v${i}` } } }),
+    })));
+
+    const listLat: number[] = [];
+    let items = 0;
+    let bytes = 0;
+    for (let i = 0; i < LIST_RUNS && process.hrtime.bigint() < deadline; i++) {
+      const s = process.hrtime.bigint();
+      let res;
+      try {
+        res = await httpCall(agent, cp.url, 'GET', PODS_PATH, cp.token, undefined, undefined, 60_000);
+      } catch (err) {
+        listFailure = `GET ${PODS_PATH} -> ${(err as Error).message}`;
+        break;
+      }
+      listLat.push(msSince(s));
+      if (res.status !== 200) {
+        listFailure = `GET ${PODS_PATH} -> ${res.status} ${res.body.slice(0, 300)}`;
+        break;
+      }
+      bytes = Buffer.byteLength(res.body);
+      items = (JSON.parse(res.body) as { items: unknown[] }).items.length;
+      if (items !== created + WARMUP) listFailure = `list returned ${items} pods, expected ${created + WARMUP}`;
+    }
+    if (listLat.length < LIST_RUNS && !listFailure) timedOut = true;
+    list = { ...summarize(listLat), items, bytes };
+    memory = cp.memory();
+  } finally {
+    agent.destroy();
+    await cp.stop();
+  }
+
+  // ---- report ---------------------------------------------------------------
+  const by = (n: string) => phases.find((p) => p.name === n);
+  const create = by('create')!;
+  const get = by('get');
+  const patch = by('patch');
+  const mark = (ok: boolean) => (ok ? 'ok' : 'MISS');
+  const rows: Array<Array<string | number>> = [['phase', 'count', 'wall s', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'srv cpu%', 'srv sys%', 'gen cpu%', 'other%', 'target']];
+  for (const p of phases) {
+    let target = '';
+    if (p.name === 'create') target = `>=${TARGETS.createsPerSec}/s ${mark(p.perSec >= TARGETS.createsPerSec)}; p99<=${TARGETS.writeP99Ms}ms ${mark(p.latency.p99 <= TARGETS.writeP99Ms)}`;
+    if (p.name === 'get') target = `>=${TARGETS.getsPerSec}/s ${mark(p.perSec >= TARGETS.getsPerSec)}`;
+    if (p.name === 'patch') target = `p99<=${TARGETS.writeP99Ms}ms ${mark(p.latency.p99 <= TARGETS.writeP99Ms)}`;
+    rows.push([p.name + (p.failures ? ` (${p.failures} FAILED)` : ''), p.count, p.wallMs / 1000, p.perSec, p.latency.p50, p.latency.p90, p.latency.p99, p.latency.max, p.serverCpuPct, p.serverSysPct, p.clientCpuPct, p.otherCpuPct, target]);
+  }
+  if (list) rows.push([`list (${list.items} pods, ${(list.bytes / 1048576).toFixed(1)} MiB)`, list.n, '', '', list.p50, '', '', list.max, '', '', '', '', 'min ' + round(list.min) + ' ms']);
+  console.log('');
+  printTable(rows);
+  console.log('');
+  console.log(`server RSS at end: ${memory ? `${round(memory.rssMiB)} MiB (peak ${round(memory.peakRssMiB)} MiB)` : 'n/a'}; node ${process.version}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`);
+  console.log(`cpu% over each phase, 100% = one core of ${cpus().length}: srv = server process (sys = its kernel time), gen = this load generator, other = rest of the machine (noise if high).`);
+  console.log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  if (profDir) console.log(`server CPU profile written to ${profDir}`);
+
+  const summary = {
+    bench: 'kcs-api', node: process.version, cpus: cpus().length, loadAvg1m: round(loadAtStart[0]), concurrency: CONCURRENCY, warmup: WARMUP,
+    creates: create && { n: create.count, perSec: round(create.perSec), ...pick(create.latency), srvCpuPct: round(create.serverCpuPct), srvSysPct: round(create.serverSysPct), otherCpuPct: round(create.otherCpuPct) },
+    gets: get && { n: get.count, perSec: round(get.perSec), ...pick(get.latency), srvCpuPct: round(get.serverCpuPct), srvSysPct: round(get.serverSysPct), otherCpuPct: round(get.otherCpuPct) },
+    patches: patch && { n: patch.count, perSec: round(patch.perSec), ...pick(patch.latency), srvCpuPct: round(patch.serverCpuPct), srvSysPct: round(patch.serverSysPct), otherCpuPct: round(patch.otherCpuPct) },
+    list: list && { items: list.items, bytes: list.bytes, runs: list.n, p50Ms: round(list.p50), minMs: round(list.min), maxMs: round(list.max) },
+    serverRssMiB: memory && round(memory.rssMiB), serverPeakRssMiB: memory && round(memory.peakRssMiB),
+    targets: TARGETS,
+    failures: phases.reduce((a, p) => a + p.failures, 0) + (listFailure ? 1 : 0), timedOut,
+  };
+  console.log(JSON.stringify(summary));
+
+  let status = 0;
+  for (const p of phases) {
+    if (p.failures) {
+      console.error(`${p.name}: ${p.failures} of ${p.count} requests failed; first: ${p.firstFailure}`);
+      status = 1;
+    }
+  }
+  if (listFailure) {
+    console.error(`list: ${listFailure}`);
+    status = 1;
+  }
+  if (timedOut) {
+    console.error(`stopped at the ${TIME_LIMIT_S}s time cap: figures are partial`);
+    status = 1;
+  }
+  return status;
+}
+
+function pick(s: Summary) {
+  return roundAll({ p50Ms: s.p50, p90Ms: s.p90, p99Ms: s.p99, maxMs: s.max });
+}
+
+main().then((code) => process.exit(code), (err) => {
+  console.error(err);
+  process.exit(1);
+});

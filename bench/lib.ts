@@ -1,0 +1,250 @@
+// Shared helpers for the benchmarks: a control plane in a child process
+// (`bin/kcs up`, so the server and the load generator never share an event
+// loop), a keep-alive HTTP request helper, percentiles, and a plain table.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { request, type Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const KCS_BIN = join(ROOT, 'bin', 'kcs');
+
+// ---- numbers ---------------------------------------------------------------
+
+export interface Summary { n: number; min: number; p50: number; p90: number; p99: number; max: number; mean: number }
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+export function summarize(samples: ArrayLike<number>): Summary {
+  const s = Float64Array.from(samples).sort();
+  let sum = 0;
+  for (const v of s) sum += v;
+  return { n: s.length, min: s[0] ?? NaN, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN, mean: s.length ? sum / s.length : NaN };
+}
+
+/** Milliseconds since `start` (a process.hrtime.bigint() reading). */
+export function msSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Rounds for display/JSON: 2 decimals under 10, 1 under 1000, else integer. */
+export function round(v: number): number {
+  if (!Number.isFinite(v)) return v;
+  const a = Math.abs(v);
+  return a < 10 ? Math.round(v * 100) / 100 : a < 1000 ? Math.round(v * 10) / 10 : Math.round(v);
+}
+
+export function roundAll<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])) as T;
+}
+
+/** Busy and total CPU seconds of the whole machine (all cores), from /proc/stat. */
+export function machineCpu(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: (total - f[3] - f[4]) / 100, total: total / 100 };
+}
+
+/** CPU seconds of this process plus its reaped children (what spawnSync ran), from /proc/self/stat. */
+export function selfAndChildrenCpu(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+}
+
+// ---- output ----------------------------------------------------------------
+
+/** Prints rows as aligned columns; the first row is the header. Numbers right-aligned. */
+export function printTable(rows: Array<Array<string | number>>): void {
+  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? String(round(c)) : c)));
+  const numeric = rows.map((r) => r.map((c) => typeof c === 'number'));
+  const widths: number[] = [];
+  for (const r of cells) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  cells.forEach((r, ri) => {
+    console.log(r.map((c, i) => (numeric[ri][i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
+    if (ri === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+}
+
+// ---- HTTP ------------------------------------------------------------------
+
+export interface HttpResult { status: number; body: string }
+
+/** One request over `agent`; resolves with status and body text, rejects on socket errors or timeout. */
+export function httpCall(agent: Agent, url: URL, method: string, path: string, token: string, body?: string, contentType = 'application/json', timeoutMs = 30_000): Promise<HttpResult> {
+  return new Promise((resolveReq, reject) => {
+    const headers: Record<string, string | number> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    if (body !== undefined) {
+      headers['content-type'] = contentType;
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    const req = request({ agent, host: url.hostname, port: url.port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolveReq({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// ---- the build ---------------------------------------------------------------
+
+/**
+ * bin/kcs runs the compiled dist/: says so when it is missing, and warns when
+ * some src/ file is newer than the build (the bench would measure old code).
+ */
+export function checkBuild(): boolean {
+  const main = join(ROOT, 'dist', 'cli', 'main.js');
+  if (!existsSync(main)) {
+    console.error(`${main} is missing: run 'npm run build' in ${ROOT} first.`);
+    return false;
+  }
+  const built = statSync(main).mtimeMs;
+  const newer = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && statSync(join(ROOT, 'src', f)).mtimeMs > built);
+  if (newer.length) console.warn(`note: ${newer.length} file(s) in src/ are newer than dist/ (e.g. src/${newer[0]}): run 'npm run build' if you changed them.`);
+  return true;
+}
+
+// ---- the control plane in a child process ----------------------------------
+
+export interface ChildControlPlane {
+  url: URL;
+  token: string;
+  stateDir: string;
+  /** The server's node process (bin/kcs is a bash wrapper that execs node, so this is it). */
+  pid: number;
+  /** Resident set (VmRSS) and its peak (VmHWM) in MiB, from /proc. */
+  memory(): { rssMiB: number; peakRssMiB: number };
+  /** User and system CPU seconds the server has used so far, from /proc/<pid>/stat. */
+  cpuSeconds(): { user: number; system: number; total: number };
+  stop(): Promise<void>;
+}
+
+/** A /proc file, or '' once the process has gone (its figures then read as NaN). */
+function readProc(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+const live = new Set<{ child: ChildProcess; dir: string }>();
+let hooked = false;
+
+/** Last-resort cleanup when the bench dies or is interrupted: kill our children, remove their state. */
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  const cleanup = () => {
+    for (const { child, dir } of live) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    live.clear();
+  };
+  process.on('exit', cleanup);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * Starts `bin/kcs up --port 0 --state-dir <fresh temp dir>` and waits for its
+ * "listening on" line. `env` is added to the child's environment (e.g.
+ * NODE_OPTIONS=--cpu-prof to profile only the server).
+ */
+export async function startChildControlPlane(opts: { env?: Record<string, string>; startTimeoutMs?: number } = {}): Promise<ChildControlPlane> {
+  hookExit();
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-'));
+  const env = { ...process.env, ...opts.env };
+  for (const k of ['KCS_STATE_DIR', 'KCS_CONFIG', 'KCS_SERVER', 'KCS_TOKEN']) delete env[k];
+  const child = spawn(KCS_BIN, ['up', '--port', '0', '--state-dir', dir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const entry = { child, dir };
+  live.add(entry);
+  let output = '';
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let url: URL;
+  let token: string;
+  try {
+    url = await new Promise<URL>((resolveUrl, reject) => {
+      const timer = setTimeout(() => reject(new Error(`kcs up did not report its URL within ${opts.startTimeoutMs ?? 20_000} ms:\n${output}`)), opts.startTimeoutMs ?? 20_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        const m = /listening on (http:\/\/\S+)/.exec(output);
+        if (m) {
+          clearTimeout(timer);
+          resolveUrl(new URL(m[1]));
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`kcs up exited early (code ${code}, signal ${signal}):\n${output}`));
+      });
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    // bin/kcs is a bash wrapper that execs node: by now the pid runs the node binary.
+    const exe = readlinkSync(`/proc/${child.pid}/exe`);
+    if (basename(exe) !== 'node') throw new Error(`expected pid ${child.pid} to be the server's node process, found ${exe}`);
+    token = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    live.delete(entry);
+    throw err;
+  }
+  // Keep draining the child's output so it never blocks on a full pipe.
+  child.stdout!.resume();
+  child.stderr!.resume();
+  const pid = child.pid!;
+  const ticks = 100; // USER_HZ on Linux
+  return {
+    url,
+    token,
+    stateDir: dir,
+    pid,
+    memory() {
+      const status = readProc(`/proc/${pid}/status`);
+      const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+      return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
+    },
+    cpuSeconds() {
+      // Fields after the ")" that ends comm: state is field 3, utime 14, stime 15.
+      const stat = readProc(`/proc/${pid}/stat`);
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const user = Number(f[11]) / ticks;
+      const system = Number(f[12]) / ticks;
+      return { user, system, total: user + system };
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+      live.delete(entry);
+    },
+  };
+}
