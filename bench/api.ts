@@ -76,7 +76,15 @@ interface PhaseResult {
   otherCpuPct: number;
 }
 
-async function runPhase(cp: ChildControlPlane, agent: Agent, name: string, total: number, expect: number, make: (i: number) => Req): Promise<PhaseResult> {
+/**
+ * Runs one phase. Without a rate the clients are closed-loop (each sends its
+ * next request as soon as the last is answered): that finds the saturation
+ * throughput, where latency is just Little's law, clients / throughput.
+ * With a rate the requests are due at fixed times spread over the clients
+ * (open loop), and latency counts from when each was due, so a server that
+ * falls behind is charged for the wait (no coordinated omission).
+ */
+async function runPhase(cp: ChildControlPlane, agent: Agent, name: string, total: number, expect: number, make: (i: number) => Req, rate?: number): Promise<PhaseResult> {
   const lat = new Float64Array(total);
   let next = 0;
   let done = 0;
@@ -94,7 +102,12 @@ async function runPhase(cp: ChildControlPlane, agent: Agent, name: string, total
       }
       const i = next++;
       const r = make(i);
-      const s = process.hrtime.bigint();
+      let s = process.hrtime.bigint();
+      if (rate) {
+        const due = t0 + BigInt(Math.round((i * 1e9) / rate));
+        if (due > s) await new Promise((res) => setTimeout(res, Number(due - s) / 1e6));
+        s = due;
+      }
       try {
         const res = await httpCall(agent, cp.url, r.method, r.path, cp.token, r.body, r.contentType);
         lat[done++] = msSince(s);
@@ -178,6 +191,16 @@ async function main(): Promise<number> {
       body: JSON.stringify({ metadata: { labels: { bench: `v${i}` } } }),
     })));
 
+    // The same writes at the target rate, from the same 50 clients: the
+    // latency a client sees when the server is busy but not saturated.
+    phases.push(await runPhase(cp, agent, `create@${TARGETS.createsPerSec}/s`, Math.min(PODS, TARGETS.createsPerSec * 5), 201,
+      (i) => ({ method: 'POST', path: PODS_PATH, body: podBody(`paced-${i}`) }), TARGETS.createsPerSec));
+    const paced = phases.at(-1)!.count;
+    phases.push(await runPhase(cp, agent, `patch@${TARGETS.createsPerSec}/s`, Math.min(UPDATES, created, TARGETS.createsPerSec * 5), 200, (i) => ({
+      method: 'PATCH', path: `${PODS_PATH}/${podName(i % created)}`, contentType: 'application/merge-patch+json',
+      body: JSON.stringify({ metadata: { labels: { paced: `v${i}` } } }),
+    }), TARGETS.createsPerSec));
+
     const listLat: number[] = [];
     let items = 0;
     let bytes = 0;
@@ -197,7 +220,7 @@ async function main(): Promise<number> {
       }
       bytes = Buffer.byteLength(res.body);
       items = (JSON.parse(res.body) as { items: unknown[] }).items.length;
-      if (items !== created + WARMUP) listFailure = `list returned ${items} pods, expected ${created + WARMUP}`;
+      if (items !== created + paced + WARMUP) listFailure = `list returned ${items} pods, expected ${created + paced + WARMUP}`;
     }
     if (listLat.length < LIST_RUNS && !listFailure) timedOut = true;
     list = { ...summarize(listLat), items, bytes };
@@ -216,9 +239,9 @@ async function main(): Promise<number> {
   const rows: Array<Array<string | number>> = [['phase', 'count', 'wall s', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'srv cpu%', 'srv sys%', 'gen cpu%', 'other%', 'target']];
   for (const p of phases) {
     let target = '';
-    if (p.name === 'create') target = `>=${TARGETS.createsPerSec}/s ${mark(p.perSec >= TARGETS.createsPerSec)}; p99<=${TARGETS.writeP99Ms}ms ${mark(p.latency.p99 <= TARGETS.writeP99Ms)}`;
-    if (p.name === 'get') target = `>=${TARGETS.getsPerSec}/s ${mark(p.perSec >= TARGETS.getsPerSec)}`;
-    if (p.name === 'patch') target = `p99<=${TARGETS.writeP99Ms}ms ${mark(p.latency.p99 <= TARGETS.writeP99Ms)}`;
+    if (p.name === 'create') target = `>=${TARGETS.createsPerSec}/s ${mark(p.perSec >= TARGETS.createsPerSec)} (saturated)`;
+    if (p.name === 'get') target = `>=${TARGETS.getsPerSec}/s ${mark(p.perSec >= TARGETS.getsPerSec)} (saturated)`;
+    if (p.name.includes('@')) target = `p99<=${TARGETS.writeP99Ms}ms ${mark(p.latency.p99 <= TARGETS.writeP99Ms)}`;
     rows.push([p.name + (p.failures ? ` (${p.failures} FAILED)` : ''), p.count, p.wallMs / 1000, p.perSec, p.latency.p50, p.latency.p90, p.latency.p99, p.latency.max, p.serverCpuPct, p.serverSysPct, p.clientCpuPct, p.otherCpuPct, target]);
   }
   if (list) rows.push([`list (${list.items} pods, ${(list.bytes / 1048576).toFixed(1)} MiB)`, list.n, '', '', list.p50, '', '', list.max, '', '', '', '', 'min ' + round(list.min) + ' ms']);
@@ -234,6 +257,8 @@ async function main(): Promise<number> {
     bench: 'kcs-api', node: process.version, cpus: cpus().length, loadAvg1m: round(loadAtStart[0]), concurrency: CONCURRENCY, warmup: WARMUP,
     creates: create && { n: create.count, perSec: round(create.perSec), ...pick(create.latency), srvCpuPct: round(create.serverCpuPct), srvSysPct: round(create.serverSysPct), otherCpuPct: round(create.otherCpuPct) },
     gets: get && { n: get.count, perSec: round(get.perSec), ...pick(get.latency), srvCpuPct: round(get.serverCpuPct), srvSysPct: round(get.serverSysPct), otherCpuPct: round(get.otherCpuPct) },
+    pacedCreates: by(`create@${TARGETS.createsPerSec}/s`) && { rate: TARGETS.createsPerSec, ...pick(by(`create@${TARGETS.createsPerSec}/s`)!.latency) },
+    pacedPatches: by(`patch@${TARGETS.createsPerSec}/s`) && { rate: TARGETS.createsPerSec, ...pick(by(`patch@${TARGETS.createsPerSec}/s`)!.latency) },
     patches: patch && { n: patch.count, perSec: round(patch.perSec), ...pick(patch.latency), srvCpuPct: round(patch.serverCpuPct), srvSysPct: round(patch.serverSysPct), otherCpuPct: round(patch.otherCpuPct) },
     list: list && { items: list.items, bytes: list.bytes, runs: list.n, p50Ms: round(list.p50), minMs: round(list.min), maxMs: round(list.max) },
     serverRssMiB: memory && round(memory.rssMiB), serverPeakRssMiB: memory && round(memory.peakRssMiB),

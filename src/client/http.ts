@@ -1,8 +1,12 @@
 // A small typed client for the kcs API over HTTP (node:http, no heavy
 // imports, so the CLI starts fast). Errors carry the server's Status.
-import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, Status, WatchEvent } from '../objects/types.ts';
+
+// process.getBuiltinModule rather than `import 'node:http'`: the static
+// import also loads Node's bundled undici, about 40 ms of every CLI start.
+const { request: httpRequest, Agent } = process.getBuiltinModule('node:http') as typeof import('node:http');
 
 export class ClientError extends Error {
   override name = 'ClientError';

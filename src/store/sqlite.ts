@@ -14,7 +14,12 @@ import { WatcherSet } from './watchers.ts';
 export interface SqliteStoreOptions {
   /** Events kept for watches that resume from an older revision. */
   historyLimit?: number;
+  /** How often the WAL is folded into the database file, in ms (default 100). */
+  checkpointIntervalMs?: number;
 }
+
+/** Past this many writes since the last checkpoint, one runs inline so the WAL stays bounded. */
+const CHECKPOINT_AFTER_WRITES = 20_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS kv (
@@ -49,7 +54,9 @@ export class SqliteStore implements Store {
   private revision: number;
   private compacted: number;
   private closed = false;
-  private readonly stmt: Record<'get' | 'list' | 'insert' | 'update' | 'remove' | 'event' | 'history' | 'compact' | 'setMeta', StatementSync>;
+  private writesSinceCheckpoint = 0;
+  private readonly checkpointTimer: NodeJS.Timeout | undefined;
+  private readonly stmt: Record<'get' | 'list' | 'insert' | 'update' | 'remove' | 'event' | 'history' | 'compact' | 'setMeta' | 'begin' | 'commit' | 'rollback', StatementSync>;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -59,7 +66,11 @@ export class SqliteStore implements Store {
     try {
       // An exclusive lock: a second kcs on the same state would corrupt the
       // single-writer watch guarantee, so it must fail to open instead.
-      this.db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      // Checkpoints run on a 100 ms timer, not inside whichever commit fills
+      // the WAL: SQLite's automatic ones stalled one write in ~300 for ~6 ms.
+      // Measured with bench/api.ts: paced p99 dropped from 12-18 to 11-14 ms.
+      // (Once a second was worse: each folded ~2,500 writes in one ~30 ms stall.)
+      this.db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;');
       this.db.exec('BEGIN IMMEDIATE; COMMIT;');
     } catch (err) {
       this.db.close();
@@ -78,12 +89,24 @@ export class SqliteStore implements Store {
       event: this.db.prepare('INSERT INTO events (rev, type, key, value, prev_value, create_rev) VALUES (?, ?, ?, ?, ?, ?)'),
       history: this.db.prepare('SELECT rev, type, key, value, prev_value, create_rev FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev'),
       compact: this.db.prepare('DELETE FROM events WHERE rev <= ?'),
+      begin: this.db.prepare('BEGIN'),
+      commit: this.db.prepare('COMMIT'),
+      rollback: this.db.prepare('ROLLBACK'),
       setMeta: this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
     };
     const meta = (name: string) => (this.db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
     const lastEvent = (this.db.prepare('SELECT max(rev) AS rev FROM events').get() as { rev: number | null }).rev ?? 0;
     this.revision = Math.max(lastEvent, meta('revision'));
     this.compacted = meta('compacted');
+    this.checkpointTimer = setInterval(() => this.checkpoint(), options.checkpointIntervalMs ?? 100);
+    this.checkpointTimer.unref();
+  }
+
+  /** Folds the WAL into the database file, if anything was written since the last time. */
+  private checkpoint(): void {
+    if (this.closed || this.writesSinceCheckpoint === 0) return;
+    this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    this.writesSinceCheckpoint = 0;
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -148,6 +171,8 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    clearInterval(this.checkpointTimer);
+    this.checkpoint();
     this.closed = true;
     this.watchers.failAll(new Error('store closed'));
     this.db.close();
@@ -155,17 +180,18 @@ export class SqliteStore implements Store {
 
   private write(mutate: () => { event: StoreEvent }): KeyValue {
     this.assertOpen();
-    this.db.exec('BEGIN');
+    this.stmt.begin.run();
     let event: StoreEvent;
     try {
       ({ event } = mutate());
       this.stmt.event.run(event.revision, event.type, event.key, event.value, event.prevValue ?? null, event.createRevision);
-      this.db.exec('COMMIT');
+      this.stmt.commit.run();
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      this.stmt.rollback.run();
       throw err;
     }
     this.revision = event.revision;
+    if (++this.writesSinceCheckpoint >= CHECKPOINT_AFTER_WRITES) this.checkpoint();
     if (this.revision - this.compacted > this.historyLimit * 1.1) this.compact();
     this.watchers.publish(event);
     return { key: event.key, value: event.value, createRevision: event.createRevision, modRevision: event.revision };
