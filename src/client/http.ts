@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, Status, WatchEvent } from '../objects/types.ts';
+import type { KcsClient, Response, Selectors, WatchHandle, WriteQuery } from './interface.ts';
 
 // process.getBuiltinModule rather than `import 'node:http'`: the static
 // import also loads Node's bundled undici, about 40 ms of every CLI start.
@@ -36,22 +37,7 @@ export interface ClientOptions {
   token?: string;
 }
 
-export interface Selectors {
-  labelSelector?: string;
-  fieldSelector?: string;
-}
-
-export interface WriteQuery {
-  dryRun?: boolean;
-  strict?: boolean;
-}
-
-export interface Response<T> {
-  body: T;
-  warnings: string[];
-}
-
-export class Client {
+export class Client implements KcsClient {
   readonly server: string;
   private readonly token?: string;
   private readonly agent = new Agent({ keepAlive: true });
@@ -97,7 +83,7 @@ export class Client {
   }
 
   /** Streams watch events until stop() is called or the server ends the watch. */
-  watch(kind: KindInfo, namespace: string | undefined, opts: Selectors & { resourceVersion?: string }, onEvent: (e: WatchEvent) => void): { stop(): void; done: Promise<void> } {
+  watch(kind: KindInfo, namespace: string | undefined, opts: Selectors & { resourceVersion?: string }, onEvent: (e: WatchEvent) => void): WatchHandle {
     const path = this.path(kind, namespace) + query({ ...opts, watch: 'true' });
     let res: IncomingMessage | undefined;
     let stopped = false;

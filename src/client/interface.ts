@@ -1,0 +1,49 @@
+// What controllers and the agent need from the API, whichever transport
+// carries it: over HTTP (client/http.ts) or in-process (client/local.ts),
+// which takes the same registry path as an HTTP request, minus the socket.
+import type { KindInfo } from '../objects/kinds.ts';
+import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
+
+export interface Selectors {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface WriteQuery {
+  dryRun?: boolean;
+  strict?: boolean;
+}
+
+export interface Response<T> {
+  body: T;
+  warnings: string[];
+}
+
+export interface WatchHandle {
+  stop(): void;
+  /** Settles when the watch ends: stopped, closed by the server, or failed. */
+  done: Promise<void>;
+}
+
+export interface KcsClient {
+  get<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string): Promise<T>;
+  list<T extends KubeObject = KubeObject>(kind: KindInfo, namespace?: string, selectors?: Selectors): Promise<ObjectList<T>>;
+  create<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, obj: unknown, q?: WriteQuery): Promise<Response<T>>;
+  update<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, obj: unknown, q?: WriteQuery & { subresource?: string }): Promise<Response<T>>;
+  patch<T extends KubeObject = KubeObject>(
+    kind: KindInfo, namespace: string | undefined, name: string, patch: unknown,
+    q?: WriteQuery & { subresource?: string; type?: 'merge' | 'json' },
+  ): Promise<Response<T>>;
+  delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q?: WriteQuery): Promise<T>;
+  watch(kind: KindInfo, namespace: string | undefined, opts: Selectors & { resourceVersion?: string }, onEvent: (e: WatchEvent) => void): WatchHandle;
+  close(): void;
+}
+
+/** HTTP and in-process errors both carry the HTTP status code. */
+export function errorCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+export const isNotFound = (err: unknown) => errorCode(err) === 404;
+export const isConflict = (err: unknown) => errorCode(err) === 409;

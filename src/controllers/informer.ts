@@ -1,0 +1,145 @@
+// An informer keeps a local cache of one kind by list+watch, and tells its
+// handlers what changed. When a watch ends (server restart, 410 Expired) it
+// lists again and reports the difference, so handlers never miss a change
+// for long and never need the store's history.
+import type { KcsClient, Selectors } from '../client/interface.ts';
+import type { KindInfo } from '../objects/kinds.ts';
+import type { KubeObject, WatchEvent } from '../objects/types.ts';
+import { systemClock, type Clock, type Timer } from '../util/clock.ts';
+
+export interface InformerHandlers<T extends KubeObject> {
+  add?(obj: T): void;
+  update?(prev: T, obj: T): void;
+  delete?(obj: T): void;
+}
+
+export function objectKey(obj: KubeObject): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name!;
+}
+
+export interface InformerOptions extends Selectors {
+  namespace?: string;
+  clock?: Clock;
+  /** Wait before listing again after a watch ends; doubles on repeated failures. */
+  relistDelayMs?: number;
+  log?: (message: string) => void;
+}
+
+export class Informer<T extends KubeObject = KubeObject> {
+  readonly kind: KindInfo;
+  private readonly client: KcsClient;
+  private readonly opts: InformerOptions;
+  private readonly clock: Clock;
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: Array<InformerHandlers<T>> = [];
+  private watch?: { stop(): void };
+  private relistTimer?: Timer;
+  private failures = 0;
+  private stopped = false;
+  private synced = false;
+
+  constructor(client: KcsClient, kind: KindInfo, opts: InformerOptions = {}) {
+    this.client = client;
+    this.kind = kind;
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  on(handlers: InformerHandlers<T>): void {
+    this.handlers.push(handlers);
+  }
+
+  /** Resolves once the first list is in the cache. */
+  async start(): Promise<void> {
+    await this.listAndWatch();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.relistTimer?.cancel();
+    this.watch?.stop();
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Cached objects are shared: copy before changing one. */
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  keys(): string[] {
+    return [...this.cache.keys()];
+  }
+
+  private async listAndWatch(): Promise<void> {
+    if (this.stopped) return;
+    const list = await this.client.list<T>(this.kind, this.opts.namespace, { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector });
+    this.replace(list.items);
+    this.synced = true;
+    let resourceVersion = list.metadata.resourceVersion;
+    let ended = false;
+    const handle = this.client.watch(this.kind, this.opts.namespace, {
+      labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, resourceVersion,
+    }, (event: WatchEvent) => {
+      const e = event as WatchEvent<T>;
+      if (e.type === 'ERROR') {
+        ended = true;
+        return;
+      }
+      if (e.type === 'BOOKMARK') return;
+      this.failures = 0;
+      resourceVersion = e.object.metadata.resourceVersion ?? resourceVersion;
+      this.apply(e.type, e.object);
+    });
+    this.watch = handle;
+    handle.done.then(() => this.rewatchLater(ended), () => this.rewatchLater(true));
+  }
+
+  private rewatchLater(failed: boolean): void {
+    if (this.stopped) return;
+    if (failed) this.failures++;
+    const base = this.opts.relistDelayMs ?? 200;
+    const delay = Math.min(30_000, base * 2 ** Math.max(0, this.failures - 1));
+    this.relistTimer = this.clock.setTimer(() => {
+      this.listAndWatch().catch((err) => {
+        this.opts.log?.(`${this.kind.plural} informer: list failed: ${(err as Error).message}`);
+        this.rewatchLater(true);
+      });
+    }, failed ? delay : 0);
+  }
+
+  private apply(type: WatchEvent['type'], obj: T): void {
+    const key = objectKey(obj);
+    const prev = this.cache.get(key);
+    if (type === 'DELETED') {
+      this.cache.delete(key);
+      if (prev) for (const h of this.handlers) h.delete?.(obj);
+      return;
+    }
+    this.cache.set(key, obj);
+    for (const h of this.handlers) {
+      if (prev) h.update?.(prev, obj);
+      else h.add?.(obj);
+    }
+  }
+
+  /** A fresh list replaces the cache; the difference is reported as events. */
+  private replace(items: T[]): void {
+    const seen = new Set<string>();
+    for (const obj of items) {
+      const key = objectKey(obj);
+      seen.add(key);
+      const prev = this.cache.get(key);
+      if (!prev || prev.metadata.resourceVersion !== obj.metadata.resourceVersion) this.apply(prev ? 'MODIFIED' : 'ADDED', obj);
+    }
+    for (const [key, obj] of [...this.cache]) {
+      if (!seen.has(key)) this.apply('DELETED', obj);
+    }
+  }
+}

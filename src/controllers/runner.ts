@@ -1,0 +1,104 @@
+// Runs one controller: feeds its work queue from informer events and a
+// periodic resync, hands keys to its reconcile with at most one worker per
+// key, retries failures with exponential backoff, and honours requeueAfter.
+// Controllers hold only their reconcile logic; all bookkeeping lives here.
+import { systemClock, type Clock, type Timer } from '../util/clock.ts';
+import { DEFAULT_BACKOFF, WorkQueue, type BackoffOptions } from './queue.ts';
+
+export interface ReconcileResult {
+  /** Reconcile this key again after this many ms (e.g. to check progress). */
+  requeueAfterMs?: number;
+}
+
+export interface Reconciler {
+  readonly name: string;
+  /** Level-triggered: reads desired and observed state, makes one step toward desired. */
+  reconcile(key: string): Promise<ReconcileResult | void>;
+}
+
+/** An error that retrying cannot fix (an invalid spec): recorded, not retried. */
+export class TerminalError extends Error {
+  override name = 'TerminalError';
+}
+
+export interface RunnerOptions {
+  clock?: Clock;
+  workers?: number;
+  /** Every key from resyncKeys() is queued this often; 0 turns resync off. */
+  resyncMs?: number;
+  resyncKeys?: () => string[];
+  backoff?: BackoffOptions;
+  log?: (message: string) => void;
+}
+
+export class ControllerRunner {
+  readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+  private readonly opts: RunnerOptions;
+  private readonly clock: Clock;
+  private resyncTimer?: Timer;
+  private workers: Promise<void>[] = [];
+  private running = false;
+  /** Reconciles completed, failed: for tests and metrics. */
+  readonly stats = { reconciles: 0, failures: 0 };
+
+  constructor(reconciler: Reconciler, opts: RunnerOptions = {}) {
+    this.reconciler = reconciler;
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.queue = new WorkQueue(this.clock, opts.backoff ?? DEFAULT_BACKOFF);
+  }
+
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (let i = 0; i < (this.opts.workers ?? 1); i++) this.workers.push(this.work());
+    this.scheduleResync();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.resyncTimer?.cancel();
+    this.queue.shutdown();
+    await Promise.all(this.workers);
+    this.workers = [];
+  }
+
+  private scheduleResync(): void {
+    const every = this.opts.resyncMs ?? 0;
+    if (!every || !this.opts.resyncKeys) return;
+    this.resyncTimer = this.clock.setTimer(() => {
+      if (!this.running) return;
+      for (const key of this.opts.resyncKeys!()) this.queue.add(key);
+      this.scheduleResync();
+    }, every);
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        const result = await this.reconciler.reconcile(key);
+        this.stats.reconciles++;
+        this.queue.forget(key);
+        if (result?.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+      } catch (err) {
+        this.stats.failures++;
+        if (err instanceof TerminalError) {
+          this.queue.forget(key);
+          this.opts.log?.(`${this.reconciler.name}: ${key}: ${err.message} (not retried)`);
+        } else {
+          const delay = this.queue.addRateLimited(key);
+          this.opts.log?.(`${this.reconciler.name}: ${key}: ${(err as Error).message}; retrying in ${delay} ms`);
+        }
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+}
