@@ -4,7 +4,8 @@ import Koa from 'koa';
 import { ManifestError } from '../objects/manifest.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
-import { bearerToken, defaultAuthorizer, type Authenticator, type Authorizer } from './auth.ts';
+import { bearerToken, type Authenticator, type Authorizer } from './auth.ts';
+import { clusterAuthorizer } from './node-auth.ts';
 import { DEFAULT_BODY_LIMIT } from './body.ts';
 import { discoveryRouter, publicRouter } from './discovery.ts';
 import { ApiError, errors } from './errors.ts';
@@ -59,7 +60,7 @@ export function createApp(opts: AppOptions): ApiApp {
 
   const discovery = discoveryRouter();
   app.use(discovery.routes());
-  const resources = resourceRouter({ registry, authorize: opts.authorizer ?? defaultAuthorizer, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  const resources = resourceRouter({ registry, authorize: opts.authorizer ?? clusterAuthorizer(registry), bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
   app.use(resources.routes());
   app.use(resources.allowedMethods({
     throw: true,

@@ -14,14 +14,17 @@ export interface RequestAttributes {
   resource: string;
   subresource?: string;
   namespace?: string;
+  /** For create, the name in the body. */
   name?: string;
+  /** For list and watch. */
+  fieldSelector?: string;
 }
 
 export interface Authenticator {
   authenticate(token: string): User | undefined;
 }
 
-export type Authorizer = (user: User, attrs: RequestAttributes) => boolean;
+export type Authorizer = (user: User, attrs: RequestAttributes) => boolean | Promise<boolean>;
 
 export const ADMIN_GROUP = 'system:masters';
 
@@ -62,8 +65,13 @@ export function adminTokenAuthenticator(token: string): TokenAuthenticator {
   return new TokenAuthenticator({ [token]: { name: 'admin', groups: [ADMIN_GROUP] } });
 }
 
-/** Admins may do anything; nobody else may do anything yet. */
-export const defaultAuthorizer: Authorizer = (user) => user.groups.includes(ADMIN_GROUP);
+/** Admins may do anything; nobody else may do anything. */
+export const adminOnlyAuthorizer: Authorizer = (user) => user.groups.includes(ADMIN_GROUP);
+
+/** Tries each authenticator in turn. */
+export function anyOf(...authenticators: Authenticator[]): Authenticator {
+  return { authenticate: (token) => authenticators.reduce<User | undefined>((found, a) => found ?? a.authenticate(token), undefined) };
+}
 
 export function bearerToken(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');

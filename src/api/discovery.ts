@@ -30,18 +30,29 @@ export function discoveryRouter(): Router {
   router.get('/api', (ctx) => {
     ctx.body = { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: ctx.host }] };
   });
+  const groups = [...new Set(KINDS.filter((k) => k.group).map((k) => k.group))];
   router.get('/apis', (ctx) => {
-    ctx.body = { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
+    ctx.body = {
+      kind: 'APIGroupList', apiVersion: 'v1',
+      groups: groups.map((name) => {
+        const version = { groupVersion: `${name}/v1`, version: 'v1' };
+        return { name, versions: [version], preferredVersion: version };
+      }),
+    };
   });
-  router.get('/api/v1', (ctx) => {
-    const resources = KINDS.flatMap((k) => [
+  const resourceList = (groupVersion: string, kinds: typeof KINDS) => ({
+    kind: 'APIResourceList', apiVersion: 'v1', groupVersion,
+    resources: kinds.flatMap((k) => [
       {
         name: k.plural, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, shortNames: k.shortNames,
         verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
       },
-      { name: `${k.plural}/status`, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs: ['get', 'patch', 'update'] },
-    ]);
-    ctx.body = { kind: 'APIResourceList', groupVersion: 'v1', resources };
+      ...(k.hasStatus ? [{ name: `${k.plural}/status`, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs: ['get', 'patch', 'update'] }] : []),
+    ]),
   });
+  router.get('/api/v1', (ctx) => { ctx.body = resourceList('v1', KINDS.filter((k) => !k.group)); });
+  for (const group of groups) {
+    router.get(`/apis/${group}/v1`, (ctx) => { ctx.body = resourceList(`${group}/v1`, KINDS.filter((k) => k.group === group)); });
+  }
   return router;
 }

@@ -1,8 +1,9 @@
 // Kubernetes-shaped routes over the registry: /api/v1/nodes[/{name}[/status]],
-// /api/v1/namespaces/{ns}/pods[/{name}[/status]], /api/v1/pods.
+// /api/v1/namespaces/{ns}/pods[/{name}[/status]], /api/v1/pods, and for
+// kinds in a group /apis/{group}/{version}/namespaces/{ns}/{plural}/...
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { KINDS, type KindInfo } from '../objects/kinds.ts';
+import { apiPrefix, KINDS, type KindInfo } from '../objects/kinds.ts';
 import { dns1123LabelError } from '../objects/names.ts';
 import type { RequestAttributes, User, Authorizer } from './auth.ts';
 import { readObject, readPatch } from './body.ts';
@@ -39,9 +40,9 @@ function respond(ctx: Context, result: WriteResult, status: number): void {
   ctx.body = result.object;
 }
 
-function check(ctx: Context, authorize: Authorizer, attrs: RequestAttributes): void {
+async function check(ctx: Context, authorize: Authorizer, attrs: RequestAttributes): Promise<void> {
   const user = ctx.state.user as User;
-  if (!authorize(user, attrs)) throw errors.forbidden(user.name, attrs.verb, attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource, attrs.name);
+  if (!(await authorize(user, attrs))) throw errors.forbidden(user.name, attrs.verb, attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource, attrs.name);
 }
 
 function namespaceParam(ctx: Context): string {
@@ -59,7 +60,8 @@ export function resourceRouter(opts: RouteOptions): Router {
 }
 
 function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Authorizer, bodyLimit: number): void {
-  const base = kind.namespaced ? `/api/v1/namespaces/:namespace/${kind.plural}` : `/api/v1/${kind.plural}`;
+  const prefix = apiPrefix(kind);
+  const base = kind.namespaced ? `${prefix}/namespaces/:namespace/${kind.plural}` : `${prefix}/${kind.plural}`;
   const ns = (ctx: Context) => (kind.namespaced ? namespaceParam(ctx) : undefined);
   const r = kind.plural;
 
@@ -67,43 +69,45 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
     const selectors = { labelSelector: query(ctx, 'labelSelector'), fieldSelector: query(ctx, 'fieldSelector') };
     const watch = query(ctx, 'watch');
     if (watch === 'true' || watch === '1') {
-      check(ctx, authorize, { verb: 'watch', resource: r, namespace });
+      await check(ctx, authorize, { verb: 'watch', resource: r, namespace, fieldSelector: selectors.fieldSelector });
       const timeoutSeconds = Number(query(ctx, 'timeoutSeconds') ?? 0);
       await streamWatch(ctx, registry, kind, namespace, { ...selectors, resourceVersion: query(ctx, 'resourceVersion'), timeoutSeconds });
       return;
     }
-    check(ctx, authorize, { verb: 'list', resource: r, namespace });
+    await check(ctx, authorize, { verb: 'list', resource: r, namespace, fieldSelector: selectors.fieldSelector });
     ctx.body = await registry.list(kind, namespace, selectors);
   };
 
   router.get(base, (ctx) => listOrWatch(ctx, ns(ctx)));
-  if (kind.namespaced) router.get(`/api/v1/${kind.plural}`, (ctx) => listOrWatch(ctx, undefined));
+  if (kind.namespaced) router.get(`${prefix}/${kind.plural}`, (ctx) => listOrWatch(ctx, undefined));
 
   router.post(base, async (ctx) => {
     const namespace = ns(ctx);
-    check(ctx, authorize, { verb: 'create', resource: r, namespace });
     const options = writeOptions(ctx);
     const body = await readObject(ctx, bodyLimit);
+    // Authorized after reading: who may create depends on the name in the body.
+    const bodyName = (body as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+    await check(ctx, authorize, { verb: 'create', resource: r, namespace, name: typeof bodyName === 'string' ? bodyName : undefined });
     respond(ctx, await registry.create(kind, namespace, body, options), 201);
   });
 
-  for (const sub of [undefined, 'status'] as const) {
+  for (const sub of kind.hasStatus ? [undefined, 'status'] as const : [undefined]) {
     const path = sub ? `${base}/:name/${sub}` : `${base}/:name`;
     router.get(path, async (ctx) => {
       const namespace = ns(ctx);
-      check(ctx, authorize, { verb: 'get', resource: r, subresource: sub, namespace, name: ctx.params.name });
+      await check(ctx, authorize, { verb: 'get', resource: r, subresource: sub, namespace, name: ctx.params.name });
       ctx.body = await registry.get(kind, namespace, ctx.params.name);
     });
     router.put(path, async (ctx) => {
       const namespace = ns(ctx);
-      check(ctx, authorize, { verb: 'update', resource: r, subresource: sub, namespace, name: ctx.params.name });
+      await check(ctx, authorize, { verb: 'update', resource: r, subresource: sub, namespace, name: ctx.params.name });
       const options = writeOptions(ctx);
       const body = await readObject(ctx, bodyLimit);
       respond(ctx, await registry.update(kind, namespace, ctx.params.name, body, { ...options, subresource: sub }), 200);
     });
     router.patch(path, async (ctx) => {
       const namespace = ns(ctx);
-      check(ctx, authorize, { verb: 'patch', resource: r, subresource: sub, namespace, name: ctx.params.name });
+      await check(ctx, authorize, { verb: 'patch', resource: r, subresource: sub, namespace, name: ctx.params.name });
       const options = writeOptions(ctx);
       const { type, patch } = await readPatch(ctx, bodyLimit);
       respond(ctx, await registry.patch(kind, namespace, ctx.params.name, type, patch, { ...options, subresource: sub }), 200);
@@ -112,7 +116,7 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
 
   router.delete(`${base}/:name`, async (ctx) => {
     const namespace = ns(ctx);
-    check(ctx, authorize, { verb: 'delete', resource: r, namespace, name: ctx.params.name });
+    await check(ctx, authorize, { verb: 'delete', resource: r, namespace, name: ctx.params.name });
     const { dryRun } = writeOptions(ctx);
     ctx.body = await registry.delete(kind, namespace, ctx.params.name, { dryRun });
   });

@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/store.ts';
-import { adminTokenAuthenticator, generateToken } from './auth.ts';
+import { adminTokenAuthenticator, anyOf, generateToken } from './auth.ts';
+import { NodeTokens } from './node-auth.ts';
 import { createApp } from './app.ts';
 import type { Registry } from './registry.ts';
 
@@ -21,6 +22,8 @@ export interface ControlPlaneOptions {
 export interface ControlPlane {
   url: string;
   adminToken: string;
+  /** Mints the per-node tokens node agents authenticate with. */
+  nodeTokens: NodeTokens;
   store: Store;
   registry: Registry;
   server: Server;
@@ -40,7 +43,8 @@ export function loadOrCreateAdminToken(stateDir: string): string {
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const store = new SqliteStore(join(opts.stateDir, 'kcs.db'));
   const adminToken = loadOrCreateAdminToken(opts.stateDir);
-  const { app, registry } = createApp({ store, authenticator: adminTokenAuthenticator(adminToken), bodyLimit: opts.bodyLimit, log: opts.log });
+  const nodeTokens = NodeTokens.loadOrCreate(opts.stateDir);
+  const { app, registry } = createApp({ store, authenticator: anyOf(adminTokenAuthenticator(adminToken), nodeTokens), bodyLimit: opts.bodyLimit, log: opts.log });
   const server = createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   try {
@@ -57,6 +61,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   return {
     url: `http://${host}:${port}`,
     adminToken,
+    nodeTokens,
     store,
     registry,
     server,

@@ -1,7 +1,7 @@
 // Applies one manifest document through the client: create if absent,
 // otherwise a three-way merge patch (see apply-patch.ts).
 import { Client, ClientError } from '../client/http.ts';
-import { DEFAULT_NAMESPACE, kindByName } from '../objects/kinds.ts';
+import { DEFAULT_NAMESPACE, KINDS, kindByName } from '../objects/kinds.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { LAST_APPLIED, threeWayMergePatch } from './apply-patch.ts';
 import type { SourcedDocument } from './manifests.ts';
@@ -24,7 +24,7 @@ export async function applyOne(client: Client, doc: SourcedDocument, opts: { nam
   if (!obj.kind) return { source: where, error: "Object 'Kind' is missing" };
   if (!obj.apiVersion) return { source: where, error: "Object 'apiVersion' is missing" };
   const kind = kindByName(obj.kind);
-  if (!kind) return { source: where, error: `no matches for kind "${obj.kind}" in version "${obj.apiVersion}" (kcs serves: Node, Pod)` };
+  if (!kind) return { source: where, error: `no matches for kind "${obj.kind}" in version "${obj.apiVersion}" (kcs serves: ${KINDS.map((k) => k.kind).join(', ')})` };
   const name = obj.metadata?.name;
   if (!name || typeof name !== 'string') return { source: where, error: 'metadata.name is required' };
   const ref = `${kind.singular}/${name}`;

@@ -48,7 +48,8 @@ export class Client implements KcsClient {
   }
 
   path(kind: KindInfo, namespace?: string, name?: string, subresource?: string): string {
-    let p = kind.namespaced && namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/${kind.plural}` : `/api/v1/${kind.plural}`;
+    const prefix = kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
+    let p = kind.namespaced && namespace ? `${prefix}/namespaces/${encodeURIComponent(namespace)}/${kind.plural}` : `${prefix}/${kind.plural}`;
     if (name !== undefined) p += `/${encodeURIComponent(name)}`;
     if (subresource) p += `/${subresource}`;
     return p;

@@ -8,13 +8,35 @@ export interface KindInfo {
   singular: string;
   shortNames: string[];
   namespaced: boolean;
+  /** '' for the core group, served under /api/v1; others under /apis/{group}/{version}. */
+  group: string;
+  version: string;
   apiVersion: string;
+  /** Whether the kind has a /status subresource (and so a status the main resource may not write). */
+  hasStatus: boolean;
+}
+
+function kind(k: Omit<KindInfo, 'apiVersion' | 'version' | 'group' | 'hasStatus'> & { group?: string; version?: string; hasStatus?: boolean }): KindInfo {
+  const group = k.group ?? '';
+  const version = k.version ?? 'v1';
+  return { ...k, group, version, apiVersion: group ? `${group}/${version}` : version, hasStatus: k.hasStatus ?? true };
 }
 
 export const KINDS: KindInfo[] = [
-  { kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false, apiVersion: 'v1' },
-  { kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], namespaced: true, apiVersion: 'v1' },
+  kind({ kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false }),
+  kind({ kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], namespaced: true }),
+  // A node agent's heartbeat: one small write per interval, so the Node
+  // object (and everyone watching nodes) changes only when its status does.
+  kind({ kind: 'Lease', listKind: 'LeaseList', plural: 'leases', singular: 'lease', shortNames: [], namespaced: true, group: 'coordination.k8s.io', hasStatus: false }),
 ];
+
+/** The namespace node agents keep their heartbeat Leases in, as in Kubernetes. */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+/** Where a kind is served: /api/v1 or /apis/{group}/{version}. */
+export function apiPrefix(kind: KindInfo): string {
+  return kind.group ? `/apis/${kind.group}/${kind.version}` : `/api/${kind.version}`;
+}
 
 export const DEFAULT_NAMESPACE = 'default';
 

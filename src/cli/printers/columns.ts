@@ -67,10 +67,17 @@ const POD_COLUMNS: Column[] = [
   { header: 'LABELS', wide: true, value: labels },
 ];
 
+const LEASE_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'HOLDER', value: (o) => String((o.spec as { holderIdentity?: string } | undefined)?.holderIdentity ?? '') },
+  { header: 'RENEWED', value: (o, now) => { const t = (o.spec as { renewTime?: string } | undefined)?.renewTime; return t ? `${age(t, now)} ago` : '<never>'; } },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+];
+
 const NAMESPACE_COLUMN: Column = { header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' };
 
 export function columnsFor(kind: string, opts: { wide: boolean; allNamespaces: boolean }): Column[] {
-  const base = kind === 'Node' ? NODE_COLUMNS : POD_COLUMNS;
+  const base = kind === 'Node' ? NODE_COLUMNS : kind === 'Lease' ? LEASE_COLUMNS : POD_COLUMNS;
   const cols = base.filter((c) => opts.wide || !c.wide);
   return opts.allNamespaces && kind !== 'Node' ? [NAMESPACE_COLUMN, ...cols] : cols;
 }

@@ -1,0 +1,166 @@
+// The node agent: the process inside each node container (or a virtual
+// node). It renews its node's Lease every heartbeat, watches the pods bound
+// to its node, keeps their IDs, and reports them with the node's status.
+// It keeps no state of its own: on a restart it rebuilds from the API.
+import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
+import { Informer } from '../controllers/informer.ts';
+import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
+import type { KubeObject, Node, Pod } from '../objects/types.ts';
+import { rfc3339Micro, systemClock, type Clock, type Timer } from '../util/clock.ts';
+import { desiredNodeStatus, statusChanged } from './status.ts';
+
+const NODE = kindByName('Node')!;
+const POD = kindByName('Pod')!;
+const LEASE = kindByName('Lease')!;
+
+export interface AgentOptions {
+  client: KcsClient;
+  nodeName: string;
+  clock?: Clock;
+  /** How often the Lease is renewed (the heartbeat). */
+  heartbeatMs?: number;
+  /** How often the node status is written even when nothing changed, to refresh its heartbeat time. */
+  statusRefreshMs?: number;
+  log?: (message: string) => void;
+}
+
+interface Lease extends KubeObject {
+  spec: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string; acquireTime?: string; leaseTransitions?: number };
+}
+
+export class NodeAgent {
+  readonly nodeName: string;
+  private readonly client: KcsClient;
+  private readonly clock: Clock;
+  private readonly heartbeatMs: number;
+  private readonly statusRefreshMs: number;
+  private readonly log: (message: string) => void;
+  private readonly nodeInformer: Informer<Node>;
+  private readonly podInformer: Informer<Pod>;
+  private lease?: Lease;
+  private heartbeatTimer?: Timer;
+  private refreshTimer?: Timer;
+  private statusPending = false;
+  private statusWrite: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** Heartbeats sent and failed: for tests and the benchmarks. */
+  readonly stats = { heartbeats: 0, heartbeatFailures: 0, statusWrites: 0 };
+
+  constructor(opts: AgentOptions) {
+    this.client = opts.client;
+    this.nodeName = opts.nodeName;
+    this.clock = opts.clock ?? systemClock;
+    this.heartbeatMs = opts.heartbeatMs ?? 1000;
+    this.statusRefreshMs = opts.statusRefreshMs ?? 10_000;
+    this.log = opts.log ?? (() => {});
+    this.nodeInformer = new Informer<Node>(this.client, NODE, { fieldSelector: `metadata.name=${this.nodeName}`, clock: this.clock, log: this.log });
+    this.podInformer = new Informer<Pod>(this.client, POD, { fieldSelector: `spec.nodeName=${this.nodeName}`, clock: this.clock, log: this.log });
+  }
+
+  /** Registers: first status and heartbeat written before this resolves. */
+  async start(): Promise<void> {
+    const changed = () => this.requestStatus();
+    this.nodeInformer.on({ add: changed, update: changed });
+    this.podInformer.on({ add: changed, update: changed, delete: changed });
+    await Promise.all([this.nodeInformer.start(), this.podInformer.start()]);
+    await this.heartbeat();
+    await this.writeStatus(true);
+    this.scheduleHeartbeat();
+    this.scheduleRefresh();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.heartbeatTimer?.cancel();
+    this.refreshTimer?.cancel();
+    this.nodeInformer.stop();
+    this.podInformer.stop();
+  }
+
+  /** The pod IDs this agent currently reports. */
+  hostedPods(): Pod[] {
+    return this.podInformer.list();
+  }
+
+  private scheduleHeartbeat(): void {
+    if (this.stopped) return;
+    this.heartbeatTimer = this.clock.setTimer(() => {
+      this.heartbeat().catch((err) => {
+        this.stats.heartbeatFailures++;
+        this.log(`heartbeat failed: ${(err as Error).message}`);
+      }).finally(() => this.scheduleHeartbeat());
+    }, this.heartbeatMs);
+  }
+
+  private scheduleRefresh(): void {
+    if (this.stopped) return;
+    this.refreshTimer = this.clock.setTimer(() => {
+      this.statusWrite = this.statusWrite.then(() => this.writeStatus(true)).catch((err) => this.log(`status refresh failed: ${(err as Error).message}`));
+      this.scheduleRefresh();
+    }, this.statusRefreshMs);
+  }
+
+  /** Renews the node's Lease (creating it the first time). */
+  async heartbeat(): Promise<void> {
+    const now = rfc3339Micro(this.clock.now());
+    const durationSeconds = Math.max(1, Math.ceil((this.heartbeatMs * 4) / 1000));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (!this.lease) {
+        try {
+          this.lease = await this.client.get<Lease>(LEASE, NODE_LEASE_NAMESPACE, this.nodeName);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+          const lease: Lease = {
+            apiVersion: LEASE.apiVersion, kind: 'Lease', metadata: { name: this.nodeName, namespace: NODE_LEASE_NAMESPACE },
+            spec: { holderIdentity: this.nodeName, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now },
+          };
+          try {
+            this.lease = (await this.client.create<Lease>(LEASE, NODE_LEASE_NAMESPACE, lease)).body;
+            this.stats.heartbeats++;
+            return;
+          } catch (createErr) {
+            if (!isConflict(createErr)) throw createErr;
+            continue; // someone created it meanwhile: read it and renew
+          }
+        }
+      }
+      const next: Lease = { ...this.lease, spec: { ...this.lease.spec, holderIdentity: this.nodeName, leaseDurationSeconds: durationSeconds, renewTime: now } };
+      try {
+        this.lease = (await this.client.update<Lease>(LEASE, NODE_LEASE_NAMESPACE, this.nodeName, next)).body;
+        this.stats.heartbeats++;
+        return;
+      } catch (err) {
+        if (!isConflict(err) && !isNotFound(err)) throw err;
+        this.lease = undefined; // stale or gone: read again
+      }
+    }
+    throw new Error('lease renewal kept conflicting');
+  }
+
+  /** Coalesces bursts of pod events into one status write. */
+  private requestStatus(): void {
+    if (this.statusPending || this.stopped) return;
+    this.statusPending = true;
+    queueMicrotask(() => {
+      this.statusPending = false;
+      this.statusWrite = this.statusWrite.then(() => this.writeStatus(false)).catch((err) => this.log(`status update failed: ${(err as Error).message}`));
+    });
+  }
+
+  /** Writes the node status if it changed (or always, to refresh the heartbeat time), with compare-and-swap. */
+  private async writeStatus(refresh: boolean): Promise<void> {
+    for (let attempt = 0; attempt < 5 && !this.stopped; attempt++) {
+      const node = attempt === 0 ? this.nodeInformer.get(this.nodeName) : await this.client.get<Node>(NODE, undefined, this.nodeName).catch(() => undefined);
+      if (!node) return; // the Node was deleted; the node controller is about to remove this machine
+      const desired = desiredNodeStatus(node, this.podInformer.list(), this.clock.now());
+      if (!refresh && !statusChanged(node.status, desired)) return;
+      try {
+        await this.client.update(NODE, undefined, this.nodeName, { ...node, status: desired }, { subresource: 'status' });
+        this.stats.statusWrites++;
+        return;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+// The agent process in a node container: configuration from the
+// environment the node controller sets, then run until SIGTERM.
+import { Client } from '../client/http.ts';
+import { NodeAgent } from './agent.ts';
+
+function required(name: string): string {
+  const v = process.env[name];
+  if (!v) {
+    process.stderr.write(`kcs agent: ${name} is not set\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const nodeName = required('KCS_NODE_NAME');
+const client = new Client({ server: required('KCS_SERVER'), token: required('KCS_TOKEN') });
+const log = (m: string) => process.stderr.write(`kcs agent ${nodeName}: ${m}\n`);
+let agent: NodeAgent | undefined;
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    agent?.stop();
+    client.close();
+    process.exit(0);
+  });
+}
+
+// Until the API answers (it may be starting too), keep trying, each time
+// with a fresh agent: a half-started one is stopped, never reused.
+for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+  agent = new NodeAgent({ client, nodeName, heartbeatMs: Number(process.env.KCS_HEARTBEAT_MS ?? 1000), log });
+  try {
+    await agent.start();
+    log('registered');
+    break;
+  } catch (err) {
+    agent.stop();
+    log(`cannot register yet (${(err as Error).message}); retrying in ${delay} ms`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}

@@ -1,0 +1,91 @@
+// Node agents' identities and what they may do. A node's token is derived
+// from a server secret (HMAC), so the server stores nothing per node and a
+// token names exactly one node. Like Kubernetes' Node authorizer, a node may
+// read nodes, write only its own Node's status and its own Lease, and see
+// and update the status of only the pods bound to it.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
+import type { Pod } from '../objects/types.ts';
+import { ADMIN_GROUP, type Authenticator, type Authorizer, type User } from './auth.ts';
+import type { Registry } from './registry.ts';
+
+export const NODES_GROUP = 'system:nodes';
+const USER_PREFIX = 'system:node:';
+const TOKEN_PREFIX = 'kcs-node.';
+
+export class NodeTokens implements Authenticator {
+  private readonly secret: Buffer;
+
+  constructor(secret: Buffer) {
+    this.secret = secret;
+  }
+
+  /** The secret persists in the state directory, so node tokens survive a restart of kcs. */
+  static loadOrCreate(stateDir: string): NodeTokens {
+    const path = join(stateDir, 'node-token.key');
+    if (!existsSync(path)) {
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      writeFileSync(path, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+    }
+    return new NodeTokens(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'));
+  }
+
+  tokenFor(nodeName: string): string {
+    return `${TOKEN_PREFIX}${nodeName}.${this.mac(nodeName)}`;
+  }
+
+  authenticate(token: string): User | undefined {
+    if (!token.startsWith(TOKEN_PREFIX)) return undefined;
+    const dot = token.lastIndexOf('.');
+    const name = token.slice(TOKEN_PREFIX.length, dot);
+    if (!name) return undefined;
+    const given = Buffer.from(token.slice(dot + 1));
+    const expected = Buffer.from(this.mac(name));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    return { name: USER_PREFIX + name, groups: [NODES_GROUP] };
+  }
+
+  private mac(name: string): string {
+    return createHmac('sha256', this.secret).update(name).digest('base64url');
+  }
+}
+
+export function nodeNameOf(user: User): string | undefined {
+  return user.groups.includes(NODES_GROUP) && user.name.startsWith(USER_PREFIX) ? user.name.slice(USER_PREFIX.length) : undefined;
+}
+
+/** Admins may do anything; nodes what is described above; anyone else nothing. */
+export function clusterAuthorizer(registry: Registry): Authorizer {
+  const pods = kindByName('Pod')!;
+  const boundHere = async (namespace: string | undefined, name: string | undefined, node: string) => {
+    if (!name) return false;
+    try {
+      return ((await registry.get(pods, namespace, name)) as Pod).spec.nodeName === node;
+    } catch {
+      return false; // a pod that does not exist is not bound here either
+    }
+  };
+  return async (user, attrs) => {
+    if (user.groups.includes(ADMIN_GROUP)) return true;
+    const node = nodeNameOf(user);
+    if (!node) return false;
+    const read = attrs.verb === 'get' || attrs.verb === 'list' || attrs.verb === 'watch';
+    const write = attrs.verb === 'update' || attrs.verb === 'patch';
+    switch (attrs.resource) {
+      case 'nodes':
+        return read || (write && attrs.subresource === 'status' && attrs.name === node);
+      case 'leases':
+        return attrs.namespace === NODE_LEASE_NAMESPACE && attrs.name === node && (attrs.verb === 'get' || attrs.verb === 'create' || write);
+      case 'pods':
+        if (attrs.verb === 'list' || attrs.verb === 'watch') {
+          return (attrs.fieldSelector ?? '').split(',').map((s) => s.trim()).includes(`spec.nodeName=${node}`);
+        }
+        if (attrs.verb === 'get') return boundHere(attrs.namespace, attrs.name, node);
+        return write && attrs.subresource === 'status' && boundHere(attrs.namespace, attrs.name, node);
+      default:
+        return false;
+    }
+  };
+}
