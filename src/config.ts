@@ -18,6 +18,10 @@ export function clientConfigPath(flag?: string, stateDirFlag?: string): string {
   return resolve(flag ?? process.env.KCS_CONFIG ?? join(stateDir(stateDirFlag), 'kubeconfig'));
 }
 
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 export interface ClientConfig {
   server: string;
   token?: string;
@@ -58,7 +62,13 @@ export function readClientConfig(path: string): ClientConfig | undefined {
   } catch {
     return undefined;
   }
-  const kc = JSON.parse(text) as KubeConfig;
+  let kc: KubeConfig;
+  try {
+    kc = JSON.parse(text) as KubeConfig;
+  } catch {
+    // kcs writes its client config as JSON; a YAML kubeconfig (e.g. ~/.kube/config) is not read.
+    throw new ConfigError(`${path} is not a kcs client config (kcs writes JSON; YAML kubeconfigs are not read): point --kubeconfig or $KCS_CONFIG at the file 'kcs up' wrote`);
+  }
   const ctx = kc.contexts?.find((c) => c.name === kc['current-context']) ?? kc.contexts?.[0];
   const cluster = kc.clusters?.find((c) => c.name === ctx?.context.cluster) ?? kc.clusters?.[0];
   const user = kc.users?.find((u) => u.name === ctx?.context.user) ?? kc.users?.[0];

@@ -1,5 +1,5 @@
 // The Koa application: error mapping, authentication, discovery and the
-// resource routes. Tests drive it through app.callback() without a port.
+// resource routes. app.callback() serves it from any http server.
 import Koa from 'koa';
 import { ManifestError } from '../objects/manifest.ts';
 import type { Store } from '../store/store.ts';
@@ -62,11 +62,12 @@ export function createApp(opts: AppOptions): ApiApp {
   app.use(discovery.routes());
   const resources = resourceRouter({ registry, authorize: opts.authorizer ?? clusterAuthorizer(registry), bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
   app.use(resources.routes());
-  app.use(resources.allowedMethods({
-    throw: true,
-    methodNotAllowed: () => errors.methodNotAllowed('this method', 'this resource'),
-    notImplemented: () => errors.methodNotAllowed('this method', 'this server'),
-  }));
+  app.use(async (ctx, next) => {
+    await next();
+    // The router matched the path but not the method.
+    if (ctx.status === 405 || ctx.status === 501) throw errors.methodNotAllowed(ctx.method, ctx.path);
+  });
+  app.use(resources.allowedMethods());
 
   return { app, registry };
 }

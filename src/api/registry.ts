@@ -181,11 +181,18 @@ export class Registry {
     return result;
   }
 
-  async delete(kind: KindInfo, namespace: string | undefined, name: string, opts: { dryRun?: boolean; resourceVersion?: string } = {}): Promise<KubeObject> {
+  /** Deletes; with preconditions (DeleteOptions), only the object at that resourceVersion and/or uid. */
+  async delete(kind: KindInfo, namespace: string | undefined, name: string, opts: { dryRun?: boolean; resourceVersion?: string; uid?: string } = {}): Promise<KubeObject> {
     const key = keyFor(kind, namespace, name);
-    if (opts.dryRun) return this.get(kind, namespace, name);
+    let expected = opts.resourceVersion === undefined ? undefined : Number(opts.resourceVersion);
+    if (expected !== undefined && !Number.isSafeInteger(expected)) throw errors.badRequest(`invalid resourceVersion precondition ${JSON.stringify(opts.resourceVersion)}`);
+    if (opts.uid !== undefined || opts.dryRun) {
+      const current = await this.get(kind, namespace, name);
+      if (opts.uid !== undefined && current.metadata.uid !== opts.uid) throw errors.conflict(kind.plural, name);
+      if (opts.dryRun) return current;
+      expected ??= Number(current.metadata.resourceVersion);
+    }
     try {
-      const expected = opts.resourceVersion === undefined ? undefined : Number(opts.resourceVersion);
       const kv = await this.store.delete(key, expected);
       return decode(kv);
     } catch (err) {

@@ -70,8 +70,11 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
     const watch = query(ctx, 'watch');
     if (watch === 'true' || watch === '1') {
       await check(ctx, authorize, { verb: 'watch', resource: r, namespace, fieldSelector: selectors.fieldSelector });
-      const timeoutSeconds = Number(query(ctx, 'timeoutSeconds') ?? 0);
-      await streamWatch(ctx, registry, kind, namespace, { ...selectors, resourceVersion: query(ctx, 'resourceVersion'), timeoutSeconds });
+      const rawTimeout = query(ctx, 'timeoutSeconds');
+      const timeoutSeconds = rawTimeout === undefined ? 0 : Number(rawTimeout);
+      if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0) throw errors.badRequest(`timeoutSeconds must be a whole number of seconds (got ${JSON.stringify(rawTimeout)})`);
+      // Timers overflow past 2^31 ms; a day is longer than any client waits anyway.
+      await streamWatch(ctx, registry, kind, namespace, { ...selectors, resourceVersion: query(ctx, 'resourceVersion'), timeoutSeconds: Math.min(timeoutSeconds, 86_400) });
       return;
     }
     await check(ctx, authorize, { verb: 'list', resource: r, namespace, fieldSelector: selectors.fieldSelector });
@@ -118,6 +121,15 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
     const namespace = ns(ctx);
     await check(ctx, authorize, { verb: 'delete', resource: r, namespace, name: ctx.params.name });
     const { dryRun } = writeOptions(ctx);
-    ctx.body = await registry.delete(kind, namespace, ctx.params.name, { dryRun });
+    // An optional DeleteOptions body, as kubectl sends: its preconditions make the delete conditional.
+    const options = ctx.get('content-length') && ctx.get('content-length') !== '0' || ctx.get('transfer-encoding')
+      ? (await readObject(ctx, bodyLimit)) as { preconditions?: { resourceVersion?: unknown; uid?: unknown } } | null
+      : undefined;
+    const pre = options?.preconditions;
+    ctx.body = await registry.delete(kind, namespace, ctx.params.name, {
+      dryRun,
+      resourceVersion: typeof pre?.resourceVersion === 'string' ? pre.resourceVersion : undefined,
+      uid: typeof pre?.uid === 'string' ? pre.uid : undefined,
+    });
   });
 }

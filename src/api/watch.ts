@@ -9,6 +9,10 @@ import type { Registry, WatchOptions } from './registry.ts';
 
 export async function streamWatch(ctx: Context, registry: Registry, kind: KindInfo, namespace: string | undefined, opts: WatchOptions & { timeoutSeconds?: number }): Promise<void> {
   const out = new PassThrough();
+  // A client that stops reading must not grow the server's memory without
+  // bound: past this much unsent data the watch ends, as Kubernetes ends
+  // slow watchers; the client lists and watches again.
+  const maxBuffered = 16 * 1024 * 1024;
   let stop: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   const finish = (err?: ApiError) => {
@@ -21,7 +25,14 @@ export async function streamWatch(ctx: Context, registry: Registry, kind: KindIn
   };
   try {
     stop = await registry.watch(kind, namespace, opts, {
-      event: (_e, serialized) => { if (!out.writableEnded) out.write(serialized() + '\n'); },
+      event: (_e, serialized) => {
+        if (out.writableEnded) return;
+        if (out.writableLength > maxBuffered) {
+          finish(new ApiError(410, 'Expired', 'the watch fell too far behind; list and watch again'));
+          return;
+        }
+        out.write(serialized() + '\n');
+      },
       end: finish,
     });
   } catch (err) {
@@ -43,4 +54,6 @@ export async function streamWatch(ctx: Context, registry: Registry, kind: KindIn
   ctx.set('Cache-Control', 'no-cache');
   ctx.set('Transfer-Encoding', 'chunked');
   ctx.body = out;
+  // Send the headers now: a watch with nothing to report yet must still tell the client it started.
+  ctx.flushHeaders();
 }

@@ -1,5 +1,6 @@
 // Applies one manifest document through the client: create if absent,
 // otherwise a three-way merge patch (see apply-patch.ts).
+import { isDeepStrictEqual } from 'node:util';
 import { Client, ClientError } from '../client/http.ts';
 import { DEFAULT_NAMESPACE, KINDS, kindByName } from '../objects/kinds.ts';
 import type { KubeObject } from '../objects/types.ts';
@@ -35,9 +36,17 @@ export async function applyOne(client: Client, doc: SourcedDocument, opts: { nam
   if (invalid.length) return { source: where, ref, error: `${kind.kind} ${JSON.stringify(name)} is invalid: ${invalid.map((e) => `${e.field}: ${e.message}`).join(', ')}` };
   const namespace = kind.namespaced ? (obj.metadata.namespace ?? opts.namespace ?? DEFAULT_NAMESPACE) : undefined;
 
-  // The manifest as written is what the next apply compares against.
+  // The manifest as written is what the next apply compares against, less
+  // what the server owns (a manifest saved with `get -o yaml` carries it).
   const desired: KubeObject = structuredClone(obj);
   if (kind.namespaced && !desired.metadata.namespace) desired.metadata.namespace = namespace;
+  delete desired.status;
+  for (const owned of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'deletionTimestamp', 'managedFields'] as const) delete desired.metadata[owned as keyof typeof desired.metadata];
+  if (desired.metadata.annotations) {
+    const { [LAST_APPLIED]: _previous, ...others } = desired.metadata.annotations;
+    desired.metadata.annotations = Object.keys(others).length ? others : undefined;
+    if (!desired.metadata.annotations) delete desired.metadata.annotations;
+  }
   const lastApplied = JSON.stringify(desired);
   desired.metadata.annotations = { ...desired.metadata.annotations, [LAST_APPLIED]: lastApplied };
 
@@ -56,12 +65,18 @@ export async function applyOne(client: Client, doc: SourcedDocument, opts: { nam
     const patch = threeWayMergePatch(previous, desired, live);
     if (!patch) return { source: where, ref, outcome: 'unchanged' };
     const res = await client.patch(kind, namespace, name, patch, { dryRun: opts.dryRun });
-    const changed = opts.dryRun || res.body.metadata.resourceVersion !== live.metadata.resourceVersion;
+    // A dry run keeps the resourceVersion, so compare what the server would store.
+    const changed = opts.dryRun ? !sameObject(res.body, live) : res.body.metadata.resourceVersion !== live.metadata.resourceVersion;
     return { source: where, ref, outcome: changed ? 'configured' : 'unchanged', warnings: res.warnings };
   } catch (err) {
     if (err instanceof ClientError) return { source: where, ref, error: err.message };
     throw err;
   }
+}
+
+function sameObject(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+  return isDeepStrictEqual(strip(a), strip(b));
 }
 
 function parseLastApplied(text: string | undefined): unknown {

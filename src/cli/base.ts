@@ -3,7 +3,7 @@
 import { Command } from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
 import { Client, ClientError, ConnectionError } from '../client/http.ts';
-import { resolveClientConfig } from '../config.ts';
+import { ConfigError, resolveClientConfig } from '../config.ts';
 
 export const connectionFlags = {
   server: Flags.string({ summary: 'API server URL (overrides $KCS_SERVER and the kubeconfig).', helpGroup: 'CONNECTION' }),
@@ -30,6 +30,10 @@ export abstract class ClientCommand extends Command {
       this.logToStderr(`Error from server${reason}: ${err.message}`);
       const hint = hintFor(err);
       if (hint) this.logToStderr(`hint: ${hint}`);
+      this.exit(1);
+    }
+    if (err instanceof ConfigError) {
+      this.logToStderr(`error: ${err.message}`);
       this.exit(1);
     }
     if (err instanceof ConnectionError) {

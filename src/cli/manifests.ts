@@ -38,7 +38,7 @@ export function parseSource(source: string, text: string): SourcedDocument[] {
 }
 
 /** Reads every -f argument; a broken file is reported and the others still read. */
-export function readManifests(paths: string[], recursive: boolean, stdin: () => string): ReadResult {
+export function readManifests(paths: string[], recursive: boolean, stdin: string): ReadResult {
   const result: ReadResult = { documents: [], errors: [] };
   for (const path of paths) {
     let files: string[];
@@ -50,7 +50,7 @@ export function readManifests(paths: string[], recursive: boolean, stdin: () => 
     }
     for (const file of files) {
       try {
-        const text = file === '-' ? stdin() : readFileSync(file, 'utf8');
+        const text = file === '-' ? stdin : readFileSync(file, 'utf8');
         result.documents.push(...parseSource(file === '-' ? '<stdin>' : file, text));
       } catch (err) {
         const message = err instanceof ManifestError ? err.message : (err as Error).message;

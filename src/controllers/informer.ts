@@ -80,12 +80,12 @@ export class Informer<T extends KubeObject = KubeObject> {
   private async listAndWatch(): Promise<void> {
     if (this.stopped) return;
     const list = await this.client.list<T>(this.kind, this.opts.namespace, { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector });
+    if (this.stopped) return; // stopped while listing: start no watch
     this.replace(list.items);
     this.synced = true;
-    let resourceVersion = list.metadata.resourceVersion;
     let ended = false;
     const handle = this.client.watch(this.kind, this.opts.namespace, {
-      labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, resourceVersion,
+      labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, resourceVersion: list.metadata.resourceVersion,
     }, (event: WatchEvent) => {
       const e = event as WatchEvent<T>;
       if (e.type === 'ERROR') {
@@ -94,7 +94,6 @@ export class Informer<T extends KubeObject = KubeObject> {
       }
       if (e.type === 'BOOKMARK') return;
       this.failures = 0;
-      resourceVersion = e.object.metadata.resourceVersion ?? resourceVersion;
       this.apply(e.type, e.object);
     });
     this.watch = handle;

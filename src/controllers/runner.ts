@@ -26,7 +26,7 @@ export interface RunnerOptions {
   workers?: number;
   /** Every key from resyncKeys() is queued this often; 0 turns resync off. */
   resyncMs?: number;
-  resyncKeys?: () => string[];
+  resyncKeys?: () => string[] | Promise<string[]>;
   backoff?: BackoffOptions;
   log?: (message: string) => void;
 }
@@ -71,9 +71,13 @@ export class ControllerRunner {
   private scheduleResync(): void {
     const every = this.opts.resyncMs ?? 0;
     if (!every || !this.opts.resyncKeys) return;
-    this.resyncTimer = this.clock.setTimer(() => {
+    this.resyncTimer = this.clock.setTimer(async () => {
       if (!this.running) return;
-      for (const key of this.opts.resyncKeys!()) this.queue.add(key);
+      try {
+        for (const key of await this.opts.resyncKeys!()) this.queue.add(key);
+      } catch (err) {
+        this.opts.log?.(`${this.reconciler.name}: resync failed: ${(err as Error).message}`);
+      }
       this.scheduleResync();
     }, every);
   }

@@ -49,7 +49,3 @@ export function kindByAlias(alias: string): KindInfo | undefined {
   const a = alias.toLowerCase();
   return KINDS.find((k) => k.plural === a || k.singular === a || k.shortNames.includes(a) || k.kind.toLowerCase() === a);
 }
-
-export function kindByPlural(plural: string): KindInfo | undefined {
-  return KINDS.find((k) => k.plural === plural);
-}

@@ -19,6 +19,7 @@ export class ManifestError extends Error {
 /** Parses every document in the text; JSON is valid YAML, so one path serves both. */
 export function parseDocuments(text: string): unknown[] {
   if (looksLikeJson(text)) return [parseJson(text)];
+  checkFlowDepth(text);
   let docs: Document.Parsed[];
   try {
     docs = parseAllDocuments(text, { uniqueKeys: true }) as Document.Parsed[];
@@ -53,6 +54,24 @@ export function parseJson(text: string): unknown {
   }
   checkPlainValue(value);
   return value;
+}
+
+/**
+ * The YAML parser recurses on `[` and `{`: a megabyte of them blocks the
+ * server for seconds before failing. A linear pre-scan refuses such input at
+ * once. Brackets inside quotes or comments may be overcounted, which can
+ * only refuse a document nested close to the limit anyway.
+ */
+function checkFlowDepth(text: string): void {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 91 || c === 123) {
+      if (++depth > MAX_DEPTH) throw new ManifestError(`document nests deeper than ${MAX_DEPTH} levels`);
+    } else if ((c === 93 || c === 125) && depth > 0) {
+      depth--;
+    }
+  }
 }
 
 function looksLikeJson(text: string): boolean {

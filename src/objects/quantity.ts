@@ -21,7 +21,7 @@ interface Exact { numerator: bigint; scale: number }
 function parseExact(input: string | number): Exact {
   const text = typeof input === 'number' ? numberToText(input) : input.trim();
   const m = QUANTITY.exec(text);
-  if (!m) throw new QuantityError(`quantity ${JSON.stringify(input)} must match the regular expression '${QUANTITY.source}'`);
+  if (!m) throw new QuantityError(`quantity ${shown(input)} must match the regular expression '${QUANTITY.source}'`);
   const [, sign, digits, suffix = ''] = m;
   const [whole, frac = ''] = digits.split('.');
   let numerator = BigInt((whole || '0') + frac);
@@ -31,10 +31,16 @@ function parseExact(input: string | number): Exact {
     numerator *= BINARY[suffix];
   } else {
     const exp = suffix in DECIMAL_EXPONENT ? DECIMAL_EXPONENT[suffix] : Number(suffix.slice(1));
-    if (!Number.isSafeInteger(exp) || Math.abs(exp) > 64) throw new QuantityError(`quantity ${JSON.stringify(input)} has an exponent out of range`);
+    if (!Number.isSafeInteger(exp) || Math.abs(exp) > 64) throw new QuantityError(`quantity ${shown(input)} has an exponent out of range`);
     scale -= exp;
   }
   return { numerator, scale };
+}
+
+/** The input as an error names it, cut short: a hostile value may be huge. */
+function shown(input: string | number): string {
+  const text = JSON.stringify(input);
+  return text.length > 40 ? `${text.slice(0, 37)}..."` : text;
 }
 
 function numberToText(n: number): string {
@@ -53,7 +59,7 @@ function scaledCeil({ numerator, scale }: Exact, shift: number): bigint {
 
 function toSafeNumber(v: bigint, input: string | number, unit: string): number {
   if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new QuantityError(`quantity ${JSON.stringify(input)} is too large (more than ${Number.MAX_SAFE_INTEGER} ${unit})`);
+    throw new QuantityError(`quantity ${shown(input)} is too large (more than ${Number.MAX_SAFE_INTEGER} ${unit})`);
   }
   return Number(v);
 }

@@ -1,5 +1,6 @@
 // Label selectors (`app=web,tier!=db,env in (a,b),!canary`) and field
 // selectors (`spec.nodeName=node-1`), parsed once into predicates.
+import { labelValueError } from './names.ts';
 import type { KubeObject } from './types.ts';
 
 export class SelectorError extends Error {
@@ -30,7 +31,10 @@ function splitTerms(text: string): string[] {
     }
   }
   terms.push(text.slice(start));
-  return terms.map((t) => t.trim()).filter((t) => t !== '');
+  if (depth !== 0) throw new SelectorError(`unbalanced parentheses in selector ${JSON.stringify(text)}`);
+  const trimmed = terms.map((t) => t.trim());
+  if (trimmed.some((t) => t === '')) throw new SelectorError(`empty requirement in selector ${JSON.stringify(text)}`);
+  return trimmed;
 }
 
 function parseRequirement(term: string): Requirement {
@@ -38,11 +42,11 @@ function parseRequirement(term: string): Requirement {
   if (m) return { op: 'notexists', key: checkKey(m[1], term) };
   m = /^(\S+?)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
   if (m) {
-    const values = m[3].split(',').map((v) => v.trim());
+    const values = m[3].split(',').map((v) => checkValue(v.trim(), term));
     return { op: m[2] as 'in' | 'notin', key: checkKey(m[1], term), values: new Set(values) };
   }
-  m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
-  if (m) return { op: m[2] === '!=' ? 'neq' : 'eq', key: checkKey(m[1], term), value: m[3] };
+  m = /^([^=!\s()]+)\s*(==|=|!=)\s*([^=!\s()]*)$/.exec(term);
+  if (m) return { op: m[2] === '!=' ? 'neq' : 'eq', key: checkKey(m[1], term), value: checkValue(m[3], term) };
   if (KEY.test(term)) return { op: 'exists', key: term };
   throw new SelectorError(`unable to parse requirement: ${JSON.stringify(term)}`);
 }
@@ -50,6 +54,12 @@ function parseRequirement(term: string): Requirement {
 function checkKey(key: string, term: string): string {
   if (!KEY.test(key)) throw new SelectorError(`invalid key ${JSON.stringify(key)} in requirement ${JSON.stringify(term)}`);
   return key;
+}
+
+function checkValue(value: string, term: string): string {
+  const problem = labelValueError(value);
+  if (problem) throw new SelectorError(`invalid value ${JSON.stringify(value)} in requirement ${JSON.stringify(term)}: ${problem}`);
+  return value;
 }
 
 function matches(req: Requirement, get: (key: string) => string | undefined): boolean {
@@ -96,7 +106,7 @@ export function parseFieldSelector(kind: string, text: string | undefined): Pred
   if (!text || text.trim() === '') return undefined;
   const getters = { ...FIELDS['*'], ...FIELDS[kind] };
   const reqs = splitTerms(text).map((term) => {
-    const m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
+    const m = /^([^=!\s]+)\s*(==|=|!=)\s*([^=!\s]*)$/.exec(term);
     if (!m) throw new SelectorError(`invalid field selector: ${JSON.stringify(term)} (only =, == and != are supported)`);
     const get = getters[m[1]];
     if (!get) throw new SelectorError(`field label not supported: ${m[1]} (supported: ${Object.keys(getters).join(', ')})`);

@@ -52,10 +52,6 @@ function readSchema(file: string): object {
   return JSON.parse(readFileSync(SCHEMA_DIR + file, 'utf8'));
 }
 
-export function knownKinds(): string[] {
-  return Object.keys(SCHEMA_FILES);
-}
-
 export function validateObject(obj: KubeObject): ValidationResult {
   const validate = validators().get(obj.kind);
   if (!validate) throw new Error(`no schema for kind ${obj.kind}`);

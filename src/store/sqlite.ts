@@ -2,7 +2,7 @@
 // key-values and a window of history for watches. This process is the only
 // writer (the file is opened with an exclusive lock), so watch events are
 // published in-process right after each write commits, in revision order.
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
@@ -61,7 +61,12 @@ export class SqliteStore implements Store {
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
     this.historyLimit = options.historyLimit ?? 100_000;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // The store holds everything the cluster knows: only its owner may read
+    // it. SQLite gives the WAL files the database file's permissions.
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      closeSync(openSync(path, 'a', 0o600));
+    }
     this.db = new DatabaseSync(path, { timeout: 0 });
     try {
       // An exclusive lock: a second kcs on the same state would corrupt the
@@ -191,22 +196,33 @@ export class SqliteStore implements Store {
       throw err;
     }
     this.revision = event.revision;
-    if (++this.writesSinceCheckpoint >= CHECKPOINT_AFTER_WRITES) this.checkpoint();
-    if (this.revision - this.compacted > this.historyLimit * 1.1) this.compact();
+    // Published before any housekeeping: the write is committed, so no
+    // failure below may keep it from watchers or fail the caller.
     this.watchers.publish(event);
+    try {
+      if (++this.writesSinceCheckpoint >= CHECKPOINT_AFTER_WRITES) this.checkpoint();
+      if (this.revision - this.compacted > this.historyLimit * 1.1) this.compact();
+    } catch (err) {
+      process.emitWarning(`kcs store housekeeping failed: ${(err as Error).message}`);
+    }
     return { key: event.key, value: event.value, createRevision: event.createRevision, modRevision: event.revision };
   }
 
   /** Drops history older than the kept window; watches from before it get RevisionCompactedError. */
   private compact(): void {
     const upTo = this.revision - this.historyLimit;
-    this.db.exec('BEGIN');
-    this.stmt.compact.run(upTo);
-    this.stmt.setMeta.run('compacted', upTo);
-    // The newest event is never compacted, but record the revision anyway so
-    // a restart can never reuse a revision number.
-    this.stmt.setMeta.run('revision', this.revision);
-    this.db.exec('COMMIT');
+    this.stmt.begin.run();
+    try {
+      this.stmt.compact.run(upTo);
+      this.stmt.setMeta.run('compacted', upTo);
+      // The newest event is never compacted, but record the revision anyway so
+      // a restart can never reuse a revision number.
+      this.stmt.setMeta.run('revision', this.revision);
+      this.stmt.commit.run();
+    } catch (err) {
+      this.stmt.rollback.run();
+      throw err;
+    }
     this.compacted = upTo;
   }
 

@@ -1,6 +1,6 @@
 import * as Flags from '@oclif/core/flags';
-import { readFileSync } from 'node:fs';
 import { ClientCommand, connectionFlags } from '../base.ts';
+import { readStdinIfNeeded } from '../stdin.ts';
 import { namespaceFlag, recursiveFlag } from '../flags.ts';
 import { applyOne, type ApplyResult } from '../apply-object.ts';
 
@@ -25,7 +25,7 @@ export default class Apply extends ClientCommand {
     const client = this.client(flags);
     // yaml is only loaded by the commands that read manifests, keeping `kcs get` fast.
     const { readManifests } = await import('../manifests.ts');
-    const { documents, errors } = readManifests(flags.filename, flags.recursive, () => readFileSync(0, 'utf8'));
+    const { documents, errors } = readManifests(flags.filename, flags.recursive, await readStdinIfNeeded(flags.filename));
     const results: ApplyResult[] = errors.map((e) => ({ source: e.source, error: e.message }));
     for (const e of errors) this.logToStderr(`error: ${e.source}: ${e.message}`);
     for (const doc of documents) {

@@ -1,10 +1,10 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { readFileSync } from 'node:fs';
 import { ClientError } from '../../client/http.ts';
 import { DEFAULT_NAMESPACE, kindByName } from '../../objects/kinds.ts';
 import type { KubeObject } from '../../objects/types.ts';
 import { ClientCommand, connectionFlags } from '../base.ts';
+import { readStdinIfNeeded } from '../stdin.ts';
 import { filenameFlag, namespaceFlag, recursiveFlag, selectorFlag } from '../flags.ts';
 import { resolveKind } from '../resolve-kind.ts';
 
@@ -42,7 +42,7 @@ export default class Delete extends ClientCommand {
     if (flags.filename) {
       // yaml is only loaded by the commands that read manifests, keeping `kcs get` fast.
     const { readManifests } = await import('../manifests.ts');
-    const { documents, errors } = readManifests(flags.filename, flags.recursive, () => readFileSync(0, 'utf8'));
+    const { documents, errors } = readManifests(flags.filename, flags.recursive, await readStdinIfNeeded(flags.filename));
       for (const e of errors) { this.logToStderr(`error: ${e.source}: ${e.message}`); failed = true; }
       for (const doc of documents) {
         const obj = doc.value as KubeObject;

@@ -62,11 +62,12 @@ export default class Get extends ClientCommand {
 
     const fieldSelector = args.name ? [`metadata.name=${args.name}`, selectors.fieldSelector].filter(Boolean).join(',') : selectors.fieldSelector;
     const print = watchPrinter(kind, objects, printOpts);
+    let watchFailed: string | undefined;
     // Printing is asynchronous (yaml loads lazily); a chain keeps rows in event order.
     let printed = Promise.resolve();
     const watch = client.watch(kind, namespace, { ...selectors, fieldSelector, resourceVersion }, (e: WatchEvent) => {
       if (e.type === 'ERROR') {
-        this.logToStderr(`watch ended: ${(e.object as unknown as { message?: string }).message ?? 'error'}`);
+        watchFailed = (e.object as unknown as { message?: string }).message ?? 'error';
         return;
       }
       printed = printed.then(async () => this.log(await print(e.object)));
@@ -76,6 +77,7 @@ export default class Get extends ClientCommand {
     process.once('SIGTERM', stop);
     await watch.done;
     await printed;
+    if (watchFailed) this.error(`the watch ended: ${watchFailed}`, { exit: 1, suggestions: ['run the command again to list and watch afresh'] });
     return objects;
   }
 }

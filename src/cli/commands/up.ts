@@ -34,6 +34,7 @@ export default class Up extends Command {
     this.log(`kcs control plane listening on ${cp.url}`);
     this.log(`state:         ${dir}`);
     this.log(`client config: ${configPath}`);
+    if (configPath !== clientConfigPath()) this.log(`other kcs commands find it with: export KCS_CONFIG=${configPath}`);
     this.log('Press Ctrl-C to stop.');
 
     await new Promise<void>((resolve) => {

@@ -1,0 +1,106 @@
+// The node controller: every Node has a running machine made for it (by
+// uid), and no machine runs without a Node. Runtime failures become the
+// Node's RuntimeReady condition and are retried with backoff by the runner.
+import { isDeepStrictEqual } from 'node:util';
+import type { KcsClient } from '../client/interface.ts';
+import { isNotFound } from '../client/interface.ts';
+import { kindByName } from '../objects/kinds.ts';
+import { nodeCapacity } from '../objects/requests.ts';
+import type { Node, Pod } from '../objects/types.ts';
+import { RuntimeError, type Machine, type NodeRuntime } from '../runtime/runtime.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { setCondition, updateStatus } from './conditions.ts';
+import type { Informer } from './informer.ts';
+import type { Reconciler } from './runner.ts';
+
+const NODE = kindByName('Node')!;
+const POD = kindByName('Pod')!;
+
+export interface NodeControllerOptions {
+  client: KcsClient;
+  runtime: NodeRuntime;
+  nodes: Informer<Node>;
+  /** The API address agents are given. */
+  server: string;
+  tokenFor: (nodeName: string) => string;
+  heartbeatMs?: number;
+  clock?: Clock;
+}
+
+export class NodeController implements Reconciler {
+  readonly name = 'node';
+  private readonly opts: NodeControllerOptions;
+  private readonly clock: Clock;
+
+  constructor(opts: NodeControllerOptions) {
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  /** Every name the controller is responsible for: Nodes, and machines that may have lost theirs. */
+  async keys(): Promise<string[]> {
+    const machines = await this.opts.runtime.list();
+    return [...new Set([...this.opts.nodes.keys(), ...machines.map((m) => m.name)])];
+  }
+
+  async reconcile(name: string): Promise<void> {
+    const { runtime, nodes } = this.opts;
+    const node = nodes.get(name);
+    const machine = (await runtime.list()).find((m) => m.name === name);
+
+    if (!node) {
+      if (machine) await runtime.remove(name);
+      await this.unbindPods(name);
+      return;
+    }
+    let current: Machine | undefined = machine;
+    if (machine && machine.uid !== node.metadata.uid) {
+      // Made for an earlier Node of the same name: never adopt it.
+      await runtime.remove(name);
+      current = undefined;
+    }
+    if (!current || !current.running) {
+      const cap = nodeCapacity(node);
+      try {
+        current = await runtime.ensure({
+          name, uid: node.metadata.uid!, milliCpu: cap.milliCpu, memory: cap.memory,
+          server: this.opts.server, token: this.opts.tokenFor(name), heartbeatMs: this.opts.heartbeatMs ?? 1000,
+        });
+      } catch (err) {
+        const reason = err instanceof RuntimeError ? err.reason : 'RuntimeFailed';
+        await this.report(name, { status: 'False', reason, message: (err as Error).message });
+        throw err;
+      }
+    }
+    await this.report(name, { status: 'True', reason: 'MachineRunning', message: `${runtime.kind} machine ${current.id} is running` }, current.id);
+  }
+
+  /** Writes RuntimeReady and the machine id, only if they differ from what the Node shows. */
+  private async report(name: string, condition: { status: 'True' | 'False'; reason: string; message: string }, containerID?: string): Promise<void> {
+    try {
+      await updateStatus<Node>(this.opts.client, NODE, undefined, name, (node) => {
+        const status = node.status ?? {};
+        const conditions = setCondition(status.conditions, { type: 'RuntimeReady', ...condition }, this.clock.now());
+        const next = { ...status, conditions, ...(containerID ? { containerID } : {}) };
+        return isDeepStrictEqual(next, status) ? undefined : next;
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err; // deleted meanwhile: the next reconcile removes its machine
+    }
+  }
+
+  /** Pods bound to a Node that is gone go back to Pending, for the scheduler to place again. */
+  private async unbindPods(name: string): Promise<void> {
+    const { client } = this.opts;
+    const bound = await client.list<Pod>(POD, undefined, { fieldSelector: `spec.nodeName=${name}` });
+    for (const pod of bound.items) {
+      const ns = pod.metadata.namespace;
+      try {
+        await client.patch(POD, ns, pod.metadata.name!, { spec: { nodeName: null } });
+        await client.patch(POD, ns, pod.metadata.name!, { status: { phase: 'Pending' } }, { subresource: 'status' });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,47 @@
+// NodeRuntime: the boundary between the control plane and the machines
+// that simulate Nodes. `docker` runs one container per Node; `virtual` runs
+// the same agent code inside this process, for scale and for machines
+// without Docker.
+
+/** What the node controller asks a runtime to run for one Node. */
+export interface MachineSpec {
+  name: string;
+  uid: string;
+  milliCpu: number;
+  /** Bytes; 0 for no memory limit. */
+  memory: number;
+  /** Where the agent reaches the API, and the node-scoped token it uses. */
+  server: string;
+  token: string;
+  heartbeatMs: number;
+}
+
+/** A machine as the runtime sees it. */
+export interface Machine {
+  name: string;
+  /** The uid of the Node it was made for: a new Node with the same name gets a new machine. */
+  uid: string;
+  /** Container ID (docker://...) or virtual://... */
+  id: string;
+  running: boolean;
+}
+
+export interface NodeRuntime {
+  readonly kind: 'docker' | 'virtual';
+  list(): Promise<Machine[]>;
+  /** Makes sure a running machine exists for spec (creating or starting it); returns it. */
+  ensure(spec: MachineSpec): Promise<Machine>;
+  /** Stops and removes the machine of this name, if any. */
+  remove(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A runtime failure the node controller reports on the Node with this reason. */
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+  readonly reason: string;
+  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
