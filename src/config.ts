@@ -6,16 +6,21 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 export const DEFAULT_PORT = 8080;
+
+/** An environment variable, with an empty value meaning unset. */
+function env(name: string): string | undefined {
+  return process.env[name] || undefined;
+}
 export const DEFAULT_HOST = '127.0.0.1';
 
 /** `--state-dir`, else $KCS_STATE_DIR, else ~/.kcs. */
 export function stateDir(flag?: string): string {
-  return resolve(flag ?? process.env.KCS_STATE_DIR ?? join(homedir(), '.kcs'));
+  return resolve(flag ?? env('KCS_STATE_DIR') ?? join(homedir(), '.kcs'));
 }
 
 /** `--kubeconfig`, else $KCS_CONFIG, else <state dir>/kubeconfig. */
 export function clientConfigPath(flag?: string, stateDirFlag?: string): string {
-  return resolve(flag ?? process.env.KCS_CONFIG ?? join(stateDir(stateDirFlag), 'kubeconfig'));
+  return resolve(flag ?? env('KCS_CONFIG') ?? join(stateDir(stateDirFlag), 'kubeconfig'));
 }
 
 export class ConfigError extends Error {
@@ -79,7 +84,7 @@ export function readClientConfig(path: string): ClientConfig | undefined {
 /** Flags win over $KCS_SERVER/$KCS_TOKEN, which win over the config file. */
 export function resolveClientConfig(flags: { server?: string; token?: string; kubeconfig?: string }): ClientConfig {
   const file = readClientConfig(clientConfigPath(flags.kubeconfig));
-  const server = flags.server ?? process.env.KCS_SERVER ?? file?.server ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
-  const token = flags.token ?? process.env.KCS_TOKEN ?? file?.token;
+  const server = flags.server ?? env('KCS_SERVER') ?? file?.server ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+  const token = flags.token ?? env('KCS_TOKEN') ?? file?.token;
   return { server: server.replace(/\/+$/, ''), token, source: file?.source };
 }

@@ -494,3 +494,34 @@ test('kcs version prints the client and the server version', async (t) => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+// ---- regressions ------------------------------------------------------------------------
+
+test('kcs apply -f - waits for standard input that arrives late', async (t) => {
+  const s = server();
+  const dir = s.scratchDir();
+  writeFiles(dir, { 'late.yaml': nodeYaml('late-stdin', '2') });
+  const { execFile } = await import('node:child_process');
+  const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile('bash', ['-c', `(sleep 0.5; cat "${join(dir, 'late.yaml')}") | "${REPO}/bin/kcs" apply -f -`], { env: { ...process.env, KCS_STATE_DIR: s.stateDir, KCS_SERVER: '', KCS_TOKEN: '', KCS_CONFIG: '' } },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+  t.is(out.code, 0, out.stderr);
+  t.is(out.stdout.trim(), 'node/late-stdin created');
+});
+
+test('re-applying what kcs get -o yaml printed changes nothing and does not nest the annotation', async (t) => {
+  const s = server();
+  const dir = s.scratchDir();
+  writeFiles(dir, { 'n.yaml': nodeYaml('roundtrip', '2') });
+  t.is((await s.kcs(['apply', '-f', join(dir, 'n.yaml')])).code, 0);
+  for (let i = 0; i < 3; i++) {
+    const saved = await s.kcs(['get', 'node', 'roundtrip', '-o', 'yaml']);
+    const again = await s.kcs(['apply', '-f', '-'], { input: saved.stdout });
+    t.is(again.stdout.trim(), 'node/roundtrip unchanged', again.stderr);
+  }
+  const live = await s.api('GET', '/api/v1/nodes/roundtrip');
+  const annotation = live.body.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  t.false(annotation.includes('last-applied-configuration'), 'the annotation does not contain itself');
+  t.false(annotation.includes('"uid"'), 'server-owned fields are not part of what was applied');
+});

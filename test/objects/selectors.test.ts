@@ -45,3 +45,9 @@ test('a nodeSelector map matches only nodes carrying every label', (t) => {
   t.false(labelsMatch({ size: 'large', zone: 'b' }, { size: 'large', zone: 'a' }));
   t.true(labelsMatch(undefined, {}));
 });
+
+test('stray syntax in a selector is an error, not an empty match', (t) => {
+  for (const bad of ['a=b=c', 'a=b)', 'a,,b', 'a in (x,y', 'a=bad value!']) {
+    t.throws(() => parseLabelSelector(bad), { instanceOf: SelectorError }, bad);
+  }
+});
