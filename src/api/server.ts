@@ -1,5 +1,5 @@
-// Starts the control plane in this process: store, API server, (controllers
-// in later issues). `kcs up` is a thin wrapper around this.
+// Starts the control plane in this process: store, API server, and (when
+// given a node runtime) the controllers. `kcs up` is a thin wrapper around this.
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
@@ -10,6 +10,9 @@ import { adminTokenAuthenticator, anyOf, generateToken } from './auth.ts';
 import { NodeTokens } from './node-auth.ts';
 import { createApp } from './app.ts';
 import type { Registry } from './registry.ts';
+import { LocalClient } from '../client/local.ts';
+import { startControllers, type RunningControllers } from '../controllers/manager.ts';
+import type { NodeRuntime } from '../runtime/runtime.ts';
 
 export interface ControlPlaneOptions {
   stateDir: string;
@@ -17,6 +20,12 @@ export interface ControlPlaneOptions {
   port: number;
   bodyLimit?: number;
   log?: (message: string) => void;
+  /** Runs the controllers, with Nodes made real by this runtime. */
+  runtime?: NodeRuntime;
+  /** The agents' heartbeat interval. */
+  heartbeatMs?: number;
+  /** The address agents reach the API at; defaults to the URL this server listens on. */
+  agentServer?: string;
 }
 
 export interface ControlPlane {
@@ -27,6 +36,7 @@ export interface ControlPlane {
   store: Store;
   registry: Registry;
   server: Server;
+  controllers?: RunningControllers;
   close(): Promise<void>;
 }
 
@@ -58,14 +68,33 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   }
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `http://${host}:${port}`;
+  let controllers: RunningControllers | undefined;
+  if (opts.runtime) {
+    try {
+      controllers = await startControllers({
+        client: new LocalClient(registry), runtime: opts.runtime, server: opts.agentServer ?? url,
+        tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, log: opts.log,
+      });
+    } catch (err) {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+      throw err;
+    }
+  }
   return {
-    url: `http://${host}:${port}`,
+    url,
+    controllers,
     adminToken,
     nodeTokens,
     store,
     registry,
     server,
     async close() {
+      // Controllers first, so nothing acts on a half-closed server. Machines
+      // are left running: a restarted kcs adopts them.
+      await controllers?.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await store.close();

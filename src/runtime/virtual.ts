@@ -33,14 +33,16 @@ export class VirtualRuntime implements NodeRuntime {
     const client = new Client({ server: spec.server, token: spec.token });
     const agent = new NodeAgent({ client, nodeName: spec.name, heartbeatMs: spec.heartbeatMs, clock: this.clock, log: (m) => this.log(`virtual node ${spec.name}: ${m}`) });
     const machine: VirtualMachine = { name: spec.name, uid: spec.uid, id: `virtual://${spec.name}/${spec.uid.slice(0, 8)}`, running: true, agent, client };
+    // Listed from the moment it exists, like a container that is starting.
+    this.machines.set(spec.name, machine);
     try {
       await agent.start();
     } catch (err) {
+      this.machines.delete(spec.name);
       agent.stop();
       client.close();
       throw new RuntimeError('AgentStartFailed', `the agent of virtual node ${spec.name} could not register: ${(err as Error).message}`, { cause: err });
     }
-    this.machines.set(spec.name, machine);
     return this.view(machine);
   }
 
