@@ -1,5 +1,6 @@
 // Starts the control plane in this process: store, API server, and (when
 // given a node runtime) the controllers. `kcs up` is a thin wrapper around this.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
@@ -48,6 +49,16 @@ export function loadOrCreateAdminToken(stateDir: string): string {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   writeFileSync(path, token + '\n', { mode: 0o600 });
   return token;
+}
+
+/** Names this control plane's machines on a shared Docker daemon; kept with the state. */
+export function loadOrCreateClusterId(stateDir: string): string {
+  const path = join(stateDir, 'cluster-id');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const id = randomBytes(4).toString('hex');
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  writeFileSync(path, id + '\n', { mode: 0o600 });
+  return id;
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {

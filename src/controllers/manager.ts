@@ -41,12 +41,15 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   nodes.on({ add: enqueue, update: (_prev, n) => enqueue(n), delete: enqueue });
   await nodes.start();
   nodeRunner.start();
+  // A machine that dies on its own is noticed now, not at the next resync.
+  const unwatch = opts.runtime.watch((name) => nodeRunner.enqueue(name));
   // Machines left from a previous run whose Node is gone are found now, not at the first resync.
   for (const key of await controller.keys()) nodeRunner.enqueue(key);
   return {
     nodes,
     nodeRunner,
     async stop() {
+      unwatch();
       nodes.stop();
       await nodeRunner.stop();
     },

@@ -33,6 +33,8 @@ export interface NodeRuntime {
   ensure(spec: MachineSpec): Promise<Machine>;
   /** Stops and removes the machine of this name, if any. */
   remove(name: string): Promise<void>;
+  /** Calls onChange with a node name whenever its machine changes on its own (exits, dies, is removed). */
+  watch(onChange: (name: string) => void): () => void;
   close(): Promise<void>;
 }
 

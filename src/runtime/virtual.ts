@@ -14,6 +14,7 @@ interface VirtualMachine extends Machine {
 export class VirtualRuntime implements NodeRuntime {
   readonly kind = 'virtual' as const;
   private readonly machines = new Map<string, VirtualMachine>();
+  private readonly listeners = new Set<(name: string) => void>();
   private readonly clock?: Clock;
   private readonly log: (message: string) => void;
 
@@ -61,6 +62,12 @@ export class VirtualRuntime implements NodeRuntime {
     m.running = false;
     m.agent.stop();
     m.client.close();
+    for (const l of this.listeners) l(name);
+  }
+
+  watch(onChange: (name: string) => void): () => void {
+    this.listeners.add(onChange);
+    return () => this.listeners.delete(onChange);
   }
 
   agentOf(name: string): NodeAgent | undefined {

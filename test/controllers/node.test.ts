@@ -122,6 +122,7 @@ class FlakyRuntime implements NodeRuntime {
     return this.inner.ensure(spec);
   }
   remove(name: string): Promise<void> { return this.inner.remove(name); }
+  watch(onChange: (name: string) => void): () => void { return this.inner.watch(onChange); }
   close(): Promise<void> { return this.inner.close(); }
 }
 
@@ -153,4 +154,19 @@ test('200 virtual nodes all become Ready', async (t) => {
   }, 45_000);
   t.is(ready, 200);
   t.is((await runtime.list()).filter((m) => m.running).length, 200);
+});
+
+test('a machine that dies is noticed at once and started again', async (t) => {
+  const runtime = new VirtualRuntime();
+  const { client } = await cluster(t, runtime);
+  await client.create(NODE, undefined, node('n1'));
+  const first = await readyNode(client, 'n1');
+  const agentBefore = runtime.agentOf('n1');
+  runtime.crash('n1');
+  await eventually('a new agent running', async () => {
+    const m = (await runtime.list()).find((x) => x.name === 'n1');
+    return m?.running && runtime.agentOf('n1') !== agentBefore;
+  }, 5000);
+  const again = await readyNode(client, 'n1');
+  t.is(again.metadata.uid, first.metadata.uid);
 });

@@ -1,6 +1,7 @@
 import { Command } from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
 import { clientConfigPath, DEFAULT_HOST, DEFAULT_PORT, stateDir, writeClientConfig } from '../../config.ts';
+import { RUNTIME_CHOICES, type RuntimeChoice } from '../../runtime/select.ts';
 
 export default class Up extends Command {
   static override summary = 'Run a local control plane (API server and embedded store) in the foreground.';
@@ -14,15 +15,25 @@ export default class Up extends Command {
     host: Flags.string({ summary: 'Address to listen on. Anything but loopback exposes the API to the network.', default: DEFAULT_HOST }),
     port: Flags.integer({ summary: 'Port to listen on (0 picks a free one).', default: DEFAULT_PORT, min: 0, max: 65535 }),
     kubeconfig: Flags.string({ summary: 'Where to write the client config (default $KCS_CONFIG or <state-dir>/kubeconfig).' }),
+    runtime: Flags.string({ summary: 'What runs the nodes: docker containers, virtual (in this process), none, or auto (docker when a daemon answers).', options: [...RUNTIME_CHOICES], default: 'auto' }),
+    'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease.', default: 1000, min: 100 }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Up);
     const dir = stateDir(flags['state-dir']);
-    const { startControlPlane } = await import('../../api/server.ts');
+    const { startControlPlane, loadOrCreateClusterId } = await import('../../api/server.ts');
+    const { selectRuntime } = await import('../../runtime/select.ts');
+    const log = (m: string) => this.logToStderr(m);
+    let selected: Awaited<ReturnType<typeof selectRuntime>>;
+    try {
+      selected = await selectRuntime(flags.runtime as RuntimeChoice, { clusterId: loadOrCreateClusterId(dir), log });
+    } catch (err) {
+      this.error((err as Error).message, { exit: 1, suggestions: ['start dockerd, or use --runtime virtual'] });
+    }
     let cp: Awaited<ReturnType<typeof startControlPlane>>;
     try {
-      cp = await startControlPlane({ stateDir: dir, host: flags.host, port: flags.port });
+      cp = await startControlPlane({ stateDir: dir, host: flags.host, port: flags.port, runtime: selected.runtime, heartbeatMs: flags['heartbeat-ms'], log });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') this.error(`port ${flags.port} on ${flags.host} is in use`, { exit: 1, suggestions: ['pick another with --port, or --port 0 for any free port'] });
@@ -33,6 +44,7 @@ export default class Up extends Command {
     writeClientConfig(configPath, { server: cp.url, token: cp.adminToken });
     this.log(`kcs control plane listening on ${cp.url}`);
     this.log(`state:         ${dir}`);
+    this.log(selected.note);
     this.log(`client config: ${configPath}`);
     if (configPath !== clientConfigPath()) this.log(`other kcs commands find it with: export KCS_CONFIG=${configPath}`);
     this.log('Press Ctrl-C to stop.');
@@ -46,6 +58,8 @@ export default class Up extends Command {
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
     await cp.close();
+    // Virtual nodes end with this process; containers keep running for the next kcs up to adopt.
+    await selected.runtime?.close();
     this.log('stopped');
   }
 }

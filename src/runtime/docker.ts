@@ -1,0 +1,160 @@
+// Nodes as Docker containers (dockerode): one container per Node, named
+// kcs-<cluster>-<node>, labelled with the node's name and uid and with the
+// cluster it belongs to, so several control planes can share one daemon.
+// Host networking lets the agent reach the API on 127.0.0.1; Init makes it
+// stop promptly. CPU is limited with a CFS quota, which, unlike NanoCpus,
+// accepts more CPUs than the host has: a 16-core node on a 2-core machine
+// gets a quota of 16 CPUs, an honest "never more than 16" limit.
+import Docker from 'dockerode';
+import { AGENT_ENTRY, ensureImage, NODE_BIN } from './image.ts';
+import { RuntimeError, type Machine, type MachineSpec, type NodeRuntime } from './runtime.ts';
+
+const LABEL_CLUSTER = 'io.kcs.cluster';
+const LABEL_NODE = 'io.kcs.node.name';
+const LABEL_UID = 'io.kcs.node.uid';
+export const CPU_PERIOD_US = 100_000;
+
+export interface DockerRuntimeOptions {
+  /** Identifies this control plane's containers on a shared daemon. */
+  clusterId: string;
+  docker?: Docker;
+  log?: (message: string) => void;
+}
+
+export class DockerRuntime implements NodeRuntime {
+  readonly kind = 'docker' as const;
+  readonly docker: Docker;
+  private readonly clusterId: string;
+  private readonly log: (message: string) => void;
+  private image?: Promise<string>;
+
+  constructor(opts: DockerRuntimeOptions) {
+    this.docker = opts.docker ?? new Docker();
+    this.clusterId = opts.clusterId;
+    this.log = opts.log ?? (() => {});
+  }
+
+  /** Whether a Docker daemon answers, within timeoutMs. */
+  static async available(docker = new Docker(), timeoutMs = 1000): Promise<boolean> {
+    try {
+      await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref())]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  containerName(node: string): string {
+    return `kcs-${this.clusterId}-${node}`;
+  }
+
+  async list(): Promise<Machine[]> {
+    const containers = await this.call('list containers', () => this.docker.listContainers({ all: true, filters: { label: [`${LABEL_CLUSTER}=${this.clusterId}`] } }));
+    return containers.map((c) => ({
+      name: c.Labels[LABEL_NODE],
+      uid: c.Labels[LABEL_UID],
+      id: `docker://${c.Id}`,
+      running: c.State === 'running',
+    }));
+  }
+
+  async ensure(spec: MachineSpec): Promise<Machine> {
+    const existing = (await this.list()).find((m) => m.name === spec.name);
+    if (existing && existing.uid === spec.uid) {
+      if (!existing.running) await this.call('start container', () => this.docker.getContainer(idOf(existing)).start());
+      return { ...existing, running: true };
+    }
+    if (existing) await this.remove(spec.name);
+    const image = await this.nodeImage();
+    const container = await this.call('create container', () => this.docker.createContainer({
+      name: this.containerName(spec.name),
+      Image: image,
+      Cmd: [NODE_BIN, AGENT_ENTRY],
+      Env: [`KCS_SERVER=${spec.server}`, `KCS_TOKEN=${spec.token}`, `KCS_NODE_NAME=${spec.name}`, `KCS_HEARTBEAT_MS=${spec.heartbeatMs}`],
+      Labels: { [LABEL_CLUSTER]: this.clusterId, [LABEL_NODE]: spec.name, [LABEL_UID]: spec.uid },
+      HostConfig: {
+        NetworkMode: 'host',
+        Init: true,
+        CpuPeriod: CPU_PERIOD_US,
+        CpuQuota: Math.max(1000, Math.round((spec.milliCpu * CPU_PERIOD_US) / 1000)),
+        ...(spec.memory > 0 ? { Memory: spec.memory } : {}),
+      },
+    }));
+    await this.call('start container', () => container.start());
+    return { name: spec.name, uid: spec.uid, id: `docker://${container.id}`, running: true };
+  }
+
+  async remove(name: string): Promise<void> {
+    const machine = (await this.list()).find((m) => m.name === name);
+    if (!machine) return;
+    await this.call('remove container', async () => {
+      try {
+        await this.docker.getContainer(idOf(machine)).remove({ force: true });
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      }
+    });
+  }
+
+  /** Follows the daemon's container events for this cluster (die, stop, destroy, ...). */
+  watch(onChange: (name: string) => void): () => void {
+    let stopped = false;
+    let stream: NodeJS.ReadableStream & { destroy?: () => void } | undefined;
+    const follow = async (delay: number): Promise<void> => {
+      if (stopped) return;
+      try {
+        stream = await this.docker.getEvents({ filters: { type: ['container'], label: [`${LABEL_CLUSTER}=${this.clusterId}`] } }) as typeof stream;
+        let buffered = '';
+        stream!.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString('utf8');
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            try {
+              const name = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes?.[LABEL_NODE];
+              if (name) onChange(name);
+            } catch { /* not an event line */ }
+          }
+        });
+        stream!.on('end', () => void setTimeout(() => follow(1000), 1000));
+        stream!.on('error', () => { /* 'end' or 'close' follows */ });
+      } catch {
+        // The daemon is away: look again later; resync covers the gap.
+        setTimeout(() => follow(Math.min(delay * 2, 30_000)), delay).unref();
+      }
+    };
+    void follow(1000);
+    return () => {
+      stopped = true;
+      stream?.destroy?.();
+    };
+  }
+
+  /** Containers keep running when kcs stops: a restarted kcs adopts them. */
+  async close(): Promise<void> { /* nothing held open */ }
+
+  /** Builds the image once per process, when first needed. */
+  nodeImage(): Promise<string> {
+    this.image ??= this.call('build node image', () => ensureImage(this.docker, this.log)).catch((err) => {
+      this.image = undefined; // try again next time
+      throw err;
+    });
+    return this.image;
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof RuntimeError) throw err;
+      const e = err as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
+      const reason = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? 'DockerUnavailable' : 'DockerError';
+      throw new RuntimeError(reason, `docker: cannot ${what}: ${e.json?.message ?? e.message}`, { cause: err });
+    }
+  }
+}
+
+function idOf(m: Machine): string {
+  return m.id.replace(/^docker:\/\//, '');
+}

@@ -1,0 +1,29 @@
+// Which NodeRuntime `kcs up` uses: docker when a daemon answers, otherwise
+// virtual, saying so; or whatever --runtime forces.
+import type { NodeRuntime } from './runtime.ts';
+
+export const RUNTIME_CHOICES = ['auto', 'docker', 'virtual', 'none'] as const;
+export type RuntimeChoice = (typeof RUNTIME_CHOICES)[number];
+
+export interface SelectedRuntime {
+  runtime?: NodeRuntime;
+  /** One line for the person starting kcs. */
+  note: string;
+}
+
+export async function selectRuntime(choice: RuntimeChoice, opts: { clusterId: string; log: (m: string) => void }): Promise<SelectedRuntime> {
+  if (choice === 'none') return { note: 'runtime: none (no controllers: Nodes stay declarations)' };
+  if (choice === 'virtual') return { runtime: await virtual(opts.log), note: 'runtime: virtual (nodes simulated in this process)' };
+  const { DockerRuntime } = await import('./docker.ts');
+  const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
+  if (await DockerRuntime.available()) {
+    return { runtime: new DockerRuntime({ clusterId: opts.clusterId, log: opts.log }), note: `runtime: docker (one container per node, daemon at ${where})` };
+  }
+  if (choice === 'docker') throw new Error(`--runtime docker: no Docker daemon answers at ${where}`);
+  return { runtime: await virtual(opts.log), note: `runtime: virtual: no Docker daemon answers at ${where}, so nodes are simulated in this process (--runtime docker to require Docker)` };
+}
+
+async function virtual(log: (m: string) => void): Promise<NodeRuntime> {
+  const { VirtualRuntime } = await import('./virtual.ts');
+  return new VirtualRuntime({ log });
+}
