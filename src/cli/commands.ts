@@ -5,6 +5,7 @@ import CreateNode from './commands/create/node.ts';
 import Delete from './commands/delete.ts';
 import Describe from './commands/describe.ts';
 import Get from './commands/get.ts';
+import ImageBuild from './commands/image/build.ts';
 import Run from './commands/run.ts';
 import Up from './commands/up.ts';
 import Version from './commands/version.ts';
@@ -15,6 +16,7 @@ export const COMMANDS = {
   delete: Delete,
   describe: Describe,
   get: Get,
+  'image:build': ImageBuild,
   run: Run,
   up: Up,
   version: Version,

@@ -118,5 +118,17 @@ export async function ensureImage(docker: Docker, log: (message: string) => void
   });
   if (!(await imageExists(docker, ref))) throw new Error(`the node image ${ref} was not created`);
   log(`built node image ${ref} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await pruneOldImages(docker, ref);
   return ref;
+}
+
+/** Earlier node images nothing runs any more are removed; ones in use stay until their containers go. */
+async function pruneOldImages(docker: Docker, keep: string): Promise<void> {
+  const images = await docker.listImages({ filters: { reference: [`${IMAGE_REPO}:*`] } });
+  for (const image of images) {
+    if (image.RepoTags?.includes(keep)) continue;
+    try {
+      await docker.getImage(image.Id).remove();
+    } catch { /* in use by a container, or removed meanwhile */ }
+  }
 }
