@@ -5,6 +5,7 @@ import { kindByName } from '../objects/kinds.ts';
 import type { Node } from '../objects/types.ts';
 import type { NodeRuntime } from '../runtime/runtime.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import { EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { NodeController } from './node.ts';
 import { ControllerRunner } from './runner.ts';
@@ -31,18 +32,24 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => {});
   const nodes = new Informer<Node>(opts.client, kindByName('Node')!, { clock, log });
+  const events = new EventRecorder(opts.client, 'node-controller', { clock, log });
   const controller = new NodeController({
-    client: opts.client, runtime: opts.runtime, nodes, server: opts.server, tokenFor: opts.tokenFor, heartbeatMs: opts.heartbeatMs, clock,
+    client: opts.client, runtime: opts.runtime, nodes, server: opts.server, tokenFor: opts.tokenFor, heartbeatMs: opts.heartbeatMs, clock, events,
   });
   const nodeRunner = new ControllerRunner(controller, {
-    clock, workers: 4, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => controller.keys(), log,
+    clock, workers: 16, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => controller.keys(), log,
   });
   const enqueue = (n: Node) => nodeRunner.enqueue(n.metadata.name!);
   nodes.on({ add: enqueue, update: (_prev, n) => enqueue(n), delete: enqueue });
   await nodes.start();
   nodeRunner.start();
   // A machine that dies on its own is noticed now, not at the next resync.
-  const unwatch = opts.runtime.watch((name) => nodeRunner.enqueue(name));
+  // Docker may announce a death before listing the container as exited, so
+  // look once more a moment later.
+  const unwatch = opts.runtime.watch((name) => {
+    nodeRunner.enqueue(name);
+    nodeRunner.queue.addAfter(name, 500);
+  });
   // Machines left from a previous run whose Node is gone are found now, not at the first resync.
   for (const key of await controller.keys()) nodeRunner.enqueue(key);
   return {

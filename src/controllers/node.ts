@@ -5,15 +5,27 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KcsClient } from '../client/interface.ts';
 import { isNotFound } from '../client/interface.ts';
 import { kindByName } from '../objects/kinds.ts';
+import { formatBytes, formatMilliCpu } from '../objects/quantity.ts';
 import { nodeCapacity } from '../objects/requests.ts';
 import type { Node, Pod } from '../objects/types.ts';
 import { RuntimeError, type Machine, type NodeRuntime } from '../runtime/runtime.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { setCondition, updateStatus } from './conditions.ts';
+import type { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import type { Reconciler } from './runner.ts';
 
 const NODE = kindByName('Node')!;
+
+/** docker://0123456789abcdef... -> docker://0123456789ab */
+function shortId(id: string): string {
+  return id.replace(/^(docker:\/\/[0-9a-f]{12})[0-9a-f]+$/, '$1');
+}
+
+/** A stand-in for a Node that no longer exists, to hang an Event on. */
+function gone(name: string, uid: string): Node {
+  return { apiVersion: 'v1', kind: 'Node', metadata: { name, uid }, spec: { capacity: { cpu: '0' } } };
+}
 const POD = kindByName('Pod')!;
 
 export interface NodeControllerOptions {
@@ -25,6 +37,7 @@ export interface NodeControllerOptions {
   tokenFor: (nodeName: string) => string;
   heartbeatMs?: number;
   clock?: Clock;
+  events?: EventRecorder;
 }
 
 export class NodeController implements Reconciler {
@@ -48,8 +61,12 @@ export class NodeController implements Reconciler {
     const node = nodes.get(name);
     const machine = (await runtime.list()).find((m) => m.name === name);
 
+    const events = this.opts.events;
     if (!node) {
-      if (machine) await runtime.remove(name);
+      if (machine) {
+        await runtime.remove(name);
+        await events?.record(gone(name, machine.uid), 'Normal', 'MachineRemoved', `removed ${runtime.kind} machine ${shortId(machine.id)}: its Node was deleted`);
+      }
       await this.unbindPods(name);
       return;
     }
@@ -57,10 +74,12 @@ export class NodeController implements Reconciler {
     if (machine && machine.uid !== node.metadata.uid) {
       // Made for an earlier Node of the same name: never adopt it.
       await runtime.remove(name);
+      await events?.record(node, 'Normal', 'MachineReplaced', `removed ${shortId(machine.id)}, made for an earlier Node named ${name}`);
       current = undefined;
     }
     if (!current || !current.running) {
       const cap = nodeCapacity(node);
+      const restart = current !== undefined;
       try {
         current = await runtime.ensure({
           name, uid: node.metadata.uid!, milliCpu: cap.milliCpu, memory: cap.memory,
@@ -69,8 +88,11 @@ export class NodeController implements Reconciler {
       } catch (err) {
         const reason = err instanceof RuntimeError ? err.reason : 'RuntimeFailed';
         await this.report(name, { status: 'False', reason, message: (err as Error).message });
+        await events?.record(node, 'Warning', reason, (err as Error).message);
         throw err;
       }
+      await events?.record(node, 'Normal', restart ? 'MachineRestarted' : 'MachineStarted',
+        `${restart ? 'restarted' : 'started'} ${runtime.kind} machine ${shortId(current.id)} with ${formatMilliCpu(cap.milliCpu)} CPUs${cap.memory ? ` and ${formatBytes(cap.memory)} of memory` : ''}`);
     }
     await this.report(name, { status: 'True', reason: 'MachineRunning', message: `${runtime.kind} machine ${current.id} is running` }, current.id);
   }

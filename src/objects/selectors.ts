@@ -100,6 +100,14 @@ const FIELDS: Record<string, Record<string, (o: any) => string | undefined>> = {
   Node: {
     'spec.unschedulable': (o) => String(o.spec?.unschedulable ?? false),
   },
+  Event: {
+    'involvedObject.kind': (o) => o.involvedObject?.kind ?? '',
+    'involvedObject.name': (o) => o.involvedObject?.name ?? '',
+    'involvedObject.namespace': (o) => o.involvedObject?.namespace ?? '',
+    'involvedObject.uid': (o) => o.involvedObject?.uid ?? '',
+    reason: (o) => o.reason ?? '',
+    type: (o) => o.type ?? '',
+  },
 };
 
 export function parseFieldSelector(kind: string, text: string | undefined): Predicate | undefined {

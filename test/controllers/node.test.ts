@@ -26,8 +26,8 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined | 
   }
 }
 
-async function cluster(t: ExecutionContext, runtime: NodeRuntime, dir = mkdtempSync(join(tmpdir(), 'kcs-nodectl-'))) {
-  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 200, log: () => {} });
+async function cluster(t: ExecutionContext, runtime: NodeRuntime, dir = mkdtempSync(join(tmpdir(), 'kcs-nodectl-')), heartbeatMs = 200) {
+  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs, log: () => {} });
   t.teardown(async () => {
     await cp.close();
     await runtime.close();
@@ -145,7 +145,8 @@ test('a runtime failure shows on the Node as RuntimeReady=False and is retried u
 test('200 virtual nodes all become Ready', async (t) => {
   t.timeout(60_000);
   const runtime = new VirtualRuntime();
-  const { client } = await cluster(t, runtime);
+  // Heartbeats at the default 1 s: 200 nodes renewing every 200 ms would be the load under test.
+  const { client } = await cluster(t, runtime, undefined, 1000);
   await Promise.all(Array.from({ length: 200 }, (_, i) => client.create(NODE, undefined, node(`v${i}`, '2'))));
   const ready = await eventually('200 Ready', async () => {
     const list = await client.list<Node>(NODE);

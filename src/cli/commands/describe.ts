@@ -22,12 +22,19 @@ export default class Describe extends ClientCommand {
     const namespace = kind.namespaced ? (flags.namespace ?? DEFAULT_NAMESPACE) : undefined;
     const objects = args.name ? [await client.get(kind, namespace, args.name)] : (await client.list(kind, namespace, { labelSelector: flags.selector })).items;
     const pages: string[] = [];
+    const EVENT = kindByName('Event')!;
     for (const obj of objects) {
+      const events = (await client.list(EVENT, obj.metadata.namespace ?? 'default', {
+        fieldSelector: `involvedObject.kind=${kind.kind},involvedObject.name=${obj.metadata.name}`,
+      })).items.filter((e) => !obj.metadata.uid || (e as unknown as { involvedObject?: { uid?: string } }).involvedObject?.uid === obj.metadata.uid);
       if (kind.kind === 'Node') {
         const pods = await client.list<Pod>(kindByName('Pod')!, undefined, { fieldSelector: `spec.nodeName=${obj.metadata.name}` });
-        pages.push(describeNode(obj as Node, pods.items));
+        pages.push(describeNode(obj as Node, pods.items, new Date(), events));
+      } else if (kind.kind === 'Pod') {
+        pages.push(describePod(obj as Pod, new Date(), events));
       } else {
-        pages.push(describePod(obj as Pod));
+        const { stringify } = await import('yaml');
+        pages.push(stringify(obj).trimEnd());
       }
     }
     const text = pages.join('\n\n\n');

@@ -74,10 +74,22 @@ const LEASE_COLUMNS: Column[] = [
   { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
 ];
 
+type EventLike = { type?: string; reason?: string; message?: string; lastTimestamp?: string; count?: number; involvedObject?: { kind?: string; name?: string } };
+const ev = (o: KubeObject) => o as unknown as EventLike;
+
+const EVENT_COLUMNS: Column[] = [
+  { header: 'LAST SEEN', value: (o, now) => age(ev(o).lastTimestamp ?? o.metadata.creationTimestamp, now) },
+  { header: 'TYPE', value: (o) => ev(o).type ?? '' },
+  { header: 'REASON', value: (o) => ev(o).reason ?? '' },
+  { header: 'OBJECT', value: (o) => `${(ev(o).involvedObject?.kind ?? '').toLowerCase()}/${ev(o).involvedObject?.name ?? ''}` },
+  { header: 'COUNT', wide: true, value: (o) => String(ev(o).count ?? 1) },
+  { header: 'MESSAGE', value: (o) => ev(o).message ?? '' },
+];
+
 const NAMESPACE_COLUMN: Column = { header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' };
 
 export function columnsFor(kind: string, opts: { wide: boolean; allNamespaces: boolean }): Column[] {
-  const base = kind === 'Node' ? NODE_COLUMNS : kind === 'Lease' ? LEASE_COLUMNS : POD_COLUMNS;
+  const base = kind === 'Node' ? NODE_COLUMNS : kind === 'Lease' ? LEASE_COLUMNS : kind === 'Event' ? EVENT_COLUMNS : POD_COLUMNS;
   const cols = base.filter((c) => opts.wide || !c.wide);
   return opts.allNamespaces && kind !== 'Node' ? [NAMESPACE_COLUMN, ...cols] : cols;
 }

@@ -40,7 +40,18 @@ function common(obj: KubeObject, now: Date): string[] {
   ];
 }
 
-export function describeNode(node: Node, pods: Pod[], now = new Date()): string {
+type EventRow = { type?: string; reason?: string; message?: string; lastTimestamp?: string; count?: number; source?: { component?: string } };
+
+/** The Events section, oldest first, as kubectl shows it. */
+export function eventsSection(events: KubeObject[], now = new Date()): string[] {
+  if (!events.length) return ['Events:              <none>'];
+  const rows = (events as unknown as EventRow[])
+    .sort((a, b) => (a.lastTimestamp ?? '').localeCompare(b.lastTimestamp ?? ''))
+    .map((e) => [e.type ?? '', e.reason ?? '', `${age(e.lastTimestamp, now)}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`, e.source?.component ?? '', e.message ?? '']);
+  return ['Events:', indent(renderTable(['TYPE', 'REASON', 'AGE', 'FROM', 'MESSAGE'], rows))];
+}
+
+export function describeNode(node: Node, pods: Pod[], now = new Date(), events: KubeObject[] = []): string {
   const cap = nodeCapacity(node);
   const used = pods.reduce((acc, p) => {
     const r = podRequests(p);
@@ -71,12 +82,12 @@ export function describeNode(node: Node, pods: Pod[], now = new Date()): string 
       })))]
       : []),
     `Pod IDs reported by agent: ${node.status?.pods?.length ? node.status.pods.join(', ') : '<none>'}`,
-    'Events:              <none>',
+    ...eventsSection(events, now),
   ];
   return lines.join('\n');
 }
 
-export function describePod(pod: Pod, now = new Date()): string {
+export function describePod(pod: Pod, now = new Date(), events: KubeObject[] = []): string {
   const r = podRequests(pod);
   const lines = [
     ...common(pod, now),
@@ -95,7 +106,7 @@ export function describePod(pod: Pod, now = new Date()): string {
       `    Limits:    ${formatList(c.resources?.limits)}`,
     ]),
     ...conditions(pod.status?.conditions),
-    'Events:              <none>',
+    ...eventsSection(events, now),
   ];
   return lines.join('\n');
 }

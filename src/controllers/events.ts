@@ -1,0 +1,65 @@
+// Records Events about objects, as Kubernetes' event recorder does: the
+// same thing happening again bumps the count and lastTimestamp of one Event
+// instead of creating another. Recording never fails the caller.
+import { randomBytes } from 'node:crypto';
+import type { KcsClient } from '../client/interface.ts';
+import { DEFAULT_NAMESPACE, kindByName } from '../objects/kinds.ts';
+import type { KubeObject } from '../objects/types.ts';
+import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
+
+const EVENT = kindByName('Event')!;
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface KubeEvent extends KubeObject {
+  involvedObject: { apiVersion?: string; kind: string; name: string; namespace?: string; uid?: string };
+  reason: string;
+  message: string;
+  type: EventType;
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  source: { component: string };
+}
+
+export class EventRecorder {
+  private readonly client: KcsClient;
+  private readonly component: string;
+  private readonly clock: Clock;
+  private readonly log: (message: string) => void;
+  /** What was recorded, by object and reason and message: the Event to bump next time. */
+  private readonly recent = new Map<string, { name: string; namespace: string; count: number }>();
+
+  constructor(client: KcsClient, component: string, opts: { clock?: Clock; log?: (m: string) => void } = {}) {
+    this.client = client;
+    this.component = component;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? (() => {});
+  }
+
+  async record(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
+    const namespace = obj.metadata.namespace ?? DEFAULT_NAMESPACE;
+    const key = `${obj.kind}/${namespace}/${obj.metadata.name}/${obj.metadata.uid}/${reason}/${message}`;
+    const now = rfc3339(this.clock.now());
+    try {
+      const seen = this.recent.get(key);
+      if (seen) {
+        seen.count++;
+        await this.client.patch(EVENT, seen.namespace, seen.name, { count: seen.count, lastTimestamp: now });
+        return;
+      }
+      const event: KubeEvent = {
+        apiVersion: 'v1', kind: 'Event',
+        metadata: { name: `${obj.metadata.name}.${randomBytes(8).toString('hex')}`, namespace },
+        involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name!, namespace: obj.metadata.namespace, uid: obj.metadata.uid },
+        reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now, source: { component: this.component },
+      };
+      const { body } = await this.client.create<KubeEvent>(EVENT, namespace, event);
+      if (this.recent.size > 5000) this.recent.clear();
+      this.recent.set(key, { name: body.metadata.name!, namespace, count: 1 });
+    } catch (err) {
+      this.recent.delete(key);
+      this.log(`could not record event ${reason} for ${obj.kind.toLowerCase()}/${obj.metadata.name}: ${(err as Error).message}`);
+    }
+  }
+}
