@@ -43,6 +43,8 @@ export class NodeAgent {
   private statusPending = false;
   private statusWrite: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Events before the first status write change nothing that write will not cover. */
+  private started = false;
   /** Heartbeats sent and failed: for tests and the benchmarks. */
   readonly stats = { heartbeats: 0, heartbeatFailures: 0, statusWrites: 0 };
 
@@ -64,7 +66,12 @@ export class NodeAgent {
     this.podInformer.on({ add: changed, update: changed, delete: changed });
     await Promise.all([this.nodeInformer.start(), this.podInformer.start()]);
     await this.heartbeat();
-    await this.writeStatus(true);
+    // On the same chain as event-driven writes, so the two never race.
+    this.statusWrite = this.statusWrite.then(() => this.writeStatus(true));
+    await this.statusWrite;
+    this.started = true;
+    // Anything that changed while that write was in flight is caught here (a no-op otherwise).
+    this.requestStatus();
     this.scheduleHeartbeat();
     this.scheduleRefresh();
   }
@@ -139,7 +146,7 @@ export class NodeAgent {
 
   /** Coalesces bursts of pod events into one status write. */
   private requestStatus(): void {
-    if (this.statusPending || this.stopped) return;
+    if (this.statusPending || this.stopped || !this.started) return;
     this.statusPending = true;
     queueMicrotask(() => {
       this.statusPending = false;
@@ -155,8 +162,8 @@ export class NodeAgent {
       const desired = desiredNodeStatus(node, this.podInformer.list(), this.clock.now());
       if (!refresh && !statusChanged(node.status, desired)) return;
       try {
-        await this.client.update(NODE, undefined, this.nodeName, { ...node, status: desired }, { subresource: 'status' });
-        this.stats.statusWrites++;
+        const { body } = await this.client.update(NODE, undefined, this.nodeName, { ...node, status: desired }, { subresource: 'status' });
+        if (body.metadata.resourceVersion !== node.metadata.resourceVersion) this.stats.statusWrites++;
         return;
       } catch (err) {
         if (!isConflict(err)) throw err;

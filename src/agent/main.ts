@@ -35,6 +35,12 @@ for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
     break;
   } catch (err) {
     agent.stop();
+    const code = (err as { code?: unknown }).code;
+    if (code === 401 || code === 403) {
+      // A token the API refuses will not become valid by waiting.
+      log(`the API refused this node's token (${code}): ${(err as Error).message}`);
+      process.exit(1);
+    }
     log(`cannot register yet (${(err as Error).message}); retrying in ${delay} ms`);
     await new Promise((r) => setTimeout(r, delay));
   }
