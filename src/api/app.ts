@@ -18,6 +18,7 @@ export interface AppOptions {
   authorizer?: Authorizer;
   clock?: Clock;
   bodyLimit?: number;
+  nodeToken?: (nodeName: string) => string;
   /** Where server errors (5xx) are reported; defaults to stderr. */
   log?: (message: string) => void;
 }
@@ -60,7 +61,7 @@ export function createApp(opts: AppOptions): ApiApp {
 
   const discovery = discoveryRouter();
   app.use(discovery.routes());
-  const resources = resourceRouter({ registry, authorize: opts.authorizer ?? clusterAuthorizer(registry), bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  const resources = resourceRouter({ registry, authorize: opts.authorizer ?? clusterAuthorizer(registry), bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, nodeToken: opts.nodeToken });
   app.use(resources.routes());
   app.use(async (ctx, next) => {
     await next();

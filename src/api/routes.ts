@@ -15,6 +15,8 @@ export interface RouteOptions {
   registry: Registry;
   authorize: Authorizer;
   bodyLimit: number;
+  /** Mints node tokens for POST /api/v1/nodes/{name}/token (controllers running outside kcs up). */
+  nodeToken?: (nodeName: string) => string;
 }
 
 function query(ctx: Context, name: string): string | undefined {
@@ -56,6 +58,18 @@ export function resourceRouter(opts: RouteOptions): Router {
   const router = new Router();
   const { registry, authorize, bodyLimit } = opts;
   for (const kind of KINDS) mount(router, kind, registry, authorize, bodyLimit);
+  const nodeToken = opts.nodeToken;
+  if (nodeToken) {
+    // Like Kubernetes' TokenRequest: a controller in another process asks
+    // for the token a node's agent will use. Admins only (the authorizer).
+    router.post('/api/v1/nodes/:name/token', async (ctx) => {
+      const name = ctx.params.name;
+      await check(ctx, authorize, { verb: 'create', resource: 'nodes', subresource: 'token', name });
+      await registry.get(KINDS.find((k) => k.kind === 'Node')!, undefined, name);
+      ctx.status = 201;
+      ctx.body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name }, spec: {}, status: { token: nodeToken(name) } };
+    });
+  }
   return router;
 }
 

@@ -65,7 +65,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const store = new SqliteStore(join(opts.stateDir, 'kcs.db'));
   const adminToken = loadOrCreateAdminToken(opts.stateDir);
   const nodeTokens = NodeTokens.loadOrCreate(opts.stateDir);
-  const { app, registry } = createApp({ store, authenticator: anyOf(adminTokenAuthenticator(adminToken), nodeTokens), bodyLimit: opts.bodyLimit, log: opts.log });
+  const { app, registry } = createApp({ store, authenticator: anyOf(adminTokenAuthenticator(adminToken), nodeTokens), bodyLimit: opts.bodyLimit, log: opts.log,
+    nodeToken: (name) => nodeTokens.tokenFor(name),
+  });
   const server = createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   try {

@@ -1,6 +1,7 @@
 // The explicit command table oclif loads (fast start: no directory scan).
 // Command modules keep heavy imports inside run(), so loading this is cheap.
 import Apply from './commands/apply.ts';
+import Controllers from './commands/controllers.ts';
 import CreateNode from './commands/create/node.ts';
 import Delete from './commands/delete.ts';
 import Describe from './commands/describe.ts';
@@ -12,6 +13,7 @@ import Version from './commands/version.ts';
 
 export const COMMANDS = {
   apply: Apply,
+  controllers: Controllers,
   'create:node': CreateNode,
   delete: Delete,
   describe: Describe,

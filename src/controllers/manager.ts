@@ -15,7 +15,7 @@ export interface ControllerOptions {
   runtime: NodeRuntime;
   /** The API address node agents are given. */
   server: string;
-  tokenFor: (nodeName: string) => string;
+  tokenFor: (nodeName: string) => string | Promise<string>;
   heartbeatMs?: number;
   resyncMs?: number;
   clock?: Clock;

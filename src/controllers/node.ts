@@ -34,7 +34,7 @@ export interface NodeControllerOptions {
   nodes: Informer<Node>;
   /** The API address agents are given. */
   server: string;
-  tokenFor: (nodeName: string) => string;
+  tokenFor: (nodeName: string) => string | Promise<string>;
   heartbeatMs?: number;
   clock?: Clock;
   events?: EventRecorder;
@@ -83,7 +83,7 @@ export class NodeController implements Reconciler {
       try {
         current = await runtime.ensure({
           name, uid: node.metadata.uid!, milliCpu: cap.milliCpu, memory: cap.memory,
-          server: this.opts.server, token: this.opts.tokenFor(name), heartbeatMs: this.opts.heartbeatMs ?? 1000,
+          server: this.opts.server, token: await this.opts.tokenFor(name), heartbeatMs: this.opts.heartbeatMs ?? 1000,
         });
       } catch (err) {
         const reason = err instanceof RuntimeError ? err.reason : 'RuntimeFailed';

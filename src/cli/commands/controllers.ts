@@ -1,0 +1,42 @@
+import * as Flags from '@oclif/core/flags';
+import { ClientCommand, connectionFlags } from '../base.ts';
+import { RUNTIME_CHOICES, type RuntimeChoice } from '../../runtime/select.ts';
+
+export default class Controllers extends ClientCommand {
+  static override summary = 'Run the controllers as their own process, against a running API server.';
+  static override description = 'Uses the client config (or --server/--token) with an admin token, and asks the server for each node agent\'s token. Run the API with `kcs up --runtime none` so only one set of controllers acts. Ctrl-C stops it; containers keep running for the next start to adopt.';
+  static override examples = [
+    '<%= config.bin %> up --runtime none      # in one terminal',
+    '<%= config.bin %> controllers --runtime docker',
+  ];
+  static override flags = {
+    ...connectionFlags,
+    runtime: Flags.string({ summary: 'What runs the nodes.', options: RUNTIME_CHOICES.filter((c) => c !== 'none'), default: 'auto' }),
+    'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease.', default: 1000, min: 100 }),
+    'cluster-id': Flags.string({ summary: 'Labels this cluster\'s containers on a shared Docker daemon (default: derived from the server URL).' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Controllers);
+    const client = this.client(flags);
+    const { selectRuntime } = await import('../../runtime/select.ts');
+    const { startControllers } = await import('../../controllers/manager.ts');
+    const { createHash } = await import('node:crypto');
+    const log = (m: string) => this.logToStderr(m);
+    const clusterId = flags['cluster-id'] ?? createHash('sha256').update(client.server).digest('hex').slice(0, 8);
+    const { runtime, note } = await selectRuntime(flags.runtime as RuntimeChoice, { clusterId, log });
+    const controllers = await startControllers({
+      client, runtime: runtime!, server: client.server, heartbeatMs: flags['heartbeat-ms'], log,
+      tokenFor: async (name) => (await client.request<{ status: { token: string } }>('POST', `/api/v1/nodes/${encodeURIComponent(name)}/token`, {})).body.status.token,
+    });
+    this.log(`kcs controllers running against ${client.server}`);
+    this.log(note);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await controllers.stop();
+    await runtime!.close();
+    this.log('stopped');
+  }
+}

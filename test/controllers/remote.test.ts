@@ -1,0 +1,56 @@
+// Controllers in their own process: over HTTP with the admin token, asking
+// the server for each agent's token (POST /api/v1/nodes/{name}/token).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { startControlPlane } from '../../src/api/server.ts';
+import { Client } from '../../src/client/http.ts';
+import { startControllers } from '../../src/controllers/manager.ts';
+import { kindByName } from '../../src/objects/kinds.ts';
+import type { Node } from '../../src/objects/types.ts';
+import { VirtualRuntime } from '../../src/runtime/virtual.ts';
+
+const NODE = kindByName('Node')!;
+
+test('controllers running against a remote API make its Nodes Ready', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-remote-'));
+  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, log: () => {} });
+  const admin = new Client({ server: cp.url, token: cp.adminToken });
+  const runtime = new VirtualRuntime();
+  const controllers = await startControllers({
+    client: admin, runtime, server: cp.url, heartbeatMs: 500,
+    tokenFor: async (name) => (await admin.request<{ status: { token: string } }>('POST', `/api/v1/nodes/${name}/token`, {})).body.status.token,
+  });
+  t.teardown(async () => {
+    await controllers.stop();
+    await runtime.close();
+    admin.close();
+    await cp.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await admin.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'r1' }, spec: { capacity: { cpu: '2' } } });
+  const deadline = Date.now() + 10_000;
+  let node: Node | undefined;
+  while (Date.now() < deadline) {
+    node = await admin.get<Node>(NODE, undefined, 'r1');
+    if (node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && node.status.containerID) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.true(node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  t.regex(node?.status?.containerID ?? '', /^virtual:\/\/r1\//);
+});
+
+test('only an admin may request a node token, and only for a Node that exists', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-remote-'));
+  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, log: () => {} });
+  t.teardown(async () => { await cp.close(); rmSync(dir, { recursive: true, force: true }); });
+  const post = (token: string, name: string) => fetch(`${cp.url}/api/v1/nodes/${name}/token`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  t.is((await post(cp.adminToken, 'missing')).status, 404);
+  await fetch(`${cp.url}/api/v1/nodes`, { method: 'POST', headers: { authorization: `Bearer ${cp.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '1' } } }) });
+  const ok = await post(cp.adminToken, 'n1');
+  t.is(ok.status, 201);
+  const token = ((await ok.json()) as { status: { token: string } }).status.token;
+  t.is(token, cp.nodeTokens.tokenFor('n1'));
+  t.is((await post(token, 'n1')).status, 403, 'a node may not mint tokens, even its own');
+});
