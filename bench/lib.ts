@@ -129,6 +129,9 @@ export interface ChildControlPlane {
   /** User and system CPU seconds the server has used so far, from /proc/<pid>/stat. */
   cpuSeconds(): { user: number; system: number; total: number };
   stop(): Promise<void>;
+  /** The last 64 KiB the server wrote (stdout and stderr), and how it exited if it has: for error reports. */
+  recentOutput(): string;
+  exitStatus(): string | undefined;
 }
 
 /** A /proc file, or '' once the process has gone (its figures then read as NaN). */
@@ -166,14 +169,15 @@ function hookExit(): void {
 /**
  * Starts `bin/kcs up --port 0 --state-dir <fresh temp dir>` and waits for its
  * "listening on" line. `env` is added to the child's environment (e.g.
- * NODE_OPTIONS=--cpu-prof to profile only the server).
+ * NODE_OPTIONS=--cpu-prof to profile only the server); `args` are added to
+ * its command line (e.g. ['--runtime', 'virtual']).
  */
-export async function startChildControlPlane(opts: { env?: Record<string, string>; startTimeoutMs?: number } = {}): Promise<ChildControlPlane> {
+export async function startChildControlPlane(opts: { env?: Record<string, string>; startTimeoutMs?: number; args?: string[] } = {}): Promise<ChildControlPlane> {
   hookExit();
   const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-'));
   const env = { ...process.env, ...opts.env };
   for (const k of ['KCS_STATE_DIR', 'KCS_CONFIG', 'KCS_SERVER', 'KCS_TOKEN']) delete env[k];
-  const child = spawn(KCS_BIN, ['up', '--port', '0', '--state-dir', dir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(KCS_BIN, ['up', '--port', '0', '--state-dir', dir, ...(opts.args ?? [])], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const entry = { child, dir };
   live.add(entry);
   let output = '';
@@ -216,6 +220,12 @@ export async function startChildControlPlane(opts: { env?: Record<string, string
   // Keep draining the child's output so it never blocks on a full pipe.
   child.stdout!.resume();
   child.stderr!.resume();
+  // The start-up listener goes on appending to `output`; keep only its tail.
+  const trim = () => {
+    if (output.length > 128 * 1024) output = output.slice(-64 * 1024);
+  };
+  child.stdout!.on('data', trim);
+  child.stderr!.on('data', trim);
   const pid = child.pid!;
   const ticks = 100; // USER_HZ on Linux
   return {
@@ -223,6 +233,8 @@ export async function startChildControlPlane(opts: { env?: Record<string, string
     token,
     stateDir: dir,
     pid,
+    recentOutput: () => output.slice(-64 * 1024),
+    exitStatus: () => (child.exitCode !== null ? `exit code ${child.exitCode}` : child.signalCode !== null ? `signal ${child.signalCode}` : undefined),
     memory() {
       const status = readProc(`/proc/${pid}/status`);
       const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
@@ -245,6 +257,111 @@ export async function startChildControlPlane(opts: { env?: Record<string, string
       }
       rmSync(dir, { recursive: true, force: true });
       live.delete(entry);
+    },
+  };
+}
+
+// ---- any process, by pid -----------------------------------------------------
+
+/**
+ * VmRSS and VmHWM of any process in MiB, from /proc/<pid>/status (NaN once it
+ * has gone), and VmRSS split into anonymous memory (heap, stacks: the
+ * process's own) and file-backed pages (its mapped binary and libraries, page
+ * cache that processes mapping the same files share).
+ */
+export function processMemory(pid: number): { rssMiB: number; peakRssMiB: number; rssAnonMiB: number; rssFileMiB: number } {
+  const status = readProc(`/proc/${pid}/status`);
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024, rssAnonMiB: kib('RssAnon') / 1024, rssFileMiB: kib('RssFile') / 1024 };
+}
+
+/** User plus system CPU seconds any process has used so far, from /proc/<pid>/stat (NaN once it has gone). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readProc(`/proc/${pid}/stat`);
+  if (!stat) return NaN;
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** The pids of a process's children, from /proc/<pid>/task/<tid>/children. */
+export function childPids(pid: number): number[] {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tids.flatMap((tid) => readProc(`/proc/${pid}/task/${tid}/children`).trim().split(/\s+/).filter(Boolean).map(Number));
+}
+
+// ---- watches -------------------------------------------------------------------
+
+export interface WatchEvent<T = any> { type: string; object: T }
+
+export interface WatchStream {
+  /** Resolves when the server has answered 200 (the watch is registered). */
+  started: Promise<void>;
+  /** Resolves when the stream ends for any reason other than close(): with why. */
+  ended: Promise<Error>;
+  close(): void;
+}
+
+/**
+ * Follows a watch (`path` should carry ?watch=true) on its own connection,
+ * calling onEvent for each JSON line, in order, as it arrives.
+ */
+export function watchStream(url: URL, path: string, token: string, onEvent: (e: WatchEvent) => void): WatchStream {
+  let closed = false;
+  let endedResolve!: (e: Error) => void;
+  const ended = new Promise<Error>((r) => (endedResolve = r));
+  const end = (e: Error) => {
+    if (!closed) endedResolve(e);
+    closed = true;
+  };
+  let req: ReturnType<typeof request> | undefined;
+  const started = new Promise<void>((resolveStart, rejectStart) => {
+    req = request({ agent: false, host: url.hostname, port: url.port, method: 'GET', path, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (res) => {
+      if (res.statusCode !== 200) {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => {
+          const err = new Error(`watch ${path} -> ${res.statusCode} ${body.slice(0, 300)}`);
+          rejectStart(err);
+          end(err);
+        });
+        return;
+      }
+      resolveStart();
+      res.setEncoding('utf8');
+      let buffered = '';
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          if (!line.trim() || closed) continue;
+          const e = JSON.parse(line) as WatchEvent;
+          if (e.type === 'ERROR') end(new Error(`watch ${path} ended with an ERROR event: ${JSON.stringify(e.object).slice(0, 300)}`));
+          else onEvent(e);
+        }
+      });
+      res.on('end', () => end(new Error(`watch ${path}: the server ended the stream`)));
+      res.on('error', (err) => end(err));
+    });
+    req.on('error', (err) => {
+      rejectStart(err);
+      end(err);
+    });
+    req.end();
+  });
+  started.catch(() => {});
+  return {
+    started,
+    ended,
+    close() {
+      closed = true;
+      req?.destroy();
     },
   };
 }
