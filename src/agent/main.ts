@@ -16,9 +16,14 @@ const nodeName = required('KCS_NODE_NAME');
 const client = new Client({ server: required('KCS_SERVER'), token: required('KCS_TOKEN') });
 const log = (m: string) => process.stderr.write(`kcs agent ${nodeName}: ${m}\n`);
 let agent: NodeAgent | undefined;
+// The agent's timers do not hold a process open (they are unref'd for
+// embedding); this process is the agent, so it lives until it is told to stop,
+// also while the API is away.
+const keepAlive = setInterval(() => {}, 1 << 30);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
+    clearInterval(keepAlive);
     agent?.stop();
     client.close();
     process.exit(0);

@@ -44,14 +44,14 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   await nodes.start();
   nodeRunner.start();
   // A machine that dies on its own is noticed now, not at the next resync.
-  // Docker may announce a death before listing the container as exited, so
-  // look once more a moment later.
-  const unwatch = opts.runtime.watch((name) => {
-    nodeRunner.enqueue(name);
-    nodeRunner.queue.addAfter(name, 500);
-  });
-  // Machines left from a previous run whose Node is gone are found now, not at the first resync.
-  for (const key of await controller.keys()) nodeRunner.enqueue(key);
+  const unwatch = opts.runtime.watch((name) => nodeRunner.enqueue(name));
+  // Machines left from a previous run whose Node is gone are found now, not
+  // at the first resync; a runtime that cannot answer yet is retried by resync.
+  try {
+    for (const key of await controller.keys()) nodeRunner.enqueue(key);
+  } catch (err) {
+    log(`node controller: cannot list machines yet: ${(err as Error).message}`);
+  }
   return {
     nodes,
     nodeRunner,

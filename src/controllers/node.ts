@@ -59,7 +59,13 @@ export class NodeController implements Reconciler {
   async reconcile(name: string): Promise<void> {
     const { runtime, nodes } = this.opts;
     const node = nodes.get(name);
-    const machine = (await runtime.list()).find((m) => m.name === name);
+    let machine: Machine | undefined;
+    try {
+      machine = (await runtime.list()).find((m) => m.name === name);
+    } catch (err) {
+      if (node) await this.report(name, { status: 'False', reason: err instanceof RuntimeError ? err.reason : 'RuntimeFailed', message: (err as Error).message });
+      throw err;
+    }
 
     const events = this.opts.events;
     if (!node) {
@@ -75,6 +81,11 @@ export class NodeController implements Reconciler {
       // Made for an earlier Node of the same name: never adopt it.
       await runtime.remove(name);
       await events?.record(node, 'Normal', 'MachineReplaced', `removed ${shortId(machine.id)}, made for an earlier Node named ${name}`);
+      current = undefined;
+    } else if (machine?.server !== undefined && machine.server !== this.opts.server) {
+      // Its agent was told another API address (kcs up restarted on another port): it could never report.
+      await runtime.remove(name);
+      await events?.record(node, 'Normal', 'MachineReplaced', `removed ${shortId(machine.id)}: its agent was given ${machine.server}, the API is now at ${this.opts.server}`);
       current = undefined;
     }
     if (!current || !current.running) {

@@ -12,6 +12,7 @@ import { RuntimeError, type Machine, type MachineSpec, type NodeRuntime } from '
 const LABEL_CLUSTER = 'io.kcs.cluster';
 const LABEL_NODE = 'io.kcs.node.name';
 const LABEL_UID = 'io.kcs.node.uid';
+const LABEL_SERVER = 'io.kcs.server';
 export const CPU_PERIOD_US = 100_000;
 
 export interface DockerRuntimeOptions {
@@ -55,6 +56,7 @@ export class DockerRuntime implements NodeRuntime {
       uid: c.Labels[LABEL_UID],
       id: `docker://${c.Id}`,
       running: c.State === 'running',
+      server: c.Labels[LABEL_SERVER],
     }));
   }
 
@@ -71,7 +73,7 @@ export class DockerRuntime implements NodeRuntime {
       Image: image,
       Cmd: [NODE_BIN, AGENT_ENTRY],
       Env: [`KCS_SERVER=${spec.server}`, `KCS_TOKEN=${spec.token}`, `KCS_NODE_NAME=${spec.name}`, `KCS_HEARTBEAT_MS=${spec.heartbeatMs}`],
-      Labels: { [LABEL_CLUSTER]: this.clusterId, [LABEL_NODE]: spec.name, [LABEL_UID]: spec.uid },
+      Labels: { [LABEL_CLUSTER]: this.clusterId, [LABEL_NODE]: spec.name, [LABEL_UID]: spec.uid, [LABEL_SERVER]: spec.server },
       HostConfig: {
         NetworkMode: 'host',
         Init: true,
@@ -81,7 +83,7 @@ export class DockerRuntime implements NodeRuntime {
       },
     }));
     await this.call('start container', () => container.start());
-    return { name: spec.name, uid: spec.uid, id: `docker://${container.id}`, running: true };
+    return { name: spec.name, uid: spec.uid, id: `docker://${container.id}`, running: true, server: spec.server };
   }
 
   async remove(name: string): Promise<void> {
@@ -111,10 +113,20 @@ export class DockerRuntime implements NodeRuntime {
           while ((nl = buffered.indexOf('\n')) >= 0) {
             const line = buffered.slice(0, nl);
             buffered = buffered.slice(nl + 1);
+            let event: { id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
             try {
-              const name = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes?.[LABEL_NODE];
-              if (name) onChange(name);
-            } catch { /* not an event line */ }
+              event = JSON.parse(line);
+            } catch {
+              continue; // not an event line
+            }
+            const name = event.Actor?.Attributes?.[LABEL_NODE];
+            const id = event.Actor?.ID ?? event.id;
+            if (!name) continue;
+            // The daemon announces a death before it lists the container as
+            // exited; an inspect waits for it to settle, so the reconcile this
+            // triggers sees the container as it now is.
+            const settled = id ? this.docker.getContainer(id).inspect().catch(() => undefined) : Promise.resolve();
+            void settled.then(() => onChange(name));
           }
         });
         stream!.on('end', () => void setTimeout(() => follow(1000), 1000));

@@ -24,6 +24,8 @@ export interface Machine {
   /** Container ID (docker://...) or virtual://... */
   id: string;
   running: boolean;
+  /** The API address its agent was given, where the runtime knows it. */
+  server?: string;
 }
 
 export interface NodeRuntime {

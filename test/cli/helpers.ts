@@ -195,7 +195,8 @@ const LISTENING = /kcs control plane listening on (http:\/\/\S+)/;
 export async function startServer(opts: { root?: string; keepRoot?: boolean } = {}): Promise<KcsServer> {
   const root = opts.root ?? mkdtempSync(join(tmpdir(), 'kcs-cli-test-'));
   const stateDir = join(root, 'state');
-  const proc = spawnKcs(['up', '--port', '0', '--state-dir', stateDir]);
+  // Virtual nodes: these tests are about the CLI, and must leave no containers behind.
+  const proc = spawnKcs(['up', '--port', '0', '--state-dir', stateDir, '--runtime', 'virtual']);
   let url: string;
   try {
     url = LISTENING.exec(await proc.waitForOutput(LISTENING, START_DEADLINE_MS))![1];
