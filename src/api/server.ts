@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/store.ts';
 import { adminTokenAuthenticator, anyOf, generateToken } from './auth.ts';
-import { NodeTokens } from './node-auth.ts';
+import { clusterAuthorizer, NodeTokens } from './node-auth.ts';
 import { createApp } from './app.ts';
 import type { Registry } from './registry.ts';
 import { LocalClient } from '../client/local.ts';
@@ -83,6 +83,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${host}:${port}`;
   let controllers: RunningControllers | undefined;
+  opts.runtime?.attach?.({ registry, authorize: clusterAuthorizer(registry) });
   if (opts.runtime) {
     try {
       controllers = await startControllers({

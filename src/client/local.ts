@@ -2,32 +2,60 @@
 // in, without the socket and the JSON round trip. Controllers inside `kcs up`
 // and virtual nodes use it; everything else is as over HTTP, errors included
 // (ApiError carries the same code as the Status an HTTP client would get).
+import type { Authorizer, RequestAttributes, User } from '../api/auth.ts';
+import { errors } from '../api/errors.ts';
 import type { Registry } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
 import type { KcsClient, Response, Selectors, WatchHandle, WriteQuery } from './interface.ts';
 
+export interface LocalIdentity {
+  user: User;
+  authorize: Authorizer;
+}
+
 export class LocalClient implements KcsClient {
   private readonly registry: Registry;
+  private readonly identity?: LocalIdentity;
 
-  constructor(registry: Registry) {
+  /**
+   * Without an identity the client acts with full rights (the control
+   * plane's own controllers). With one, every call is authorized exactly as
+   * the same user's HTTP request would be: a virtual node's agent gets a
+   * 403 for anything its node token could not do.
+   */
+  constructor(registry: Registry, identity?: LocalIdentity) {
     this.registry = registry;
+    this.identity = identity;
+  }
+
+  private async check(attrs: RequestAttributes): Promise<void> {
+    if (!this.identity) return;
+    if (!(await this.identity.authorize(this.identity.user, attrs))) {
+      const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
+      throw errors.forbidden(this.identity.user.name, attrs.verb, resource, attrs.name);
+    }
   }
 
   async get<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string): Promise<T> {
+    await this.check({ verb: 'get', resource: kind.plural, namespace, name });
     return (await this.registry.get(kind, namespace, name)) as T;
   }
 
   async list<T extends KubeObject = KubeObject>(kind: KindInfo, namespace?: string, selectors: Selectors = {}): Promise<ObjectList<T>> {
+    await this.check({ verb: 'list', resource: kind.plural, namespace, fieldSelector: selectors.fieldSelector });
     return (await this.registry.list(kind, namespace, selectors)) as ObjectList<T>;
   }
 
   async create<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, obj: unknown, q: WriteQuery = {}): Promise<Response<T>> {
+    const name = (obj as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+    await this.check({ verb: 'create', resource: kind.plural, namespace, name: typeof name === 'string' ? name : undefined });
     const r = await this.registry.create(kind, namespace, structuredClone(obj), q);
     return { body: r.object as T, warnings: r.warnings };
   }
 
   async update<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, obj: unknown, q: WriteQuery & { subresource?: string } = {}): Promise<Response<T>> {
+    await this.check({ verb: 'update', resource: kind.plural, subresource: q.subresource, namespace, name });
     const r = await this.registry.update(kind, namespace, name, structuredClone(obj), { ...q, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
@@ -36,12 +64,14 @@ export class LocalClient implements KcsClient {
     kind: KindInfo, namespace: string | undefined, name: string, patch: unknown,
     q: WriteQuery & { subresource?: string; type?: 'merge' | 'json' } = {},
   ): Promise<Response<T>> {
+    await this.check({ verb: 'patch', resource: kind.plural, subresource: q.subresource, namespace, name });
     const type = q.type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
     const r = await this.registry.patch(kind, namespace, name, type, structuredClone(patch), { ...q, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
 
   async delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q: WriteQuery = {}): Promise<T> {
+    await this.check({ verb: 'delete', resource: kind.plural, namespace, name });
     return (await this.registry.delete(kind, namespace, name, q)) as T;
   }
 
@@ -54,14 +84,14 @@ export class LocalClient implements KcsClient {
       stopFn?.();
       finish();
     };
-    this.registry.watch(kind, namespace, opts, {
+    this.check({ verb: 'watch', resource: kind.plural, namespace, fieldSelector: opts.fieldSelector }).then(() => this.registry.watch(kind, namespace, opts, {
       // Watch events share one parsed object between watchers: hand out copies.
       event: (e) => onEvent({ type: e.type, object: structuredClone(e.object) }),
       end: (err) => {
         if (err) onEvent({ type: 'ERROR', object: err.toStatus() as never });
         end();
       },
-    }).then((stop) => {
+    })).then((stop) => {
       stopFn = stop;
       if (stopped) stop();
     }, (err) => {

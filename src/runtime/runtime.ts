@@ -1,3 +1,6 @@
+import type { Authorizer } from '../api/auth.ts';
+import type { Registry } from '../api/registry.ts';
+
 // NodeRuntime: the boundary between the control plane and the machines
 // that simulate Nodes. `docker` runs one container per Node; `virtual` runs
 // the same agent code inside this process, for scale and for machines
@@ -37,7 +40,15 @@ export interface NodeRuntime {
   remove(name: string): Promise<void>;
   /** Calls onChange with a node name whenever its machine changes on its own (exits, dies, is removed). */
   watch(onChange: (name: string) => void): () => void;
+  /** Given the API in this process, for runtimes whose machines can use it directly. */
+  attach?(api: InProcessApi): void;
   close(): Promise<void>;
+}
+
+/** The API in this process: its registry and the authorizer HTTP requests go through. */
+export interface InProcessApi {
+  registry: Registry;
+  authorize: Authorizer;
 }
 
 /** A runtime failure the node controller reports on the Node with this reason. */

@@ -25,5 +25,6 @@ export async function selectRuntime(choice: RuntimeChoice, opts: { clusterId: st
 
 async function virtual(log: (m: string) => void): Promise<NodeRuntime> {
   const { VirtualRuntime } = await import('./virtual.ts');
-  return new VirtualRuntime({ log });
+  // In-process agents: what lets one process simulate a thousand nodes.
+  return new VirtualRuntime({ log, transport: 'in-process' });
 }

@@ -171,3 +171,19 @@ test('a machine that dies is noticed at once and started again', async (t) => {
   const again = await readyNode(client, 'n1');
   t.is(again.metadata.uid, first.metadata.uid);
 });
+
+test('in-process virtual nodes become Ready, and are held to their node like a token over HTTP', async (t) => {
+  const runtime = new VirtualRuntime({ transport: 'in-process' });
+  const { cp, client } = await cluster(t, runtime);
+  await client.create(NODE, undefined, node('n1'));
+  await client.create(NODE, undefined, node('n2'));
+  const ready = await readyNode(client, 'n1');
+  t.regex(ready.status!.containerID!, /^virtual:\/\/n1\//);
+  await readyNode(client, 'n2');
+  // The same identity the runtime gives n1's agent: it may not write n2.
+  const { clusterAuthorizer, NODES_GROUP } = await import('../../src/api/node-auth.ts');
+  const asN1 = new LocalClient(cp.registry, { user: { name: 'system:node:n1', groups: [NODES_GROUP] }, authorize: clusterAuthorizer(cp.registry) });
+  const err = await t.throwsAsync(asN1.patch(NODE, undefined, 'n2', { status: { pods: [] } }, { subresource: 'status' }));
+  t.is((err as { code?: number }).code, 403);
+  await t.notThrowsAsync(asN1.patch(NODE, undefined, 'n1', { metadata: {} }, { subresource: 'status' }));
+});
