@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { setCondition, updateStatus } from './conditions.ts';
 import type { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
-import type { Reconciler } from './runner.ts';
+import type { Reconciler, ReconcileResult } from './runner.ts';
 
 const NODE = kindByName('Node')!;
 
@@ -40,10 +40,21 @@ export interface NodeControllerOptions {
   events?: EventRecorder;
 }
 
+/** Restarts of a machine that keeps dying wait 1 s, 2 s, 4 s ... up to this. */
+const MAX_RESTART_DELAY_MS = 60_000;
+/** A machine that has run this long since its last restart is healthy again. */
+const HEALTHY_AFTER_MS = 120_000;
+
 export class NodeController implements Reconciler {
   readonly name = 'node';
   private readonly opts: NodeControllerOptions;
   private readonly clock: Clock;
+  /**
+   * Restart bookkeeping for crash-looping machines, as the kubelet keeps
+   * for containers. Only pacing lives here: losing it on a restart of kcs
+   * just means the next restart is not delayed.
+   */
+  private readonly restarts = new Map<string, { count: number; at: number }>();
 
   constructor(opts: NodeControllerOptions) {
     this.opts = opts;
@@ -56,7 +67,7 @@ export class NodeController implements Reconciler {
     return [...new Set([...this.opts.nodes.keys(), ...machines.map((m) => m.name)])];
   }
 
-  async reconcile(name: string): Promise<void> {
+  async reconcile(name: string): Promise<ReconcileResult | void> {
     const { runtime, nodes } = this.opts;
     const node = nodes.get(name);
     let machine: Machine | undefined;
@@ -69,6 +80,7 @@ export class NodeController implements Reconciler {
 
     const events = this.opts.events;
     if (!node) {
+      this.restarts.delete(name);
       if (machine) {
         await runtime.remove(name);
         await events?.record(gone(name, machine.uid), 'Normal', 'MachineRemoved', `removed ${runtime.kind} machine ${shortId(machine.id)}: its Node was deleted`);
@@ -88,9 +100,26 @@ export class NodeController implements Reconciler {
       await events?.record(node, 'Normal', 'MachineReplaced', `removed ${shortId(machine.id)}: its agent was given ${machine.server}, the API is now at ${this.opts.server}`);
       current = undefined;
     }
+    const now = this.clock.now().getTime();
+    if (current?.running) {
+      const r = this.restarts.get(name);
+      if (r && now - r.at > HEALTHY_AFTER_MS) this.restarts.delete(name);
+    }
+    if (current && !current.running) {
+      const r = this.restarts.get(name);
+      const wait = r ? Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** (r.count - 1)) - (now - r.at) : 0;
+      if (wait > 0) {
+        await this.report(name, { status: 'False', reason: 'CrashLoopBackOff', message: `machine ${shortId(current.id)} ${current.stopReason ?? 'stopped'}; restarting it in ${Math.ceil(wait / 1000)} s (restart ${r!.count + 1})` });
+        return { requeueAfterMs: wait };
+      }
+    }
     if (!current || !current.running) {
       const cap = nodeCapacity(node);
       const restart = current !== undefined;
+      if (restart) {
+        const r = this.restarts.get(name);
+        this.restarts.set(name, { count: (r?.count ?? 0) + 1, at: now });
+      }
       try {
         current = await runtime.ensure({
           name, uid: node.metadata.uid!, milliCpu: cap.milliCpu, memory: cap.memory,
@@ -102,8 +131,9 @@ export class NodeController implements Reconciler {
         await events?.record(node, 'Warning', reason, (err as Error).message);
         throw err;
       }
-      await events?.record(node, 'Normal', restart ? 'MachineRestarted' : 'MachineStarted',
-        `${restart ? 'restarted' : 'started'} ${runtime.kind} machine ${shortId(current.id)} with ${formatMilliCpu(cap.milliCpu)} CPUs${cap.memory ? ` and ${formatBytes(cap.memory)} of memory` : ''}`);
+      const why = restart && machine?.stopReason ? ` after it stopped (${machine.stopReason})` : '';
+      await events?.record(node, restart ? 'Warning' : 'Normal', restart ? 'MachineRestarted' : 'MachineStarted',
+        `${restart ? 'restarted' : 'started'} ${runtime.kind} machine ${shortId(current.id)} with ${formatMilliCpu(cap.milliCpu)} CPUs${cap.memory ? ` and ${formatBytes(cap.memory)} of memory` : ''}${why}`);
     }
     await this.report(name, { status: 'True', reason: 'MachineRunning', message: `${runtime.kind} machine ${current.id} is running` }, current.id);
   }

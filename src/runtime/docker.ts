@@ -51,13 +51,25 @@ export class DockerRuntime implements NodeRuntime {
 
   async list(): Promise<Machine[]> {
     const containers = await this.call('list containers', () => this.docker.listContainers({ all: true, filters: { label: [`${LABEL_CLUSTER}=${this.clusterId}`] } }));
-    return containers.map((c) => ({
+    return Promise.all(containers.map(async (c) => ({
       name: c.Labels[LABEL_NODE],
       uid: c.Labels[LABEL_UID],
       id: `docker://${c.Id}`,
       running: c.State === 'running',
       server: c.Labels[LABEL_SERVER],
-    }));
+      // Only stopped containers are inspected: it is the rare case, and the reason matters then.
+      stopReason: c.State === 'running' ? undefined : await this.stopReason(c.Id),
+    })));
+  }
+
+  private async stopReason(id: string): Promise<string | undefined> {
+    try {
+      const { State } = await this.docker.getContainer(id).inspect();
+      if (State.OOMKilled) return `OOMKilled: the node ran out of its memory limit (exit code ${State.ExitCode})`;
+      return `exited with code ${State.ExitCode}${State.Error ? `: ${State.Error}` : ''}`;
+    } catch {
+      return undefined;
+    }
   }
 
   async ensure(spec: MachineSpec): Promise<Machine> {

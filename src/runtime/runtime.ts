@@ -29,6 +29,8 @@ export interface Machine {
   running: boolean;
   /** The API address its agent was given, where the runtime knows it. */
   server?: string;
+  /** Why a machine that is not running stopped, where the runtime knows it (e.g. "OOMKilled, exit code 137"). */
+  stopReason?: string;
 }
 
 export interface NodeRuntime {

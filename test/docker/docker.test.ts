@@ -107,7 +107,6 @@ dockerTest('a node whose agent process is killed has its container started again
   process.kill(Number(agent![0]), 'SIGKILL');
 
   // The controller follows the daemon's events: well before the 30 s resync.
-  // (Docker sends 'die' before it lists the container as exited: acb37c3 looks again 500 ms later.)
   const restarted = await eventually('the container running again', async () => {
     const info = await inspectContainer(id);
     return info?.State.Running && info.State.StartedAt !== before.State.StartedAt ? info : undefined;
@@ -177,4 +176,22 @@ dockerTest('10 Nodes applied at once all become Ready, each in a container of it
     containers.map((x) => `docker://${x.Id}`).sort(),
   );
   t.deepEqual(containers.map((x) => x.Labels[NODE_NAME_LABEL]).sort(), [...names].sort());
+});
+
+dockerTest('a node that runs out of memory is reported OOMKilled and restarted with growing delays', async (t) => {
+  const c = await dockerCluster(t);
+  // 8 MiB is less than the agent needs: the kernel kills it at start, every time.
+  await c.client.create<Node>(NODE, undefined, nodeManifest('tiny', { cpu: '1', memory: '8Mi' }));
+  const looping = await eventually('RuntimeReady=False CrashLoopBackOff', async () => {
+    const n = await c.client.get<Node>(NODE, undefined, 'tiny');
+    const cond = condition(n, 'RuntimeReady');
+    return cond?.status === 'False' && cond.reason === 'CrashLoopBackOff' ? cond : undefined;
+  });
+  t.regex(looping.message!, /OOMKilled/);
+  const events = (await c.client.list<KubeObject & { reason: string; message: string; type: string; involvedObject: { name: string } }>(EVENT)).items
+    .filter((e) => e.involvedObject.name === 'tiny' && e.reason === 'MachineRestarted');
+  t.true(events.length > 0);
+  t.is(events[0].type, 'Warning');
+  t.regex(events[0].message, /OOMKilled/);
+  t.is((await clusterContainers(c.clusterId)).length, 1, 'restarted in place, never duplicated');
 });
