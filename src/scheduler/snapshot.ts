@@ -1,0 +1,65 @@
+// What the scheduler decides over: every node with what it offers and what
+// the pods bound to it already take, computed once per decision round.
+import { nodeCapacity, podRequests, type Resources } from '../objects/requests.ts';
+import type { Node, Pod } from '../objects/types.ts';
+
+export interface NodeInfo {
+  name: string;
+  node: Node;
+  ready: boolean;
+  unschedulable: boolean;
+  labels: Record<string, string>;
+  capacity: Resources & { pods: number };
+  /** The sum of the requests of the pods bound to it. */
+  allocated: Resources & { pods: number };
+}
+
+export interface Snapshot {
+  /** In the scheduler's stable order: by name. First-fit takes the first that fits; every policy breaks ties by it. */
+  nodes: NodeInfo[];
+  byName: Map<string, NodeInfo>;
+}
+
+export function isNodeReady(node: Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** What a node offers; a node that states no memory does not limit it (only CPU is simulated for it). */
+function offered(node: Node): Resources & { pods: number } {
+  const cap = nodeCapacity(node);
+  return node.spec.capacity.memory === undefined ? { ...cap, memory: Number.POSITIVE_INFINITY } : cap;
+}
+
+export function buildSnapshot(nodes: Node[], pods: Pod[]): Snapshot {
+  const infos = nodes
+    .filter((n) => !n.metadata.deletionTimestamp)
+    .map((node): NodeInfo => ({
+      name: node.metadata.name!,
+      node,
+      ready: isNodeReady(node),
+      unschedulable: node.spec.unschedulable === true,
+      labels: node.metadata.labels ?? {},
+      capacity: offered(node),
+      allocated: { milliCpu: 0, memory: 0, pods: 0 },
+    }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = new Map(infos.map((i) => [i.name, i]));
+  for (const pod of pods) {
+    const info = pod.spec.nodeName ? byName.get(pod.spec.nodeName) : undefined;
+    if (!info || isFinished(pod)) continue;
+    reserve(info, podRequests(pod));
+  }
+  return { nodes: infos, byName };
+}
+
+/** Pods that finished hold no resources. */
+export function isFinished(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+/** Counts a pod's requests against a node (after binding it). */
+export function reserve(info: NodeInfo, r: Resources): void {
+  info.allocated.milliCpu += r.milliCpu;
+  info.allocated.memory += r.memory;
+  info.allocated.pods += 1;
+}
