@@ -169,16 +169,10 @@ export class Registry {
   async patch(kind: KindInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<WriteResult> {
     if (type === 'application/json-patch+json') checkJsonPatch(patch);
     else if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw errors.badRequest('a merge patch must be a JSON object');
-    let precondition: string | undefined;
-    const result = await this.guaranteedUpdate(kind, namespace, name, () => precondition, opts, (current) => {
-      const currentVersion = current.metadata.resourceVersion; // read first: a JSON patch edits current in place
-      const patched = applyPatchTo(current, type, patch);
-      // A patch that sets resourceVersion asks for optimistic concurrency.
-      const rv = (patched as KubeObject | null)?.metadata?.resourceVersion;
-      precondition = rv !== currentVersion ? rv : undefined;
-      return checkShape(kind, patched, namespace, name);
-    });
-    return result;
+    // A patch that states a resourceVersion asks for optimistic concurrency,
+    // as in Kubernetes: it applies only to the object at that version.
+    const precondition = patchedResourceVersion(type, patch);
+    return this.guaranteedUpdate(kind, namespace, name, precondition, opts, (current) => checkShape(kind, applyPatchTo(current, type, patch), namespace, name));
   }
 
   /** Deletes; with preconditions (DeleteOptions), only the object at that resourceVersion and/or uid. */
@@ -240,6 +234,17 @@ export class Registry {
 }
 
 // ---- helpers -------------------------------------------------------------
+
+function patchedResourceVersion(type: PatchType, patch: unknown): string | undefined {
+  if (type === 'application/merge-patch+json') {
+    const rv = (patch as { metadata?: { resourceVersion?: unknown } | null }).metadata?.resourceVersion;
+    return typeof rv === 'string' ? rv : undefined;
+  }
+  for (const op of patch as Array<{ op: string; path: string; value?: unknown }>) {
+    if (op.path === '/metadata/resourceVersion' && ['add', 'replace', 'test'].includes(op.op) && typeof op.value === 'string') return op.value;
+  }
+  return undefined;
+}
 
 export function keyFor(kind: KindInfo, namespace: string | undefined, name: string): string {
   return kind.namespaced ? `/registry/${kind.plural}/${namespace ?? DEFAULT_NAMESPACE}/${name}` : `/registry/${kind.plural}/${name}`;
