@@ -154,16 +154,41 @@ export class NodeAgent {
     });
   }
 
+  /**
+   * A pod the node now reports in its array is Running: the last step of the
+   * lifecycle Pending -> bound -> Running. Only the phase is written (a merge
+   * patch), so conditions others set stay.
+   */
+  private async markRunning(): Promise<void> {
+    for (const pod of this.podInformer.list()) {
+      if (this.stopped) return;
+      const phase = pod.status?.phase;
+      if (phase === 'Running' || phase === 'Succeeded' || phase === 'Failed') continue;
+      try {
+        await this.client.patch(POD, pod.metadata.namespace, pod.metadata.name!, { status: { phase: 'Running' } }, { subresource: 'status' });
+      } catch (err) {
+        // Unbound or deleted meanwhile (403/404): the informer brings that change.
+        const code = (err as { code?: number }).code;
+        if (code !== 403 && code !== 404) throw err;
+      }
+    }
+  }
+
   /** Writes the node status if it changed (or always, to refresh the heartbeat time), with compare-and-swap. */
   private async writeStatus(refresh: boolean): Promise<void> {
     for (let attempt = 0; attempt < 5 && !this.stopped; attempt++) {
       const node = attempt === 0 ? this.nodeInformer.get(this.nodeName) : await this.client.get<Node>(NODE, undefined, this.nodeName).catch(() => undefined);
       if (!node) return; // the Node was deleted; the node controller is about to remove this machine
       const desired = desiredNodeStatus(node, this.podInformer.list(), this.clock.now());
-      if (!refresh && !statusChanged(node.status, desired)) return;
+      if (!refresh && !statusChanged(node.status, desired)) {
+        await this.markRunning();
+        return;
+      }
       try {
         const { body } = await this.client.update(NODE, undefined, this.nodeName, { ...node, status: desired }, { subresource: 'status' });
         if (body.metadata.resourceVersion !== node.metadata.resourceVersion) this.stats.statusWrites++;
+        // Reported in the array now: confirm each pod as Running.
+        await this.markRunning();
         return;
       } catch (err) {
         if (!isConflict(err)) throw err;

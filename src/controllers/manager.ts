@@ -8,6 +8,9 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { NodeController } from './node.ts';
+import { SchedulerController } from './scheduler.ts';
+import type { Pod } from '../objects/types.ts';
+import type { PolicyName } from '../scheduler/plugins/policies.ts';
 import { ControllerRunner } from './runner.ts';
 
 export interface ControllerOptions {
@@ -18,15 +21,22 @@ export interface ControllerOptions {
   tokenFor: (nodeName: string) => string | Promise<string>;
   heartbeatMs?: number;
   resyncMs?: number;
+  /** The policy for pods that name none (spec.schedulerName empty or default-scheduler). */
+  defaultPolicy?: PolicyName;
   clock?: Clock;
   log?: (message: string) => void;
 }
 
 export interface RunningControllers {
   nodes: Informer<Node>;
+  pods: Informer<Pod>;
   nodeRunner: ControllerRunner;
+  scheduler: SchedulerController;
+  schedulerRunner: ControllerRunner;
   stop(): Promise<void>;
 }
+
+const isFinishedPod = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 export async function startControllers(opts: ControllerOptions): Promise<RunningControllers> {
   const clock = opts.clock ?? systemClock;
@@ -41,8 +51,34 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   });
   const enqueue = (n: Node) => nodeRunner.enqueue(n.metadata.name!);
   nodes.on({ add: enqueue, update: (_prev, n) => enqueue(n), delete: enqueue });
+  // The scheduler: one worker, so its decisions are sequential and its
+  // assumed bindings always count in the next one.
+  const pods = new Informer<Pod>(opts.client, kindByName('Pod')!, { clock, log });
+  const scheduler = new SchedulerController({ client: opts.client, pods, nodes, defaultPolicy: opts.defaultPolicy, events: new EventRecorder(opts.client, 'scheduler', { clock, log }), clock });
+  const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: 1, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => scheduler.pendingKeys(), log });
+  const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
+  // Unschedulable pods are tried again when the cluster changes, not on a timer.
+  const retryPending = () => { for (const k of scheduler.pendingKeys()) schedulerRunner.enqueue(k); };
+  pods.on({
+    add: (p) => { scheduler.observed(p); if (scheduler.isPending(p)) schedulerRunner.enqueue(podKey(p)); },
+    update: (prev, p) => {
+      scheduler.observed(p);
+      if (scheduler.isPending(p)) schedulerRunner.enqueue(podKey(p));
+      const freed = (prev.spec.nodeName && !p.spec.nodeName) || (!isFinishedPod(prev) && isFinishedPod(p));
+      if (freed) retryPending();
+    },
+    delete: (p) => { scheduler.forget(p); if (p.spec.nodeName) retryPending(); },
+  });
+  nodes.on({
+    add: retryPending,
+    update: (prev, n) => { if (SchedulerController.schedulingRelevant(prev, n)) retryPending(); },
+    delete: retryPending,
+  });
+
   await nodes.start();
+  await pods.start();
   nodeRunner.start();
+  schedulerRunner.start();
   // A machine that dies on its own is noticed now, not at the next resync.
   const unwatch = opts.runtime.watch((name) => nodeRunner.enqueue(name));
   // Machines left from a previous run whose Node is gone are found now, not
@@ -54,11 +90,16 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   }
   return {
     nodes,
+    pods,
     nodeRunner,
+    scheduler,
+    schedulerRunner,
     async stop() {
       unwatch();
       nodes.stop();
+      pods.stop();
       await nodeRunner.stop();
+      await schedulerRunner.stop();
     },
   };
 }

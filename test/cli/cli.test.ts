@@ -139,7 +139,8 @@ test('kcs get -o json, yaml and name print one object as itself and several as a
 
 test('kcs run creates a pending pod in the default namespace that requests the CPU given', async (t) => {
   const s = server();
-  const run = await s.kcs(['run', 'web', '--cpu', '500m']);
+  // More CPU than any node here has: the scheduler leaves it Pending.
+  const run = await s.kcs(['run', 'web', '--cpu', '500']);
   t.is(run.code, 0, run.stderr);
   t.is(run.stdout, 'pod/web created\n');
 
@@ -147,7 +148,7 @@ test('kcs run creates a pending pod in the default namespace that requests the C
   const row = rowNamed(table.stdout, 'web');
   t.truthy(row, table.stdout);
   t.is(row!.STATUS, 'Pending');
-  t.is(row!.CPU, '500m');
+  t.is(row!.CPU, '500');
   const pod = JSON.parse(json.stdout);
   t.is(pod.metadata.namespace, 'default');
   t.deepEqual(pod.metadata.labels, { run: 'web' });
@@ -193,7 +194,8 @@ test('kcs get pods --field-selector spec.nodeName= tells unbound pods from bound
   const dir = s.scratchDir();
   writeFiles(dir, {
     'bound.yaml': podYaml('bound', '100m', 'fs').replace('spec:\n', 'spec:\n  nodeName: fs-node\n'),
-    'unbound.yaml': podYaml('unbound', '100m', 'fs'),
+    // Names a scheduler kcs does not run, so nothing binds it.
+    'unbound.yaml': podYaml('unbound', '100m', 'fs').replace('spec:\n', 'spec:\n  schedulerName: someone-else\n'),
   });
   const apply = await s.kcs(['apply', '-f', dir]);
   t.is(apply.code, 0, apply.stderr);

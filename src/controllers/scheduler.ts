@@ -1,0 +1,125 @@
+// The scheduler controller: binds each pending pod it is responsible for
+// to a node chosen by the pod's policy (spec.schedulerName) or the default
+// one, never past a node's capacity, and tells an unschedulable pod why.
+// Binding is a compare-and-swap on the pod (its resourceVersion), so a pod
+// is bound once. Within this scheduler, pods bound but not yet seen bound
+// by the informer are "assumed" on their node (as kube-scheduler does), so
+// back-to-back decisions never double-book capacity. Several scheduler
+// instances sharing nodes need a node-level ledger: a later slice.
+import { isDeepStrictEqual } from 'node:util';
+import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
+import { kindByName } from '../objects/kinds.ts';
+import { podRequests, type Resources } from '../objects/requests.ts';
+import type { Node, Pod } from '../objects/types.ts';
+import { decide } from '../scheduler/framework.ts';
+import { DEFAULT_FILTERS } from '../scheduler/plugins/filters.ts';
+import { policyByName, type PolicyName } from '../scheduler/plugins/policies.ts';
+import { buildSnapshot, isFinished, isNodeReady } from '../scheduler/snapshot.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { setCondition, updateStatus } from './conditions.ts';
+import type { EventRecorder } from './events.ts';
+import type { Informer } from './informer.ts';
+import type { Reconciler } from './runner.ts';
+
+const POD = kindByName('Pod')!;
+
+/** What pods that name no scheduler get, as in Kubernetes. */
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+
+export interface SchedulerOptions {
+  client: KcsClient;
+  pods: Informer<Pod>;
+  nodes: Informer<Node>;
+  defaultPolicy?: PolicyName;
+  events?: EventRecorder;
+  clock?: Clock;
+}
+
+export class SchedulerController implements Reconciler {
+  readonly name = 'scheduler';
+  private readonly opts: SchedulerOptions;
+  private readonly clock: Clock;
+  /** Pods this scheduler bound that its informer does not show bound yet: uid -> node. */
+  private readonly assumed = new Map<string, { node: string; requests: Resources }>();
+
+  constructor(opts: SchedulerOptions) {
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  /** Whether this scheduler places the pod: no scheduler named, the default, or one of its policies. */
+  responsibleFor(pod: Pod): boolean {
+    const name = pod.spec.schedulerName;
+    return !name || name === DEFAULT_SCHEDULER_NAME || policyByName(name) !== undefined;
+  }
+
+  /** Forgets an assumption once the informer shows the binding (or the pod is gone). */
+  observed(pod: Pod): void {
+    if (pod.spec.nodeName || isFinished(pod)) this.assumed.delete(pod.metadata.uid!);
+  }
+
+  forget(pod: Pod): void {
+    this.assumed.delete(pod.metadata.uid!);
+  }
+
+  /** The keys of every pod waiting for a node: all worth another try when the cluster changes. */
+  pendingKeys(): string[] {
+    return this.opts.pods.list().filter((p) => this.isPending(p)).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+  }
+
+  isPending(pod: Pod): boolean {
+    return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && !isFinished(pod) && !this.assumed.has(pod.metadata.uid!) && this.responsibleFor(pod);
+  }
+
+  /** Whether a node changed in a way that can change a decision (not a heartbeat refresh). */
+  static schedulingRelevant(prev: Node, next: Node): boolean {
+    return isNodeReady(prev) !== isNodeReady(next)
+      || !isDeepStrictEqual(prev.spec, next.spec)
+      || !isDeepStrictEqual(prev.metadata.labels, next.metadata.labels);
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const pod = this.opts.pods.get(key);
+    if (!pod || !this.isPending(pod)) return;
+    const policy = policyByName(pod.spec.schedulerName ?? '') ?? policyByName(this.opts.defaultPolicy ?? 'first-fit')!;
+    const podsNow = this.opts.pods.list().map((p) => {
+      const a = !p.spec.nodeName ? this.assumed.get(p.metadata.uid!) : undefined;
+      return a ? { ...p, spec: { ...p.spec, nodeName: a.node } } : p;
+    });
+    const snapshot = buildSnapshot(this.opts.nodes.list(), podsNow);
+    const requests = podRequests(pod);
+    const decision = decide({ pod, requests }, snapshot, DEFAULT_FILTERS, policy);
+    const [ns, name] = [pod.metadata.namespace!, pod.metadata.name!];
+
+    if (!decision.node) {
+      await this.setScheduled(pod, { status: 'False', reason: 'Unschedulable', message: decision.message });
+      await this.opts.events?.record(pod, 'Warning', 'FailedScheduling', decision.message);
+      return; // tried again when the cluster changes (see manager.ts), not on a timer
+    }
+    try {
+      // The pod's resourceVersion makes this a compare-and-swap: a pod changed
+      // meanwhile (bound by someone else, deleted, edited) is not bound twice.
+      await this.opts.client.patch(POD, ns, name, { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName: decision.node } });
+    } catch (err) {
+      if (isConflict(err) || isNotFound(err)) return; // the informer brings the new state, and with it another try
+      throw err;
+    }
+    this.assumed.set(pod.metadata.uid!, { node: decision.node, requests });
+    await this.setScheduled(pod, { status: 'True', reason: 'Scheduled', message: `assigned to ${decision.node} by ${policy.name}` });
+    await this.opts.events?.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${decision.node} (policy ${policy.name})`);
+  }
+
+  private async setScheduled(pod: Pod, c: { status: 'True' | 'False'; reason: string; message: string }): Promise<void> {
+    try {
+      await updateStatus<Pod>(this.opts.client, POD, pod.metadata.namespace, pod.metadata.name!, (current) => {
+        if (current.metadata.uid !== pod.metadata.uid) return undefined;
+        const status = current.status ?? {};
+        const conditions = setCondition(status.conditions, { type: 'PodScheduled', ...c }, this.clock.now());
+        const next = { ...status, conditions };
+        return isDeepStrictEqual(next, status) ? undefined : next;
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// The scheduler controller in a real control plane with virtual nodes:
+// bind per policy, never overcommit, explain, retry when the cluster changes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { startControlPlane } from '../../src/api/server.ts';
+import { LocalClient } from '../../src/client/local.ts';
+import { kindByName } from '../../src/objects/kinds.ts';
+import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
+import { VirtualRuntime } from '../../src/runtime/virtual.ts';
+
+const NODE = kindByName('Node')!;
+const POD = kindByName('Pod')!;
+const EVENT = kindByName('Event')!;
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function cluster(t: ExecutionContext, nodes: Array<[string, string]>) {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-sched-'));
+  const runtime = new VirtualRuntime({ transport: 'in-process' });
+  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 500, log: () => {} });
+  t.teardown(async () => { await cp.close(); await runtime.close(); rmSync(dir, { recursive: true, force: true }); });
+  const client = new LocalClient(cp.registry);
+  for (const [name, cpu] of nodes) await client.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { capacity: { cpu } } });
+  await eventually('nodes Ready', async () => (await client.list<Node>(NODE)).items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === nodes.length);
+  return { cp, client };
+}
+
+const pod = (name: string, cpu: string, schedulerName?: string) => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name },
+  spec: { ...(schedulerName ? { schedulerName } : {}), containers: [{ name: 'c', resources: { requests: { cpu } } }] },
+});
+
+const boundTo = (client: LocalClient, name: string) => eventually(`${name} bound`, async () => (await client.get<Pod>(POD, 'default', name)).spec.nodeName);
+
+test('each policy named by a pod places it where that policy says', async (t) => {
+  // small: 2 CPUs, medium: 4, large: 8; nothing bound yet.
+  const { client } = await cluster(t, [['small', '2'], ['medium', '4'], ['large', '8']]);
+  await client.create(POD, 'default', pod('ff', '1', 'first-fit'));
+  t.is(await boundTo(client, 'ff'), 'large', 'first in name order: large, medium, small');
+  await client.create(POD, 'default', pod('bf', '2', 'best-fit'));
+  t.is(await boundTo(client, 'bf'), 'small', 'an exact fit leaves nothing');
+  await client.create(POD, 'default', pod('wf', '1', 'worst-fit'));
+  t.is(await boundTo(client, 'wf'), 'large', 'large has 7 left, medium 4');
+});
+
+test('a bound pod becomes Running once its node reports it, with PodScheduled and a Scheduled event', async (t) => {
+  const { client } = await cluster(t, [['n1', '4']]);
+  await client.create(POD, 'default', pod('web', '500m'));
+  const running = await eventually('Running', async () => {
+    const p = await client.get<Pod>(POD, 'default', 'web');
+    return p.status?.phase === 'Running' ? p : undefined;
+  });
+  t.is(running.spec.nodeName, 'n1');
+  t.is(running.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status, 'True');
+  const node = await eventually('node reports the pod', async () => {
+    const n = await client.get<Node>(NODE, undefined, 'n1');
+    return n.status?.pods?.includes(running.metadata.uid!) ? n : undefined;
+  });
+  t.is(node.status?.allocated?.cpu, '500m');
+  const events = (await client.list<KubeObject & { reason: string; message: string }>(EVENT, 'default')).items;
+  t.true(events.some((e) => e.reason === 'Scheduled' && /web to n1/.test(e.message)));
+});
+
+test('nodes are never overcommitted: 20 one-CPU pods on two 4-CPU nodes bind exactly 8', async (t) => {
+  const { client } = await cluster(t, [['a', '4'], ['b', '4']]);
+  await Promise.all(Array.from({ length: 20 }, (_, i) => client.create(POD, 'default', pod(`p${i}`, '1'))));
+  const pods = await eventually('8 bound and 12 Unschedulable', async () => {
+    const items = (await client.list<Pod>(POD, 'default')).items;
+    const bound = items.filter((p) => p.spec.nodeName);
+    const refused = items.filter((p) => p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable'));
+    return bound.length === 8 && refused.length === 12 ? items : undefined;
+  });
+  const perNode = (n: string) => pods.filter((p) => p.spec.nodeName === n).length;
+  t.is(perNode('a'), 4);
+  t.is(perNode('b'), 4);
+});
+
+test('a pod too large stays Pending saying why, and binds as soon as a big enough node is added', async (t) => {
+  const { client } = await cluster(t, [['s1', '2'], ['s2', '2'], ['s3', '2']]);
+  await client.create(POD, 'default', pod('big', '6'));
+  const cond = await eventually('Unschedulable', async () => {
+    const p = await client.get<Pod>(POD, 'default', 'big');
+    const c = p.status?.conditions?.find((x) => x.type === 'PodScheduled');
+    return c?.reason === 'Unschedulable' ? c : undefined;
+  });
+  t.is(cond.status, 'False');
+  t.is(cond.message, '0/3 nodes are available: 3 Insufficient cpu.');
+  t.is((await client.get<Pod>(POD, 'default', 'big')).status?.phase, 'Pending');
+  const events = (await client.list<KubeObject & { reason: string; message: string }>(EVENT, 'default')).items;
+  t.true(events.some((e) => e.reason === 'FailedScheduling' && e.message === cond.message));
+  // Not a poll: the resync is 30 s away; the new node's arrival is what brings the retry.
+  await client.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'huge' }, spec: { capacity: { cpu: '8' } } });
+  t.is(await boundTo(client, 'big'), 'huge');
+});
+
+test('deleting a pod frees its node for a pending one', async (t) => {
+  const { client } = await cluster(t, [['n1', '2']]);
+  await client.create(POD, 'default', pod('first', '2'));
+  await boundTo(client, 'first');
+  await client.create(POD, 'default', pod('second', '2'));
+  await eventually('second Unschedulable', async () => (await client.get<Pod>(POD, 'default', 'second')).status?.conditions?.some((c) => c.reason === 'Unschedulable'));
+  await client.delete(POD, 'default', 'first');
+  t.is(await boundTo(client, 'second'), 'n1');
+});
+
+test('a pod naming a scheduler kcs does not run is left alone', async (t) => {
+  const { client } = await cluster(t, [['n1', '4']]);
+  await client.create(POD, 'default', pod('theirs', '1', 'someone-else'));
+  await client.create(POD, 'default', pod('ours', '1'));
+  await boundTo(client, 'ours');
+  const theirs = await client.get<Pod>(POD, 'default', 'theirs');
+  t.is(theirs.spec.nodeName, undefined);
+  t.is(theirs.status?.conditions, undefined);
+});
