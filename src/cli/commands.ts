@@ -2,24 +2,30 @@
 // Command modules keep heavy imports inside run(), so loading this is cheap.
 import Apply from './commands/apply.ts';
 import Controllers from './commands/controllers.ts';
+import Cordon from './commands/cordon.ts';
 import CreateNode from './commands/create/node.ts';
 import Delete from './commands/delete.ts';
 import Describe from './commands/describe.ts';
+import Drain from './commands/drain.ts';
 import Get from './commands/get.ts';
 import ImageBuild from './commands/image/build.ts';
 import Run from './commands/run.ts';
+import Uncordon from './commands/uncordon.ts';
 import Up from './commands/up.ts';
 import Version from './commands/version.ts';
 
 export const COMMANDS = {
   apply: Apply,
   controllers: Controllers,
+  cordon: Cordon,
   'create:node': CreateNode,
   delete: Delete,
   describe: Describe,
+  drain: Drain,
   get: Get,
   'image:build': ImageBuild,
   run: Run,
+  uncordon: Uncordon,
   up: Up,
   version: Version,
 };

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { NodeController } from './node.ts';
-import { SchedulerController } from './scheduler.ts';
+import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts';
 import type { Pod } from '../objects/types.ts';
 import type { PolicyName } from '../scheduler/plugins/policies.ts';
 import { ControllerRunner } from './runner.ts';
@@ -54,7 +54,8 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   // The scheduler: one worker, so its decisions are sequential and its
   // assumed bindings always count in the next one.
   const pods = new Informer<Pod>(opts.client, kindByName('Pod')!, { clock, log });
-  const scheduler = new SchedulerController({ client: opts.client, pods, nodes, defaultPolicy: opts.defaultPolicy, events: new EventRecorder(opts.client, 'scheduler', { clock, log }), clock });
+  const configurations = new Informer<SchedulerConfiguration>(opts.client, kindByName('SchedulerConfiguration')!, { clock, log });
+  const scheduler = new SchedulerController({ client: opts.client, pods, nodes, configurations, defaultPolicy: opts.defaultPolicy, events: new EventRecorder(opts.client, 'scheduler', { clock, log }), clock });
   const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: 1, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => scheduler.pendingKeys(), log });
   const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
   // Unschedulable pods are tried again when the cluster changes, not on a timer.
@@ -69,6 +70,8 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     },
     delete: (p) => { scheduler.forget(p); if (p.spec.nodeName) retryPending(); },
   });
+  // A new default policy applies to every pod still waiting.
+  configurations.on({ add: retryPending, update: retryPending, delete: retryPending });
   nodes.on({
     add: retryPending,
     update: (prev, n) => { if (SchedulerController.schedulingRelevant(prev, n)) retryPending(); },
@@ -77,6 +80,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
 
   await nodes.start();
   await pods.start();
+  await configurations.start();
   nodeRunner.start();
   schedulerRunner.start();
   // A machine that dies on its own is noticed now, not at the next resync.
@@ -98,6 +102,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
       unwatch();
       nodes.stop();
       pods.stop();
+      configurations.stop();
       await nodeRunner.stop();
       await schedulerRunner.stop();
     },

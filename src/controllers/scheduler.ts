@@ -10,8 +10,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
 import { kindByName } from '../objects/kinds.ts';
 import { podRequests, type Resources } from '../objects/requests.ts';
-import type { Node, Pod } from '../objects/types.ts';
-import { decide } from '../scheduler/framework.ts';
+import type { KubeObject, Node, Pod } from '../objects/types.ts';
+import { decide, type Decision, type ScorePlugin } from '../scheduler/framework.ts';
 import { DEFAULT_FILTERS } from '../scheduler/plugins/filters.ts';
 import { policyByName, type PolicyName } from '../scheduler/plugins/policies.ts';
 import { buildSnapshot, isFinished, isNodeReady } from '../scheduler/snapshot.ts';
@@ -26,13 +26,43 @@ const POD = kindByName('Pod')!;
 /** What pods that name no scheduler get, as in Kubernetes. */
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
+export interface SchedulerConfiguration extends KubeObject {
+  spec: { defaultPolicy?: PolicyName; binpack?: { cpuWeight?: number; memoryWeight?: number } };
+}
+
+/** The SchedulerConfiguration the scheduler follows. */
+export const SCHEDULER_CONFIGURATION_NAME = 'default';
+
 export interface SchedulerOptions {
   client: KcsClient;
   pods: Informer<Pod>;
   nodes: Informer<Node>;
+  /** Followed live when given; its spec wins over defaultPolicy. */
+  configurations?: Informer<SchedulerConfiguration>;
   defaultPolicy?: PolicyName;
   events?: EventRecorder;
   clock?: Clock;
+}
+
+/** Most nodes a pod's status explains; the message counts them all. */
+const EXPLAINED_NODES = 100;
+
+/**
+ * The last decision, kept in the pod's status (a kcs field) so `kcs
+ * describe pod` can show each node's filter result and score.
+ */
+export interface SchedulingRecord {
+  policy: string;
+  node?: string;
+  nodes: Array<{ name: string; fits: boolean; reasons?: string[]; score?: number }>;
+  /** Nodes beyond EXPLAINED_NODES, left out of `nodes`. */
+  omitted?: number;
+}
+
+function explain(d: Decision): SchedulingRecord {
+  const nodes = d.verdicts.slice(0, EXPLAINED_NODES).map((v) => (v.reasons.length ? { name: v.node, fits: false, reasons: v.reasons } : { name: v.node, fits: true, score: v.score }));
+  const omitted = d.verdicts.length - nodes.length;
+  return { policy: d.policy, ...(d.node ? { node: d.node } : {}), nodes, ...(omitted > 0 ? { omitted } : {}) };
 }
 
 export class SchedulerController implements Reconciler {
@@ -71,6 +101,14 @@ export class SchedulerController implements Reconciler {
     return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && !isFinished(pod) && !this.assumed.has(pod.metadata.uid!) && this.responsibleFor(pod);
   }
 
+  /** The pod's own policy, else the SchedulerConfiguration's, else the configured default, else first-fit. */
+  policyFor(pod: Pod): ScorePlugin {
+    const config = this.opts.configurations?.get(SCHEDULER_CONFIGURATION_NAME)?.spec;
+    const weights = { cpu: config?.binpack?.cpuWeight ?? 1, memory: config?.binpack?.memoryWeight ?? 1 };
+    return policyByName(pod.spec.schedulerName ?? '', weights)
+      ?? policyByName(config?.defaultPolicy ?? this.opts.defaultPolicy ?? 'first-fit', weights)!;
+  }
+
   /** Whether a node changed in a way that can change a decision (not a heartbeat refresh). */
   static schedulingRelevant(prev: Node, next: Node): boolean {
     return isNodeReady(prev) !== isNodeReady(next)
@@ -81,7 +119,7 @@ export class SchedulerController implements Reconciler {
   async reconcile(key: string): Promise<void> {
     const pod = this.opts.pods.get(key);
     if (!pod || !this.isPending(pod)) return;
-    const policy = policyByName(pod.spec.schedulerName ?? '') ?? policyByName(this.opts.defaultPolicy ?? 'first-fit')!;
+    const policy = this.policyFor(pod);
     const podsNow = this.opts.pods.list().map((p) => {
       const a = !p.spec.nodeName ? this.assumed.get(p.metadata.uid!) : undefined;
       return a ? { ...p, spec: { ...p.spec, nodeName: a.node } } : p;
@@ -91,8 +129,9 @@ export class SchedulerController implements Reconciler {
     const decision = decide({ pod, requests }, snapshot, DEFAULT_FILTERS, policy);
     const [ns, name] = [pod.metadata.namespace!, pod.metadata.name!];
 
+    const explained = explain(decision);
     if (!decision.node) {
-      await this.setScheduled(pod, { status: 'False', reason: 'Unschedulable', message: decision.message });
+      await this.setScheduled(pod, { status: 'False', reason: 'Unschedulable', message: decision.message }, explained);
       await this.opts.events?.record(pod, 'Warning', 'FailedScheduling', decision.message);
       return; // tried again when the cluster changes (see manager.ts), not on a timer
     }
@@ -105,17 +144,17 @@ export class SchedulerController implements Reconciler {
       throw err;
     }
     this.assumed.set(pod.metadata.uid!, { node: decision.node, requests });
-    await this.setScheduled(pod, { status: 'True', reason: 'Scheduled', message: `assigned to ${decision.node} by ${policy.name}` });
+    await this.setScheduled(pod, { status: 'True', reason: 'Scheduled', message: `assigned to ${decision.node} by ${policy.name}` }, explained);
     await this.opts.events?.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${decision.node} (policy ${policy.name})`);
   }
 
-  private async setScheduled(pod: Pod, c: { status: 'True' | 'False'; reason: string; message: string }): Promise<void> {
+  private async setScheduled(pod: Pod, c: { status: 'True' | 'False'; reason: string; message: string }, scheduling: SchedulingRecord): Promise<void> {
     try {
       await updateStatus<Pod>(this.opts.client, POD, pod.metadata.namespace, pod.metadata.name!, (current) => {
         if (current.metadata.uid !== pod.metadata.uid) return undefined;
         const status = current.status ?? {};
         const conditions = setCondition(status.conditions, { type: 'PodScheduled', ...c }, this.clock.now());
-        const next = { ...status, conditions };
+        const next = { ...status, conditions, scheduling };
         return isDeepStrictEqual(next, status) ? undefined : next;
       });
     } catch (err) {

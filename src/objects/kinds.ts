@@ -25,6 +25,8 @@ function kind(k: Omit<KindInfo, 'apiVersion' | 'version' | 'group' | 'hasStatus'
 export const KINDS: KindInfo[] = [
   kind({ kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false }),
   kind({ kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], namespaced: true }),
+  // The default scheduling policy, changed at runtime by applying this object.
+  kind({ kind: 'SchedulerConfiguration', listKind: 'SchedulerConfigurationList', plural: 'schedulerconfigurations', singular: 'schedulerconfiguration', shortNames: ['schedconf'], namespaced: false, group: 'kcs.io', hasStatus: false }),
   kind({ kind: 'Event', listKind: 'EventList', plural: 'events', singular: 'event', shortNames: ['ev'], namespaced: true, hasStatus: false }),
   // A node agent's heartbeat: one small write per interval, so the Node
   // object (and everyone watching nodes) changes only when its status does.

@@ -527,3 +527,37 @@ test('re-applying what kcs get -o yaml printed changes nothing and does not nest
   t.false(annotation.includes('last-applied-configuration'), 'the annotation does not contain itself');
   t.false(annotation.includes('"uid"'), 'server-owned fields are not part of what was applied');
 });
+
+// ---- scheduling from the command line ---------------------------------------------------
+
+test('kcs drain moves a node\'s pods elsewhere and cordons it; uncordon lets pods back', async (t) => {
+  const s = server();
+  // A namespace and nodes of its own, and pods too big for any other test's nodes.
+  for (const n of ['drain-a', 'drain-b']) t.is((await s.kcs(['create', 'node', n, '--cpu', '64', '--label', 'suite=drain'])).code, 0);
+  const dir = s.scratchDir();
+  writeFiles(dir, { 'p.yaml': podYaml('mover', '40', 'drain').replace('spec:\n', 'spec:\n  nodeSelector:\n    suite: drain\n') });
+  t.is((await s.kcs(['apply', '-f', dir])).code, 0);
+  const placed = async () => {
+    for (let i = 0; i < 200; i++) {
+      const r = await s.kcs(['get', 'pod', 'mover', '-n', 'drain', '-o', 'json']);
+      const node = JSON.parse(r.stdout).spec.nodeName as string | undefined;
+      if (node) return node;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error('never placed');
+  };
+  const first = await placed();
+  const drain = await s.kcs(['drain', first]);
+  t.is(drain.code, 0, drain.stderr);
+  t.regex(drain.stdout, new RegExp(`node/${first} cordoned`));
+  t.regex(drain.stdout, /pod\/mover unbound/);
+  const second = await placed();
+  t.not(second, first);
+  const nodes = await s.kcs(['get', 'nodes', '-l', 'suite=drain']);
+  t.regex(nodes.stdout, new RegExp(`${first}\\s+\\S*SchedulingDisabled`));
+  const describe = await s.kcs(['describe', 'pod', 'mover', '-n', 'drain']);
+  t.regex(describe.stdout, /Scheduling:\s+last decision by first-fit, placed on/);
+  t.regex(describe.stdout, /node\(s\) were unschedulable/);
+  t.regex((await s.kcs(['uncordon', first])).stdout, new RegExp(`node/${first} uncordoned`));
+  t.notRegex((await s.kcs(['get', 'node', first])).stdout, /SchedulingDisabled/);
+});

@@ -122,3 +122,40 @@ test('a pod naming a scheduler kcs does not run is left alone', async (t) => {
   t.is(theirs.spec.nodeName, undefined);
   t.is(theirs.status?.conditions, undefined);
 });
+
+test('the default policy follows the SchedulerConfiguration applied at runtime', async (t) => {
+  const { cp, client } = await cluster(t, [['a', '2'], ['b', '8']]);
+  const CONF = kindByName('SchedulerConfiguration')!;
+  const defaultPolicy = () => cp.controllers!.scheduler.policyFor(pod('probe', '1') as unknown as Pod).name;
+  await client.create(POD, 'default', pod('p1', '1'));
+  t.is(await boundTo(client, 'p1'), 'a', 'first-fit before any configuration');
+  await client.create(CONF, undefined, { apiVersion: 'kcs.io/v1', kind: 'SchedulerConfiguration', metadata: { name: 'default' }, spec: { defaultPolicy: 'worst-fit' } });
+  // The configuration reaches the scheduler through its informer.
+  await eventually('worst-fit in force', async () => defaultPolicy() === 'worst-fit');
+  await client.create(POD, 'default', pod('p2', '1'));
+  t.is(await boundTo(client, 'p2'), 'b', 'worst-fit: b has 8 left');
+  await client.patch(CONF, undefined, 'default', { spec: { defaultPolicy: 'best-fit' } });
+  await eventually('best-fit in force', async () => defaultPolicy() === 'best-fit');
+  await client.create(POD, 'default', pod('p3', '1'));
+  t.is(await boundTo(client, 'p3'), 'a', 'best-fit: a would keep 0');
+});
+
+test('the last decision is kept in the pod status: each node, its filter result and score', async (t) => {
+  const { client } = await cluster(t, [['small', '1'], ['big', '4']]);
+  await client.create(POD, 'default', pod('p', '2', 'best-fit'));
+  await boundTo(client, 'p');
+  const record = await eventually('scheduling record', async () => (await client.get<Pod>(POD, 'default', 'p')).status?.scheduling as
+    { policy: string; node: string; nodes: Array<{ name: string; fits: boolean; reasons?: string[]; score?: number }> } | undefined);
+  t.is(record.policy, 'best-fit');
+  t.is(record.node, 'big');
+  t.deepEqual(record.nodes, [
+    { name: 'big', fits: true, score: -2000 },
+    { name: 'small', fits: false, reasons: ['Insufficient cpu'] },
+  ]);
+});
+
+test('a SchedulerConfiguration naming an unknown policy is refused', async (t) => {
+  const { client } = await cluster(t, []);
+  const err = await t.throwsAsync(client.create(kindByName('SchedulerConfiguration')!, undefined, { apiVersion: 'kcs.io/v1', kind: 'SchedulerConfiguration', metadata: { name: 'default' }, spec: { defaultPolicy: 'random' } }));
+  t.is((err as { code?: number }).code, 422);
+});

@@ -87,6 +87,20 @@ export function describeNode(node: Node, pods: Pod[], now = new Date(), events: 
   return lines.join('\n');
 }
 
+interface SchedulingRecord { policy: string; node?: string; nodes: Array<{ name: string; fits: boolean; reasons?: string[]; score?: number }>; omitted?: number }
+
+/** The scheduler's last decision: every node's filter result and score under the policy used. */
+function schedulingSection(pod: Pod): string[] {
+  const s = pod.status?.scheduling as SchedulingRecord | undefined;
+  if (!s) return [];
+  const rows = s.nodes.map((n) => [n.name, n.fits ? 'fits' : n.reasons!.join('; '), n.fits ? String(n.score) : '-', n.name === s.node ? 'chosen' : '']);
+  return [
+    `Scheduling:          last decision by ${s.policy}${s.node ? `, placed on ${s.node}` : ', no node fits'}`,
+    indent(renderTable(['NODE', 'FILTER', 'SCORE', ''], rows)),
+    ...(s.omitted ? [`  (${s.omitted} more nodes not shown)`] : []),
+  ];
+}
+
 export function describePod(pod: Pod, now = new Date(), events: KubeObject[] = []): string {
   const r = podRequests(pod);
   const lines = [
@@ -106,6 +120,7 @@ export function describePod(pod: Pod, now = new Date(), events: KubeObject[] = [
       `    Limits:    ${formatList(c.resources?.limits)}`,
     ]),
     ...conditions(pod.status?.conditions),
+    ...schedulingSection(pod),
     ...eventsSection(events, now),
   ];
   return lines.join('\n');

@@ -1,0 +1,32 @@
+import * as Args from '@oclif/core/args';
+import { kindByName } from '../../objects/kinds.ts';
+import type { Pod } from '../../objects/types.ts';
+import { ClientCommand, connectionFlags } from '../base.ts';
+import { setUnschedulable } from './cordon.ts';
+
+export default class Drain extends ClientCommand {
+  static override summary = 'Cordon a node and move its pods: each goes back to Pending and the scheduler places it elsewhere.';
+  static override description = 'kcs pods are not owned by a controller that would recreate them, so instead of evicting (deleting) them as kubectl drain does, drain unbinds them; they keep their names and uids.';
+  static override examples = ['<%= config.bin %> drain node-1'];
+  static override args = { node: Args.string({ required: true, description: 'the node' }) };
+  static override flags = { ...connectionFlags };
+
+  async run(): Promise<string[]> {
+    const { args, flags } = await this.parse(Drain);
+    const client = this.client(flags);
+    await setUnschedulable(this, client, args.node, true);
+    const POD = kindByName('Pod')!;
+    const pods = await client.list<Pod>(POD, undefined, { fieldSelector: `spec.nodeName=${args.node}` });
+    const moved: string[] = [];
+    for (const pod of pods.items) {
+      const ns = pod.metadata.namespace;
+      // Unbound only if still on this node: a compare-and-swap on the version read.
+      await client.patch(POD, ns, pod.metadata.name!, { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName: null } });
+      await client.patch(POD, ns, pod.metadata.name!, { status: { phase: 'Pending' } }, { subresource: 'status' });
+      moved.push(`${ns}/${pod.metadata.name}`);
+      this.log(`pod/${pod.metadata.name} unbound from ${args.node}`);
+    }
+    this.log(`node/${args.node} drained`);
+    return moved;
+  }
+}
