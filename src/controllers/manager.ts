@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { NodeController } from './node.ts';
+import { LedgerCollector } from './ledger.ts';
 import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts';
 import type { Pod } from '../objects/types.ts';
 import type { PolicyName } from '../scheduler/plugins/policies.ts';
@@ -58,6 +59,9 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   const scheduler = new SchedulerController({ client: opts.client, pods, nodes, configurations, defaultPolicy: opts.defaultPolicy, events: new EventRecorder(opts.client, 'scheduler', { clock, log }), clock });
   const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: 1, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => scheduler.pendingKeys(), log });
   const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
+  // Gives back the room of reservations whose pod left (or never arrived).
+  const collector = new LedgerCollector({ client: opts.client, nodes, pods, clock, onFreed: () => retryPending() });
+  const collectorRunner = new ControllerRunner(collector, { clock, workers: 2, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => nodes.keys(), log });
   // Unschedulable pods are tried again when the cluster changes, not on a timer.
   const retryPending = () => { for (const k of scheduler.pendingKeys()) schedulerRunner.enqueue(k); };
   pods.on({
@@ -66,9 +70,19 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
       scheduler.observed(p);
       if (scheduler.isPending(p)) schedulerRunner.enqueue(podKey(p));
       const freed = (prev.spec.nodeName && !p.spec.nodeName) || (!isFinishedPod(prev) && isFinishedPod(p));
-      if (freed) retryPending();
+      if (freed) {
+        collectorRunner.enqueue(prev.spec.nodeName!);
+        retryPending();
+      }
     },
-    delete: (p) => { scheduler.forget(p); if (p.spec.nodeName) retryPending(); },
+    delete: (p) => {
+      scheduler.forget(p);
+      collector.podDeleted(p.metadata.uid!);
+      if (p.spec.nodeName) {
+        collectorRunner.enqueue(p.spec.nodeName);
+        retryPending();
+      }
+    },
   });
   // A new default policy applies to every pod still waiting.
   configurations.on({ add: retryPending, update: retryPending, delete: retryPending });
@@ -83,6 +97,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   await configurations.start();
   nodeRunner.start();
   schedulerRunner.start();
+  collectorRunner.start();
   // A machine that dies on its own is noticed now, not at the next resync.
   const unwatch = opts.runtime.watch((name) => nodeRunner.enqueue(name));
   // Machines left from a previous run whose Node is gone are found now, not
@@ -105,6 +120,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
       configurations.stop();
       await nodeRunner.stop();
       await schedulerRunner.stop();
+      await collectorRunner.stop();
     },
   };
 }

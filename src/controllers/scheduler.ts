@@ -1,18 +1,20 @@
 // The scheduler controller: binds each pending pod it is responsible for
 // to a node chosen by the pod's policy (spec.schedulerName) or the default
 // one, never past a node's capacity, and tells an unschedulable pod why.
-// Binding is a compare-and-swap on the pod (its resourceVersion), so a pod
-// is bound once. Within this scheduler, pods bound but not yet seen bound
-// by the informer are "assumed" on their node (as kube-scheduler does), so
-// back-to-back decisions never double-book capacity. Several scheduler
-// instances sharing nodes need a node-level ledger: a later slice.
+// A binding takes two compare-and-swap writes: first a reservation in the
+// node's ledger (status.reservations, checked against capacity on the
+// Node's current version), then spec.nodeName on the pod's current version.
+// So several scheduler instances deciding from stale snapshots can never
+// overcommit a node, and a pod is bound once. Within one scheduler, pods it
+// bound that its informer does not show yet are "assumed" on their node.
 import { isDeepStrictEqual } from 'node:util';
 import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
 import { kindByName } from '../objects/kinds.ts';
 import { podRequests, type Resources } from '../objects/requests.ts';
 import type { KubeObject, Node, Pod } from '../objects/types.ts';
 import { decide, type Decision, type ScorePlugin } from '../scheduler/framework.ts';
-import { DEFAULT_FILTERS } from '../scheduler/plugins/filters.ts';
+import { DEFAULT_FILTERS, resourcesFit } from '../scheduler/plugins/filters.ts';
+import { reservationsOf, withReservation, withoutReservation, type Reservation } from '../scheduler/ledger.ts';
 import { policyByName, type PolicyName } from '../scheduler/plugins/policies.ts';
 import { buildSnapshot, isFinished, isNodeReady } from '../scheduler/snapshot.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -22,6 +24,7 @@ import type { Informer } from './informer.ts';
 import type { Reconciler } from './runner.ts';
 
 const POD = kindByName('Pod')!;
+const NODE = kindByName('Node')!;
 
 /** What pods that name no scheduler get, as in Kubernetes. */
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -135,17 +138,56 @@ export class SchedulerController implements Reconciler {
       await this.opts.events?.record(pod, 'Warning', 'FailedScheduling', decision.message);
       return; // tried again when the cluster changes (see manager.ts), not on a timer
     }
+    if (!(await this.reserve(decision.node, pod, requests, podsNow))) {
+      // Another scheduler filled the room since our snapshot: decide again shortly.
+      throw new Error(`node ${decision.node} filled up meanwhile; deciding again`);
+    }
     try {
       // The pod's resourceVersion makes this a compare-and-swap: a pod changed
       // meanwhile (bound by someone else, deleted, edited) is not bound twice.
       await this.opts.client.patch(POD, ns, name, { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName: decision.node } });
     } catch (err) {
-      if (isConflict(err) || isNotFound(err)) return; // the informer brings the new state, and with it another try
-      throw err;
+      if (!isConflict(err) && !isNotFound(err)) throw err;
+      // Not ours to bind after all: give the room back unless the pod did land there.
+      const now = await this.opts.client.get<Pod>(POD, ns, name).catch(() => undefined);
+      if (now?.spec.nodeName !== decision.node) await this.unreserve(decision.node, pod.metadata.uid!);
+      return; // the informer brings the new state, and with it another try if still pending
     }
     this.assumed.set(pod.metadata.uid!, { node: decision.node, requests });
     await this.setScheduled(pod, { status: 'True', reason: 'Scheduled', message: `assigned to ${decision.node} by ${policy.name}` }, explained);
     await this.opts.events?.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${decision.node} (policy ${policy.name})`);
+  }
+
+  /** Adds the pod to the node's ledger if it still fits there, with a compare-and-swap on the Node. */
+  private async reserve(nodeName: string, pod: Pod, requests: Resources, podsNow: Pod[]): Promise<boolean> {
+    let fits = false;
+    try {
+      await updateStatus<Node>(this.opts.client, NODE, undefined, nodeName, (node) => {
+        // Everything on the node but this pod (a retry may find its own earlier reservation).
+        const others = podsNow.filter((p) => p.metadata.uid !== pod.metadata.uid);
+        const withoutThis: Node = { ...node, status: { ...node.status, reservations: withoutReservation(reservationsOf(node), pod.metadata.uid!) } };
+        const info = buildSnapshot([withoutThis], others).byName.get(nodeName);
+        fits = info !== undefined && resourcesFit.filter({ pod, requests }, info) === undefined;
+        if (!fits) return undefined;
+        const entry: Reservation = { uid: pod.metadata.uid!, pod: `${pod.metadata.namespace}/${pod.metadata.name}`, milliCpu: requests.milliCpu, memory: requests.memory, at: this.clock.now().getTime() };
+        return { ...node.status, reservations: withReservation(reservationsOf(node), entry) };
+      });
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    return fits;
+  }
+
+  private async unreserve(nodeName: string, uid: string): Promise<void> {
+    try {
+      await updateStatus<Node>(this.opts.client, NODE, undefined, nodeName, (node) => {
+        const list = reservationsOf(node);
+        return list.some((r) => r.uid === uid) ? { ...node.status, reservations: withoutReservation(list, uid) } : undefined;
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
 
   private async setScheduled(pod: Pod, c: { status: 'True' | 'False'; reason: string; message: string }, scheduling: SchedulingRecord): Promise<void> {

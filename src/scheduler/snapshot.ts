@@ -2,6 +2,7 @@
 // the pods bound to it already take, computed once per decision round.
 import { nodeCapacity, podRequests, type Resources } from '../objects/requests.ts';
 import type { Node, Pod } from '../objects/types.ts';
+import { reservationsOf } from './ledger.ts';
 
 export interface NodeInfo {
   name: string;
@@ -44,10 +45,21 @@ export function buildSnapshot(nodes: Node[], pods: Pod[]): Snapshot {
     }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const byName = new Map(infos.map((i) => [i.name, i]));
+  // What a node holds: the pods bound to it, and the reservations schedulers
+  // wrote in its ledger for pods whose binding is not visible yet; each pod once.
+  const counted = new Map<string, Set<string>>(infos.map((i) => [i.name, new Set()]));
   for (const pod of pods) {
     const info = pod.spec.nodeName ? byName.get(pod.spec.nodeName) : undefined;
     if (!info || isFinished(pod)) continue;
     reserve(info, podRequests(pod));
+    counted.get(info.name)!.add(pod.metadata.uid ?? `${pod.metadata.namespace}/${pod.metadata.name}`);
+  }
+  const finished = new Set(pods.filter(isFinished).map((p) => p.metadata.uid));
+  for (const info of infos) {
+    for (const r of reservationsOf(info.node)) {
+      if (counted.get(info.name)!.has(r.uid) || finished.has(r.uid)) continue;
+      reserve(info, { milliCpu: r.milliCpu, memory: r.memory });
+    }
   }
   return { nodes: infos, byName };
 }

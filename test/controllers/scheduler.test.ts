@@ -159,3 +159,37 @@ test('a SchedulerConfiguration naming an unknown policy is refused', async (t) =
   const err = await t.throwsAsync(client.create(kindByName('SchedulerConfiguration')!, undefined, { apiVersion: 'kcs.io/v1', kind: 'SchedulerConfiguration', metadata: { name: 'default' }, spec: { defaultPolicy: 'random' } }));
   t.is((err as { code?: number }).code, 422);
 });
+
+test('two schedulers racing over 1,000 pods never overcommit a node', async (t) => {
+  t.timeout(120_000);
+  // 10 nodes of 40 CPUs: room for exactly 400 one-CPU pods.
+  const nodes = Array.from({ length: 10 }, (_, i): [string, string] => [`r${i}`, '40']);
+  const { cp, client } = await cluster(t, nodes);
+  // A second scheduler with its own informers and client, deciding from its own snapshots.
+  const { Informer } = await import('../../src/controllers/informer.ts');
+  const { ControllerRunner } = await import('../../src/controllers/runner.ts');
+  const { SchedulerController } = await import('../../src/controllers/scheduler.ts');
+  const other = new LocalClient(cp.registry);
+  const pods2 = new Informer<Pod>(other, POD);
+  const nodes2 = new Informer<Node>(other, NODE);
+  const second = new SchedulerController({ client: other, pods: pods2, nodes: nodes2 });
+  const runner2 = new ControllerRunner(second, { workers: 1 });
+  const key = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
+  pods2.on({ add: (p) => { second.observed(p); if (second.isPending(p)) runner2.enqueue(key(p)); }, update: (_q, p) => { second.observed(p); if (second.isPending(p)) runner2.enqueue(key(p)); } });
+  await nodes2.start();
+  await pods2.start();
+  runner2.start();
+  t.teardown(async () => { pods2.stop(); nodes2.stop(); await runner2.stop(); });
+
+  await Promise.all(Array.from({ length: 1000 }, (_, i) => client.create(POD, 'race', { ...pod(`p${i}`, '1'), metadata: { name: `p${i}`, namespace: 'race' } })));
+  const settled = await eventually('400 bound, the rest refused', async () => {
+    const items = (await client.list<Pod>(POD, 'race')).items;
+    const bound = items.filter((p) => p.spec.nodeName).length;
+    const refused = items.filter((p) => !p.spec.nodeName && p.status?.conditions?.some((c) => c.reason === 'Unschedulable')).length;
+    return bound === 400 && refused === 600 ? items : undefined;
+  }, 90_000);
+  for (const [name] of nodes) {
+    const cpu = settled.filter((p) => p.spec.nodeName === name).length;
+    t.true(cpu <= 40, `${name} holds ${cpu} CPUs of 40`);
+  }
+});

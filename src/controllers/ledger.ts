@@ -1,0 +1,65 @@
+// Collects reservations whose pod is no longer on the node (deleted,
+// unbound, finished, or never bound because its scheduler stopped midway),
+// once they are older than the grace period, so the room is given back.
+import { isDeepStrictEqual } from 'node:util';
+import { isNotFound, type KcsClient } from '../client/interface.ts';
+import { kindByName } from '../objects/kinds.ts';
+import type { Node, Pod } from '../objects/types.ts';
+import { RESERVATION_GRACE_MS, reservationsOf, staleReservations } from '../scheduler/ledger.ts';
+import { isFinished } from '../scheduler/snapshot.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { updateStatus } from './conditions.ts';
+import type { Informer } from './informer.ts';
+import type { Reconciler, ReconcileResult } from './runner.ts';
+
+const NODE = kindByName('Node')!;
+
+export class LedgerCollector implements Reconciler {
+  readonly name = 'reservation-collector';
+  private readonly client: KcsClient;
+  private readonly nodes: Informer<Node>;
+  private readonly pods: Informer<Pod>;
+  private readonly clock: Clock;
+  private readonly onFreed: () => void;
+  /** UIDs of pods seen deleted: a uid never comes back, so their entries go at once. */
+  private readonly deleted = new Set<string>();
+
+  constructor(opts: { client: KcsClient; nodes: Informer<Node>; pods: Informer<Pod>; clock?: Clock; onFreed?: () => void }) {
+    this.client = opts.client;
+    this.nodes = opts.nodes;
+    this.pods = opts.pods;
+    this.clock = opts.clock ?? systemClock;
+    this.onFreed = opts.onFreed ?? (() => {});
+  }
+
+  podDeleted(uid: string): void {
+    if (this.deleted.size > 100_000) this.deleted.clear(); // a bound; the grace rule still collects the rest
+    this.deleted.add(uid);
+  }
+
+  async reconcile(nodeName: string): Promise<ReconcileResult | void> {
+    const cached = this.nodes.get(nodeName);
+    if (!cached || reservationsOf(cached).length === 0) return;
+    const onNode = new Set(this.pods.list().filter((p) => p.spec.nodeName === nodeName && !isFinished(p)).map((p) => p.metadata.uid));
+    const now = this.clock.now().getTime();
+    let freed = false;
+    try {
+      await updateStatus<Node>(this.client, NODE, undefined, nodeName, (node) => {
+        const list = reservationsOf(node);
+        const stale = new Set(staleReservations(list, (uid) => onNode.has(uid), now).map((r) => r.uid));
+        for (const r of list) if (this.deleted.has(r.uid)) stale.add(r.uid);
+        freed = stale.size > 0;
+        if (stale.size === 0) return undefined;
+        const kept = list.filter((r) => !stale.has(r.uid));
+        return isDeepStrictEqual(kept, list) ? undefined : { ...node.status, reservations: kept };
+      });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    if (freed) this.onFreed();
+    // Entries still within their grace whose pod is not here: look again when it ends.
+    const young = reservationsOf(cached).filter((r) => !onNode.has(r.uid) && !this.deleted.has(r.uid) && now - r.at <= RESERVATION_GRACE_MS);
+    if (young.length) return { requeueAfterMs: RESERVATION_GRACE_MS + 100 };
+  }
+}
