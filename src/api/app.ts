@@ -19,6 +19,8 @@ export interface AppOptions {
   clock?: Clock;
   bodyLimit?: number;
   nodeToken?: (nodeName: string) => string;
+  /** Names this cluster's machines; published in /version for controllers in other processes. */
+  clusterId?: string;
   /** Where server errors (5xx) are reported; defaults to stderr. */
   log?: (message: string) => void;
 }
@@ -48,7 +50,7 @@ export function createApp(opts: AppOptions): ApiApp {
     }
   });
 
-  const open = publicRouter();
+  const open = publicRouter(opts.clusterId);
   app.use(open.routes());
 
   app.use(async (ctx, next) => {

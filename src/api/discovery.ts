@@ -5,8 +5,9 @@ import { KINDS } from '../objects/kinds.ts';
 import { KCS_VERSION, KUBE_COMPAT } from '../version.ts';
 
 
-export function versionInfo() {
+export function versionInfo(clusterId?: string) {
   return {
+    ...(clusterId ? { clusterId } : {}),
     major: KUBE_COMPAT.major,
     minor: KUBE_COMPAT.minor,
     gitVersion: `v${KUBE_COMPAT.major}.${KUBE_COMPAT.minor}.0-kcs.${KCS_VERSION}`,
@@ -16,12 +17,12 @@ export function versionInfo() {
   };
 }
 
-export function publicRouter(): Router {
+export function publicRouter(clusterId?: string): Router {
   const router = new Router();
   for (const path of ['/healthz', '/livez', '/readyz']) {
     router.get(path, (ctx) => { ctx.type = 'text/plain'; ctx.body = 'ok'; });
   }
-  router.get('/version', (ctx) => { ctx.body = versionInfo(); });
+  router.get('/version', (ctx) => { ctx.body = versionInfo(clusterId); });
   return router;
 }
 

@@ -67,6 +67,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const nodeTokens = NodeTokens.loadOrCreate(opts.stateDir);
   const { app, registry } = createApp({ store, authenticator: anyOf(adminTokenAuthenticator(adminToken), nodeTokens), bodyLimit: opts.bodyLimit, log: opts.log,
     nodeToken: (name) => nodeTokens.tokenFor(name),
+    clusterId: loadOrCreateClusterId(opts.stateDir),
   });
   const server = createServer(app.callback());
   server.keepAliveTimeout = 65_000;

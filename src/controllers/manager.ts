@@ -1,5 +1,6 @@
 // Starts the controllers of a control plane against a client (in-process
 // inside `kcs up`, over HTTP from `kcs controllers`), and stops them.
+import { isDeepStrictEqual } from 'node:util';
 import type { KcsClient } from '../client/interface.ts';
 import { kindByName } from '../objects/kinds.ts';
 import type { Node } from '../objects/types.ts';
@@ -44,17 +45,19 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   const log = opts.log ?? (() => {});
   const nodes = new Informer<Node>(opts.client, kindByName('Node')!, { clock, log });
   const events = new EventRecorder(opts.client, 'node-controller', { clock, log });
+  const pods = new Informer<Pod>(opts.client, kindByName('Pod')!, { clock, log });
   const controller = new NodeController({
     client: opts.client, runtime: opts.runtime, nodes, server: opts.server, tokenFor: opts.tokenFor, heartbeatMs: opts.heartbeatMs, clock, events,
+    boundNodeNames: () => [...new Set(pods.list().map((p) => p.spec.nodeName).filter((n): n is string => !!n))],
   });
   const nodeRunner = new ControllerRunner(controller, {
     clock, workers: 16, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => controller.keys(), log,
   });
   const enqueue = (n: Node) => nodeRunner.enqueue(n.metadata.name!);
-  nodes.on({ add: enqueue, update: (_prev, n) => enqueue(n), delete: enqueue });
+  // Status changes (the agent's own writes) need no reconcile: only spec and identity do.
+  nodes.on({ add: enqueue, update: (prev, n) => { if (prev.metadata.uid !== n.metadata.uid || !isDeepStrictEqual(prev.spec, n.spec)) enqueue(n); }, delete: enqueue });
   // The scheduler: one worker, so its decisions are sequential and its
   // assumed bindings always count in the next one.
-  const pods = new Informer<Pod>(opts.client, kindByName('Pod')!, { clock, log });
   const configurations = new Informer<SchedulerConfiguration>(opts.client, kindByName('SchedulerConfiguration')!, { clock, log });
   const scheduler = new SchedulerController({ client: opts.client, pods, nodes, configurations, defaultPolicy: opts.defaultPolicy, events: new EventRecorder(opts.client, 'scheduler', { clock, log }), clock });
   const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: 1, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => scheduler.pendingKeys(), log });

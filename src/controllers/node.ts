@@ -38,6 +38,8 @@ export interface NodeControllerOptions {
   heartbeatMs?: number;
   clock?: Clock;
   events?: EventRecorder;
+  /** The node names pods are bound to, from a pod informer. */
+  boundNodeNames?: () => string[];
 }
 
 /** Restarts of a machine that keeps dying wait 1 s, 2 s, 4 s ... up to this. */
@@ -61,10 +63,15 @@ export class NodeController implements Reconciler {
     this.clock = opts.clock ?? systemClock;
   }
 
-  /** Every name the controller is responsible for: Nodes, and machines that may have lost theirs. */
+  /**
+   * Every name the controller is responsible for: Nodes, machines that may
+   * have lost theirs, and nodes pods are still bound to (a Node deleted while
+   * the controllers were down still has its pods sent back to Pending).
+   */
   async keys(): Promise<string[]> {
     const machines = await this.opts.runtime.list();
-    return [...new Set([...this.opts.nodes.keys(), ...machines.map((m) => m.name)])];
+    const boundTo = this.opts.boundNodeNames?.() ?? [];
+    return [...new Set([...this.opts.nodes.keys(), ...machines.map((m) => m.name), ...boundTo])];
   }
 
   async reconcile(name: string): Promise<ReconcileResult | void> {
@@ -74,7 +81,11 @@ export class NodeController implements Reconciler {
     try {
       machine = (await runtime.list()).find((m) => m.name === name);
     } catch (err) {
-      if (node) await this.report(name, { status: 'False', reason: err instanceof RuntimeError ? err.reason : 'RuntimeFailed', message: (err as Error).message });
+      if (node) {
+        const reason = err instanceof RuntimeError ? err.reason : 'RuntimeFailed';
+        await this.report(name, { status: 'False', reason, message: (err as Error).message });
+        await this.opts.events?.record(node, 'Warning', reason, (err as Error).message);
+      }
       throw err;
     }
 
@@ -113,18 +124,25 @@ export class NodeController implements Reconciler {
         return { requeueAfterMs: wait };
       }
     }
+    const cap = nodeCapacity(node);
+    const spec = {
+      name, uid: node.metadata.uid!, milliCpu: cap.milliCpu, memory: cap.memory,
+      server: this.opts.server, token: await this.opts.tokenFor(name), heartbeatMs: this.opts.heartbeatMs ?? 1000,
+    };
+    if (current?.running && current.specHash !== undefined && current.specHash !== await runtime.wantedHash(spec)) {
+      // Resized, a new agent image, another heartbeat: a machine is remade, not edited.
+      await runtime.remove(name);
+      await events?.record(node, 'Normal', 'MachineReplaced', `removed ${shortId(current.id)}: the Node's capacity or the node image changed`);
+      current = undefined;
+    }
     if (!current || !current.running) {
-      const cap = nodeCapacity(node);
       const restart = current !== undefined;
       if (restart) {
         const r = this.restarts.get(name);
         this.restarts.set(name, { count: (r?.count ?? 0) + 1, at: now });
       }
       try {
-        current = await runtime.ensure({
-          name, uid: node.metadata.uid!, milliCpu: cap.milliCpu, memory: cap.memory,
-          server: this.opts.server, token: await this.opts.tokenFor(name), heartbeatMs: this.opts.heartbeatMs ?? 1000,
-        });
+        current = await runtime.ensure(spec);
       } catch (err) {
         const reason = err instanceof RuntimeError ? err.reason : 'RuntimeFailed';
         await this.report(name, { status: 'False', reason, message: (err as Error).message });
@@ -157,6 +175,8 @@ export class NodeController implements Reconciler {
     const { client } = this.opts;
     const bound = await client.list<Pod>(POD, undefined, { fieldSelector: `spec.nodeName=${name}` });
     for (const pod of bound.items) {
+      // A finished pod stays as it ended: sending it back to Pending would run it again.
+      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
       const ns = pod.metadata.namespace;
       try {
         await client.patch(POD, ns, pod.metadata.name!, { spec: { nodeName: null } });

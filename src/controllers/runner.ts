@@ -28,6 +28,11 @@ export interface RunnerOptions {
   resyncMs?: number;
   resyncKeys?: () => string[] | Promise<string[]>;
   backoff?: BackoffOptions;
+  /**
+   * A reconcile still running after this long counts as failed and frees its
+   * key (a hung Docker daemon must not hold a worker and a key forever).
+   */
+  reconcileTimeoutMs?: number;
   log?: (message: string) => void;
 }
 
@@ -68,6 +73,16 @@ export class ControllerRunner {
     this.workers = [];
   }
 
+  private withDeadline<T>(key: string, work: Promise<T>): Promise<T> {
+    const ms = this.opts.reconcileTimeoutMs ?? 60_000;
+    let timer: Timer | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = this.clock.setTimer(() => reject(new Error(`reconcile of ${key} took longer than ${ms} ms`)), ms);
+    });
+    work.catch(() => { /* reported through the race, or too late to matter */ });
+    return Promise.race([work, deadline]).finally(() => timer?.cancel());
+  }
+
   private scheduleResync(): void {
     const every = this.opts.resyncMs ?? 0;
     if (!every || !this.opts.resyncKeys) return;
@@ -87,7 +102,7 @@ export class ControllerRunner {
       const key = await this.queue.get();
       if (key === undefined) return;
       try {
-        const result = await this.reconciler.reconcile(key);
+        const result = await this.withDeadline(key, this.reconciler.reconcile(key));
         this.stats.reconciles++;
         this.queue.forget(key);
         if (result?.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);

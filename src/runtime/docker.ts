@@ -7,12 +7,13 @@
 // gets a quota of 16 CPUs, an honest "never more than 16" limit.
 import Docker from 'dockerode';
 import { AGENT_ENTRY, ensureImage, NODE_BIN } from './image.ts';
-import { RuntimeError, type Machine, type MachineSpec, type NodeRuntime } from './runtime.ts';
+import { RuntimeError, specHash, type Machine, type MachineSpec, type NodeRuntime } from './runtime.ts';
 
 const LABEL_CLUSTER = 'io.kcs.cluster';
 const LABEL_NODE = 'io.kcs.node.name';
 const LABEL_UID = 'io.kcs.node.uid';
 const LABEL_SERVER = 'io.kcs.server';
+const LABEL_SPEC = 'io.kcs.spec';
 export const CPU_PERIOD_US = 100_000;
 
 export interface DockerRuntimeOptions {
@@ -57,6 +58,7 @@ export class DockerRuntime implements NodeRuntime {
       id: `docker://${c.Id}`,
       running: c.State === 'running',
       server: c.Labels[LABEL_SERVER],
+      specHash: c.Labels[LABEL_SPEC],
       // Only stopped containers are inspected: it is the rare case, and the reason matters then.
       stopReason: c.State === 'running' ? undefined : await this.stopReason(c.Id),
     })));
@@ -72,20 +74,38 @@ export class DockerRuntime implements NodeRuntime {
     }
   }
 
+  /** The hash a machine for this spec carries: it includes the node image, so a new agent replaces old containers. */
+  async wantedHash(spec: MachineSpec): Promise<string> {
+    return specHash(spec, await this.nodeImage());
+  }
+
   async ensure(spec: MachineSpec): Promise<Machine> {
     const existing = (await this.list()).find((m) => m.name === spec.name);
-    if (existing && existing.uid === spec.uid) {
+    const image = await this.nodeImage();
+    const hash = specHash(spec, image);
+    if (existing && existing.uid === spec.uid && existing.specHash === hash) {
       if (!existing.running) await this.call('start container', () => this.docker.getContainer(idOf(existing)).start());
       return { ...existing, running: true };
     }
     if (existing) await this.remove(spec.name);
-    const image = await this.nodeImage();
+    try {
+      return await this.create(spec, image, hash);
+    } catch (err) {
+      // The image went away (removed by hand, or by another kcs): build it again, once.
+      if (!/no such image/i.test((err as Error).message)) throw err;
+      this.image = undefined;
+      const rebuilt = await this.nodeImage();
+      return this.create(spec, rebuilt, specHash(spec, rebuilt));
+    }
+  }
+
+  private async create(spec: MachineSpec, image: string, hash: string): Promise<Machine> {
     const container = await this.call('create container', () => this.docker.createContainer({
       name: this.containerName(spec.name),
       Image: image,
       Cmd: [NODE_BIN, AGENT_ENTRY],
       Env: [`KCS_SERVER=${spec.server}`, `KCS_TOKEN=${spec.token}`, `KCS_NODE_NAME=${spec.name}`, `KCS_HEARTBEAT_MS=${spec.heartbeatMs}`],
-      Labels: { [LABEL_CLUSTER]: this.clusterId, [LABEL_NODE]: spec.name, [LABEL_UID]: spec.uid, [LABEL_SERVER]: spec.server },
+      Labels: { [LABEL_CLUSTER]: this.clusterId, [LABEL_NODE]: spec.name, [LABEL_UID]: spec.uid, [LABEL_SERVER]: spec.server, [LABEL_SPEC]: hash },
       HostConfig: {
         NetworkMode: 'host',
         Init: true,
@@ -95,7 +115,7 @@ export class DockerRuntime implements NodeRuntime {
       },
     }));
     await this.call('start container', () => container.start());
-    return { name: spec.name, uid: spec.uid, id: `docker://${container.id}`, running: true, server: spec.server };
+    return { name: spec.name, uid: spec.uid, id: `docker://${container.id}`, running: true, server: spec.server, specHash: hash };
   }
 
   async remove(name: string): Promise<void> {
@@ -117,7 +137,14 @@ export class DockerRuntime implements NodeRuntime {
     const follow = async (delay: number): Promise<void> => {
       if (stopped) return;
       try {
-        stream = await this.docker.getEvents({ filters: { type: ['container'], label: [`${LABEL_CLUSTER}=${this.clusterId}`] } }) as typeof stream;
+        stream = await this.docker.getEvents({
+          // Only what changes whether a machine runs: not exec, top, attach...
+          filters: { type: ['container'], event: ['die', 'oom', 'stop', 'destroy', 'kill', 'start'], label: [`${LABEL_CLUSTER}=${this.clusterId}`] },
+        }) as typeof stream;
+        if (stopped) {
+          stream?.destroy?.();
+          return;
+        }
         let buffered = '';
         stream!.on('data', (chunk: Buffer) => {
           buffered += chunk.toString('utf8');
@@ -141,8 +168,16 @@ export class DockerRuntime implements NodeRuntime {
             void settled.then(() => onChange(name));
           }
         });
-        stream!.on('end', () => void setTimeout(() => follow(1000), 1000));
-        stream!.on('error', () => { /* 'end' or 'close' follows */ });
+        // An aborted response (the daemon restarted) ends with 'close', not 'end': follow again either way.
+        let again = false;
+        const reconnect = () => {
+          if (again || stopped) return;
+          again = true;
+          setTimeout(() => follow(1000), 1000).unref();
+        };
+        stream!.on('end', reconnect);
+        stream!.on('close', reconnect);
+        stream!.on('error', () => { /* 'close' follows */ });
       } catch {
         // The daemon is away: look again later; resync covers the gap.
         setTimeout(() => follow(Math.min(delay * 2, 30_000)), delay).unref();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Authorizer } from '../api/auth.ts';
 import type { Registry } from '../api/registry.ts';
 
@@ -29,6 +30,8 @@ export interface Machine {
   running: boolean;
   /** The API address its agent was given, where the runtime knows it. */
   server?: string;
+  /** A hash of the spec it was made from: a machine whose spec changed is replaced. */
+  specHash?: string;
   /** Why a machine that is not running stopped, where the runtime knows it (e.g. "OOMKilled, exit code 137"). */
   stopReason?: string;
 }
@@ -42,6 +45,8 @@ export interface NodeRuntime {
   remove(name: string): Promise<void>;
   /** Calls onChange with a node name whenever its machine changes on its own (exits, dies, is removed). */
   watch(onChange: (name: string) => void): () => void;
+  /** The specHash a machine made for spec would carry now. */
+  wantedHash(spec: MachineSpec): Promise<string>;
   /** Given the API in this process, for runtimes whose machines can use it directly. */
   attach?(api: InProcessApi): void;
   close(): Promise<void>;
@@ -51,6 +56,11 @@ export interface NodeRuntime {
 export interface InProcessApi {
   registry: Registry;
   authorize: Authorizer;
+}
+
+/** What a machine is made from, as one short hash (not the token: it never changes for a node). */
+export function specHash(spec: MachineSpec, image = ''): string {
+  return createHash('sha256').update(JSON.stringify([spec.milliCpu, spec.memory, spec.server, spec.heartbeatMs, image])).digest('hex').slice(0, 16);
 }
 
 /** A runtime failure the node controller reports on the Node with this reason. */

@@ -11,20 +11,25 @@ export interface SelectedRuntime {
   note: string;
 }
 
-export async function selectRuntime(choice: RuntimeChoice, opts: { clusterId: string; log: (m: string) => void }): Promise<SelectedRuntime> {
+/**
+ * virtualTransport: 'in-process' inside kcs up (the API is in the same
+ * process), 'http' from kcs controllers (it is not).
+ */
+export async function selectRuntime(choice: RuntimeChoice, opts: { clusterId: string; log: (m: string) => void; virtualTransport?: 'http' | 'in-process' }): Promise<SelectedRuntime> {
+  const transport = opts.virtualTransport ?? 'in-process';
   if (choice === 'none') return { note: 'runtime: none (no controllers: Nodes stay declarations)' };
-  if (choice === 'virtual') return { runtime: await virtual(opts.log), note: 'runtime: virtual (nodes simulated in this process)' };
+  if (choice === 'virtual') return { runtime: await virtual(opts.log, transport), note: 'runtime: virtual (nodes simulated in this process)' };
   const { DockerRuntime } = await import('./docker.ts');
   const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
   if (await DockerRuntime.available()) {
     return { runtime: new DockerRuntime({ clusterId: opts.clusterId, log: opts.log }), note: `runtime: docker (one container per node, daemon at ${where})` };
   }
   if (choice === 'docker') throw new Error(`--runtime docker: no Docker daemon answers at ${where}`);
-  return { runtime: await virtual(opts.log), note: `runtime: virtual: no Docker daemon answers at ${where}, so nodes are simulated in this process (--runtime docker to require Docker)` };
+  return { runtime: await virtual(opts.log, transport), note: `runtime: virtual: no Docker daemon answers at ${where}, so nodes are simulated in this process (--runtime docker to require Docker)` };
 }
 
-async function virtual(log: (m: string) => void): Promise<NodeRuntime> {
+async function virtual(log: (m: string) => void, transport: 'http' | 'in-process'): Promise<NodeRuntime> {
   const { VirtualRuntime } = await import('./virtual.ts');
-  // In-process agents: what lets one process simulate a thousand nodes.
-  return new VirtualRuntime({ log, transport: 'in-process' });
+  // In-process agents are what let one process simulate a thousand nodes.
+  return new VirtualRuntime({ log, transport });
 }

@@ -7,7 +7,7 @@ import { Client } from '../client/http.ts';
 import type { KcsClient } from '../client/interface.ts';
 import { LocalClient } from '../client/local.ts';
 import type { Clock } from '../util/clock.ts';
-import { RuntimeError, type InProcessApi, type Machine, type MachineSpec, type NodeRuntime } from './runtime.ts';
+import { RuntimeError, specHash, type InProcessApi, type Machine, type MachineSpec, type NodeRuntime } from './runtime.ts';
 
 interface VirtualMachine extends Machine {
   agent: NodeAgent;
@@ -54,12 +54,13 @@ export class VirtualRuntime implements NodeRuntime {
 
   async ensure(spec: MachineSpec): Promise<Machine> {
     const existing = this.machines.get(spec.name);
-    if (existing && existing.uid === spec.uid && existing.running) return this.view(existing);
+    const hash = specHash(spec);
+    if (existing && existing.uid === spec.uid && existing.running && existing.specHash === hash) return this.view(existing);
     if (existing) await this.remove(spec.name);
     const client = this.clientFor(spec);
     const agent = new NodeAgent({ client, nodeName: spec.name, heartbeatMs: spec.heartbeatMs, clock: this.clock, log: (m) => this.log(`virtual node ${spec.name}: ${m}`) });
     const machine: VirtualMachine = {
-      name: spec.name, uid: spec.uid, id: `virtual://${spec.name}/${spec.uid.slice(0, 8)}`, running: true, agent, client,
+      name: spec.name, uid: spec.uid, id: `virtual://${spec.name}/${spec.uid.slice(0, 8)}`, running: true, agent, client, specHash: hash,
       server: this.transport === 'http' ? spec.server : undefined,
     };
     // Listed from the moment it exists, like a container that is starting.
@@ -106,7 +107,11 @@ export class VirtualRuntime implements NodeRuntime {
     for (const name of [...this.machines.keys()]) await this.remove(name);
   }
 
-  private view({ name, uid, id, running, server }: VirtualMachine): Machine {
-    return { name, uid, id, running, server };
+  private view({ name, uid, id, running, server, specHash: hash }: VirtualMachine): Machine {
+    return { name, uid, id, running, server, specHash: hash };
+  }
+
+  async wantedHash(spec: MachineSpec): Promise<string> {
+    return specHash(spec);
   }
 }

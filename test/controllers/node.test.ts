@@ -90,21 +90,28 @@ test('an extra reconcile of a converged Node keeps its machine and RuntimeReady 
 });
 
 test('a machine left without its Node is removed when the controllers start', async (t) => {
+  // A runtime that already holds a machine for a Node that no longer exists
+  // (left by an earlier run): it must be found at start, not at a resync.
   const runtime = new VirtualRuntime();
-  const dir = mkdtempSync(join(tmpdir(), 'kcs-nodectl-'));
-  // A first control plane creates n1's machine and stops, leaving it behind.
-  const first = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 200, log: () => {} });
-  const firstClient = new LocalClient(first.registry);
-  await firstClient.create(NODE, undefined, node('n1'));
-  await readyNode(firstClient, 'n1');
-  await firstClient.delete(NODE, undefined, 'n1').catch(() => {});
-  await first.close();
-  // Deleted while the controllers were down? Here: deleted just before close; make sure a machine exists.
-  if ((await runtime.list()).length === 0) {
-    await runtime.ensure({ name: 'orphan', uid: 'gone', milliCpu: 1000, memory: 0, server: 'http://127.0.0.1:1', token: 'x', heartbeatMs: 1000 }).catch(() => {});
-  }
-  const { client } = await cluster(t, runtime, dir);
-  await eventually('orphans removed', async () => (await runtime.list()).length === 0);
+  const removed: string[] = [];
+  const leftovers = [{ name: 'ghost', uid: 'gone', id: 'virtual://ghost/gone', running: true }];
+  const seeded: NodeRuntime = {
+    kind: 'virtual',
+    list: async () => [...leftovers, ...(await runtime.list())],
+    ensure: (spec) => runtime.ensure(spec),
+    remove: async (name) => {
+      removed.push(name);
+      const i = leftovers.findIndex((m) => m.name === name);
+      if (i >= 0) leftovers.splice(i, 1);
+      await runtime.remove(name);
+    },
+    watch: (f) => runtime.watch(f),
+    wantedHash: (spec) => runtime.wantedHash(spec),
+    close: () => runtime.close(),
+  };
+  const { client } = await cluster(t, seeded);
+  await eventually('the orphan removed', async () => removed.includes('ghost'), 5000);
+  t.deepEqual(leftovers, []);
   t.deepEqual((await client.list(NODE)).items, []);
 });
 
@@ -123,6 +130,7 @@ class FlakyRuntime implements NodeRuntime {
   }
   remove(name: string): Promise<void> { return this.inner.remove(name); }
   watch(onChange: (name: string) => void): () => void { return this.inner.watch(onChange); }
+  wantedHash(spec: MachineSpec): Promise<string> { return this.inner.wantedHash(spec); }
   close(): Promise<void> { return this.inner.close(); }
 }
 

@@ -9,7 +9,7 @@ import { Client } from '../../src/client/http.ts';
 import { startControllers } from '../../src/controllers/manager.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Node } from '../../src/objects/types.ts';
-import { VirtualRuntime } from '../../src/runtime/virtual.ts';
+import { selectRuntime } from '../../src/runtime/select.ts';
 
 const NODE = kindByName('Node')!;
 
@@ -17,7 +17,9 @@ test('controllers running against a remote API make its Nodes Ready', async (t) 
   const dir = mkdtempSync(join(tmpdir(), 'kcs-remote-'));
   const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, log: () => {} });
   const admin = new Client({ server: cp.url, token: cp.adminToken });
-  const runtime = new VirtualRuntime();
+  // What kcs controllers builds: virtual agents over HTTP.
+  const { runtime } = await selectRuntime('virtual', { clusterId: 'remote', log: () => {}, virtualTransport: 'http' });
+  if (!runtime) throw new Error('no runtime');
   const controllers = await startControllers({
     client: admin, runtime, server: cp.url, heartbeatMs: 500,
     tokenFor: async (name) => (await admin.request<{ status: { token: string } }>('POST', `/api/v1/nodes/${name}/token`, {})).body.status.token,
@@ -39,6 +41,8 @@ test('controllers running against a remote API make its Nodes Ready', async (t) 
   }
   t.true(node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   t.regex(node?.status?.containerID ?? '', /^virtual:\/\/r1\//);
+  const version = await (await fetch(`${cp.url}/version`)).json() as { clusterId?: string };
+  t.regex(version.clusterId ?? '', /^[0-9a-f]{8}$/, 'the id kcs controllers labels containers with');
 });
 
 test('only an admin may request a node token, and only for a Node that exists', async (t) => {

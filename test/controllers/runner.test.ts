@@ -102,3 +102,21 @@ test('one key is never reconciled by two workers at once', async (t) => {
   t.is(runner.stats.reconciles, 2, 'the adds during processing made exactly one more pass');
   await runner.stop();
 });
+
+test('a reconcile that hangs past its deadline fails and frees its key', async (t) => {
+  const clock = new FakeClock();
+  let calls = 0;
+  const runner = new ControllerRunner({
+    name: 'x',
+    reconcile: () => { calls++; return calls === 1 ? new Promise<void>(() => {}) : Promise.resolve(); },
+  }, { clock, reconcileTimeoutMs: 1000, backoff: { baseMs: 100, maxMs: 1000 } });
+  runner.start();
+  runner.enqueue('a');
+  await settle();
+  t.is(calls, 1);
+  clock.advance(1000); await settle();
+  t.is(runner.stats.failures, 1, 'the hung reconcile counted as failed');
+  clock.advance(100); await settle();
+  t.is(calls, 2, 'the key was retried after its backoff, not held by the hung call');
+  await runner.stop();
+});

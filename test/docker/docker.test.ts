@@ -195,3 +195,19 @@ dockerTest('a node that runs out of memory is reported OOMKilled and restarted w
   t.regex(events[0].message, /OOMKilled/);
   t.is((await clusterContainers(c.clusterId)).length, 1, 'restarted in place, never duplicated');
 });
+
+dockerTest('a resized Node gets a new container with the new limits', async (t) => {
+  const c = await dockerCluster(t);
+  await c.client.create<Node>(NODE, undefined, nodeManifest('grow', { cpu: '1', memory: '256Mi' }));
+  const before = (await c.readyNode('grow')).status!.containerID!.replace('docker://', '');
+  await c.client.patch(NODE, undefined, 'grow', { spec: { capacity: { cpu: '4', memory: '512Mi' } } });
+  const after = await eventually('a new container', async () => {
+    const n = await c.client.get<Node>(NODE, undefined, 'grow');
+    const id = n.status?.containerID?.replace('docker://', '');
+    return id && id !== before && condition(n, 'RuntimeReady')?.status === 'True' ? id : undefined;
+  });
+  const info = (await inspectContainer(after))!;
+  t.is(info.HostConfig.CpuQuota, 400_000);
+  t.is(info.HostConfig.Memory, 512 * 1024 * 1024);
+  t.is(await inspectContainer(before), undefined, 'the old one is gone');
+});

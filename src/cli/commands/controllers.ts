@@ -13,7 +13,7 @@ export default class Controllers extends ClientCommand {
     ...connectionFlags,
     runtime: Flags.string({ summary: 'What runs the nodes.', options: RUNTIME_CHOICES.filter((c) => c !== 'none'), default: 'auto' }),
     'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease.', default: 1000, min: 100 }),
-    'cluster-id': Flags.string({ summary: 'Labels this cluster\'s containers on a shared Docker daemon (default: derived from the server URL).' }),
+    'cluster-id': Flags.string({ summary: 'Labels this cluster\'s containers on a shared Docker daemon (default: the one the server publishes in /version).' }),
   };
 
   async run(): Promise<void> {
@@ -21,10 +21,11 @@ export default class Controllers extends ClientCommand {
     const client = this.client(flags);
     const { selectRuntime } = await import('../../runtime/select.ts');
     const { startControllers } = await import('../../controllers/manager.ts');
-    const { createHash } = await import('node:crypto');
     const log = (m: string) => this.logToStderr(m);
-    const clusterId = flags['cluster-id'] ?? createHash('sha256').update(client.server).digest('hex').slice(0, 8);
-    const { runtime, note } = await selectRuntime(flags.runtime as RuntimeChoice, { clusterId, log });
+    // The server's own id: the same containers kcs up would manage, never another cluster's.
+    const clusterId = flags['cluster-id'] ?? (await client.request<{ clusterId?: string }>('GET', '/version')).body.clusterId;
+    if (!clusterId) this.error('the server does not publish a cluster id; pass --cluster-id', { exit: 1 });
+    const { runtime, note } = await selectRuntime(flags.runtime as RuntimeChoice, { clusterId, log, virtualTransport: 'http' });
     const controllers = await startControllers({
       client, runtime: runtime!, server: client.server, heartbeatMs: flags['heartbeat-ms'], log,
       tokenFor: async (name) => (await client.request<{ status: { token: string } }>('POST', `/api/v1/nodes/${encodeURIComponent(name)}/token`, {})).body.status.token,
