@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { Pod } from '../objects/types.ts';
 import { ADMIN_GROUP, type Authenticator, type Authorizer, type User } from './auth.ts';
-import type { Registry } from './registry.ts';
+import { errors } from './errors.ts';
+import type { Registry, WriteOptions } from './registry.ts';
 
 export const NODES_GROUP = 'system:nodes';
 const USER_PREFIX = 'system:node:';
@@ -54,6 +55,20 @@ export class NodeTokens implements Authenticator {
 
 export function nodeNameOf(user: User): string | undefined {
   return user.groups.includes(NODES_GROUP) && user.name.startsWith(USER_PREFIX) ? user.name.slice(USER_PREFIX.length) : undefined;
+}
+
+/**
+ * For a node writing a pod's status: re-checked on the very version being
+ * replaced, so a pod moved to another node meanwhile is not written by the
+ * node it left (fencing).
+ */
+export function nodeWriteGuard(user: User, resource: string, name: string | undefined): WriteOptions['guard'] {
+  const node = nodeNameOf(user);
+  if (!node || resource !== 'pods') return undefined;
+  return {
+    allows: (current) => (current as Pod).spec?.nodeName === node,
+    denied: () => errors.forbidden(user.name, 'update', 'pods/status', name),
+  };
 }
 
 /** Admins may do anything; nodes what is described above; anyone else nothing. */

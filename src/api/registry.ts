@@ -15,6 +15,12 @@ import { applyPatchTo, checkJsonPatch } from './patch.ts';
 export interface WriteOptions extends FieldOptions {
   /** `dryRun=All`: validate and admit, but store nothing. */
   dryRun?: boolean;
+  /**
+   * Checked against the object actually being replaced, inside the
+   * compare-and-swap loop: an authorization that depends on the object's
+   * state (a node may write only pods bound to it) cannot be raced.
+   */
+  guard?: { allows(current: KubeObject): boolean; denied(): ApiError };
 }
 
 export interface WriteResult {
@@ -211,6 +217,7 @@ export class Registry {
       const kv = await this.store.get(key);
       if (!kv) throw errors.notFound(kind.plural, name);
       const current = decode(kv);
+      if (opts.guard && !opts.guard.allows(current)) throw opts.guard.denied();
       const incoming = change(structuredClone(current));
       const wanted = typeof precondition === 'function' ? precondition() : precondition;
       if (wanted !== undefined && wanted !== '' && wanted !== String(kv.modRevision)) throw errors.conflict(kind.plural, name);

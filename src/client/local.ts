@@ -4,6 +4,7 @@
 // (ApiError carries the same code as the Status an HTTP client would get).
 import type { Authorizer, RequestAttributes, User } from '../api/auth.ts';
 import { errors } from '../api/errors.ts';
+import { nodeWriteGuard } from '../api/node-auth.ts';
 import type { Registry } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
@@ -56,7 +57,8 @@ export class LocalClient implements KcsClient {
 
   async update<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, obj: unknown, q: WriteQuery & { subresource?: string } = {}): Promise<Response<T>> {
     await this.check({ verb: 'update', resource: kind.plural, subresource: q.subresource, namespace, name });
-    const r = await this.registry.update(kind, namespace, name, structuredClone(obj), { ...q, subresource: q.subresource === 'status' ? 'status' : undefined });
+    const guard = this.identity ? nodeWriteGuard(this.identity.user, kind.plural, name) : undefined;
+    const r = await this.registry.update(kind, namespace, name, structuredClone(obj), { ...q, guard, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
 
@@ -65,8 +67,9 @@ export class LocalClient implements KcsClient {
     q: WriteQuery & { subresource?: string; type?: 'merge' | 'json' } = {},
   ): Promise<Response<T>> {
     await this.check({ verb: 'patch', resource: kind.plural, subresource: q.subresource, namespace, name });
+    const guard = this.identity ? nodeWriteGuard(this.identity.user, kind.plural, name) : undefined;
     const type = q.type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
-    const r = await this.registry.patch(kind, namespace, name, type, structuredClone(patch), { ...q, subresource: q.subresource === 'status' ? 'status' : undefined });
+    const r = await this.registry.patch(kind, namespace, name, type, structuredClone(patch), { ...q, guard, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
 
