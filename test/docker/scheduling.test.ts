@@ -1,0 +1,56 @@
+// Scheduling onto real node containers: three nodes of different sizes,
+// pods placed per policy, a pod too large that waits and then binds.
+import test from 'ava';
+import { kindByName } from '../../src/objects/kinds.ts';
+import type { Node, Pod } from '../../src/objects/types.ts';
+import { dockerCluster, dockerOrSkip, eventually, NODE, nodeManifest } from './helpers.ts';
+
+const dockerTest = dockerOrSkip(test);
+const POD = kindByName('Pod')!;
+const pod = (name: string, cpu: string, schedulerName?: string) => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name },
+  spec: { ...(schedulerName ? { schedulerName } : {}), containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu, memory: '64Mi' } } }] },
+});
+
+dockerTest('pods land on container nodes as each policy says, and run there', async (t) => {
+  const c = await dockerCluster(t);
+  for (const [name, cpu] of [['small', '2'], ['medium', '4'], ['large', '8']]) {
+    await c.client.create<Node>(NODE, undefined, nodeManifest(name, { cpu, memory: '1Gi' }));
+  }
+  await Promise.all(['small', 'medium', 'large'].map((n) => c.readyNode(n)));
+  const placed = async (name: string) => eventually(`${name} Running`, async () => {
+    const p = await c.client.get<Pod>(POD, 'default', name);
+    return p.status?.phase === 'Running' ? p.spec.nodeName : undefined;
+  });
+  await c.client.create(POD, 'default', pod('bf', '2', 'best-fit'));
+  t.is(await placed('bf'), 'small', 'best-fit: an exact fit');
+  await c.client.create(POD, 'default', pod('wf', '1', 'worst-fit'));
+  t.is(await placed('wf'), 'large', 'worst-fit: the most CPU left');
+  await c.client.create(POD, 'default', pod('ff', '3', 'first-fit'));
+  t.is(await placed('ff'), 'large', 'first-fit: large is first by name and has 7 left');
+  // The agent inside the container lists what it runs.
+  const large = await eventually('large reports its pods', async () => {
+    const n = await c.client.get<Node>(NODE, undefined, 'large');
+    return n.status?.pods?.length === 2 ? n : undefined;
+  });
+  t.is(large.status?.allocated?.cpu, '4');
+});
+
+dockerTest('a pod too large for every container node waits with the reason, then binds to a big enough new one', async (t) => {
+  const c = await dockerCluster(t);
+  for (const [name, cpu] of [['a', '1'], ['b', '2'], ['c', '2']]) await c.client.create<Node>(NODE, undefined, nodeManifest(name, { cpu, memory: '1Gi' }));
+  await Promise.all(['a', 'b', 'c'].map((n) => c.readyNode(n)));
+  await c.client.create(POD, 'default', pod('big', '6'));
+  const waiting = await eventually('Unschedulable', async () => {
+    const p = await c.client.get<Pod>(POD, 'default', 'big');
+    const cond = p.status?.conditions?.find((x) => x.type === 'PodScheduled');
+    return cond?.reason === 'Unschedulable' ? cond : undefined;
+  });
+  t.is(waiting.message, '0/3 nodes are available: 3 Insufficient cpu.');
+  await c.client.create<Node>(NODE, undefined, nodeManifest('d', { cpu: '16', memory: '1Gi' }));
+  const running = await eventually('big Running on d', async () => {
+    const p = await c.client.get<Pod>(POD, 'default', 'big');
+    return p.status?.phase === 'Running' ? p : undefined;
+  }, 30_000);
+  t.is(running.spec.nodeName, 'd');
+});
