@@ -68,9 +68,8 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   // Unschedulable pods are tried again when the cluster changes, not on a timer.
   const retryPending = () => { for (const k of scheduler.pendingKeys()) schedulerRunner.enqueue(k); };
   pods.on({
-    add: (p) => { scheduler.observed(p); if (scheduler.isPending(p)) schedulerRunner.enqueue(podKey(p)); },
+    add: (p) => { if (scheduler.isPending(p)) schedulerRunner.enqueue(podKey(p)); },
     update: (prev, p) => {
-      scheduler.observed(p);
       if (scheduler.isPending(p)) schedulerRunner.enqueue(podKey(p));
       const freed = (prev.spec.nodeName && !p.spec.nodeName) || (!isFinishedPod(prev) && isFinishedPod(p));
       if (freed) {
@@ -79,7 +78,6 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
       }
     },
     delete: (p) => {
-      scheduler.forget(p);
       collector.podDeleted(p.metadata.uid!);
       if (p.spec.nodeName) {
         collectorRunner.enqueue(p.spec.nodeName);

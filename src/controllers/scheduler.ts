@@ -16,6 +16,7 @@ import { decide, type Decision, type ScorePlugin } from '../scheduler/framework.
 import { DEFAULT_FILTERS, resourcesFit } from '../scheduler/plugins/filters.ts';
 import { reservationsOf, withReservation, withoutReservation, type Reservation } from '../scheduler/ledger.ts';
 import { policyByName, type PolicyName } from '../scheduler/plugins/policies.ts';
+import { SchedulerCache } from '../scheduler/cache.ts';
 import { buildSnapshot, isFinished, isNodeReady } from '../scheduler/snapshot.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { setCondition, updateStatus } from './conditions.ts';
@@ -72,12 +73,14 @@ export class SchedulerController implements Reconciler {
   readonly name = 'scheduler';
   private readonly opts: SchedulerOptions;
   private readonly clock: Clock;
-  /** Pods this scheduler bound that its informer does not show bound yet: uid -> node. */
-  private readonly assumed = new Map<string, { node: string; requests: Resources }>();
+  /** What every node holds, kept by the informers' events (and this scheduler's own bindings). */
+  readonly cache = new SchedulerCache();
 
   constructor(opts: SchedulerOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
+    opts.nodes.on({ add: (n) => this.cache.setNode(n), update: (_p, n) => this.cache.setNode(n), delete: (n) => this.cache.removeNode(n.metadata.name!) });
+    opts.pods.on({ add: (p) => this.cache.setPod(p), update: (_p, p) => this.cache.setPod(p), delete: (p) => this.cache.removePod(p) });
   }
 
   /** Whether this scheduler places the pod: no scheduler named, the default, or one of its policies. */
@@ -86,14 +89,6 @@ export class SchedulerController implements Reconciler {
     return !name || name === DEFAULT_SCHEDULER_NAME || policyByName(name) !== undefined;
   }
 
-  /** Forgets an assumption once the informer shows the binding (or the pod is gone). */
-  observed(pod: Pod): void {
-    if (pod.spec.nodeName || isFinished(pod)) this.assumed.delete(pod.metadata.uid!);
-  }
-
-  forget(pod: Pod): void {
-    this.assumed.delete(pod.metadata.uid!);
-  }
 
   /** The keys of every pod waiting for a node: all worth another try when the cluster changes. */
   pendingKeys(): string[] {
@@ -101,7 +96,7 @@ export class SchedulerController implements Reconciler {
   }
 
   isPending(pod: Pod): boolean {
-    return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && !isFinished(pod) && !this.assumed.has(pod.metadata.uid!) && this.responsibleFor(pod);
+    return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && !isFinished(pod) && !this.cache.isAssumed(pod.metadata.uid!) && this.responsibleFor(pod);
   }
 
   /** The pod's own policy, else the SchedulerConfiguration's, else the configured default, else first-fit. */
@@ -123,11 +118,7 @@ export class SchedulerController implements Reconciler {
     const pod = this.opts.pods.get(key);
     if (!pod || !this.isPending(pod)) return;
     const policy = this.policyFor(pod);
-    const podsNow = this.opts.pods.list().map((p) => {
-      const a = !p.spec.nodeName ? this.assumed.get(p.metadata.uid!) : undefined;
-      return a ? { ...p, spec: { ...p.spec, nodeName: a.node } } : p;
-    });
-    const snapshot = buildSnapshot(this.opts.nodes.list(), podsNow);
+    const snapshot = this.cache.snapshot();
     const requests = podRequests(pod);
     const decision = decide({ pod, requests }, snapshot, DEFAULT_FILTERS, policy);
     const [ns, name] = [pod.metadata.namespace!, pod.metadata.name!];
@@ -138,7 +129,7 @@ export class SchedulerController implements Reconciler {
       await this.opts.events?.record(pod, 'Warning', 'FailedScheduling', decision.message);
       return; // tried again when the cluster changes (see manager.ts), not on a timer
     }
-    if (!(await this.reserve(decision.node, pod, requests, podsNow))) {
+    if (!(await this.reserve(decision.node, pod, requests))) {
       // Another scheduler filled the room since our snapshot: decide again shortly.
       throw new Error(`node ${decision.node} filled up meanwhile; deciding again`);
     }
@@ -153,20 +144,20 @@ export class SchedulerController implements Reconciler {
       if (now?.spec.nodeName !== decision.node) await this.unreserve(decision.node, pod.metadata.uid!);
       return; // the informer brings the new state, and with it another try if still pending
     }
-    this.assumed.set(pod.metadata.uid!, { node: decision.node, requests });
+    this.cache.assume(pod.metadata.uid!, decision.node, requests);
     await this.setScheduled(pod, { status: 'True', reason: 'Scheduled', message: `assigned to ${decision.node} by ${policy.name}` }, explained);
     await this.opts.events?.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${ns}/${name} to ${decision.node} (policy ${policy.name})`);
   }
 
   /** Adds the pod to the node's ledger if it still fits there, with a compare-and-swap on the Node. */
-  private async reserve(nodeName: string, pod: Pod, requests: Resources, podsNow: Pod[]): Promise<boolean> {
+  private async reserve(nodeName: string, pod: Pod, requests: Resources): Promise<boolean> {
     let fits = false;
     try {
       await updateStatus<Node>(this.opts.client, NODE, undefined, nodeName, (node) => {
-        // Everything on the node but this pod (a retry may find its own earlier reservation).
-        const others = podsNow.filter((p) => p.metadata.uid !== pod.metadata.uid);
-        const withoutThis: Node = { ...node, status: { ...node.status, reservations: withoutReservation(reservationsOf(node), pod.metadata.uid!) } };
-        const info = buildSnapshot([withoutThis], others).byName.get(nodeName);
+        // Everything on the node but this pod (a retry may find its own earlier
+        // reservation), with the ledger as this version of the Node has it.
+        const info = buildSnapshot([node], []).byName.get(nodeName);
+        if (info) info.allocated = this.cache.holdsWithout(node, pod.metadata.uid!);
         fits = info !== undefined && resourcesFit.filter({ pod, requests }, info) === undefined;
         if (!fits) return undefined;
         const entry: Reservation = { uid: pod.metadata.uid!, pod: `${pod.metadata.namespace}/${pod.metadata.name}`, milliCpu: requests.milliCpu, memory: requests.memory, at: this.clock.now().getTime() };

@@ -19,6 +19,9 @@ function fromList(list: ResourceList | undefined): Resources {
  * (init containers run one at a time, before the others).
  */
 export function podRequests(pod: Pod): Resources {
+  // Objects from informers are never changed in place: one computation each.
+  const known = requestsOf.get(pod);
+  if (known) return known;
   const sum: Resources = { milliCpu: 0, memory: 0 };
   for (const c of pod.spec.containers) {
     const r = fromList(c.resources?.requests);
@@ -30,8 +33,11 @@ export function podRequests(pod: Pod): Resources {
     sum.milliCpu = Math.max(sum.milliCpu, r.milliCpu);
     sum.memory = Math.max(sum.memory, r.memory);
   }
+  requestsOf.set(pod, sum);
   return sum;
 }
+
+const requestsOf = new WeakMap<Pod, Resources>();
 
 export function nodeCapacity(node: Node): Resources & { pods: number } {
   const { milliCpu, memory } = fromList(node.spec.capacity);

@@ -1,0 +1,79 @@
+// Scheduler benchmark: P pending pods onto N Ready nodes, each policy,
+// through the store (the real registry, SQLite file, informers and the
+// scheduler controller in this process; nodes are plain Ready Nodes with no
+// agents, so only scheduling is measured). Prints binds/s and decision-time
+// percentiles per policy and node count, plus one JSON line.
+//
+//   node bench/scheduler.ts [--pods 2000] [--nodes 100,1000] [--policies first-fit,best-fit,worst-fit,spread,binpack]
+// Targets (issue 4): >= 5,000 binds/s for 10,000 pods on 1,000 nodes; the
+// per-decision cost growing sublinearly with the number of nodes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Registry } from '../src/api/registry.ts';
+import { LocalClient } from '../src/client/local.ts';
+import { Informer } from '../src/controllers/informer.ts';
+import { ControllerRunner } from '../src/controllers/runner.ts';
+import { SchedulerController } from '../src/controllers/scheduler.ts';
+import { kindByName } from '../src/objects/kinds.ts';
+import type { Node, Pod } from '../src/objects/types.ts';
+import type { PolicyName } from '../src/scheduler/plugins/policies.ts';
+import { SqliteStore } from '../src/store/sqlite.ts';
+import { printTable, round, summarize } from './lib.ts';
+
+const { values } = parseArgs({ options: { pods: { type: 'string' }, nodes: { type: 'string' }, policies: { type: 'string' } } });
+const PODS = Number(values.pods ?? 2000);
+const NODE_COUNTS = (values.nodes ?? '100,1000').split(',').map(Number);
+const POLICIES = (values.policies ?? 'first-fit,best-fit,worst-fit,spread,binpack').split(',') as PolicyName[];
+const NODE = kindByName('Node')!;
+const POD = kindByName('Pod')!;
+
+async function run(nodes: number, policy: PolicyName) {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-sched-'));
+  const store = new SqliteStore(join(dir, 'kcs.db'));
+  try {
+    const client = new LocalClient(new Registry(store));
+    // Room for every pod: 64 CPUs a node, pods of 100m to 1 CPU.
+    for (let i = 0; i < nodes; i++) {
+      const name = `n${String(i).padStart(5, '0')}`;
+      await client.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { capacity: { cpu: '64', memory: '256Gi', pods: '500' } } });
+      await client.patch(NODE, undefined, name, { status: { conditions: [{ type: 'Ready', status: 'True' }] } }, { subresource: 'status' });
+    }
+    for (let i = 0; i < PODS; i++) {
+      await client.create(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}` }, spec: { schedulerName: policy, containers: [{ name: 'c', resources: { requests: { cpu: `${100 + (i % 10) * 100}m`, memory: '128Mi' } } }] } });
+    }
+    const podInformer = new Informer<Pod>(client, POD);
+    const nodeInformer = new Informer<Node>(client, NODE);
+    const scheduler = new SchedulerController({ client, pods: podInformer, nodes: nodeInformer });
+    const decisions: number[] = [];
+    const timed = { name: 'timed', reconcile: async (key: string) => { const t0 = performance.now(); await scheduler.reconcile(key); decisions.push(performance.now() - t0); } };
+    const runner = new ControllerRunner(timed, { workers: 1 });
+    await nodeInformer.start();
+    await podInformer.start();
+    const started = performance.now();
+    runner.start();
+    for (const key of scheduler.pendingKeys()) runner.enqueue(key);
+    for (;;) {
+      const bound = (await client.list<Pod>(POD, 'default', { fieldSelector: 'spec.nodeName!=' })).items.length;
+      if (bound === PODS) break;
+      if (performance.now() - started > 600_000) throw new Error(`only ${bound} of ${PODS} bound after 10 minutes`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await runner.stop();
+    podInformer.stop();
+    nodeInformer.stop();
+    const d = summarize(Float64Array.from(decisions).sort());
+    return { nodes, policy, pods: PODS, bindsPerSec: round(PODS / seconds), decisionP50Ms: round(d.p50), decisionP99Ms: round(d.p99) };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const results = [];
+for (const n of NODE_COUNTS) for (const p of POLICIES) results.push(await run(n, p));
+printTable([['nodes', 'policy', 'pods', 'binds/s', 'reconcile p50 ms', 'reconcile p99 ms'], ...results.map((r) => [r.nodes, r.policy, r.pods, r.bindsPerSec, r.decisionP50Ms, r.decisionP99Ms])]);
+console.log('reconcile = decide + reserve on the node (CAS) + bind the pod (CAS) + PodScheduled status + Scheduled event');
+console.log(JSON.stringify({ bench: 'kcs-scheduler', node: process.version, results }));
