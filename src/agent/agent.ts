@@ -92,7 +92,11 @@ export class NodeAgent {
   private scheduleHeartbeat(): void {
     if (this.stopped) return;
     this.heartbeatTimer = this.clock.setTimer(() => {
-      this.heartbeat().catch((err) => {
+      this.heartbeat().then(() => {
+        // Declared failed while away (the health controller): say Ready again now that heartbeats go through.
+        const ready = this.nodeInformer.get(this.nodeName)?.status?.conditions?.find((c) => c.type === 'Ready');
+        if (ready?.status !== 'True') this.requestStatus();
+      }, (err) => {
         this.stats.heartbeatFailures++;
         this.log(`heartbeat failed: ${(err as Error).message}`);
       }).finally(() => this.scheduleHeartbeat());

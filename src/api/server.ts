@@ -25,6 +25,8 @@ export interface ControlPlaneOptions {
   runtime?: NodeRuntime;
   /** The agents' heartbeat interval. */
   heartbeatMs?: number;
+  /** How long a node may miss heartbeats before it is declared failed. */
+  nodeGraceMs?: number;
   /** The address agents reach the API at; defaults to the URL this server listens on. */
   agentServer?: string;
 }
@@ -89,7 +91,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     try {
       controllers = await startControllers({
         client: new LocalClient(registry), runtime: opts.runtime, server: opts.agentServer ?? url,
-        tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, log: opts.log,
+        tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, nodeGraceMs: opts.nodeGraceMs, log: opts.log,
       });
     } catch (err) {
       server.closeAllConnections();

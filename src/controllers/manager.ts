@@ -2,7 +2,7 @@
 // inside `kcs up`, over HTTP from `kcs controllers`), and stops them.
 import { isDeepStrictEqual } from 'node:util';
 import type { KcsClient } from '../client/interface.ts';
-import { kindByName } from '../objects/kinds.ts';
+import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { Node } from '../objects/types.ts';
 import type { NodeRuntime } from '../runtime/runtime.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -10,6 +10,7 @@ import { EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { NodeController } from './node.ts';
 import { LedgerCollector } from './ledger.ts';
+import { HealthController, type Lease } from './health.ts';
 import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts';
 import type { Pod } from '../objects/types.ts';
 import type { PolicyName } from '../scheduler/plugins/policies.ts';
@@ -25,6 +26,8 @@ export interface ControllerOptions {
   resyncMs?: number;
   /** The policy for pods that name none (spec.schedulerName empty or default-scheduler). */
   defaultPolicy?: PolicyName;
+  /** How long a node may miss heartbeats before it is declared failed (default 3 s). */
+  nodeGraceMs?: number;
   clock?: Clock;
   log?: (message: string) => void;
 }
@@ -93,9 +96,19 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     delete: retryPending,
   });
 
+  // The health controller: nodes whose Lease goes stale are declared failed
+  // and their pods moved. Each renewal re-arms the check for its expiry.
+  const leases = new Informer<Lease>(opts.client, kindByName('Lease')!, { namespace: NODE_LEASE_NAMESPACE, clock, log });
+  const health = new HealthController({ client: opts.client, nodes, leases, pods, graceMs: opts.nodeGraceMs, clock, events: new EventRecorder(opts.client, 'health-controller', { clock, log }) });
+  const healthRunner = new ControllerRunner(health, { clock, workers: 2, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => nodes.keys(), log });
+  nodes.on({ add: (n) => healthRunner.enqueue(n.metadata.name!) });
+  leases.on({ add: (l) => healthRunner.enqueue(l.metadata.name!), update: (_p, l) => healthRunner.enqueue(l.metadata.name!) });
+
   await nodes.start();
   await pods.start();
   await configurations.start();
+  await leases.start();
+  healthRunner.start();
   nodeRunner.start();
   schedulerRunner.start();
   collectorRunner.start();
@@ -122,6 +135,8 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
       await nodeRunner.stop();
       await schedulerRunner.stop();
       await collectorRunner.stop();
+      leases.stop();
+      await healthRunner.stop();
     },
   };
 }

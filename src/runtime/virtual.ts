@@ -12,6 +12,7 @@ import { RuntimeError, specHash, type InProcessApi, type Machine, type MachineSp
 interface VirtualMachine extends Machine {
   agent: NodeAgent;
   client: KcsClient;
+  heartbeatMs: number;
 }
 
 /**
@@ -60,7 +61,7 @@ export class VirtualRuntime implements NodeRuntime {
     const client = this.clientFor(spec);
     const agent = new NodeAgent({ client, nodeName: spec.name, heartbeatMs: spec.heartbeatMs, clock: this.clock, log: (m) => this.log(`virtual node ${spec.name}: ${m}`) });
     const machine: VirtualMachine = {
-      name: spec.name, uid: spec.uid, id: `virtual://${spec.name}/${spec.uid.slice(0, 8)}`, running: true, agent, client, specHash: hash,
+      name: spec.name, uid: spec.uid, id: `virtual://${spec.name}/${spec.uid.slice(0, 8)}`, running: true, agent, client, specHash: hash, heartbeatMs: spec.heartbeatMs,
       server: this.transport === 'http' ? spec.server : undefined,
     };
     // Listed from the moment it exists, like a container that is starting.
@@ -97,6 +98,25 @@ export class VirtualRuntime implements NodeRuntime {
   watch(onChange: (name: string) => void): () => void {
     this.listeners.add(onChange);
     return () => this.listeners.delete(onChange);
+  }
+
+  /**
+   * Simulates a frozen machine (docker pause, a lost network): the agent
+   * stops, but the machine still counts as running, so only missed
+   * heartbeats can tell.
+   */
+  freeze(name: string): void {
+    const m = this.machines.get(name);
+    if (!m) return;
+    m.agent.stop();
+  }
+
+  /** Ends a freeze: a fresh agent (it kept nothing) rebuilds its view from the API. */
+  async thaw(name: string): Promise<void> {
+    const m = this.machines.get(name);
+    if (!m) return;
+    m.agent = new NodeAgent({ client: m.client, nodeName: name, heartbeatMs: m.heartbeatMs, clock: this.clock, log: (msg) => this.log(`virtual node ${name}: ${msg}`) });
+    await m.agent.start();
   }
 
   agentOf(name: string): NodeAgent | undefined {

@@ -17,6 +17,7 @@ export default class Up extends Command {
     kubeconfig: Flags.string({ summary: 'Where to write the client config (default $KCS_CONFIG or <state-dir>/kubeconfig).' }),
     runtime: Flags.string({ summary: 'What runs the nodes: docker containers, virtual (in this process), none, or auto (docker when a daemon answers).', options: [...RUNTIME_CHOICES], default: 'auto' }),
     'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease.', default: 1000, min: 100 }),
+    'node-grace-ms': Flags.integer({ summary: 'How long a node may miss heartbeats before it is declared failed and its pods moved.', default: 3000, min: 200 }),
   };
 
   async run(): Promise<void> {
@@ -33,7 +34,7 @@ export default class Up extends Command {
     }
     let cp: Awaited<ReturnType<typeof startControlPlane>>;
     try {
-      cp = await startControlPlane({ stateDir: dir, host: flags.host, port: flags.port, runtime: selected.runtime, heartbeatMs: flags['heartbeat-ms'], log });
+      cp = await startControlPlane({ stateDir: dir, host: flags.host, port: flags.port, runtime: selected.runtime, heartbeatMs: flags['heartbeat-ms'], nodeGraceMs: flags['node-grace-ms'], log });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') this.error(`port ${flags.port} on ${flags.host} is in use`, { exit: 1, suggestions: ['pick another with --port, or --port 0 for any free port'] });

@@ -1,0 +1,122 @@
+// The health controller: a node whose agent stops renewing its Lease for
+// longer than the grace period becomes Ready=Unknown, and its pods go back
+// to Pending so the scheduler places them on healthy nodes. A node that
+// comes back is fenced by construction: its agent reports only the pods the
+// API binds to it.
+import { isDeepStrictEqual } from 'node:util';
+import { isNotFound, type KcsClient } from '../client/interface.ts';
+import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
+import type { KubeObject, Node, Pod } from '../objects/types.ts';
+import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
+import { setCondition, updateStatus } from './conditions.ts';
+import type { EventRecorder } from './events.ts';
+import type { Informer } from './informer.ts';
+import type { Reconciler, ReconcileResult } from './runner.ts';
+
+const NODE = kindByName('Node')!;
+const POD = kindByName('Pod')!;
+
+export interface Lease extends KubeObject {
+  spec?: { renewTime?: string; holderIdentity?: string };
+}
+
+export const DEFAULT_GRACE_MS = 3_000;
+
+/**
+ * When a node was last heard from, as this controller may judge it: its
+ * Lease's renewTime, but never before this controller started watching
+ * (a control plane that was down must not hold its own downtime against
+ * the nodes).
+ */
+export function lastHeard(lease: Lease | undefined, node: Node, watchingSince: number): number {
+  const renew = lease?.spec?.renewTime ? Date.parse(lease.spec.renewTime) : Date.parse(node.metadata.creationTimestamp ?? '');
+  return Math.max(Number.isFinite(renew) ? renew : 0, watchingSince);
+}
+
+/** Pure: has the node missed its heartbeats for longer than the grace period? */
+export function heartbeatsMissed(lastHeardMs: number, now: number, graceMs: number): boolean {
+  return now - lastHeardMs > graceMs;
+}
+
+export interface HealthOptions {
+  client: KcsClient;
+  nodes: Informer<Node>;
+  leases: Informer<Lease>;
+  pods: Informer<Pod>;
+  graceMs?: number;
+  clock?: Clock;
+  events?: EventRecorder;
+}
+
+export class HealthController implements Reconciler {
+  readonly name = 'health';
+  private readonly opts: HealthOptions;
+  private readonly clock: Clock;
+  private readonly graceMs: number;
+  private readonly since: number;
+
+  constructor(opts: HealthOptions) {
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
+    this.since = this.clock.now().getTime();
+  }
+
+  async reconcile(name: string): Promise<ReconcileResult | void> {
+    const node = this.opts.nodes.get(name);
+    if (!node) return;
+    const lease = this.opts.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`);
+    const heard = lastHeard(lease, node, this.since);
+    const now = this.clock.now().getTime();
+    if (!heartbeatsMissed(heard, now, this.graceMs)) {
+      // Look again exactly when it would expire: no polling.
+      return { requeueAfterMs: heard + this.graceMs - now + 1 };
+    }
+    const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+    const silentFor = ((now - heard) / 1000).toFixed(1);
+    if (ready?.status !== 'Unknown') {
+      // The pods about to move leave this node's array first, so no pod ID is
+      // in two nodes' arrays at once when their new node reports them.
+      const finished = new Set(this.opts.pods.list().filter((p) => p.spec.nodeName === name && (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')).map((p) => p.metadata.uid));
+      await this.markUnknown(name, heard, (ids) => ids.filter((id) => finished.has(id)));
+      await this.opts.events?.record(node, 'Warning', 'NodeNotReady', `node ${name} missed heartbeats for ${silentFor} s (last at ${rfc3339(new Date(heard))})`);
+    }
+    await this.evictPods(node, silentFor);
+  }
+
+  private async markUnknown(name: string, heard: number, keepPods: (ids: string[]) => string[]): Promise<void> {
+    try {
+      await updateStatus<Node>(this.opts.client, NODE, undefined, name, (n) => {
+        const status = n.status ?? {};
+        const conditions = setCondition(status.conditions, {
+          type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown',
+          message: `kcs agent stopped posting node status; last heartbeat at ${rfc3339(new Date(heard))}`,
+          lastHeartbeatTime: status.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime,
+        }, this.clock.now());
+        const next = { ...status, conditions, pods: keepPods(status.pods ?? []) };
+        return isDeepStrictEqual(next, status) ? undefined : next;
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Every unfinished pod on a failed node goes back to Pending, for the scheduler to move. */
+  private async evictPods(node: Node, silentFor: string): Promise<void> {
+    const name = node.metadata.name!;
+    for (const pod of this.opts.pods.list()) {
+      if (pod.spec.nodeName !== name || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+      const ns = pod.metadata.namespace;
+      try {
+        // A compare-and-swap on the version seen: a pod moved meanwhile is left alone.
+        await this.opts.client.patch(POD, ns, pod.metadata.name!, { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName: null } });
+        await this.opts.client.patch(POD, ns, pod.metadata.name!, { status: { phase: 'Pending' } }, { subresource: 'status' });
+      } catch (err) {
+        const code = (err as { code?: number }).code;
+        if (code === 409 || code === 404) continue;
+        throw err;
+      }
+      await this.opts.events?.record(pod, 'Warning', 'NodeFailed', `pod ${pod.metadata.name} unbound from ${name} after ${name} missed heartbeats for ${silentFor} s; the scheduler places it again`);
+    }
+  }
+}
