@@ -71,6 +71,23 @@ export function nodeWriteGuard(user: User, resource: string, name: string | unde
   };
 }
 
+/**
+ * A node may report in its array only pods the API binds to it now: a node
+ * that returns from a freeze with a stale view cannot claim pods that moved
+ * (no pod ID is ever in two nodes' arrays in the store).
+ */
+export function nodeStatusFence(user: User, resource: string, subresource: string | undefined, registry: Registry): WriteOptions['fence'] {
+  const node = nodeNameOf(user);
+  if (!node || resource !== 'nodes' || subresource !== 'status') return undefined;
+  const pods = kindByName('Pod')!;
+  return async (incoming) => {
+    const claimed = (incoming.status as { pods?: unknown } | undefined)?.pods;
+    if (!Array.isArray(claimed) || claimed.length === 0) return;
+    const bound = new Set((await registry.list(pods, undefined, { fieldSelector: `spec.nodeName=${node}` })).items.map((p) => p.metadata.uid));
+    (incoming.status as { pods: unknown[] }).pods = claimed.filter((id) => bound.has(id as string));
+  };
+}
+
 /** Admins may do anything; nodes what is described above; anyone else nothing. */
 export function clusterAuthorizer(registry: Registry): Authorizer {
   const pods = kindByName('Pod')!;

@@ -21,6 +21,8 @@ export interface WriteOptions extends FieldOptions {
    * state (a node may write only pods bound to it) cannot be raced.
    */
   guard?: { allows(current: KubeObject): boolean; denied(): ApiError };
+  /** Rewrites what a writer may not claim, on each attempt (a node's pod array). */
+  fence?: (incoming: KubeObject) => Promise<void>;
 }
 
 export interface WriteResult {
@@ -219,6 +221,7 @@ export class Registry {
       const current = decode(kv);
       if (opts.guard && !opts.guard.allows(current)) throw opts.guard.denied();
       const incoming = change(structuredClone(current));
+      await opts.fence?.(incoming);
       const wanted = typeof precondition === 'function' ? precondition() : precondition;
       if (wanted !== undefined && wanted !== '' && wanted !== String(kv.modRevision)) throw errors.conflict(kind.plural, name);
       const warnings = admitFields(kind, incoming, opts);

@@ -8,7 +8,7 @@ import { dns1123LabelError } from '../objects/names.ts';
 import type { RequestAttributes, User, Authorizer } from './auth.ts';
 import { readObject, readPatch } from './body.ts';
 import { errors } from './errors.ts';
-import { nodeWriteGuard } from './node-auth.ts';
+import { nodeStatusFence, nodeWriteGuard } from './node-auth.ts';
 import type { Registry, WriteOptions, WriteResult } from './registry.ts';
 import { streamWatch } from './watch.ts';
 
@@ -119,14 +119,22 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
     router.put(path, async (ctx) => {
       const namespace = ns(ctx);
       await check(ctx, authorize, { verb: 'update', resource: r, subresource: sub, namespace, name: ctx.params.name });
-      const options = { ...writeOptions(ctx), guard: nodeWriteGuard(ctx.state.user as User, r, ctx.params.name) };
+      const options = {
+        ...writeOptions(ctx),
+        guard: nodeWriteGuard(ctx.state.user as User, r, ctx.params.name),
+        fence: nodeStatusFence(ctx.state.user as User, r, sub, registry),
+      };
       const body = await readObject(ctx, bodyLimit);
       respond(ctx, await registry.update(kind, namespace, ctx.params.name, body, { ...options, subresource: sub }), 200);
     });
     router.patch(path, async (ctx) => {
       const namespace = ns(ctx);
       await check(ctx, authorize, { verb: 'patch', resource: r, subresource: sub, namespace, name: ctx.params.name });
-      const options = { ...writeOptions(ctx), guard: nodeWriteGuard(ctx.state.user as User, r, ctx.params.name) };
+      const options = {
+        ...writeOptions(ctx),
+        guard: nodeWriteGuard(ctx.state.user as User, r, ctx.params.name),
+        fence: nodeStatusFence(ctx.state.user as User, r, sub, registry),
+      };
       const { type, patch } = await readPatch(ctx, bodyLimit);
       respond(ctx, await registry.patch(kind, namespace, ctx.params.name, type, patch, { ...options, subresource: sub }), 200);
     });

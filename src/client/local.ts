@@ -4,7 +4,7 @@
 // (ApiError carries the same code as the Status an HTTP client would get).
 import type { Authorizer, RequestAttributes, User } from '../api/auth.ts';
 import { errors } from '../api/errors.ts';
-import { nodeWriteGuard } from '../api/node-auth.ts';
+import { nodeStatusFence, nodeWriteGuard } from '../api/node-auth.ts';
 import type { Registry } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
@@ -58,7 +58,8 @@ export class LocalClient implements KcsClient {
   async update<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, obj: unknown, q: WriteQuery & { subresource?: string } = {}): Promise<Response<T>> {
     await this.check({ verb: 'update', resource: kind.plural, subresource: q.subresource, namespace, name });
     const guard = this.identity ? nodeWriteGuard(this.identity.user, kind.plural, name) : undefined;
-    const r = await this.registry.update(kind, namespace, name, structuredClone(obj), { ...q, guard, subresource: q.subresource === 'status' ? 'status' : undefined });
+    const fence = this.identity ? nodeStatusFence(this.identity.user, kind.plural, q.subresource, this.registry) : undefined;
+    const r = await this.registry.update(kind, namespace, name, structuredClone(obj), { ...q, guard, fence, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
 
@@ -68,8 +69,9 @@ export class LocalClient implements KcsClient {
   ): Promise<Response<T>> {
     await this.check({ verb: 'patch', resource: kind.plural, subresource: q.subresource, namespace, name });
     const guard = this.identity ? nodeWriteGuard(this.identity.user, kind.plural, name) : undefined;
+    const fence = this.identity ? nodeStatusFence(this.identity.user, kind.plural, q.subresource, this.registry) : undefined;
     const type = q.type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
-    const r = await this.registry.patch(kind, namespace, name, type, structuredClone(patch), { ...q, guard, subresource: q.subresource === 'status' ? 'status' : undefined });
+    const r = await this.registry.patch(kind, namespace, name, type, structuredClone(patch), { ...q, guard, fence, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
 

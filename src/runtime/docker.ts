@@ -56,11 +56,13 @@ export class DockerRuntime implements NodeRuntime {
       name: c.Labels[LABEL_NODE],
       uid: c.Labels[LABEL_UID],
       id: `docker://${c.Id}`,
-      running: c.State === 'running',
+      // A paused container is frozen, not gone: missed heartbeats tell the
+      // health controller; restarting it here would hide the failure.
+      running: c.State === 'running' || c.State === 'paused',
       server: c.Labels[LABEL_SERVER],
       specHash: c.Labels[LABEL_SPEC],
       // Only stopped containers are inspected: it is the rare case, and the reason matters then.
-      stopReason: c.State === 'running' ? undefined : await this.stopReason(c.Id),
+      stopReason: c.State === 'running' || c.State === 'paused' ? undefined : await this.stopReason(c.Id),
     })));
   }
 

@@ -114,9 +114,11 @@ test('a node may patch and update its own Node\'s status', withNodes, async (t, 
   const patched = await n1.patch(`${nodePath('n1')}/status`, statusPatch);
   t.is(patched.status, 200, patched.text);
   t.is(patched.body.status.conditions[0].reason, 'Test');
-  const put = await n1.put(`${nodePath('n1')}/status`, { ...patched.body, status: { ...patched.body.status, pods: ['x'] } });
+  // A pod bound to n1 may be reported; an ID the API does not bind to n1 is dropped (fencing).
+  const bound = await admin.post('/api/v1/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mine' }, spec: { nodeName: 'n1', containers: [{ name: 'c' }] } });
+  const put = await n1.put(`${nodePath('n1')}/status`, { ...patched.body, status: { ...patched.body.status, pods: [bound.body.metadata.uid, 'x'] } });
   t.is(put.status, 200, put.text);
-  t.deepEqual((await admin.get(nodePath('n1'))).body.status.pods, ['x']);
+  t.deepEqual((await admin.get(nodePath('n1'))).body.status.pods, [bound.body.metadata.uid]);
 });
 
 test('writing its Node\'s status does not let a node change its spec', withNodes, async (t, { admin, n1 }) => {

@@ -54,3 +54,33 @@ dockerTest('a pod too large for every container node waits with the reason, then
   }, 30_000);
   t.is(running.spec.nodeName, 'd');
 });
+
+dockerTest('a paused node container is declared Unknown and its pods move; unpaused, it is Ready again holding none of them', async (t) => {
+  const c = await dockerCluster(t);
+  for (const name of ['a', 'b']) await c.client.create<Node>(NODE, undefined, nodeManifest(name, { cpu: '4', memory: '1Gi' }));
+  await Promise.all(['a', 'b'].map((n) => c.readyNode(n)));
+  await c.client.create(POD, 'default', pod('web', '1'));
+  const first = await eventually('web Running', async () => {
+    const p = await c.client.get<Pod>(POD, 'default', 'web');
+    return p.status?.phase === 'Running' ? p : undefined;
+  });
+  const from = first.spec.nodeName!;
+  const to = from === 'a' ? 'b' : 'a';
+  const id = (await c.client.get<Node>(NODE, undefined, from)).status!.containerID!.replace('docker://', '');
+  await c.runtime.docker.getContainer(id).pause();
+  const moved = await eventually('web Running elsewhere', async () => {
+    const p = await c.client.get<Pod>(POD, 'default', 'web');
+    return p.spec.nodeName === to && p.status?.phase === 'Running' ? p : undefined;
+  }, 30_000);
+  t.is(moved.metadata.uid, first.metadata.uid);
+  const failed = await c.client.get<Node>(NODE, undefined, from);
+  t.is(failed.status?.conditions?.find((x) => x.type === 'Ready')?.status, 'Unknown');
+  t.is(failed.status?.containerID, `docker://${id}`, 'not restarted: a paused machine is frozen, not gone');
+  await c.runtime.docker.getContainer(id).unpause();
+  const back = await eventually('Ready again', async () => {
+    const n = await c.client.get<Node>(NODE, undefined, from);
+    return n.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True' ? n : undefined;
+  }, 30_000);
+  t.deepEqual(back.status?.pods, [], 'fenced: it reports none of the pods that moved');
+  t.deepEqual((await c.client.get<Node>(NODE, undefined, to)).status?.pods, [first.metadata.uid]);
+});
