@@ -9,20 +9,12 @@ import { heartbeatsMissed, lastHeard } from '../../src/controllers/health.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
 import { VirtualRuntime } from '../../src/runtime/virtual.ts';
+import { eventually } from '../support/eventually.ts';
 
 const NODE = kindByName('Node')!;
 const POD = kindByName('Pod')!;
 const EVENT = kindByName('Event')!;
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('heartbeats are missed only past the grace period, judged from when the controller started watching', (t) => {
   const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { capacity: { cpu: '1' } } } as Node;
@@ -54,14 +46,14 @@ test('a frozen node is declared Unknown, its pods move to a healthy node, and wh
   const onA = await eventually('pods Running on a', async () => {
     const items = (await client.list<Pod>(POD, 'default')).items;
     return items.every((p) => p.spec.nodeName === 'a' && p.status?.phase === 'Running') ? items : undefined;
-  });
+  }, 15_000);
   t.is(onA.length, 2);
 
   runtime.freeze('a');
   const failed = await eventually('a Unknown', async () => {
     const n = await client.get<Node>(NODE, undefined, 'a');
     return isReady(n, 'Unknown') ? n : undefined;
-  });
+  }, 15_000);
   const cond = failed.status!.conditions!.find((c) => c.type === 'Ready')!;
   t.is(cond.reason, 'NodeStatusUnknown');
   t.deepEqual(failed.status!.pods, [], 'its array is emptied before its pods move');
@@ -69,7 +61,7 @@ test('a frozen node is declared Unknown, its pods move to a healthy node, and wh
   const moved = await eventually('pods Running on b', async () => {
     const items = (await client.list<Pod>(POD, 'default')).items;
     return items.every((p) => p.spec.nodeName === 'b' && p.status?.phase === 'Running') ? items : undefined;
-  });
+  }, 15_000);
   t.deepEqual(moved.map((p) => p.metadata.uid).sort(), onA.map((p) => p.metadata.uid).sort(), 'the same pods, moved');
   const events = (await client.list<KubeObject & { reason: string; message: string }>(EVENT, 'default')).items;
   t.true(events.some((e) => e.reason === 'NodeNotReady' && /missed heartbeats/.test(e.message)));
@@ -80,7 +72,7 @@ test('a frozen node is declared Unknown, its pods move to a healthy node, and wh
   const back = await eventually('a Ready again', async () => {
     const n = await client.get<Node>(NODE, undefined, 'a');
     return isReady(n) ? n : undefined;
-  });
+  }, 15_000);
   t.deepEqual(back.status?.pods, []);
   const b = await client.get<Node>(NODE, undefined, 'b');
   t.deepEqual([...(b.status?.pods ?? [])].sort(), moved.map((p) => p.metadata.uid).sort(), 'each pod ID in exactly one node array');

@@ -11,20 +11,12 @@ import type { Node, Pod } from '../../src/objects/types.ts';
 import type { Machine, MachineSpec, NodeRuntime } from '../../src/runtime/runtime.ts';
 import { RuntimeError } from '../../src/runtime/runtime.ts';
 import { VirtualRuntime } from '../../src/runtime/virtual.ts';
+import { eventually } from '../support/eventually.ts';
 
 const NODE = kindByName('Node')!;
 const POD = kindByName('Pod')!;
 const node = (name: string, cpu = '4') => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { capacity: { cpu, memory: '8Gi' } } });
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function cluster(t: ExecutionContext, runtime: NodeRuntime, dir = mkdtempSync(join(tmpdir(), 'kcs-nodectl-')), heartbeatMs = 200) {
   const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs, log: () => {} });

@@ -9,20 +9,12 @@ import { LocalClient } from '../../src/client/local.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
 import { VirtualRuntime } from '../../src/runtime/virtual.ts';
+import { eventually } from '../support/eventually.ts';
 
 const NODE = kindByName('Node')!;
 const POD = kindByName('Pod')!;
 const EVENT = kindByName('Event')!;
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function cluster(t: ExecutionContext, nodes: Array<[string, string]>) {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-sched-'));
