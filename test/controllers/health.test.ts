@@ -6,6 +6,7 @@ import test from 'ava';
 import { startControlPlane } from '../../src/api/server.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { heartbeatsMissed, lastHeard } from '../../src/controllers/health.ts';
+import { checkInvariants } from '../../src/scheduler/invariants.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
 import { VirtualRuntime } from '../../src/runtime/virtual.ts';
@@ -76,4 +77,9 @@ test('a frozen node is declared Unknown, its pods move to a healthy node, and wh
   t.deepEqual(back.status?.pods, []);
   const b = await client.get<Node>(NODE, undefined, 'b');
   t.deepEqual([...(b.status?.pods ?? [])].sort(), moved.map((p) => p.metadata.uid).sort(), 'each pod ID in exactly one node array');
+  const problems = await eventually('a quiet, consistent cluster', async () => {
+    const found = checkInvariants((await client.list<Node>(NODE)).items, (await client.list<Pod>(POD)).items);
+    return found.length === 0 ? found : undefined;
+  }, 15_000);
+  t.deepEqual(problems, []);
 });

@@ -9,6 +9,7 @@ import { LocalClient } from '../../src/client/local.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
 import { VirtualRuntime } from '../../src/runtime/virtual.ts';
+import { checkInvariants } from '../../src/scheduler/invariants.ts';
 import { eventually } from '../support/eventually.ts';
 
 const NODE = kindByName('Node')!;
@@ -184,4 +185,7 @@ test('two schedulers racing over 1,000 pods never overcommit a node', async (t) 
     const cpu = settled.filter((p) => p.spec.nodeName === name).length;
     t.true(cpu <= 40, `${name} holds ${cpu} CPUs of 40`);
   }
+  // Once the agents have reported: no overcommit, no pod on two nodes, every bound pod listed.
+  await eventually('the invariants hold', async () => checkInvariants((await client.list<Node>(NODE)).items, (await client.list<Pod>(POD)).items).length === 0, 30_000);
+  t.deepEqual(checkInvariants((await client.list<Node>(NODE)).items, (await client.list<Pod>(POD)).items), []);
 });
