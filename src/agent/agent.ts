@@ -24,6 +24,14 @@ export interface AgentOptions {
   log?: (message: string) => void;
 }
 
+/** A Lease annotation with the node's last heartbeats, newest last. */
+export const RECENT_HEARTBEATS = 'kcs.io/recent-heartbeats';
+const HEARTBEATS_KEPT = 10;
+
+export function appendHeartbeat(list: string | undefined, at: string): string {
+  return [...(list ? list.split(',') : []), at].slice(-HEARTBEATS_KEPT).join(',');
+}
+
 interface Lease extends KubeObject {
   spec: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string; acquireTime?: string; leaseTransitions?: number };
 }
@@ -122,7 +130,8 @@ export class NodeAgent {
         } catch (err) {
           if (!isNotFound(err)) throw err;
           const lease: Lease = {
-            apiVersion: LEASE.apiVersion, kind: 'Lease', metadata: { name: this.nodeName, namespace: NODE_LEASE_NAMESPACE },
+            apiVersion: LEASE.apiVersion, kind: 'Lease',
+            metadata: { name: this.nodeName, namespace: NODE_LEASE_NAMESPACE, annotations: { [RECENT_HEARTBEATS]: now } },
             spec: { holderIdentity: this.nodeName, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now },
           };
           try {
@@ -135,7 +144,12 @@ export class NodeAgent {
           }
         }
       }
-      const next: Lease = { ...this.lease, spec: { ...this.lease.spec, holderIdentity: this.nodeName, leaseDurationSeconds: durationSeconds, renewTime: now } };
+      const next: Lease = {
+        ...this.lease,
+        // The last few renewals ride along in the same write, for `kcs describe node`.
+        metadata: { ...this.lease.metadata, annotations: { ...this.lease.metadata.annotations, [RECENT_HEARTBEATS]: appendHeartbeat(this.lease.metadata.annotations?.[RECENT_HEARTBEATS], now) } },
+        spec: { ...this.lease.spec, holderIdentity: this.nodeName, leaseDurationSeconds: durationSeconds, renewTime: now },
+      };
       try {
         this.lease = (await this.client.update<Lease>(LEASE, NODE_LEASE_NAMESPACE, this.nodeName, next)).body;
         this.stats.heartbeats++;

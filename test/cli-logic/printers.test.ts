@@ -47,3 +47,19 @@ test('pod rows show the summed request and the node', (t) => {
   t.deepEqual(cols.map((c) => c.header), ['NAMESPACE', 'NAME', 'STATUS', 'CPU', 'MEMORY', 'NODE', 'AGE']);
   t.deepEqual(row, ['default', 'p', 'Pending', '1250m', '256Mi', 'node-1', '30s']);
 });
+
+test('heartbeat history shows each renewal, the time since the previous, and marks gaps', async (t) => {
+  const { heartbeatSection } = await import('../../src/cli/printers/describe.ts');
+  const lines = heartbeatSection(['2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:01.000000Z', '2026-01-01T00:00:02.000000Z', '2026-01-01T00:00:09.000000Z'], new Date('2026-01-01T00:00:10Z'));
+  t.is(lines[0], 'Heartbeats:          last 4, latest 1s ago');
+  t.regex(lines[1], /00:00:02Z\s+\+1\.0s\n/);
+  t.regex(lines[1], /00:00:09Z\s+\+7\.0s  \(gap\)/);
+  t.deepEqual(heartbeatSection([]), ['Heartbeats:          <none>']);
+});
+
+test('the agent keeps the last ten heartbeats, newest last', async (t) => {
+  const { appendHeartbeat } = await import('../../src/agent/agent.ts');
+  let list: string | undefined;
+  for (let i = 0; i < 12; i++) list = appendHeartbeat(list, `t${i}`);
+  t.is(list, 't2,t3,t4,t5,t6,t7,t8,t9,t10,t11');
+});

@@ -350,6 +350,19 @@ test('kcs describe node shows its name, CPU capacity and that no pods are bound'
   t.regex(describe.stdout, /^Pods bound here:\s+\(0\)$/m);
 });
 
+test('kcs describe node shows its recent heartbeats once its agent runs', async (t) => {
+  const s = server();
+  t.is((await s.kcs(['create', 'node', 'beats', '--cpu', '1'])).code, 0);
+  let out = '';
+  for (let i = 0; i < 100 && !/Heartbeats:\s+last [2-9]/.test(out); i++) {
+    out = (await s.kcs(['describe', 'node', 'beats'])).stdout;
+    if (!/Heartbeats:\s+last [2-9]/.test(out)) await new Promise((r) => setTimeout(r, 200));
+  }
+  t.regex(out, /^Heartbeats:\s+last \d+, latest \d+s ago$/m);
+  t.regex(out, /RENEWED\s+SINCE PREVIOUS/);
+  t.regex(out, /\+\d+\.\ds/);
+});
+
 test('kcs describe pod shows what the pod requests', async (t) => {
   const s = server();
   t.is((await s.kcs(['run', 'web', '-n', 'desc', '--cpu', '250m', '--memory', '64Mi'])).code, 0);

@@ -29,7 +29,9 @@ export default class Describe extends ClientCommand {
       })).items.filter((e) => !obj.metadata.uid || (e as unknown as { involvedObject?: { uid?: string } }).involvedObject?.uid === obj.metadata.uid);
       if (kind.kind === 'Node') {
         const pods = await client.list<Pod>(kindByName('Pod')!, undefined, { fieldSelector: `spec.nodeName=${obj.metadata.name}` });
-        pages.push(describeNode(obj as Node, pods.items, new Date(), events));
+        const lease = await client.get(kindByName('Lease')!, 'kube-node-lease', obj.metadata.name!).catch(() => undefined);
+        const heartbeats = lease?.metadata.annotations?.['kcs.io/recent-heartbeats']?.split(',') ?? [];
+        pages.push(describeNode(obj as Node, pods.items, new Date(), events, heartbeats));
       } else if (kind.kind === 'Pod') {
         pages.push(describePod(obj as Pod, new Date(), events));
       } else {

@@ -51,7 +51,20 @@ export function eventsSection(events: KubeObject[], now = new Date()): string[] 
   return ['Events:', indent(renderTable(['TYPE', 'REASON', 'AGE', 'FROM', 'MESSAGE'], rows))];
 }
 
-export function describeNode(node: Node, pods: Pod[], now = new Date(), events: KubeObject[] = []): string {
+/** The node's last heartbeats and the gaps between them, from its Lease. */
+export function heartbeatSection(heartbeats: string[], now = new Date()): string[] {
+  if (!heartbeats.length) return ['Heartbeats:          <none>'];
+  const times = heartbeats.map((h) => Date.parse(h)).filter(Number.isFinite);
+  const gaps = times.slice(1).map((t, i) => (t - times[i]) / 1000);
+  const typical = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)] ?? 0;
+  const rows = times.map((t, i) => {
+    const gap = i === 0 ? '' : `+${gaps[i - 1].toFixed(1)}s${typical && gaps[i - 1] > typical * 2 ? '  (gap)' : ''}`;
+    return [new Date(t).toISOString().replace(/\.\d+Z$/, 'Z'), gap];
+  });
+  return [`Heartbeats:          last ${times.length}, latest ${age(new Date(times[times.length - 1]).toISOString(), now)} ago`, indent(renderTable(['RENEWED', 'SINCE PREVIOUS'], rows))];
+}
+
+export function describeNode(node: Node, pods: Pod[], now = new Date(), events: KubeObject[] = [], heartbeats: string[] = []): string {
   const cap = nodeCapacity(node);
   const used = pods.reduce((acc, p) => {
     const r = podRequests(p);
@@ -82,6 +95,7 @@ export function describeNode(node: Node, pods: Pod[], now = new Date(), events: 
       })))]
       : []),
     `Pod IDs reported by agent: ${node.status?.pods?.length ? node.status.pods.join(', ') : '<none>'}`,
+    ...heartbeatSection(heartbeats, now),
     ...eventsSection(events, now),
   ];
   return lines.join('\n');
