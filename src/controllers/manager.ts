@@ -57,8 +57,15 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     clock, workers: 16, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => controller.keys(), log,
   });
   const enqueue = (n: Node) => nodeRunner.enqueue(n.metadata.name!);
-  // Status changes (the agent's own writes) need no reconcile: only spec and identity do.
-  nodes.on({ add: enqueue, update: (prev, n) => { if (prev.metadata.uid !== n.metadata.uid || !isDeepStrictEqual(prev.spec, n.spec)) enqueue(n); }, delete: enqueue });
+  // Status changes (the agent's own writes) need no reconcile: only spec, identity and annotations do.
+  nodes.on({
+    add: enqueue,
+    update: (prev, n) => {
+      const changed = prev.metadata.uid !== n.metadata.uid || !isDeepStrictEqual(prev.spec, n.spec) || !isDeepStrictEqual(prev.metadata.annotations, n.metadata.annotations);
+      if (changed) enqueue(n);
+    },
+    delete: enqueue,
+  });
   // The scheduler: one worker, so its decisions are sequential and its
   // assumed bindings always count in the next one.
   const configurations = new Informer<SchedulerConfiguration>(opts.client, kindByName('SchedulerConfiguration')!, { clock, log });

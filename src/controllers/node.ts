@@ -42,6 +42,9 @@ export interface NodeControllerOptions {
   boundNodeNames?: () => string[];
 }
 
+/** `kcs.io/remediation: "off"` on a Node: its machine is not restarted when it stops. */
+export const REMEDIATION_ANNOTATION = 'kcs.io/remediation';
+
 /** Restarts of a machine that keeps dying wait 1 s, 2 s, 4 s ... up to this. */
 const MAX_RESTART_DELAY_MS = 60_000;
 /** A machine that has run this long since its last restart is healthy again. */
@@ -115,6 +118,11 @@ export class NodeController implements Reconciler {
     if (current?.running) {
       const r = this.restarts.get(name);
       if (r && now - r.at > HEALTHY_AFTER_MS) this.restarts.delete(name);
+    }
+    if (current && !current.running && node.metadata.annotations?.[REMEDIATION_ANNOTATION] === 'off') {
+      // Left stopped on purpose, to look at it: reported, not restarted.
+      await this.report(name, { status: 'False', reason: 'RemediationOff', message: `machine ${shortId(current.id)} ${current.stopReason ?? 'stopped'}; not restarted (${REMEDIATION_ANNOTATION}=off)` });
+      return;
     }
     if (current && !current.running) {
       const r = this.restarts.get(name);

@@ -210,3 +210,21 @@ test('a second reconcile of a converged Node makes zero writes', async (t) => {
   t.deepEqual(writes, []);
   t.is((await runtime.list()).length, 1);
 });
+
+test('a Node with remediation turned off keeps its stopped machine stopped, and says so', async (t) => {
+  const runtime = new VirtualRuntime();
+  const { client } = await cluster(t, runtime);
+  await client.create(NODE, undefined, { ...node('n1'), metadata: { name: 'n1', annotations: { 'kcs.io/remediation': 'off' } } });
+  await readyNode(client, 'n1');
+  runtime.crash('n1');
+  const cond = await eventually('RuntimeReady=False RemediationOff', async () => {
+    const n = await client.get<Node>(NODE, undefined, 'n1');
+    const c = n.status?.conditions?.find((x) => x.type === 'RuntimeReady');
+    return c?.reason === 'RemediationOff' ? c : undefined;
+  });
+  t.is(cond.status, 'False');
+  t.false((await runtime.list()).find((m) => m.name === 'n1')!.running, 'still stopped');
+  // Turned back on: restarted.
+  await client.patch(NODE, undefined, 'n1', { metadata: { annotations: { 'kcs.io/remediation': null } } });
+  await eventually('running again', async () => (await runtime.list()).find((m) => m.name === 'n1')?.running);
+});
