@@ -127,7 +127,7 @@ export interface DockerCluster {
   readonly stateDir: string;
   readonly clusterId: string;
   /** Stops the control plane (containers keep running) and starts another on the same state dir and port. */
-  restart(opts?: { runtime?: boolean }): Promise<void>;
+  restart(opts?: { runtime?: boolean; downtimeMs?: number }): Promise<void>;
   /** A Node once its agent reports it Ready and the controller reports its container running. */
   readyNode(name: string, timeoutMs?: number): Promise<Node>;
   /** The renewTime of the node's heartbeat Lease, as a Date (undefined while there is none). */
@@ -174,12 +174,14 @@ export async function dockerCluster(t: ExecutionContext, opts: ClusterOptions = 
     get runtime() { return runtime; },
     stateDir,
     clusterId,
-    async restart({ runtime: withRuntime = true } = {}) {
+    async restart({ runtime: withRuntime = true, downtimeMs = 0 } = {}) {
       // The same port: the agents in the running containers were given this address.
       const port = Number(new URL(cp!.url).port);
       await cp!.close();
       await runtime.close();
       cp = undefined;
+      // Down for a while, as a crashed or upgraded control plane would be.
+      if (downtimeMs) await new Promise((r) => setTimeout(r, downtimeMs));
       runtime = makeRuntime(clusterId);
       cp = await start(port, withRuntime);
       client = new LocalClient(cp.registry);

@@ -2,7 +2,7 @@
 // pods placed per policy, a pod too large that waits and then binds.
 import test from 'ava';
 import { kindByName } from '../../src/objects/kinds.ts';
-import type { Node, Pod } from '../../src/objects/types.ts';
+import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
 import { dockerCluster, dockerOrSkip, eventually, NODE, nodeManifest } from './helpers.ts';
 
 const dockerTest = dockerOrSkip(test);
@@ -83,4 +83,24 @@ dockerTest('a paused node container is declared Unknown and its pods move; unpau
   }, 30_000);
   t.deepEqual(back.status?.pods, [], 'fenced: it reports none of the pods that moved');
   t.deepEqual((await c.client.get<Node>(NODE, undefined, to)).status?.pods, [first.metadata.uid]);
+});
+
+dockerTest('a control plane down longer than the grace period fails no node when it comes back', async (t) => {
+  const c = await dockerCluster(t);
+  await c.client.create<Node>(NODE, undefined, nodeManifest('steady', { cpu: '2', memory: '512Mi' }));
+  await c.readyNode('steady');
+  await c.client.create(POD, 'default', pod('stays', '1'));
+  await eventually('stays Running', async () => (await c.client.get<Pod>(POD, 'default', 'stays')).status?.phase === 'Running');
+  // Down for 4 s: longer than the 3 s grace. The agent's heartbeats fail meanwhile.
+  await c.restart({ downtimeMs: 4000 });
+  // Give the health controller more than its grace to (wrongly) act, while the agent reconnects.
+  const renewedAfter = Date.now();
+  await eventually('a heartbeat after the restart', async () => ((await c.leaseRenewTime('steady'))?.getTime() ?? 0) > renewedAfter, 15_000);
+  await new Promise((r) => setTimeout(r, 3500));
+  const node = await c.client.get<Node>(NODE, undefined, 'steady');
+  t.is(node.status?.conditions?.find((x) => x.type === 'Ready')?.status, 'True');
+  const p = await c.client.get<Pod>(POD, 'default', 'stays');
+  t.is(p.spec.nodeName, 'steady', 'its pod was not moved');
+  const events = (await c.client.list<KubeObject & { reason: string }>(kindByName('Event')!, 'default')).items;
+  t.false(events.some((e) => e.reason === 'NodeNotReady'), `no NodeNotReady among ${events.map((e) => e.reason)}`);
 });
