@@ -70,6 +70,8 @@ export class DockerRuntime implements NodeRuntime {
     try {
       const { State } = await this.docker.getContainer(id).inspect();
       if (State.OOMKilled) return `OOMKilled: the node ran out of its memory limit (exit code ${State.ExitCode})`;
+      // Docker can report the death before it records the OOM kill behind it.
+      if (State.ExitCode === 137) return 'was killed (exit code 137, SIGKILL)';
       return `exited with code ${State.ExitCode}${State.Error ? `: ${State.Error}` : ''}`;
     } catch {
       return undefined;
