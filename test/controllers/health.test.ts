@@ -35,7 +35,7 @@ test('a frozen node is declared Unknown, its pods move to a healthy node, and wh
   t.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'kcs-health-'));
   const runtime = new VirtualRuntime({ transport: 'in-process' });
-  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 200, nodeGraceMs: 1000, log: () => {} });
+  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 200, nodeGraceMs: 2000, log: () => {} });
   t.teardown(async () => { await cp.close(); await runtime.close(); rmSync(dir, { recursive: true, force: true }); });
   const client = new LocalClient(cp.registry);
   // first-fit puts both pods on "a" (first by name); "b" is the healthy spare.
