@@ -12,9 +12,9 @@ import { setCondition, updateStatus } from './conditions.ts';
 import type { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
+import { unbindPod } from './unbind.ts';
 
 const NODE = kindByName('Node')!;
-const POD = kindByName('Pod')!;
 
 export interface Lease extends KubeObject {
   spec?: { renewTime?: string; holderIdentity?: string };
@@ -105,17 +105,7 @@ export class HealthController implements Reconciler {
   private async evictPods(node: Node, silentFor: string): Promise<void> {
     const name = node.metadata.name!;
     for (const pod of this.opts.pods.list()) {
-      if (pod.spec.nodeName !== name || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-      const ns = pod.metadata.namespace;
-      try {
-        // A compare-and-swap on the version seen: a pod moved meanwhile is left alone.
-        await this.opts.client.patch(POD, ns, pod.metadata.name!, { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName: null } });
-        await this.opts.client.patch(POD, ns, pod.metadata.name!, { status: { phase: 'Pending' } }, { subresource: 'status' });
-      } catch (err) {
-        const code = (err as { code?: number }).code;
-        if (code === 409 || code === 404) continue;
-        throw err;
-      }
+      if (pod.spec.nodeName !== name || !(await unbindPod(this.opts.client, pod))) continue;
       await this.opts.events?.record(pod, 'Warning', 'NodeFailed', `pod ${pod.metadata.name} unbound from ${name} after ${name} missed heartbeats for ${silentFor} s; the scheduler places it again`);
     }
   }

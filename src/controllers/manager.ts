@@ -10,6 +10,7 @@ import { EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { NodeController } from './node.ts';
 import { LedgerCollector } from './ledger.ts';
+import { isFinished } from '../scheduler/snapshot.ts';
 import { HealthController, type Lease } from './health.ts';
 import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts';
 import type { Pod } from '../objects/types.ts';
@@ -41,7 +42,6 @@ export interface RunningControllers {
   stop(): Promise<void>;
 }
 
-const isFinishedPod = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 export async function startControllers(opts: ControllerOptions): Promise<RunningControllers> {
   const clock = opts.clock ?? systemClock;
@@ -81,7 +81,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     add: (p) => { if (scheduler.isPending(p)) schedulerRunner.enqueue(podKey(p)); },
     update: (prev, p) => {
       if (scheduler.isPending(p)) schedulerRunner.enqueue(podKey(p));
-      const freed = (prev.spec.nodeName && !p.spec.nodeName) || (!isFinishedPod(prev) && isFinishedPod(p));
+      const freed = (prev.spec.nodeName && !p.spec.nodeName) || (!isFinished(prev) && isFinished(p));
       if (freed) {
         collectorRunner.enqueue(prev.spec.nodeName!);
         retryPending();

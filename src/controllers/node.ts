@@ -14,6 +14,7 @@ import { setCondition, updateStatus } from './conditions.ts';
 import type { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
+import { unbindPod } from './unbind.ts';
 
 const NODE = kindByName('Node')!;
 
@@ -182,16 +183,6 @@ export class NodeController implements Reconciler {
   private async unbindPods(name: string): Promise<void> {
     const { client } = this.opts;
     const bound = await client.list<Pod>(POD, undefined, { fieldSelector: `spec.nodeName=${name}` });
-    for (const pod of bound.items) {
-      // A finished pod stays as it ended: sending it back to Pending would run it again.
-      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-      const ns = pod.metadata.namespace;
-      try {
-        await client.patch(POD, ns, pod.metadata.name!, { spec: { nodeName: null } });
-        await client.patch(POD, ns, pod.metadata.name!, { status: { phase: 'Pending' } }, { subresource: 'status' });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
+    for (const pod of bound.items) await unbindPod(client, pod);
   }
 }

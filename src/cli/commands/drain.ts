@@ -18,12 +18,10 @@ export default class Drain extends ClientCommand {
     const POD = kindByName('Pod')!;
     const pods = await client.list<Pod>(POD, undefined, { fieldSelector: `spec.nodeName=${args.node}` });
     const moved: string[] = [];
+    const { unbindPod } = await import('../../controllers/unbind.ts');
     for (const pod of pods.items) {
-      const ns = pod.metadata.namespace;
-      // Unbound only if still on this node: a compare-and-swap on the version read.
-      await client.patch(POD, ns, pod.metadata.name!, { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName: null } });
-      await client.patch(POD, ns, pod.metadata.name!, { status: { phase: 'Pending' } }, { subresource: 'status' });
-      moved.push(`${ns}/${pod.metadata.name}`);
+      if (!(await unbindPod(client, pod))) continue; // finished, or moved meanwhile
+      moved.push(`${pod.metadata.namespace}/${pod.metadata.name}`);
       this.log(`pod/${pod.metadata.name} unbound from ${args.node}`);
     }
     this.log(`node/${args.node} drained`);

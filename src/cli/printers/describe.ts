@@ -3,6 +3,7 @@ import { formatBytes, formatMilliCpu } from '../../objects/quantity.ts';
 import { nodeCapacity, podRequests } from '../../objects/requests.ts';
 import type { Condition, KubeObject, Node, Pod } from '../../objects/types.ts';
 import { LAST_APPLIED } from '../apply-patch.ts';
+import type { SchedulingRecord } from '../../controllers/scheduler.ts';
 import { age } from './age.ts';
 import { nodeStatus } from './columns.ts';
 import { renderTable } from './table.ts';
@@ -100,8 +101,6 @@ export function describeNode(node: Node, pods: Pod[], now = new Date(), events: 
   ];
   return lines.join('\n');
 }
-
-interface SchedulingRecord { policy: string; node?: string; nodes: Array<{ name: string; fits: boolean; reasons?: string[]; score?: number }>; omitted?: number }
 
 /** The scheduler's last decision: every node's filter result and score under the policy used. */
 function schedulingSection(pod: Pod): string[] {
