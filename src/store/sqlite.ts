@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
   ConflictError, KeyExistsError, KeyNotFoundError, prefixEnd, RevisionCompactedError,
-  type KeyValue, type ListResult, type Store, type StoreEvent, type WatchCallbacks, type WatchHandle,
+  type KeyValue, type ListResult, type Store, type StoreEvent, type TxnOp, type WatchCallbacks, type WatchHandle,
 } from './store.ts';
 import { WatcherSet } from './watchers.ts';
 
@@ -127,34 +127,19 @@ export class SqliteStore implements Store {
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
-    return this.write(() => {
-      if (this.stmt.get.get(key)) throw new KeyExistsError(key);
-      const rev = this.revision + 1;
-      this.stmt.insert.run(key, value, rev, rev);
-      return { event: { type: 'create', key, value, revision: rev, createRevision: rev } };
-    });
+    return this.write([{ type: 'create', key, value }])[0]!;
   }
 
   async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
-    return this.write(() => {
-      const row = this.stmt.get.get(key) as Row | undefined;
-      if (!row) throw new KeyNotFoundError(key);
-      if (row.mod_rev !== expectedModRevision) throw new ConflictError(key, expectedModRevision, row.mod_rev);
-      const rev = this.revision + 1;
-      this.stmt.update.run(value, rev, key);
-      return { event: { type: 'update', key, value, prevValue: row.value, revision: rev, createRevision: row.create_rev } };
-    });
+    return this.write([{ type: 'update', key, value, expectedModRevision }])[0]!;
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
-    return this.write(() => {
-      const row = this.stmt.get.get(key) as Row | undefined;
-      if (!row) throw new KeyNotFoundError(key);
-      if (expectedModRevision !== undefined && row.mod_rev !== expectedModRevision) throw new ConflictError(key, expectedModRevision, row.mod_rev);
-      const rev = this.revision + 1;
-      this.stmt.remove.run(key);
-      return { event: { type: 'delete', key, value: row.value, prevValue: row.value, revision: rev, createRevision: row.create_rev } };
-    });
+    return this.write([{ type: 'delete', key, expectedModRevision }])[0]!;
+  }
+
+  async txn(ops: TxnOp[]): Promise<KeyValue[]> {
+    return ops.length ? this.write(ops) : [];
   }
 
   async watch(prefix: string, fromRevision: number, callbacks: WatchCallbacks): Promise<WatchHandle> {
@@ -183,29 +168,52 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
-  private write(mutate: () => { event: StoreEvent }): KeyValue {
+  /** One op's change to the kv table, at revision rev; throws (and writes nothing) if its compare fails. */
+  private apply(op: TxnOp, rev: number): StoreEvent {
+    const row = this.stmt.get.get(op.key) as Row | undefined;
+    if (op.type === 'create') {
+      if (row) throw new KeyExistsError(op.key);
+      this.stmt.insert.run(op.key, op.value, rev, rev);
+      return { type: 'create', key: op.key, value: op.value, revision: rev, createRevision: rev };
+    }
+    if (!row) throw new KeyNotFoundError(op.key);
+    if (op.expectedModRevision !== undefined && row.mod_rev !== op.expectedModRevision) throw new ConflictError(op.key, op.expectedModRevision, row.mod_rev);
+    if (op.type === 'update') {
+      this.stmt.update.run(op.value, rev, op.key);
+      return { type: 'update', key: op.key, value: op.value, prevValue: row.value, revision: rev, createRevision: row.create_rev };
+    }
+    this.stmt.remove.run(op.key);
+    return { type: 'delete', key: op.key, value: row.value, prevValue: row.value, revision: rev, createRevision: row.create_rev };
+  }
+
+  /** Applies ops in one SQLite transaction, then publishes their events in order. */
+  private write(ops: TxnOp[]): KeyValue[] {
     this.assertOpen();
     this.stmt.begin.run();
-    let event: StoreEvent;
+    const events: StoreEvent[] = [];
     try {
-      ({ event } = mutate());
-      this.stmt.event.run(event.revision, event.type, event.key, event.value, event.prevValue ?? null, event.createRevision);
+      for (const op of ops) {
+        const event = this.apply(op, this.revision + events.length + 1);
+        this.stmt.event.run(event.revision, event.type, event.key, event.value, event.prevValue ?? null, event.createRevision);
+        events.push(event);
+      }
       this.stmt.commit.run();
     } catch (err) {
       this.stmt.rollback.run();
       throw err;
     }
-    this.revision = event.revision;
-    // Published before any housekeeping: the write is committed, so no
-    // failure below may keep it from watchers or fail the caller.
-    this.watchers.publish(event);
+    this.revision += events.length;
+    // Published before any housekeeping: the writes are committed, so no
+    // failure below may keep them from watchers or fail the caller.
+    for (const event of events) this.watchers.publish(event);
     try {
-      if (++this.writesSinceCheckpoint >= CHECKPOINT_AFTER_WRITES) this.checkpoint();
+      this.writesSinceCheckpoint += events.length;
+      if (this.writesSinceCheckpoint >= CHECKPOINT_AFTER_WRITES) this.checkpoint();
       if (this.revision - this.compacted > this.historyLimit * 1.1) this.compact();
     } catch (err) {
       process.emitWarning(`kcs store housekeeping failed: ${(err as Error).message}`);
     }
-    return { key: event.key, value: event.value, createRevision: event.createRevision, modRevision: event.revision };
+    return events.map((e) => ({ key: e.key, value: e.value, createRevision: e.createRevision, modRevision: e.revision }));
   }
 
   /** Drops history older than the kept window; watches from before it get RevisionCompactedError. */

@@ -56,9 +56,22 @@ export interface Store {
    * Throws RevisionCompactedError when fromRevision is older than the history kept.
    */
   watch(prefix: string, fromRevision: number, callbacks: WatchCallbacks): Promise<WatchHandle>;
+  /**
+   * Applies every op or none (etcd's Txn with a compare per key): a create
+   * fails on an existing key, an update or delete on a modRevision other
+   * than the one expected. The first failure is thrown as for the single
+   * op, and nothing is written. Ops are applied in order, each taking the
+   * next revision, and watchers see them in that order.
+   */
+  txn(ops: TxnOp[]): Promise<KeyValue[]>;
   currentRevision(): Promise<number>;
   close(): Promise<void>;
 }
+
+export type TxnOp =
+  | { type: 'create'; key: string; value: string }
+  | { type: 'update'; key: string; value: string; expectedModRevision: number }
+  | { type: 'delete'; key: string; expectedModRevision?: number };
 
 export class StoreError extends Error {
   override name = 'StoreError';

@@ -9,6 +9,7 @@ import {
   ConflictError, KeyExistsError, KeyNotFoundError,
   type KeyValue, type Store, type StoreEvent, type StoreEventType, type WatchHandle,
 } from '../../src/store/store.ts';
+import { eventually } from '../support/eventually.ts';
 
 export type OpenStore = (dir: string) => Promise<Store>;
 
@@ -412,6 +413,51 @@ export function storeContract(name: string, open: OpenStore): void {
     const deleted = await store.delete('/registry/a', v2.modRevision);
     t.is(deleted.value, 'v2');
     t.is(await store.get('/registry/a'), undefined);
+  });
+
+  test(title('txn applies every op in order, one revision each, and watchers see them in that order'), async (t) => {
+    const store = await harness(t, open).open();
+    const a = await store.create('/registry/a', 'a1');
+    const b = await store.create('/registry/b', 'b1');
+    const rev = await store.currentRevision();
+    const seen: StoreEvent[] = [];
+    const w = await store.watch('/registry/', rev, { onEvent: (e) => seen.push(e) });
+    t.teardown(() => w.stop());
+    const out = await store.txn([
+      { type: 'update', key: '/registry/a', value: 'a2', expectedModRevision: a.modRevision },
+      { type: 'create', key: '/registry/c', value: 'c1' },
+      { type: 'delete', key: '/registry/b', expectedModRevision: b.modRevision },
+    ]);
+    t.deepEqual(out.map((kv) => [kv.key, kv.modRevision]), [['/registry/a', rev + 1], ['/registry/c', rev + 2], ['/registry/b', rev + 3]]);
+    t.is(await store.currentRevision(), rev + 3);
+    t.is((await store.get('/registry/a'))!.value, 'a2');
+    t.is((await store.get('/registry/c'))!.value, 'c1');
+    t.is(await store.get('/registry/b'), undefined);
+    await eventually('the three txn events', async () => seen.length === 3);
+    t.deepEqual(seen.map((e) => [e.type, e.key, e.revision]), [['update', '/registry/a', rev + 1], ['create', '/registry/c', rev + 2], ['delete', '/registry/b', rev + 3]]);
+    t.deepEqual(await store.txn([]), []);
+    t.is(await store.currentRevision(), rev + 3, 'an empty txn writes nothing');
+  });
+
+  test(title('txn with one failing compare writes nothing and throws that failure'), async (t) => {
+    const store = await harness(t, open).open();
+    const a = await store.create('/registry/a', 'a1');
+    const b = await store.create('/registry/b', 'b1');
+    await store.update('/registry/b', 'b2', b.modRevision);
+    const rev = await store.currentRevision();
+    const err = await t.throwsAsync(store.txn([
+      { type: 'update', key: '/registry/a', value: 'a2', expectedModRevision: a.modRevision },
+      { type: 'create', key: '/registry/new', value: 'n' },
+      { type: 'update', key: '/registry/b', value: 'stale', expectedModRevision: b.modRevision },
+    ]), { instanceOf: ConflictError });
+    t.is(err!.key, '/registry/b');
+    await t.throwsAsync(store.txn([{ type: 'create', key: '/registry/x', value: 'x' }, { type: 'create', key: '/registry/a', value: 'dup' }]), { instanceOf: KeyExistsError });
+    await t.throwsAsync(store.txn([{ type: 'delete', key: '/registry/missing' }]), { instanceOf: KeyNotFoundError });
+    t.is(await store.currentRevision(), rev, 'no revision consumed');
+    t.is((await store.get('/registry/a'))!.value, 'a1');
+    t.is((await store.get('/registry/b'))!.value, 'b2');
+    t.is(await store.get('/registry/new'), undefined);
+    t.is(await store.get('/registry/x'), undefined);
   });
 
   test(title('two concurrent updates from the same modRevision: exactly one wins'), async (t) => {
