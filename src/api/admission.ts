@@ -53,6 +53,17 @@ export function prepareForStatusUpdate(next: KubeObject, prev: KubeObject): Kube
   return out;
 }
 
+/**
+ * A binding (Kubernetes' pods/binding): spec.nodeName and status from the
+ * request, everything else from the stored pod. Only for a pod not yet bound.
+ */
+export function prepareForBinding(next: KubeObject, prev: KubeObject): KubeObject {
+  const out = prepareForUpdate({ ...prev, spec: { ...prev.spec, nodeName: next.spec?.nodeName } }, prev);
+  if (next.status === undefined) delete out.status;
+  else out.status = next.status;
+  return out;
+}
+
 /** The body must be an object of this route's kind, in this route's namespace and (for PUT) name. */
 export function checkShape(kind: KindInfo, body: unknown, namespace: string | undefined, name?: string): KubeObject {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest(`the request body must be a ${kind.kind} object`);

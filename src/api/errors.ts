@@ -45,8 +45,8 @@ export const errors = {
   pathNotFound: (path: string) => new ApiError(404, 'NotFound', `the server could not find the requested resource (${path})`),
   methodNotAllowed: (method: string, path: string) => new ApiError(405, 'MethodNotAllowed', `the server does not allow method ${method} on ${path}`),
   alreadyExists: (resource: string, name: string) => new ApiError(409, 'AlreadyExists', `${ref(resource, name)} already exists`, { name, kind: resource }),
-  conflict: (resource: string, name: string) =>
-    new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${ref(resource, name)}: the object has been modified; please apply your changes to the latest version and try again`, { name, kind: resource }),
+  conflict: (resource: string, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again') =>
+    new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${ref(resource, name)}: ${why}`, { name, kind: resource }),
   expired: (message: string) => new ApiError(410, 'Expired', message),
   tooLarge: (limit: number) => new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit} bytes`),
   unsupportedMediaType: (type: string, supported: string[]) =>

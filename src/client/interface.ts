@@ -1,6 +1,7 @@
 // What controllers and the agent need from the API, whichever transport
 // carries it: over HTTP (client/http.ts) or in-process (client/local.ts),
 // which takes the same registry path as an HTTP request, minus the socket.
+import type { CommitOp } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
 
@@ -36,6 +37,12 @@ export interface KcsClient {
   ): Promise<Response<T>>;
   delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q?: WriteQuery): Promise<T>;
   watch(kind: KindInfo, namespace: string | undefined, opts: Selectors & { resourceVersion?: string }, onEvent: (e: WatchEvent) => void): WatchHandle;
+  /**
+   * Several writes in one transaction (Registry.commit), for the control
+   * plane's own controllers in its process. Absent on other transports:
+   * callers fall back to one write at a time.
+   */
+  commit?(ops: CommitOp[]): Promise<KubeObject[]>;
   close(): void;
 }
 

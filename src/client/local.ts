@@ -5,7 +5,7 @@
 import type { Authorizer, RequestAttributes, User } from '../api/auth.ts';
 import { errors } from '../api/errors.ts';
 import { nodeStatusFence, nodeWriteGuard } from '../api/node-auth.ts';
-import type { Registry } from '../api/registry.ts';
+import type { CommitOp, Registry } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
 import type { KcsClient, Response, Selectors, WatchHandle, WriteQuery } from './interface.ts';
@@ -110,6 +110,12 @@ export class LocalClient implements KcsClient {
       },
       done,
     };
+  }
+
+  /** Only for the control plane's own controllers (no identity): a node's agent cannot commit. */
+  get commit(): ((ops: CommitOp[]) => Promise<KubeObject[]>) | undefined {
+    if (this.identity) return undefined;
+    return (ops) => this.registry.commit(ops);
   }
 
   close(): void { /* nothing to release */ }
