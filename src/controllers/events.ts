@@ -37,6 +37,17 @@ export class EventRecorder {
     this.log = opts.log ?? (() => {});
   }
 
+  /** A new Event about obj, for a caller that writes it itself (in a commit with what it reports). */
+  build(obj: KubeObject, type: EventType, reason: string, message: string): KubeEvent {
+    const now = rfc3339(this.clock.now());
+    return {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { name: `${obj.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: obj.metadata.namespace ?? DEFAULT_NAMESPACE },
+      involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name!, namespace: obj.metadata.namespace, uid: obj.metadata.uid },
+      reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now, source: { component: this.component },
+    };
+  }
+
   async record(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
     const namespace = obj.metadata.namespace ?? DEFAULT_NAMESPACE;
     const key = `${obj.kind}/${namespace}/${obj.metadata.name}/${obj.metadata.uid}/${reason}/${message}`;
@@ -48,13 +59,7 @@ export class EventRecorder {
         await this.client.patch(EVENT, seen.namespace, seen.name, { count: seen.count, lastTimestamp: now });
         return;
       }
-      const event: KubeEvent = {
-        apiVersion: 'v1', kind: 'Event',
-        metadata: { name: `${obj.metadata.name}.${randomBytes(8).toString('hex')}`, namespace },
-        involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name!, namespace: obj.metadata.namespace, uid: obj.metadata.uid },
-        reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now, source: { component: this.component },
-      };
-      const { body } = await this.client.create<KubeEvent>(EVENT, namespace, event);
+      const { body } = await this.client.create<KubeEvent>(EVENT, namespace, this.build(obj, type, reason, message));
       if (this.recent.size > 5000) this.recent.clear();
       this.recent.set(key, { name: body.metadata.name!, namespace, count: 1 });
     } catch (err) {

@@ -43,6 +43,9 @@ export interface RunningControllers {
 }
 
 
+/** Bindings in flight at once: the most one batch can hold. */
+const SCHEDULER_WORKERS = 256;
+
 export async function startControllers(opts: ControllerOptions): Promise<RunningControllers> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => {});
@@ -66,11 +69,12 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     },
     delete: enqueue,
   });
-  // The scheduler: one worker, so its decisions are sequential and its
-  // assumed bindings always count in the next one.
+  // The scheduler: each decision runs without awaiting and assumes its pod
+  // at once, so decisions stay sequential however many workers there are;
+  // the workers are for the bindings in flight, which the binder batches.
   const configurations = new Informer<SchedulerConfiguration>(opts.client, kindByName('SchedulerConfiguration')!, { clock, log });
   const scheduler = new SchedulerController({ client: opts.client, pods, nodes, configurations, defaultPolicy: opts.defaultPolicy, events: new EventRecorder(opts.client, 'scheduler', { clock, log }), clock });
-  const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: 1, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => scheduler.pendingKeys(), log });
+  const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: SCHEDULER_WORKERS, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => scheduler.pendingKeys(), log });
   const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
   // Gives back the room of reservations whose pod left (or never arrived).
   const collector = new LedgerCollector({ client: opts.client, nodes, pods, clock, onFreed: () => retryPending() });

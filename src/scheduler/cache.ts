@@ -87,6 +87,12 @@ export class SchedulerCache {
     this.count(uid, node, requests);
   }
 
+  /** A binding that did not happen after all: the pod no longer counts on the node it was assumed on. */
+  forget(uid: string): void {
+    if (!this.assumed.delete(uid)) return;
+    this.uncount(uid);
+  }
+
   isAssumed(uid: string): boolean {
     return this.assumed.has(uid);
   }
@@ -98,16 +104,19 @@ export class SchedulerCache {
   }
 
   /**
-   * What a node holds apart from one pod, with the ledger taken from a
-   * freshly read Node: the version a reservation is compared-and-swapped on.
+   * What a node holds apart from some pods (those being bound), with the
+   * ledger taken from the given version of the Node: the version a
+   * reservation is compared-and-swapped on.
    */
-  holdsWithout(node: Node, uid: string): Totals {
+  holdsWithout(node: Node, uids: ReadonlySet<string>): Totals {
     const name = node.metadata.name!;
     const sum = { ...(this.podSum.get(name) ?? zero()) };
-    const mine = this.counted.get(uid);
-    if (mine?.node === name) subtract(sum, mine.requests);
+    for (const uid of uids) {
+      const mine = this.counted.get(uid);
+      if (mine?.node === name) subtract(sum, mine.requests);
+    }
     for (const r of reservationsOf(node)) {
-      if (r.uid !== uid && !this.counted.has(r.uid) && !this.finished.has(r.uid)) add(sum, r);
+      if (!uids.has(r.uid) && !this.counted.has(r.uid) && !this.finished.has(r.uid)) add(sum, r);
     }
     return sum;
   }

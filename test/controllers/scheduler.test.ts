@@ -153,20 +153,23 @@ test('a SchedulerConfiguration naming an unknown policy is refused', async (t) =
   t.is((err as { code?: number }).code, 422);
 });
 
-test('two schedulers racing over 1,000 pods never overcommit a node', async (t) => {
+test('two schedulers racing over 1,000 pods never overcommit a node (one batching, one writing one by one)', async (t) => {
   t.timeout(120_000);
   // 10 nodes of 40 CPUs: room for exactly 400 one-CPU pods.
   const nodes = Array.from({ length: 10 }, (_, i): [string, string] => [`r${i}`, '40']);
   const { cp, client } = await cluster(t, nodes);
-  // A second scheduler with its own informers and client, deciding from its own snapshots.
+  // A second scheduler with its own informers and client, deciding from its
+  // own snapshots, and without commit: it takes the one-write-at-a-time path
+  // a scheduler over HTTP takes, while the control plane's batches.
   const { Informer } = await import('../../src/controllers/informer.ts');
   const { ControllerRunner } = await import('../../src/controllers/runner.ts');
   const { SchedulerController } = await import('../../src/controllers/scheduler.ts');
-  const other = new LocalClient(cp.registry);
+  const other = new Proxy(new LocalClient(cp.registry), { get: (target, prop) => (prop === 'commit' ? undefined : Reflect.get(target, prop)) });
+  t.is(other.commit, undefined);
   const pods2 = new Informer<Pod>(other, POD);
   const nodes2 = new Informer<Node>(other, NODE);
   const second = new SchedulerController({ client: other, pods: pods2, nodes: nodes2 });
-  const runner2 = new ControllerRunner(second, { workers: 1 });
+  const runner2 = new ControllerRunner(second, { workers: 4 });
   const key = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
   pods2.on({ add: (p) => { if (second.isPending(p)) runner2.enqueue(key(p)); }, update: (_q, p) => { if (second.isPending(p)) runner2.enqueue(key(p)); } });
   await nodes2.start();

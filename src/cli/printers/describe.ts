@@ -3,7 +3,7 @@ import { formatBytes, formatMilliCpu } from '../../objects/quantity.ts';
 import { nodeCapacity, podRequests } from '../../objects/requests.ts';
 import type { Condition, KubeObject, Node, Pod } from '../../objects/types.ts';
 import { LAST_APPLIED } from '../apply-patch.ts';
-import type { SchedulingRecord } from '../../controllers/scheduler.ts';
+import type { SchedulingRecord } from '../../scheduler/explain.ts';
 import { age } from './age.ts';
 import { nodeStatus } from './columns.ts';
 import { renderTable } from './table.ts';

@@ -1,0 +1,248 @@
+// Turns the scheduler's decisions into bindings in the store. Each binding
+// reserves the pod's room in its node's ledger (status.reservations, checked
+// against capacity on the version of the Node being replaced) and sets the
+// pod's spec.nodeName, PodScheduled condition and decision record, each with
+// a compare-and-swap. So several schedulers deciding from stale views can
+// never overcommit a node, and a pod is bound once.
+//
+// In the control plane's process (a client with commit) every binding that
+// waits when a flush runs goes into one transaction: one ledger write per
+// node, the pods, and their Scheduled events, all or nothing. That is what
+// makes thousands of bindings a second possible. Over HTTP it takes the
+// writes one by one: ledger first, then the pod.
+import { isDeepStrictEqual } from 'node:util';
+import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
+import type { CommitOp } from '../api/registry.ts';
+import { kindByName } from '../objects/kinds.ts';
+import type { Resources } from '../objects/requests.ts';
+import type { Node, Pod } from '../objects/types.ts';
+import type { SchedulerCache } from '../scheduler/cache.ts';
+import type { SchedulingRecord } from '../scheduler/explain.ts';
+import { reservationsOf, withReservation, withoutReservation, type Reservation } from '../scheduler/ledger.ts';
+import { resourcesFit } from '../scheduler/plugins/filters.ts';
+import { buildSnapshot } from '../scheduler/snapshot.ts';
+import type { Clock } from '../util/clock.ts';
+import { setCondition, updateStatus } from './conditions.ts';
+import type { EventRecorder } from './events.ts';
+
+const POD = kindByName('Pod')!;
+const NODE = kindByName('Node')!;
+const EVENT = kindByName('Event')!;
+
+export interface Binding {
+  /** The pod as decided on: its resourceVersion is the compare. */
+  pod: Pod;
+  node: string;
+  requests: Resources;
+  policy: string;
+  record: SchedulingRecord;
+}
+
+export interface BinderOptions {
+  client: KcsClient;
+  cache: SchedulerCache;
+  clock: Clock;
+  events?: EventRecorder;
+  /** Most bindings in one transaction. */
+  maxBatch?: number;
+}
+
+/** The binding did not happen and is worth deciding again (the node filled up, the Node changed). */
+export class BindError extends Error {
+  override name = 'BindError';
+}
+
+interface Waiting {
+  binding: Binding;
+  resolve: (bound: boolean) => void;
+  reject: (err: Error) => void;
+}
+
+export class Binder {
+  private readonly opts: BinderOptions;
+  private waiting: Waiting[] = [];
+  private flushScheduled = false;
+
+  constructor(opts: BinderOptions) {
+    this.opts = opts;
+  }
+
+  /**
+   * Resolves true once bound, false when the pod changed or went away
+   * meanwhile (its informer brings the next try); rejects when the pod is
+   * worth deciding again.
+   */
+  bind(binding: Binding): Promise<boolean> {
+    if (!this.opts.client.commit) return this.bindAlone(binding);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ binding, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // After the current burst of decisions: they all join this batch.
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.waiting.splice(0, this.opts.maxBatch ?? 512);
+    if (this.waiting.length) {
+      this.flushScheduled = true;
+      setImmediate(() => void this.flush());
+    }
+    const groups = new Map<string, Waiting[]>();
+    for (const w of batch) {
+      const group = groups.get(w.binding.node);
+      if (group) group.push(w);
+      else groups.set(w.binding.node, [w]);
+    }
+    // First try: every group on the Node the cache holds, in one commit.
+    const ops: CommitOp[] = [];
+    const inCommit: Waiting[] = [];
+    for (const [name, group] of groups) {
+      const node = this.opts.cache.snapshot().byName.get(name)?.node;
+      if (!node) {
+        for (const w of group) w.reject(new BindError(`node ${name} is gone`));
+        continue;
+      }
+      ops.push(...this.groupOps(node, group, inCommit));
+    }
+    try {
+      if (ops.length) await this.opts.client.commit!(ops);
+      for (const w of inCommit) w.resolve(true);
+      return;
+    } catch (err) {
+      if (!isConflict(err) && !isNotFound(err)) {
+        for (const w of inCommit) w.reject(err as Error);
+        return;
+      }
+    }
+    // Something changed under the batch (a Node's status, a pod): node by
+    // node now, each on the Node as it is, so one change fails only its group.
+    const retry = new Set(inCommit);
+    for (const [name, group] of groups) {
+      const mine = group.filter((w) => retry.has(w));
+      if (!mine.length) continue;
+      const committed: Waiting[] = [];
+      try {
+        const node = await this.opts.client.get<Node>(NODE, undefined, name);
+        await this.opts.client.commit!(this.groupOps(node, mine, committed));
+        for (const w of committed) w.resolve(true);
+      } catch (err) {
+        const why = isNotFound(err) ? `node ${name} or a pod is gone` : `binding on ${name} conflicted: ${(err as Error).message}`;
+        for (const w of mine) w.reject(new BindError(why)); // those already settled stay as they are
+      }
+    }
+  }
+
+  /**
+   * The writes binding these pods to this version of the Node: its ledger
+   * with their reservations, then each pod and its Scheduled event. Pods
+   * that no longer fit there are rejected; the others join `accepted`.
+   */
+  private groupOps(node: Node, group: Waiting[], accepted: Waiting[]): CommitOp[] {
+    const name = node.metadata.name!;
+    const info = buildSnapshot([node], []).byName.get(name)!;
+    info.allocated = this.opts.cache.holdsWithout(node, new Set(group.map((w) => w.binding.pod.metadata.uid!)));
+    let ledger = reservationsOf(node);
+    const podOps: CommitOp[] = [];
+    for (const w of group) {
+      const { pod, requests } = w.binding;
+      if (resourcesFit.filter({ pod, requests }, info) !== undefined) {
+        w.reject(new BindError(`node ${name} filled up meanwhile`));
+        continue;
+      }
+      info.allocated = { milliCpu: info.allocated.milliCpu + requests.milliCpu, memory: info.allocated.memory + requests.memory, pods: info.allocated.pods + 1 };
+      ledger = withReservation(ledger, this.reservation(w.binding));
+      podOps.push({ verb: 'update', kind: POD, subresource: 'binding', object: this.boundPod(w.binding) });
+      const event = this.scheduledEvent(w.binding);
+      if (event) podOps.push({ verb: 'create', kind: EVENT, object: event });
+      accepted.push(w);
+    }
+    if (!podOps.length) return [];
+    return [{ verb: 'update', kind: NODE, subresource: 'status', object: { ...node, status: { ...node.status, reservations: ledger } } }, ...podOps];
+  }
+
+  private reservation({ pod, requests }: Binding): Reservation {
+    return { uid: pod.metadata.uid!, pod: `${pod.metadata.namespace}/${pod.metadata.name}`, milliCpu: requests.milliCpu, memory: requests.memory, at: this.opts.clock.now().getTime() };
+  }
+
+  private boundPod({ pod, node, policy, record }: Binding): Pod {
+    const status = pod.status ?? {};
+    const conditions = setCondition(status.conditions, { type: 'PodScheduled', status: 'True', reason: 'Scheduled', message: `assigned to ${node} by ${policy}` }, this.opts.clock.now());
+    return { ...pod, spec: { ...pod.spec, nodeName: node }, status: { ...status, conditions, scheduling: record } };
+  }
+
+  private scheduledEvent({ pod, node, policy }: Binding) {
+    return this.opts.events?.build(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node} (policy ${policy})`);
+  }
+
+  // ---- one write at a time (no commit on this transport) ------------------
+
+  private async bindAlone(b: Binding): Promise<boolean> {
+    const { pod, node } = b;
+    const [ns, name] = [pod.metadata.namespace!, pod.metadata.name!];
+    if (!(await this.reserve(b))) throw new BindError(`node ${node} filled up meanwhile`);
+    try {
+      // The pod's resourceVersion makes this a compare-and-swap: a pod changed
+      // meanwhile (bound by someone else, deleted, edited) is not bound twice.
+      await this.opts.client.patch(POD, ns, name, { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName: node } });
+    } catch (err) {
+      if (!isConflict(err) && !isNotFound(err)) throw err;
+      // Not ours to bind after all: give the room back unless the pod did land there.
+      const now = await this.opts.client.get<Pod>(POD, ns, name).catch(() => undefined);
+      if (now?.spec.nodeName !== node) await this.unreserve(node, pod.metadata.uid!);
+      return false;
+    }
+    await setPodScheduled(this.opts.client, pod, this.boundPod(b).status!, this.opts.clock);
+    const event = this.scheduledEvent(b);
+    if (event) await this.opts.events?.record(pod, 'Normal', 'Scheduled', event.message);
+    return true;
+  }
+
+  /** Adds the pod to the node's ledger if it still fits there, with a compare-and-swap on the Node. */
+  private async reserve(b: Binding): Promise<boolean> {
+    let fits = false;
+    try {
+      await updateStatus<Node>(this.opts.client, NODE, undefined, b.node, (node) => {
+        const info = buildSnapshot([node], []).byName.get(b.node);
+        if (info) info.allocated = this.opts.cache.holdsWithout(node, new Set([b.pod.metadata.uid!]));
+        fits = info !== undefined && resourcesFit.filter({ pod: b.pod, requests: b.requests }, info) === undefined;
+        if (!fits) return undefined;
+        return { ...node.status, reservations: withReservation(reservationsOf(node), this.reservation(b)) };
+      });
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    return fits;
+  }
+
+  private async unreserve(nodeName: string, uid: string): Promise<void> {
+    try {
+      await updateStatus<Node>(this.opts.client, NODE, undefined, nodeName, (node) => {
+        const list = reservationsOf(node);
+        return list.some((r) => r.uid === uid) ? { ...node.status, reservations: withoutReservation(list, uid) } : undefined;
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
+
+/** Writes the PodScheduled condition and decision record into the pod's status, if it is still that pod. */
+export async function setPodScheduled(client: KcsClient, pod: Pod, status: NonNullable<Pod['status']>, clock: Clock): Promise<void> {
+  try {
+    await updateStatus<Pod>(client, POD, pod.metadata.namespace, pod.metadata.name!, (current) => {
+      if (current.metadata.uid !== pod.metadata.uid) return undefined;
+      const now = current.status ?? {};
+      const wanted = status.conditions?.find((c) => c.type === 'PodScheduled');
+      const conditions = wanted ? setCondition(now.conditions, wanted, clock.now()) : now.conditions;
+      const next = { ...now, conditions, scheduling: status.scheduling };
+      return isDeepStrictEqual(next, now) ? undefined : next;
+    });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
