@@ -15,6 +15,8 @@ import { Registry } from '../src/api/registry.ts';
 import { LocalClient } from '../src/client/local.ts';
 import { Informer } from '../src/controllers/informer.ts';
 import { ControllerRunner } from '../src/controllers/runner.ts';
+import { EventRecorder } from '../src/controllers/events.ts';
+import { SCHEDULER_WORKERS } from '../src/controllers/manager.ts';
 import { SchedulerController } from '../src/controllers/scheduler.ts';
 import { kindByName } from '../src/objects/kinds.ts';
 import type { Node, Pod } from '../src/objects/types.ts';
@@ -29,9 +31,28 @@ const POLICIES = (values.policies ?? 'first-fit,best-fit,worst-fit,spread,binpac
 const NODE = kindByName('Node')!;
 const POD = kindByName('Pod')!;
 
+/** With KCS_BENCH_PROFILE=DIR, a CPU profile of each timed part (open in Chrome DevTools). */
+async function startProfile() {
+  const dir = process.env.KCS_BENCH_PROFILE;
+  if (!dir) return undefined;
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(name: string) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(join(dir, `scheduler-${name}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 async function run(nodes: number, policy: PolicyName) {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-sched-'));
-  const store = new SqliteStore(join(dir, 'kcs.db'));
+  const store = new SqliteStore(join(dir, 'kcs.db'), { checkpointIntervalMs: Number(process.env.CKPT ?? 100) });
   try {
     const client = new LocalClient(new Registry(store));
     // Room for every pod: 64 CPUs a node, pods of 100m to 1 CPU.
@@ -46,15 +67,17 @@ async function run(nodes: number, policy: PolicyName) {
     const podInformer = new Informer<Pod>(client, POD);
     const nodeInformer = new Informer<Node>(client, NODE);
     const decisions: number[] = [];
-    const scheduler = new SchedulerController({ client, pods: podInformer, nodes: nodeInformer, onDecision: (ms) => decisions.push(ms) });
-    // As many workers as kcs up gives the scheduler (manager.ts).
-    const runner = new ControllerRunner(scheduler, { workers: 256 });
+    // As kcs up runs it (manager.ts): Scheduled events, as many workers.
+    const events = new EventRecorder(client, 'scheduler');
+    const scheduler = new SchedulerController({ client, pods: podInformer, nodes: nodeInformer, events, onDecision: (ms) => decisions.push(ms) });
+    const runner = new ControllerRunner(scheduler, { workers: SCHEDULER_WORKERS });
     let bound = 0;
     let allBound!: () => void;
     const done = new Promise<void>((resolve) => { allBound = resolve; });
     podInformer.on({ update: (prev, next) => { if (!prev.spec.nodeName && next.spec.nodeName && ++bound === PODS) allBound(); } });
     await nodeInformer.start();
     await podInformer.start();
+    const profile = await startProfile();
     const started = performance.now();
     runner.start();
     for (const key of scheduler.pendingKeys()) runner.enqueue(key);
@@ -62,6 +85,7 @@ async function run(nodes: number, policy: PolicyName) {
     await done;
     clearTimeout(timeout);
     const seconds = (performance.now() - started) / 1000;
+    await profile?.stop(`${nodes}-${policy}`);
     await runner.stop();
     podInformer.stop();
     nodeInformer.stop();
@@ -70,7 +94,7 @@ async function run(nodes: number, policy: PolicyName) {
     return { nodes, policy, pods: PODS, bindsPerSec: round(PODS / seconds), decisionP50Us: round(d.p50 * 1000), decisionP99Us: round(d.p99 * 1000) };
   } finally {
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env.KCS_BENCH_KEEP) rmSync(dir, { recursive: true, force: true }); else console.error('kept', dir);
   }
 }
 

@@ -43,8 +43,16 @@ export interface WatchOptions extends ListOptions {
   resourceVersion?: string;
 }
 
+/** One watch event's object, in the forms watchers take it; each made only when asked for. */
+export interface EventView {
+  /** The JSON line of the whole watch event, shared by every watcher sent the same type. */
+  json(): string;
+  /** A private copy of the object, parsed afresh from the stored value. */
+  copy(): KubeObject;
+}
+
 export interface WatchSink {
-  event(e: WatchEvent, serialized: () => string): void;
+  event(type: WatchEvent['type'], view: EventView): void;
   /** The watch can no longer continue (store closed, history compacted). */
   end(err?: ApiError): void;
 }
@@ -64,7 +72,7 @@ export class Registry {
   readonly store: Store;
   private readonly clock: Clock;
   /** Parsed watch events are shared by every watcher of the same store event. */
-  private readonly decoded = new WeakMap<StoreEvent, { object: KubeObject; prev?: KubeObject; json: Map<string, string> }>();
+  private readonly decoded = new WeakMap<StoreEvent, { object?: KubeObject; prev?: KubeObject; json: Map<string, string> }>();
 
   constructor(store: Store, clock: Clock = systemClock) {
     this.store = store;
@@ -97,8 +105,8 @@ export class Registry {
     if (rv === undefined || rv === '' || rv === '0') {
       const initial = await this.list(kind, namespace, opts);
       for (const object of initial.items) {
-        const e: WatchEvent = { type: 'ADDED', object };
-        sink.event(e, () => JSON.stringify(e));
+        // Listed for this watcher alone: its own to keep.
+        sink.event('ADDED', { json: () => JSON.stringify({ type: 'ADDED', object }), copy: () => object });
       }
       from = Number(initial.metadata.resourceVersion);
     } else {
@@ -117,36 +125,41 @@ export class Registry {
     }
   }
 
-  /** Turns a store event into the watch event this watcher should see, if any. */
+  /**
+   * Turns a store event into the watch event this watcher should see, if
+   * any. The stored value is parsed once for every watcher (and only when a
+   * selector or a JSON line needs it); in-process watchers parse their own copy.
+   */
   private deliver(event: StoreEvent, match: Predicate | undefined, sink: WatchSink): void {
     let d = this.decoded.get(event);
-    if (!d) {
-      const object = decodeValue(event.value, event.revision);
-      const prev = event.prevValue !== undefined && event.type === 'update' ? decodeValue(event.prevValue, event.revision) : undefined;
-      d = { object, prev, json: new Map() };
-      this.decoded.set(event, d);
-    }
+    if (!d) this.decoded.set(event, (d = { json: new Map() }));
+    const shared = d;
+    const object = () => (shared.object ??= decodeValue(event.value, event.revision));
     let type: WatchEvent['type'];
     if (event.type === 'create') {
-      if (match && !match(d.object)) return;
+      if (match && !match(object())) return;
       type = 'ADDED';
     } else if (event.type === 'delete') {
-      if (match && !match(d.object)) return;
+      if (match && !match(object())) return;
       type = 'DELETED';
+    } else if (!match) {
+      type = 'MODIFIED';
     } else {
       // Kubernetes semantics: an object that moves into a selector is ADDED
       // for that watcher, one that moves out is DELETED.
-      const now = !match || match(d.object);
-      const before = !match || (d.prev !== undefined && match(d.prev));
+      if (shared.prev === undefined && event.prevValue !== undefined) shared.prev = decodeValue(event.prevValue, event.revision);
+      const now = match(object());
+      const before = shared.prev !== undefined && match(shared.prev);
       if (!now && !before) return;
       type = now && before ? 'MODIFIED' : now ? 'ADDED' : 'DELETED';
     }
-    const e: WatchEvent = { type, object: d.object };
-    const json = d.json;
-    sink.event(e, () => {
-      let s = json.get(type);
-      if (s === undefined) json.set(type, (s = JSON.stringify(e)));
-      return s;
+    sink.event(type, {
+      json: () => {
+        let s = shared.json.get(type);
+        if (s === undefined) shared.json.set(type, (s = JSON.stringify({ type, object: object() })));
+        return s;
+      },
+      copy: () => decodeValue(event.value, event.revision),
     });
   }
 
@@ -227,7 +240,7 @@ export class Registry {
     for (const op of ops) {
       const ns = op.object.metadata?.namespace;
       if (op.verb === 'create') {
-        const incoming = checkShape(op.kind, structuredClone(op.object), ns);
+        const incoming = checkShape(op.kind, jsonCopy(op.object), ns);
         admitFields(op.kind, incoming, {});
         const object = prepareForCreate(incoming, now);
         txn.push({ type: 'create', key: keyFor(op.kind, object.metadata.namespace, object.metadata.name!), value: encode(object) });
@@ -243,11 +256,19 @@ export class Registry {
       if (!kv) throw errors.notFound(op.kind.plural, name);
       if (String(kv.modRevision) !== rv) throw errors.conflict(op.kind.plural, name);
       const current = decode(kv);
-      const incoming = checkShape(op.kind, structuredClone(op.object), ns, name);
-      admitFields(op.kind, incoming, {});
       if (op.subresource === 'binding' && current.spec?.nodeName) {
         throw errors.conflict(op.kind.plural, name, `pod ${name} is already assigned to node ${current.spec.nodeName}`);
       }
+      // A subresource takes only its fields from the caller, the rest from
+      // the stored object: copying just those is cheaper than the whole.
+      let incoming: KubeObject;
+      if (op.subresource) {
+        incoming = { ...current, status: op.object.status === undefined ? undefined : jsonCopy(op.object.status) };
+        if (op.subresource === 'binding') incoming.spec = { ...current.spec, nodeName: op.object.spec?.nodeName };
+      } else {
+        incoming = checkShape(op.kind, jsonCopy(op.object), ns, name);
+      }
+      admitFields(op.kind, incoming, {});
       const next = op.subresource === 'status' ? prepareForStatusUpdate(incoming, current)
         : op.subresource === 'binding' ? prepareForBinding(incoming, current)
           : prepareForUpdate(incoming, current);
@@ -330,6 +351,11 @@ export function prefixFor(kind: KindInfo, namespace: string | undefined): string
 function encode(obj: KubeObject): string {
   const { resourceVersion: _rv, ...metadata } = obj.metadata;
   return JSON.stringify({ ...obj, metadata });
+}
+
+/** A deep copy of plain JSON data (faster than structuredClone for it). */
+function jsonCopy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 function decodeValue(value: string, revision: number): KubeObject {

@@ -25,13 +25,13 @@ export async function streamWatch(ctx: Context, registry: Registry, kind: KindIn
   };
   try {
     stop = await registry.watch(kind, namespace, opts, {
-      event: (_e, serialized) => {
+      event: (_type, view) => {
         if (out.writableEnded) return;
         if (out.writableLength > maxBuffered) {
           finish(new ApiError(410, 'Expired', 'the watch fell too far behind; list and watch again'));
           return;
         }
-        out.write(serialized() + '\n');
+        out.write(view.json() + '\n');
       },
       end: finish,
     });

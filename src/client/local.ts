@@ -90,8 +90,8 @@ export class LocalClient implements KcsClient {
       finish();
     };
     this.check({ verb: 'watch', resource: kind.plural, namespace, fieldSelector: opts.fieldSelector }).then(() => this.registry.watch(kind, namespace, opts, {
-      // Watch events share one parsed object between watchers: hand out copies.
-      event: (e) => onEvent({ type: e.type, object: structuredClone(e.object) }),
+      // Each watcher gets its own copy: the objects are the caller's to keep.
+      event: (type, view) => onEvent({ type, object: view.copy() }),
       end: (err) => {
         if (err) onEvent({ type: 'ERROR', object: err.toStatus() as never });
         end();

@@ -86,7 +86,7 @@ export class Binder {
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
-    const batch = this.waiting.splice(0, this.opts.maxBatch ?? 512);
+    const batch = this.waiting.splice(0, this.opts.maxBatch ?? 1024);
     if (this.waiting.length) {
       this.flushScheduled = true;
       setImmediate(() => void this.flush());

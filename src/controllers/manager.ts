@@ -44,7 +44,7 @@ export interface RunningControllers {
 
 
 /** Bindings in flight at once: the most one batch can hold. */
-const SCHEDULER_WORKERS = 256;
+export const SCHEDULER_WORKERS = Number(process.env.KCS_SCHEDULER_WORKERS ?? 256);
 
 export async function startControllers(opts: ControllerOptions): Promise<RunningControllers> {
   const clock = opts.clock ?? systemClock;

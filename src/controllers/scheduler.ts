@@ -8,8 +8,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KcsClient } from '../client/interface.ts';
 import { podRequests } from '../objects/requests.ts';
 import type { KubeObject, Node, Pod } from '../objects/types.ts';
-import { decide, type ScorePlugin } from '../scheduler/framework.ts';
-import { explain } from '../scheduler/explain.ts';
+import { decide, decideIndexed, type ScorePlugin } from '../scheduler/framework.ts';
+import { EXPLAINED_NODES, explain } from '../scheduler/explain.ts';
 import { DEFAULT_FILTERS } from '../scheduler/plugins/filters.ts';
 import { policyByName, type PolicyName } from '../scheduler/plugins/policies.ts';
 import { SchedulerCache } from '../scheduler/cache.ts';
@@ -98,8 +98,13 @@ export class SchedulerController implements Reconciler {
     const snapshot = this.cache.snapshot();
     const requests = podRequests(pod);
     const started = performance.now();
-    const decision = decide({ pod, requests }, snapshot, DEFAULT_FILTERS, policy);
-    const record = explain(decision);
+    // A small cluster is scanned whole, so the record explains every node;
+    // a large one goes through the index (examining a few nodes), and is
+    // scanned whole only to explain why no node fits.
+    const req = { pod, requests };
+    const decision = (snapshot.nodes.length > EXPLAINED_NODES ? decideIndexed(req, this.cache.index, DEFAULT_FILTERS, policy) : undefined)
+      ?? decide(req, snapshot, DEFAULT_FILTERS, policy);
+    const record = explain(decision, snapshot.nodes.length);
     this.opts.onDecision?.(performance.now() - started);
     if (!decision.node) {
       const status: NonNullable<Pod['status']> = { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: decision.message }], scheduling: record };

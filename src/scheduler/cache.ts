@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { podRequests, type Resources } from '../objects/requests.ts';
 import type { Node, Pod } from '../objects/types.ts';
 import { reservationsOf, type Reservation } from './ledger.ts';
+import { NodeIndex } from './node-index.ts';
 import { buildSnapshot, isFinished, type NodeInfo, type Snapshot } from './snapshot.ts';
 
 type Totals = Resources & { pods: number };
@@ -25,6 +26,8 @@ export class SchedulerCache {
   private readonly finished = new Set<string>();
   private readonly assumed = new Set<string>();
   private sorted: NodeInfo[] | undefined;
+  /** The schedulable nodes in each policy's order, kept with every change below. */
+  readonly index = new NodeIndex();
 
   setNode(node: Node): void {
     const name = node.metadata.name!;
@@ -49,6 +52,7 @@ export class SchedulerCache {
 
   removeNode(name: string): void {
     if (!this.infos.delete(name)) return;
+    this.index.remove(name);
     this.sorted = undefined;
     for (const r of this.reservations.get(name) ?? []) this.reservedOn.get(r.uid)?.delete(name);
     this.reservations.delete(name);
@@ -163,6 +167,7 @@ export class SchedulerCache {
     const pods = this.podSum.get(name) ?? zero();
     const extra = this.ledgerExtra.get(name) ?? zero();
     info.allocated = { milliCpu: pods.milliCpu + extra.milliCpu, memory: pods.memory + extra.memory, pods: pods.pods + extra.pods };
+    this.index.update(info);
   }
 }
 

@@ -2,19 +2,31 @@
 // `kcs describe pod` can show each node's filter result and score.
 import type { Decision } from './framework.ts';
 
-/** Most nodes a pod's status explains; the message counts them all. */
-export const EXPLAINED_NODES = 100;
+/**
+ * A decision over at most this many nodes is kept whole. Beyond it the
+ * record keeps the best-scored nodes that fit (the chosen one first) and
+ * the first nodes that did not, HALF of each: enough to see why, small
+ * enough that a pod's status stays a few hundred bytes at 10,000 nodes.
+ */
+export const EXPLAINED_NODES = 20;
+const HALF = EXPLAINED_NODES / 2;
 
 export interface SchedulingRecord {
   policy: string;
   node?: string;
   nodes: Array<{ name: string; fits: boolean; reasons?: string[]; score?: number }>;
-  /** Nodes left out of `nodes`: beyond EXPLAINED_NODES, or not examined by an indexed decision. */
+  /** Nodes left out of `nodes`: past EXPLAINED_NODES, or not examined by an indexed decision. */
   omitted?: number;
 }
 
 export function explain(d: Decision, totalNodes = d.verdicts.length): SchedulingRecord {
-  const nodes = d.verdicts.slice(0, EXPLAINED_NODES).map((v) => (v.reasons.length ? { name: v.node, fits: false, reasons: v.reasons } : { name: v.node, fits: true, score: v.score }));
+  let kept = d.verdicts;
+  if (kept.length > EXPLAINED_NODES) {
+    // sort is stable: equal scores stay in the snapshot's order, as the decision broke ties.
+    const fits = kept.filter((v) => !v.reasons.length).sort((a, b) => b.score! - a.score!).slice(0, HALF);
+    kept = [...fits, ...kept.filter((v) => v.reasons.length).slice(0, EXPLAINED_NODES - fits.length)];
+  }
+  const nodes = kept.map((v) => (v.reasons.length ? { name: v.node, fits: false, reasons: v.reasons } : { name: v.node, fits: true, score: v.score }));
   const omitted = totalNodes - nodes.length;
   return { policy: d.policy, ...(d.node ? { node: d.node } : {}), nodes, ...(omitted > 0 ? { omitted } : {}) };
 }

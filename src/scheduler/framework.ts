@@ -5,6 +5,7 @@
 // 2 NotReady" possible.
 import type { Resources } from '../objects/requests.ts';
 import type { Pod } from '../objects/types.ts';
+import type { NodeIndex } from './node-index.ts';
 import type { NodeInfo, Snapshot } from './snapshot.ts';
 
 export interface PodRequest {
@@ -22,6 +23,8 @@ export interface ScorePlugin {
   readonly name: string;
   /** Higher is better. Ties go to the node earlier in the snapshot's order. */
   score(req: PodRequest, node: NodeInfo): number;
+  /** binpack's weights, which its index order depends on. */
+  readonly weights?: { cpu: number; memory: number };
 }
 
 export interface NodeVerdict {
@@ -60,6 +63,48 @@ export function decide(req: PodRequest, snapshot: Snapshot, filters: FilterPlugi
   const total = snapshot.nodes.length;
   if (best) return { node: best.node, policy: policy.name, verdicts, message: `assigned to ${best.node} by ${policy.name}` };
   return { policy: policy.name, verdicts, message: unschedulableMessage(total, verdicts) };
+}
+
+/**
+ * The same choice as decide, found through the node index: nodes are
+ * examined in the policy's order and the first that passes every filter
+ * wins, so only the examined nodes get a verdict. undefined when the policy
+ * has no index order or no indexed node fits (decide then explains why
+ * each node was refused).
+ */
+export function decideIndexed(req: PodRequest, index: NodeIndex, filters: FilterPlugin[], policy: ScorePlugin): Decision | undefined {
+  const verdicts: NodeVerdict[] = [];
+  /** The first node of the order that passes every filter; verdicts for all it examined. */
+  const firstFitting = (order: Iterable<NodeInfo>): NodeVerdict | undefined => {
+    for (const info of order) {
+      const reasons: string[] = [];
+      for (const f of filters) {
+        const why = f.filter(req, info);
+        if (why) reasons.push(why);
+      }
+      const verdict: NodeVerdict = reasons.length ? { node: info.name, reasons } : { node: info.name, reasons, score: policy.score(req, info) };
+      verdicts.push(verdict);
+      if (!reasons.length) return verdict;
+    }
+    return undefined;
+  };
+  const { milliCpu, memory } = req.requests;
+  let chosen: NodeVerdict | undefined;
+  switch (policy.name) {
+    case 'first-fit': chosen = firstFitting(index.byName(milliCpu, memory)); break;
+    case 'best-fit': chosen = firstFitting(index.byFreeAscending(milliCpu)); break;
+    case 'worst-fit': chosen = firstFitting(index.byFreeDescending(milliCpu)); break;
+    case 'spread': chosen = firstFitting(index.byPodCount()); break;
+    case 'binpack':
+      for (const group of index.binpackGroups(policy.weights ?? { cpu: 1, memory: 1 })) {
+        const best = firstFitting(group);
+        if (best && (!chosen || best.score! > chosen.score! || (best.score === chosen.score && best.node < chosen.node))) chosen = best;
+      }
+      break;
+    default: return undefined;
+  }
+  if (!chosen) return undefined;
+  return { node: chosen.node, policy: policy.name, verdicts, message: `assigned to ${chosen.node} by ${policy.name}` };
 }
 
 /** kube-scheduler's wording: each reason counted once per node, most common first. */

@@ -2,9 +2,13 @@
 // key-values and a window of history for watches. This process is the only
 // writer (the file is opened with an exclusive lock), so watch events are
 // published in-process right after each write commits, in revision order.
+// For the same reason the current key-values are also kept in memory, in key
+// order (as etcd keeps its index in memory): reads and the compares of
+// writes never go to SQLite, which only has to take the writes.
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import sortedBtree from 'sorted-btree';
 import {
   ConflictError, KeyExistsError, KeyNotFoundError, prefixEnd, RevisionCompactedError,
   type KeyValue, type ListResult, type Store, type StoreEvent, type TxnOp, type WatchCallbacks, type WatchHandle,
@@ -40,6 +44,8 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
 
 interface Row { key: string; value: string; create_rev: number; mod_rev: number }
+const BTree = sortedBtree.default;
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 interface EventRow { rev: number; type: string; key: string; value: string; prev_value: string | null; create_rev: number }
 
 export class StateLockedError extends Error {
@@ -56,7 +62,11 @@ export class SqliteStore implements Store {
   private closed = false;
   private writesSinceCheckpoint = 0;
   private readonly checkpointTimer: NodeJS.Timeout | undefined;
-  private readonly stmt: Record<'get' | 'list' | 'insert' | 'update' | 'remove' | 'event' | 'history' | 'compact' | 'setMeta' | 'begin' | 'commit' | 'rollback', StatementSync>;
+  /** Every current key-value, in key order: what the kv table holds. */
+  private readonly rows = new BTree<string, Row>(undefined, byKey);
+  /** Within a write: the rows it changed so far (null: deleted), not yet in rows. */
+  private pending = new Map<string, Row | null>();
+  private readonly stmt: Record<'all' | 'insert' | 'update' | 'remove' | 'event' | 'history' | 'compact' | 'setMeta' | 'begin' | 'commit' | 'rollback', StatementSync>;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -86,8 +96,7 @@ export class SqliteStore implements Store {
     }
     this.db.exec(SCHEMA);
     this.stmt = {
-      get: this.db.prepare('SELECT key, value, create_rev, mod_rev FROM kv WHERE key = ?'),
-      list: this.db.prepare('SELECT key, value, create_rev, mod_rev FROM kv WHERE key >= ? AND key < ? ORDER BY key'),
+      all: this.db.prepare('SELECT key, value, create_rev, mod_rev FROM kv'),
       insert: this.db.prepare('INSERT INTO kv (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)'),
       update: this.db.prepare('UPDATE kv SET value = ?, mod_rev = ? WHERE key = ?'),
       remove: this.db.prepare('DELETE FROM kv WHERE key = ?'),
@@ -103,6 +112,7 @@ export class SqliteStore implements Store {
     const lastEvent = (this.db.prepare('SELECT max(rev) AS rev FROM events').get() as { rev: number | null }).rev ?? 0;
     this.revision = Math.max(lastEvent, meta('revision'));
     this.compacted = meta('compacted');
+    for (const row of this.stmt.all.all() as unknown as Row[]) this.rows.set(row.key, { ...row });
     this.checkpointTimer = setInterval(() => this.checkpoint(), options.checkpointIntervalMs ?? 100);
     this.checkpointTimer.unref();
   }
@@ -116,14 +126,19 @@ export class SqliteStore implements Store {
 
   async get(key: string): Promise<KeyValue | undefined> {
     this.assertOpen();
-    const row = this.stmt.get.get(key) as Row | undefined;
+    const row = this.rows.get(key);
     return row && toKeyValue(row);
   }
 
   async list(prefix: string): Promise<ListResult> {
     this.assertOpen();
-    const rows = this.stmt.list.all(prefix, prefixEnd(prefix)) as unknown as Row[];
-    return { items: rows.map(toKeyValue), revision: this.revision };
+    const end = prefixEnd(prefix);
+    const items: KeyValue[] = [];
+    for (const [key, row] of this.rows.entries(prefix)) {
+      if (key >= end) break;
+      items.push(toKeyValue(row));
+    }
+    return { items, revision: this.revision };
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
@@ -170,19 +185,23 @@ export class SqliteStore implements Store {
 
   /** One op's change to the kv table, at revision rev; throws (and writes nothing) if its compare fails. */
   private apply(op: TxnOp, rev: number): StoreEvent {
-    const row = this.stmt.get.get(op.key) as Row | undefined;
+    const staged = this.pending.get(op.key);
+    const row = staged === null ? undefined : staged ?? this.rows.get(op.key);
     if (op.type === 'create') {
       if (row) throw new KeyExistsError(op.key);
       this.stmt.insert.run(op.key, op.value, rev, rev);
+      this.pending.set(op.key, { key: op.key, value: op.value, create_rev: rev, mod_rev: rev });
       return { type: 'create', key: op.key, value: op.value, revision: rev, createRevision: rev };
     }
     if (!row) throw new KeyNotFoundError(op.key);
     if (op.expectedModRevision !== undefined && row.mod_rev !== op.expectedModRevision) throw new ConflictError(op.key, op.expectedModRevision, row.mod_rev);
     if (op.type === 'update') {
       this.stmt.update.run(op.value, rev, op.key);
+      this.pending.set(op.key, { key: op.key, value: op.value, create_rev: row.create_rev, mod_rev: rev });
       return { type: 'update', key: op.key, value: op.value, prevValue: row.value, revision: rev, createRevision: row.create_rev };
     }
     this.stmt.remove.run(op.key);
+    this.pending.set(op.key, null);
     return { type: 'delete', key: op.key, value: row.value, prevValue: row.value, revision: rev, createRevision: row.create_rev };
   }
 
@@ -200,8 +219,14 @@ export class SqliteStore implements Store {
       this.stmt.commit.run();
     } catch (err) {
       this.stmt.rollback.run();
+      this.pending.clear();
       throw err;
     }
+    for (const [key, row] of this.pending) {
+      if (row) this.rows.set(key, row);
+      else this.rows.delete(key);
+    }
+    this.pending.clear();
     this.revision += events.length;
     // Published before any housekeeping: the writes are committed, so no
     // failure below may keep them from watchers or fail the caller.

@@ -35,6 +35,7 @@ export function binpack(weights: { cpu: number; memory: number } = { cpu: 1, mem
   const total = weights.cpu + weights.memory;
   return {
     name: 'binpack',
+    weights,
     score: ({ requests }, n) => {
       const cpu = n.capacity.milliCpu ? (n.allocated.milliCpu + requests.milliCpu) / n.capacity.milliCpu : 1;
       const mem = n.capacity.memory ? (n.allocated.memory + requests.memory) / n.capacity.memory : 1; // Infinity -> 0
