@@ -16,7 +16,6 @@ import { LocalClient } from '../src/client/local.ts';
 import { Informer } from '../src/controllers/informer.ts';
 import { ControllerRunner } from '../src/controllers/runner.ts';
 import { EventRecorder } from '../src/controllers/events.ts';
-import { SCHEDULER_WORKERS } from '../src/controllers/manager.ts';
 import { SchedulerController } from '../src/controllers/scheduler.ts';
 import { kindByName } from '../src/objects/kinds.ts';
 import type { Node, Pod } from '../src/objects/types.ts';
@@ -67,10 +66,13 @@ async function run(nodes: number, policy: PolicyName) {
     const podInformer = new Informer<Pod>(client, POD);
     const nodeInformer = new Informer<Node>(client, NODE);
     const decisions: number[] = [];
-    // As kcs up runs it (manager.ts): Scheduled events, as many workers.
+    // As kcs up runs it (manager.ts): Scheduled events, one worker, bindings in the background.
     const events = new EventRecorder(client, 'scheduler');
-    const scheduler = new SchedulerController({ client, pods: podInformer, nodes: nodeInformer, events, onDecision: (ms) => decisions.push(ms) });
-    const runner = new ControllerRunner(scheduler, { workers: SCHEDULER_WORKERS });
+    const scheduler: SchedulerController = new SchedulerController({
+      client, pods: podInformer, nodes: nodeInformer, events, onDecision: (ms) => decisions.push(ms),
+      requeue: (key) => runner.queue.addRateLimited(key), log: (m) => console.error(m),
+    });
+    const runner = new ControllerRunner(scheduler, { workers: 1 });
     let bound = 0;
     let allBound!: () => void;
     const done = new Promise<void>((resolve) => { allBound = resolve; });

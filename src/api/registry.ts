@@ -62,9 +62,13 @@ export interface WatchSink {
  * replaces. subresource 'status' writes only status; 'binding' (pods only)
  * writes spec.nodeName and status of a pod that is not bound yet.
  */
-export type CommitOp =
+export type CommitOp = (
   | { verb: 'create'; kind: KindInfo; object: KubeObject }
-  | { verb: 'update'; kind: KindInfo; object: KubeObject; subresource?: 'status' | 'binding' };
+  | { verb: 'update'; kind: KindInfo; object: KubeObject; subresource?: 'status' | 'binding' }
+) & {
+  /** The caller hands the object over (it built it for this write): it is admitted as is, not copied first. */
+  transfer?: boolean;
+};
 
 const MAX_UNCONDITIONAL_RETRIES = 16;
 
@@ -240,7 +244,7 @@ export class Registry {
     for (const op of ops) {
       const ns = op.object.metadata?.namespace;
       if (op.verb === 'create') {
-        const incoming = checkShape(op.kind, jsonCopy(op.object), ns);
+        const incoming = checkShape(op.kind, op.transfer ? op.object : jsonCopy(op.object), ns);
         admitFields(op.kind, incoming, {});
         const object = prepareForCreate(incoming, now);
         txn.push({ type: 'create', key: keyFor(op.kind, object.metadata.namespace, object.metadata.name!), value: encode(object) });
@@ -263,10 +267,10 @@ export class Registry {
       // the stored object: copying just those is cheaper than the whole.
       let incoming: KubeObject;
       if (op.subresource) {
-        incoming = { ...current, status: op.object.status === undefined ? undefined : jsonCopy(op.object.status) };
+        incoming = { ...current, status: op.object.status === undefined || op.transfer ? op.object.status : jsonCopy(op.object.status) };
         if (op.subresource === 'binding') incoming.spec = { ...current.spec, nodeName: op.object.spec?.nodeName };
       } else {
-        incoming = checkShape(op.kind, jsonCopy(op.object), ns, name);
+        incoming = checkShape(op.kind, op.transfer ? op.object : jsonCopy(op.object), ns, name);
       }
       admitFields(op.kind, incoming, {});
       const next = op.subresource === 'status' ? prepareForStatusUpdate(incoming, current)

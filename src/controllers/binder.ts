@@ -86,7 +86,7 @@ export class Binder {
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
-    const batch = this.waiting.splice(0, this.opts.maxBatch ?? 1024);
+    const batch = this.waiting.splice(0, this.opts.maxBatch ?? Number(process.env.KCS_MAX_BATCH ?? 1024));
     if (this.waiting.length) {
       this.flushScheduled = true;
       setImmediate(() => void this.flush());
@@ -155,13 +155,14 @@ export class Binder {
       }
       info.allocated = { milliCpu: info.allocated.milliCpu + requests.milliCpu, memory: info.allocated.memory + requests.memory, pods: info.allocated.pods + 1 };
       ledger = withReservation(ledger, this.reservation(w.binding));
-      podOps.push({ verb: 'update', kind: POD, subresource: 'binding', object: this.boundPod(w.binding) });
+      // Objects built for this write alone (what they share with the cache is valid, so admission leaves it be).
+      podOps.push({ verb: 'update', kind: POD, subresource: 'binding', object: this.boundPod(w.binding), transfer: true });
       const event = this.scheduledEvent(w.binding);
-      if (event) podOps.push({ verb: 'create', kind: EVENT, object: event });
+      if (event) podOps.push({ verb: 'create', kind: EVENT, object: event, transfer: true });
       accepted.push(w);
     }
     if (!podOps.length) return [];
-    return [{ verb: 'update', kind: NODE, subresource: 'status', object: { ...node, status: { ...node.status, reservations: ledger } } }, ...podOps];
+    return [{ verb: 'update', kind: NODE, subresource: 'status', object: { ...node, status: { ...node.status, reservations: ledger } }, transfer: true }, ...podOps];
   }
 
   private reservation({ pod, requests }: Binding): Reservation {

@@ -43,9 +43,6 @@ export interface RunningControllers {
 }
 
 
-/** Bindings in flight at once: the most one batch can hold. */
-export const SCHEDULER_WORKERS = Number(process.env.KCS_SCHEDULER_WORKERS ?? 256);
-
 export async function startControllers(opts: ControllerOptions): Promise<RunningControllers> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => {});
@@ -69,12 +66,15 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     },
     delete: enqueue,
   });
-  // The scheduler: each decision runs without awaiting and assumes its pod
-  // at once, so decisions stay sequential however many workers there are;
-  // the workers are for the bindings in flight, which the binder batches.
+  // The scheduler: one worker, so decisions are sequential; each assumes its
+  // pod at once and leaves the binding to be written in the background,
+  // batched with the others decided meanwhile (binder.ts).
   const configurations = new Informer<SchedulerConfiguration>(opts.client, kindByName('SchedulerConfiguration')!, { clock, log });
-  const scheduler = new SchedulerController({ client: opts.client, pods, nodes, configurations, defaultPolicy: opts.defaultPolicy, events: new EventRecorder(opts.client, 'scheduler', { clock, log }), clock });
-  const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: SCHEDULER_WORKERS, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => scheduler.pendingKeys(), log });
+  const scheduler: SchedulerController = new SchedulerController({
+    client: opts.client, pods, nodes, configurations, defaultPolicy: opts.defaultPolicy, events: new EventRecorder(opts.client, 'scheduler', { clock, log }), clock, log,
+    requeue: (key) => schedulerRunner.queue.addRateLimited(key),
+  });
+  const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: 1, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => scheduler.pendingKeys(), log });
   const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
   // Gives back the room of reservations whose pod left (or never arrived).
   const collector = new LedgerCollector({ client: opts.client, nodes, pods, clock, onFreed: () => retryPending() });

@@ -42,6 +42,14 @@ export interface SchedulerOptions {
   clock?: Clock;
   /** Told how long each decision took (ms), for benchmarks and metrics. */
   onDecision?: (ms: number) => void;
+  /**
+   * With it, reconcile returns once the pod is assumed on its node and the
+   * binding is written in the background; a binding that fails forgets the
+   * pod and hands its key here (to be decided again after a backoff).
+   * Without it, reconcile waits for the binding and fails with it.
+   */
+  requeue?: (key: string) => void;
+  log?: (message: string) => void;
 }
 
 export class SchedulerController implements Reconciler {
@@ -116,11 +124,17 @@ export class SchedulerController implements Reconciler {
     // next decision sees it there while the binding is being written.
     const uid = pod.metadata.uid!;
     this.cache.assume(uid, decision.node, requests);
-    let bound = false;
-    try {
-      bound = await this.binder.bind({ pod, node: decision.node, requests, policy: policy.name, record });
-    } finally {
-      if (!bound) this.cache.forget(uid);
-    }
+    const binding = this.binder.bind({ pod, node: decision.node, requests, policy: policy.name, record }).then(
+      (bound) => { if (!bound) this.cache.forget(uid); },
+      (err: unknown) => { this.cache.forget(uid); throw err; },
+    );
+    const requeue = this.opts.requeue;
+    if (!requeue) return binding;
+    // kube-scheduler's binding cycle: the binding is written in the
+    // background (batched with others) while the next pods are decided.
+    binding.catch((err: unknown) => {
+      this.opts.log?.(`scheduler: ${key}: ${(err as Error).message}; deciding again`);
+      requeue(key);
+    });
   }
 }
