@@ -51,7 +51,7 @@ async function startProfile() {
 
 async function run(nodes: number, policy: PolicyName) {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-sched-'));
-  const store = new SqliteStore(join(dir, 'kcs.db'), { checkpointIntervalMs: Number(process.env.CKPT ?? 100) });
+  const store = new SqliteStore(join(dir, 'kcs.db'));
   try {
     const client = new LocalClient(new Registry(store));
     // Room for every pod: 64 CPUs a node, pods of 100m to 1 CPU.
@@ -96,7 +96,7 @@ async function run(nodes: number, policy: PolicyName) {
     return { nodes, policy, pods: PODS, bindsPerSec: round(PODS / seconds), decisionP50Us: round(d.p50 * 1000), decisionP99Us: round(d.p99 * 1000) };
   } finally {
     await store.close();
-    if (!process.env.KCS_BENCH_KEEP) rmSync(dir, { recursive: true, force: true }); else console.error('kept', dir);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -9,7 +9,7 @@ import type { KcsClient } from '../client/interface.ts';
 import { podRequests } from '../objects/requests.ts';
 import type { KubeObject, Node, Pod } from '../objects/types.ts';
 import { decide, decideIndexed, type ScorePlugin } from '../scheduler/framework.ts';
-import { EXPLAINED_NODES, explain } from '../scheduler/explain.ts';
+import { explain } from '../scheduler/explain.ts';
 import { DEFAULT_FILTERS } from '../scheduler/plugins/filters.ts';
 import { policyByName, type PolicyName } from '../scheduler/plugins/policies.ts';
 import { SchedulerCache } from '../scheduler/cache.ts';
@@ -20,6 +20,12 @@ import type { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import type { Reconciler } from './runner.ts';
 
+
+/**
+ * Clusters up to this size are scanned whole for each decision (about 30 µs
+ * at 100 nodes), so every node gets a verdict; larger ones use the index.
+ */
+export const FULL_SCAN_NODES = 100;
 
 /** What pods that name no scheduler get, as in Kubernetes. */
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -106,11 +112,11 @@ export class SchedulerController implements Reconciler {
     const snapshot = this.cache.snapshot();
     const requests = podRequests(pod);
     const started = performance.now();
-    // A small cluster is scanned whole, so the record explains every node;
-    // a large one goes through the index (examining a few nodes), and is
+    // Up to FULL_SCAN_NODES nodes are scanned whole, so the record explains
+    // every node; more go through the index (examining a few nodes), and are
     // scanned whole only to explain why no node fits.
     const req = { pod, requests };
-    const decision = (snapshot.nodes.length > EXPLAINED_NODES ? decideIndexed(req, this.cache.index, DEFAULT_FILTERS, policy) : undefined)
+    const decision = (snapshot.nodes.length > FULL_SCAN_NODES ? decideIndexed(req, this.cache.index, DEFAULT_FILTERS, policy) : undefined)
       ?? decide(req, snapshot, DEFAULT_FILTERS, policy);
     const record = explain(decision, snapshot.nodes.length);
     this.opts.onDecision?.(performance.now() - started);

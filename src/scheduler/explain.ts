@@ -1,6 +1,6 @@
 // The last scheduling decision, kept in the pod's status (a kcs field) so
 // `kcs describe pod` can show each node's filter result and score.
-import type { Decision } from './framework.ts';
+import type { Decision, NodeVerdict } from './framework.ts';
 
 /**
  * A decision over at most this many nodes is kept whole. Beyond it the
@@ -24,9 +24,27 @@ export function explain(d: Decision, totalNodes = d.verdicts.length): Scheduling
   if (kept.length > EXPLAINED_NODES) {
     // sort is stable: equal scores stay in the snapshot's order, as the decision broke ties.
     const fits = kept.filter((v) => !v.reasons.length).sort((a, b) => b.score! - a.score!).slice(0, HALF);
-    kept = [...fits, ...kept.filter((v) => v.reasons.length).slice(0, EXPLAINED_NODES - fits.length)];
+    kept = [...fits, ...representative(kept.filter((v) => v.reasons.length), EXPLAINED_NODES - fits.length)];
   }
   const nodes = kept.map((v) => (v.reasons.length ? { name: v.node, fits: false, reasons: v.reasons } : { name: v.node, fits: true, score: v.score }));
   const omitted = totalNodes - nodes.length;
   return { policy: d.policy, ...(d.node ? { node: d.node } : {}), nodes, ...(omitted > 0 ? { omitted } : {}) };
+}
+
+/** Up to n refused nodes: one for each different reason first, then the rest in order. */
+function representative(refused: NodeVerdict[], n: number): NodeVerdict[] {
+  const chosen = new Set<NodeVerdict>();
+  const reasons = new Set<string>();
+  for (const v of refused) {
+    if (chosen.size >= n) break;
+    const key = v.reasons.join('; ');
+    if (reasons.has(key)) continue;
+    reasons.add(key);
+    chosen.add(v);
+  }
+  for (const v of refused) {
+    if (chosen.size >= n) break;
+    chosen.add(v);
+  }
+  return refused.filter((v) => chosen.has(v));
 }

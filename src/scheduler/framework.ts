@@ -96,6 +96,8 @@ export function decideIndexed(req: PodRequest, index: NodeIndex, filters: Filter
     case 'worst-fit': chosen = firstFitting(index.byFreeDescending(milliCpu)); break;
     case 'spread': chosen = firstFitting(index.byPodCount()); break;
     case 'binpack':
+      // Its order leaves out nodes with nothing left, where a pod requesting nothing still fits.
+      if (milliCpu === 0 || memory === 0) return undefined;
       for (const group of index.binpackGroups(policy.weights ?? { cpu: 1, memory: 1 })) {
         const best = firstFitting(group);
         if (best && (!chosen || best.score! > chosen.score! || (best.score === chosen.score && best.node < chosen.node))) chosen = best;

@@ -8,7 +8,11 @@
 //   spread     pod count, ascending
 //   binpack    utilisation, descending, within each group of equal capacity
 //              (the pod adds the same amount to every node of a group); the
-//              best of each group's first fitting node wins
+//              best of each group's first fitting node wins. Nodes with no
+//              CPU, memory or pod slot left are not in this order, but nodes
+//              fuller than the chosen one that cannot take this pod are
+//              examined: binpack's cost grows with the nodes it has nearly
+//              filled, not with the nodes there are.
 // Walking an order, the first node that passes every filter is the one the
 // full scan (framework.ts decide) would choose: test/scheduler/node-index.test.ts
 // checks that on random clusters. Only Ready, schedulable nodes are indexed.
@@ -68,9 +72,11 @@ export class NodeIndex {
     this.byFree.set([next.free, info.name], info);
     this.byFreeDesc.set([-next.free, info.name], info);
     this.byPods.set([next.pods, info.name], info);
-    let group = this.groups.get(next.group);
-    if (!group) this.groups.set(next.group, (group = newTree()));
-    group.set([-next.load, info.name], info);
+    if (hasRoom(info)) {
+      let group = this.groups.get(next.group);
+      if (!group) this.groups.set(next.group, (group = newTree()));
+      group.set([-next.load, info.name], info);
+    }
     if (prev) this.names.update(info);
     else this.names.add(info);
   }
@@ -146,6 +152,12 @@ export class NodeIndex {
     group?.delete([-prev.load, name]);
     if (group?.size === 0) this.groups.delete(prev.group);
   }
+}
+
+/** Whether anything at all still fits on the node. */
+function hasRoom(info: NodeInfo): boolean {
+  const { capacity: c, allocated: a } = info;
+  return a.milliCpu < c.milliCpu && a.memory < c.memory && a.pods < c.pods;
 }
 
 /**

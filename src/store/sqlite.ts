@@ -85,7 +85,7 @@ export class SqliteStore implements Store {
       // the WAL: SQLite's automatic ones stalled one write in ~300 for ~6 ms.
       // Measured with bench/api.ts: paced p99 dropped from 12-18 to 11-14 ms.
       // (Once a second was worse: each folded ~2,500 writes in one ~30 ms stall.)
-      this.db.exec(`PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = ${process.env.KCS_SYNC ?? 'NORMAL'}; PRAGMA wal_autocheckpoint = 0;`);
+      this.db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;');
       this.db.exec('BEGIN IMMEDIATE; COMMIT;');
     } catch (err) {
       this.db.close();

@@ -1,0 +1,68 @@
+// Background binding (kube-scheduler's binding cycle): a binding that fails
+// after its pod was assumed is forgotten and the pod handed back to be
+// decided again; one that succeeds writes the pod, the ledger and an event together.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { Registry } from '../../src/api/registry.ts';
+import { LocalClient } from '../../src/client/local.ts';
+import { EventRecorder } from '../../src/controllers/events.ts';
+import { Informer } from '../../src/controllers/informer.ts';
+import { SchedulerController } from '../../src/controllers/scheduler.ts';
+import { kindByName } from '../../src/objects/kinds.ts';
+import type { Node, Pod } from '../../src/objects/types.ts';
+import { reservationsOf } from '../../src/scheduler/ledger.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { eventually } from '../support/eventually.ts';
+
+const NODE = kindByName('Node')!;
+const POD = kindByName('Pod')!;
+const EVENT = kindByName('Event')!;
+
+async function setup(t: ExecutionContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-binder-'));
+  const store = new SqliteStore(join(dir, 'kcs.db'));
+  const client = new LocalClient(new Registry(store));
+  const pods = new Informer<Pod>(client, POD);
+  const nodes = new Informer<Node>(client, NODE);
+  const requeued: string[] = [];
+  const scheduler = new SchedulerController({ client, pods, nodes, events: new EventRecorder(client, 'scheduler'), requeue: (key) => requeued.push(key) });
+  t.teardown(async () => { pods.stop(); nodes.stop(); await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  await client.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '4' } } });
+  await client.patch(NODE, undefined, 'n1', { status: { conditions: [{ type: 'Ready', status: 'True' }] } }, { subresource: 'status' });
+  const pod = (await client.create<Pod>(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'c', resources: { requests: { cpu: '1' } } }] } })).body;
+  await nodes.start();
+  await pods.start();
+  return { client, scheduler, requeued, pod, pods };
+}
+
+test('a background binding writes the pod, its node ledger and a Scheduled event in one go', async (t) => {
+  const { client, scheduler, requeued, pod } = await setup(t);
+  await scheduler.reconcile('default/web');
+  t.true(scheduler.cache.isAssumed(pod.metadata.uid!), 'assumed at once, before the binding is written');
+  const bound = await eventually('bound', async () => {
+    const p = await client.get<Pod>(POD, 'default', 'web');
+    return p.spec.nodeName ? p : undefined;
+  });
+  t.is(bound.spec.nodeName, 'n1');
+  t.is(bound.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status, 'True');
+  const node = await client.get<Node>(NODE, undefined, 'n1');
+  t.deepEqual(reservationsOf(node).map((r) => [r.uid, r.milliCpu]), [[pod.metadata.uid, 1000]]);
+  const events = (await client.list(EVENT, 'default')).items as unknown as Array<{ reason: string; involvedObject: { name: string } }>;
+  t.deepEqual(events.map((e) => [e.reason, e.involvedObject.name]), [['Scheduled', 'web']]);
+  t.deepEqual(requeued, []);
+});
+
+test('a background binding that fails forgets the assumed pod and hands it back to be decided again', async (t) => {
+  const { client, scheduler, requeued, pod, pods } = await setup(t);
+  await scheduler.reconcile('default/web');
+  t.true(scheduler.cache.isAssumed(pod.metadata.uid!));
+  // The node goes before the batch is written: the binding cannot happen.
+  await client.delete(NODE, undefined, 'n1');
+  await eventually('requeued', async () => requeued.length > 0);
+  t.deepEqual(requeued, ['default/web']);
+  t.false(scheduler.cache.isAssumed(pod.metadata.uid!), 'no longer counted on the node');
+  t.is((await client.get<Pod>(POD, 'default', 'web')).spec.nodeName, undefined);
+  t.true(scheduler.isPending(pods.get('default/web')!), 'pending again');
+});
