@@ -124,18 +124,33 @@ export class GitOpsSync {
     for (const [file, message] of now) {
       if (this.reported.get(file) === message) continue;
       this.reported.set(file, message);
-      this.log(`gitops: error: ${message}`);
+      this.log(`error: ${message}`);
       await this.reporter?.warn(file, message);
     }
     for (const file of [...this.reported.keys()]) {
       if (now.has(file)) continue;
       this.reported.delete(file);
       if (files.has(file)) {
-        this.log(`gitops: ${file}: synced again`);
+        this.log(`${file}: synced again`);
         await this.reporter?.recovered(file);
       }
     }
   }
+}
+
+/** `node/big created (nodes.yaml)`, `pod/old pruned (pods.yaml, dry run)` */
+export function formatResult(r: SyncResult, dryRun: boolean): string {
+  const where = [r.file, ...(r.namespace && r.namespace !== 'default' ? [`namespace ${r.namespace}`] : []), ...(dryRun ? ['dry run'] : [])].join(', ');
+  return `${r.ref} ${r.outcome}${r.error ? `: ${r.error}` : ''} (${where})`;
+}
+
+/** Counts by outcome: `2 created, 1 pruned` (only the non-zero ones; `nothing to do` when all unchanged). */
+export function summarize(report: SyncReport): string {
+  const counts = new Map<string, number>();
+  for (const r of report.results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+  const parts = (['created', 'configured', 'pruned', 'failed', 'unchanged'] as const).filter((o) => counts.get(o)).map((o) => `${counts.get(o)} ${o}`);
+  if (report.kept.length) parts.push(`${report.kept.length} broken file${report.kept.length > 1 ? 's' : ''} kept as before`);
+  return parts.join(', ') || 'no objects';
 }
 
 /** `nodes.yaml line 3: invalid YAML: ...` */
