@@ -89,6 +89,7 @@ export function parseManifestFile(file: string, text: string): FileResult {
     return { file, error: { file, reason: (err as Error).message } };
   }
   const lines = new LineFinder(text);
+  lines.expected = values.length;
   const objects: DesiredObject[] = [];
   for (let doc = 0; doc < values.length; doc++) {
     const value = values[doc];
@@ -117,7 +118,7 @@ export function parseManifestFile(file: string, text: string): FileResult {
       }
       const namespace = kind.namespaced ? (manifest.metadata.namespace ?? DEFAULT_NAMESPACE) : undefined;
       if (kind.namespaced) manifest.metadata.namespace = namespace;
-      objects.push({ file, index: objects.length, line: lines.lineOf(doc, item.prefix), kind, namespace, name, manifest });
+      objects.push({ file, index: objects.length, line: item.prefix.length ? lines.lineOf(doc, item.prefix) : lines.startOf(doc), kind, namespace, name, manifest });
     }
   }
   return { file, objects };
@@ -147,6 +148,30 @@ function lineAt(text: string, offset: number): number {
   return line;
 }
 
+/** First content line of each non-empty document, or null for JSON-looking text (one document, line 1). */
+function scanDocumentStarts(text: string): number[] | null {
+  if (/^\s*[{[]/.test(text)) return [1 + (text.match(/^\s*/)![0].match(/\n/g)?.length ?? 0)];
+  const starts: number[] = [];
+  let inDoc = false;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (/^(---|\.\.\.)(\s|$)/.test(l)) {
+      inDoc = false;
+      // `--- {a: 1}` or `--- !tag`: content on the marker line itself.
+      if (/^---\s+[^#\s]/.test(l)) {
+        starts.push(i + 1);
+        inDoc = true;
+      }
+      continue;
+    }
+    if (inDoc || /^\s*(#|$)/.test(l) || /^%/.test(l)) continue;
+    starts.push(i + 1);
+    inDoc = true;
+  }
+  return starts;
+}
+
 /** `spec.containers[0].resources["a/b"]` -> ['spec', 'containers', 0, 'resources', 'a/b'] */
 export function fieldSegments(field: string): Array<string | number> {
   const out: Array<string | number> = [];
@@ -168,9 +193,25 @@ class LineFinder {
   private readonly text: string;
   private docs?: yaml.Document.Parsed[];
 
+  private starts?: number[] | null;
+
   constructor(text: string) {
     this.text = text;
   }
+
+  /**
+   * The line where the n-th non-empty document starts, from a scan for
+   * `---` markers (no second parse); the YAML parse only when the scan and
+   * the parser disagree on how many documents there are (e.g. a `~` document).
+   */
+  startOf(doc: number): number | undefined {
+    if (this.starts === undefined) this.starts = scanDocumentStarts(this.text);
+    if (this.starts && this.starts.length === this.expected) return this.starts[doc];
+    return this.lineOf(doc, []);
+  }
+
+  /** How many documents parseDocuments found (set by the caller). */
+  expected = -1;
 
   lineOf(doc: number, path: Array<string | number>): number | undefined {
     try {
