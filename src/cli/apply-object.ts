@@ -1,7 +1,7 @@
 // Applies one manifest document through the client: create if absent,
 // otherwise a three-way merge patch (see apply-patch.ts).
 import { isDeepStrictEqual } from 'node:util';
-import { Client, ClientError } from '../client/http.ts';
+import { errorCode, isNotFound, type KcsClient } from '../client/interface.ts';
 import { DEFAULT_NAMESPACE, KINDS, kindByName } from '../objects/kinds.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { LAST_APPLIED, threeWayMergePatch } from './apply-patch.ts';
@@ -18,7 +18,18 @@ export interface ApplyResult {
   warnings?: string[];
 }
 
-export async function applyOne(client: Client, doc: SourcedDocument, opts: { namespace?: string; dryRun?: boolean }): Promise<ApplyResult> {
+export interface ApplyOptions {
+  namespace?: string;
+  dryRun?: boolean;
+  /**
+   * The live object when the caller has just listed it (null: known absent),
+   * which saves the GET; undefined reads it.
+   */
+  live?: KubeObject | null;
+}
+
+/** Works over any transport: HTTP (kcs apply) or in-process (kcs up --watch). */
+export async function applyOne(client: KcsClient, doc: SourcedDocument, opts: ApplyOptions): Promise<ApplyResult> {
   const where = `${doc.source}${doc.index ? ` (document ${doc.index + 1})` : ''}`;
   const obj = doc.value as KubeObject;
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return { source: where, error: 'the document is not an object' };
@@ -51,11 +62,13 @@ export async function applyOne(client: Client, doc: SourcedDocument, opts: { nam
   desired.metadata.annotations = { ...desired.metadata.annotations, [LAST_APPLIED]: lastApplied };
 
   try {
-    let live: KubeObject | undefined;
-    try {
-      live = await client.get(kind, namespace, name);
-    } catch (err) {
-      if (!(err instanceof ClientError && err.code === 404)) throw err;
+    let live: KubeObject | undefined = opts.live ?? undefined;
+    if (opts.live === undefined) {
+      try {
+        live = await client.get(kind, namespace, name);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
     }
     if (!live) {
       const res = await client.create(kind, namespace, desired, { dryRun: opts.dryRun });
@@ -69,7 +82,9 @@ export async function applyOne(client: Client, doc: SourcedDocument, opts: { nam
     const changed = opts.dryRun ? !sameObject(res.body, live) : res.body.metadata.resourceVersion !== live.metadata.resourceVersion;
     return { source: where, ref, outcome: changed ? 'configured' : 'unchanged', warnings: res.warnings };
   } catch (err) {
-    if (err instanceof ClientError) return { source: where, ref, error: err.message };
+    // An answer from the API (HTTP Status or in-process ApiError) is this
+    // document's failure; anything else (the server unreachable) is the caller's.
+    if (errorCode(err) !== undefined) return { source: where, ref, error: (err as Error).message };
     throw err;
   }
 }

@@ -10,6 +10,7 @@ import Drain from './commands/drain.ts';
 import Get from './commands/get.ts';
 import ImageBuild from './commands/image/build.ts';
 import Run from './commands/run.ts';
+import Sync from './commands/sync.ts';
 import Uncordon from './commands/uncordon.ts';
 import Up from './commands/up.ts';
 import Version from './commands/version.ts';
@@ -25,6 +26,7 @@ export const COMMANDS = {
   get: Get,
   'image:build': ImageBuild,
   run: Run,
+  sync: Sync,
   uncordon: Uncordon,
   up: Up,
   version: Version,

@@ -9,6 +9,7 @@ export default class Up extends Command {
   static override examples = [
     '<%= config.bin %> up',
     '<%= config.bin %> up --port 0 --state-dir /tmp/kcs-demo',
+    '<%= config.bin %> up --watch manifests/',
   ];
   static override flags = {
     'state-dir': Flags.string({ summary: 'Where the store and the admin token live (default $KCS_STATE_DIR or ~/.kcs).' }),
@@ -18,6 +19,8 @@ export default class Up extends Command {
     runtime: Flags.string({ summary: 'What runs the nodes: docker containers, virtual (in this process), none, or auto (docker when a daemon answers).', options: [...RUNTIME_CHOICES], default: 'auto' }),
     'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease.', default: 1000, min: 100 }),
     'node-grace-ms': Flags.integer({ summary: 'How long a node may miss heartbeats before it is declared failed and its pods moved.', default: 3000, min: 200 }),
+    watch: Flags.string({ summary: 'Keep the cluster in sync with this directory of manifests (as `kcs sync --watch`); may be repeated.', multiple: true }),
+    'resync-ms': Flags.integer({ summary: 'With --watch: how often to sync anyway, restoring objects changed out of band.', default: 30_000, min: 100 }),
   };
 
   async run(): Promise<void> {
@@ -26,6 +29,11 @@ export default class Up extends Command {
     const { startControlPlane, loadOrCreateClusterId } = await import('../../api/server.ts');
     const { selectRuntime } = await import('../../runtime/select.ts');
     const log = (m: string) => this.logToStderr(m);
+    const watchDirs = flags.watch ?? [];
+    if (watchDirs.length) {
+      const { existsSync, statSync } = await import('node:fs');
+      for (const d of watchDirs) if (!existsSync(d) || !statSync(d).isDirectory()) this.error(`--watch ${d}: no such directory`, { exit: 1 });
+    }
     let selected: Awaited<ReturnType<typeof selectRuntime>>;
     try {
       selected = await selectRuntime(flags.runtime as RuntimeChoice, { clusterId: loadOrCreateClusterId(dir), log });
@@ -48,6 +56,7 @@ export default class Up extends Command {
     this.log(selected.note);
     this.log(`client config: ${configPath}`);
     if (configPath !== clientConfigPath()) this.log(`other kcs commands find it with: export KCS_CONFIG=${configPath}`);
+    const watchers = await this.startWatchers(watchDirs, cp, flags['resync-ms']);
     this.log('Press Ctrl-C to stop.');
 
     await new Promise<void>((resolve) => {
@@ -58,9 +67,34 @@ export default class Up extends Command {
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
+    for (const w of watchers) await w.close();
     await cp.close();
     // Virtual nodes end with this process; containers keep running for the next kcs up to adopt.
     await selected.runtime?.close();
     this.log('stopped');
+  }
+
+  /** One watcher per directory, in this process, writing through the registry as the controllers do. */
+  private async startWatchers(dirs: string[], cp: { registry: import('../../api/registry.ts').Registry }, resyncMs: number) {
+    if (!dirs.length) return [];
+    const { LocalClient } = await import('../../client/local.ts');
+    const { GitOpsSync, formatResult, summarize } = await import('../../gitops/sync.ts');
+    const { DirectoryWatcher } = await import('../../gitops/watch.ts');
+    const watchers = [];
+    for (const dir of dirs) {
+      const sync = new GitOpsSync({ client: new LocalClient(cp.registry), dir, log: (m) => this.logToStderr(`gitops ${dir}: ${m}`) });
+      const watcher = new DirectoryWatcher({
+        sync, resyncMs, log: (m) => this.logToStderr(`gitops ${dir}: ${m}`),
+        onSynced: (report) => {
+          const changed = report.results.filter((r) => r.outcome !== 'unchanged' && r.outcome !== 'failed');
+          for (const r of changed) this.log(`gitops: ${formatResult(r, false)}`);
+          if (changed.length) this.log(`gitops: synced ${sync.root}: ${summarize(report)} in ${Math.round(report.ms)} ms`);
+        },
+      });
+      await watcher.start();
+      this.log(`watching:      ${sync.root} (resync every ${resyncMs} ms)`);
+      watchers.push(watcher);
+    }
+    return watchers;
   }
 }

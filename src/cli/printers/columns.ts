@@ -33,6 +33,11 @@ function labels(obj: KubeObject): string {
   return s || '<none>';
 }
 
+/** The file a GitOps sync applied the object from (its kcs.io/source annotation). */
+function source(obj: KubeObject): string {
+  return obj.metadata.annotations?.['kcs.io/source'] ?? '<none>';
+}
+
 const NODE_COLUMNS: Column[] = [
   { header: 'NAME', value: (o) => o.metadata.name ?? '' },
   { header: 'STATUS', value: (o) => nodeStatus(o as Node) },
@@ -43,6 +48,7 @@ const NODE_COLUMNS: Column[] = [
   { header: 'CPU-ALLOCATED', wide: true, value: (o) => cpuOf((o as Node).status?.allocated) },
   { header: 'MEMORY-ALLOCATED', wide: true, value: (o) => memoryOf((o as Node).status?.allocated) },
   { header: 'CONTAINER', wide: true, value: (o) => shortId((o as Node).status?.containerID) },
+  { header: 'SOURCE', wide: true, value: source },
   { header: 'LABELS', wide: true, value: labels },
 ];
 
@@ -64,6 +70,7 @@ const POD_COLUMNS: Column[] = [
   { header: 'NODE', value: (o) => (o as Pod).spec.nodeName || '<none>' },
   { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
   { header: 'UID', wide: true, value: (o) => o.metadata.uid ?? '' },
+  { header: 'SOURCE', wide: true, value: source },
   { header: 'LABELS', wide: true, value: labels },
 ];
 
