@@ -54,11 +54,13 @@ export function prepareForStatusUpdate(next: KubeObject, prev: KubeObject): Kube
 }
 
 /**
- * A binding (Kubernetes' pods/binding): spec.nodeName and status from the
- * request, everything else from the stored pod. Only for a pod not yet bound.
+ * A binding or unbinding of a pod (Kubernetes' pods/binding, which also
+ * copies the Binding's annotations): spec.nodeName, annotations and status
+ * from the request, everything else from the stored pod.
  */
-export function prepareForBinding(next: KubeObject, prev: KubeObject): KubeObject {
-  const out = prepareForUpdate({ ...prev, spec: { ...prev.spec, nodeName: next.spec?.nodeName } }, prev);
+export function prepareForPlacement(next: KubeObject, prev: KubeObject): KubeObject {
+  const out = prepareForUpdate({ ...prev, metadata: { ...prev.metadata, annotations: next.metadata.annotations }, spec: { ...prev.spec, nodeName: next.spec?.nodeName } }, prev);
+  if (out.metadata.annotations === undefined) delete out.metadata.annotations;
   if (next.status === undefined) delete out.status;
   else out.status = next.status;
   return out;

@@ -7,7 +7,7 @@ import { both, parseFieldSelector, parseLabelSelector, SelectorError, type Predi
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
 import { ConflictError, KeyExistsError, KeyNotFoundError, RevisionCompactedError, type KeyValue, type Store, type StoreEvent, type TxnOp } from '../store/store.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
-import { admitFields, type FieldOptions, checkShape, prepareForBinding, prepareForCreate, prepareForStatusUpdate, prepareForUpdate } from './admission.ts';
+import { admitFields, type FieldOptions, checkShape, prepareForCreate, prepareForPlacement, prepareForStatusUpdate, prepareForUpdate } from './admission.ts';
 import type { PatchType } from './body.ts';
 import { errors, type ApiError } from './errors.ts';
 import { applyPatchTo, checkJsonPatch } from './patch.ts';
@@ -60,11 +60,13 @@ export interface WatchSink {
 /**
  * One write of a commit. An update must state the resourceVersion it
  * replaces. subresource 'status' writes only status; 'binding' (pods only)
- * writes spec.nodeName and status of a pod that is not bound yet.
+ * writes spec.nodeName, annotations and status of a pod that is not bound
+ * yet; 'unbinding' clears spec.nodeName of a bound pod and writes its
+ * annotations and status.
  */
 export type CommitOp = (
   | { verb: 'create'; kind: KindInfo; object: KubeObject }
-  | { verb: 'update'; kind: KindInfo; object: KubeObject; subresource?: 'status' | 'binding' }
+  | { verb: 'update'; kind: KindInfo; object: KubeObject; subresource?: 'status' | 'binding' | 'unbinding' }
 ) & {
   /** The caller hands the object over (it built it for this write): it is admitted as is, not copied first. */
   transfer?: boolean;
@@ -254,7 +256,8 @@ export class Registry {
       const name = op.object.metadata?.name ?? '';
       const rv = op.object.metadata?.resourceVersion;
       if (!rv) throw errors.badRequest(`commit: ${op.kind.plural}/${name} must state the resourceVersion it replaces`);
-      if (op.subresource === 'binding' && op.kind.kind !== 'Pod') throw errors.badRequest('commit: only pods have a binding');
+      const placement = op.subresource === 'binding' || op.subresource === 'unbinding';
+      if (placement && op.kind.kind !== 'Pod') throw errors.badRequest(`commit: only pods have a ${op.subresource}`);
       const key = keyFor(op.kind, ns, name);
       const kv = await this.store.get(key);
       if (!kv) throw errors.notFound(op.kind.plural, name);
@@ -263,18 +266,25 @@ export class Registry {
       if (op.subresource === 'binding' && current.spec?.nodeName) {
         throw errors.conflict(op.kind.plural, name, `pod ${name} is already assigned to node ${current.spec.nodeName}`);
       }
+      if (op.subresource === 'unbinding' && !current.spec?.nodeName) {
+        throw errors.conflict(op.kind.plural, name, `pod ${name} is not assigned to a node`);
+      }
       // A subresource takes only its fields from the caller, the rest from
       // the stored object: copying just those is cheaper than the whole.
       let incoming: KubeObject;
       if (op.subresource) {
         incoming = { ...current, status: op.object.status === undefined || op.transfer ? op.object.status : jsonCopy(op.object.status) };
-        if (op.subresource === 'binding') incoming.spec = { ...current.spec, nodeName: op.object.spec?.nodeName };
+        if (placement) {
+          const annotations = op.object.metadata.annotations;
+          incoming.metadata = { ...current.metadata, annotations: annotations === undefined || op.transfer ? annotations : { ...annotations } };
+          incoming.spec = { ...current.spec, nodeName: op.subresource === 'binding' ? op.object.spec?.nodeName : undefined };
+        }
       } else {
         incoming = checkShape(op.kind, op.transfer ? op.object : jsonCopy(op.object), ns, name);
       }
       admitFields(op.kind, incoming, {});
       const next = op.subresource === 'status' ? prepareForStatusUpdate(incoming, current)
-        : op.subresource === 'binding' ? prepareForBinding(incoming, current)
+        : placement ? prepareForPlacement(incoming, current)
           : prepareForUpdate(incoming, current);
       txn.push({ type: 'update', key, value: encode(next), expectedModRevision: kv.modRevision });
       prepared.push(next);

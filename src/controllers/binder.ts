@@ -23,6 +23,7 @@ import { resourcesFit } from '../scheduler/plugins/filters.ts';
 import { buildSnapshot } from '../scheduler/snapshot.ts';
 import type { Clock } from '../util/clock.ts';
 import { setCondition, updateStatus } from './conditions.ts';
+import { MOVED_BECAUSE, MOVED_FROM } from './unbind.ts';
 import type { EventRecorder } from './events.ts';
 
 const POD = kindByName('Pod')!;
@@ -176,13 +177,25 @@ export class Binder {
     return { uid: pod.metadata.uid!, pod: `${pod.metadata.namespace}/${pod.metadata.name}`, milliCpu: requests.milliCpu, memory: requests.memory, at: this.opts.clock.now().getTime() };
   }
 
+  /** The pod bound: its node, PodScheduled, the decision record; the note of where it moved from is done with. */
   private boundPod({ pod, node, policy, record }: Binding): Pod {
     const status = pod.status ?? {};
     const conditions = setCondition(status.conditions, { type: 'PodScheduled', status: 'True', reason: 'Scheduled', message: `assigned to ${node} by ${policy}` }, this.opts.clock.now());
-    return { ...pod, spec: { ...pod.spec, nodeName: node }, status: { ...status, conditions, scheduling: record } };
+    let metadata = pod.metadata;
+    if (metadata.annotations?.[MOVED_FROM] !== undefined || metadata.annotations?.[MOVED_BECAUSE] !== undefined) {
+      const { [MOVED_FROM]: _from, [MOVED_BECAUSE]: _because, ...annotations } = metadata.annotations;
+      metadata = { ...metadata, annotations: Object.keys(annotations).length ? annotations : undefined };
+    }
+    return { ...pod, metadata, spec: { ...pod.spec, nodeName: node }, status: { ...status, conditions, scheduling: record } };
   }
 
+  /** Scheduled, or for a pod taken off another node, Moved: "pod web-1 moved from node-2 to node-4 after node-2 missed heartbeats for 3.2 s". */
   private scheduledEvent({ pod, node, policy }: Binding) {
+    const from = pod.metadata.annotations?.[MOVED_FROM];
+    if (from && from !== node) {
+      const because = pod.metadata.annotations?.[MOVED_BECAUSE];
+      return this.opts.events?.build(pod, 'Normal', 'Moved', `pod ${pod.metadata.name} moved from ${from} to ${node}${because ? ` after ${because}` : ''} (policy ${policy})`);
+    }
     return this.opts.events?.build(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node} (policy ${policy})`);
   }
 
@@ -195,7 +208,7 @@ export class Binder {
     try {
       // The pod's resourceVersion makes this a compare-and-swap: a pod changed
       // meanwhile (bound by someone else, deleted, edited) is not bound twice.
-      await this.opts.client.patch(POD, ns, name, { metadata: { resourceVersion: pod.metadata.resourceVersion }, spec: { nodeName: node } });
+      await this.opts.client.patch(POD, ns, name, { metadata: { resourceVersion: pod.metadata.resourceVersion, annotations: { [MOVED_FROM]: null, [MOVED_BECAUSE]: null } }, spec: { nodeName: node } });
     } catch (err) {
       if (!isConflict(err) && !isNotFound(err)) throw err;
       // Not ours to bind after all: give the room back unless the pod did land there.

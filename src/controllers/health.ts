@@ -12,7 +12,7 @@ import { setCondition, updateStatus } from './conditions.ts';
 import type { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
-import { unbindPod } from './unbind.ts';
+import { unbindPods } from './unbind.ts';
 
 const NODE = kindByName('Node')!;
 
@@ -101,12 +101,12 @@ export class HealthController implements Reconciler {
     }
   }
 
-  /** Every unfinished pod on a failed node goes back to Pending, for the scheduler to move. */
+  /** Every unfinished pod on a failed node goes back to Pending, for the scheduler to move (a thousand pods in one transaction). */
   private async evictPods(node: Node, silentFor: string): Promise<void> {
     const name = node.metadata.name!;
-    for (const pod of this.opts.pods.list()) {
-      if (pod.spec.nodeName !== name || !(await unbindPod(this.opts.client, pod))) continue;
-      await this.opts.events?.record(pod, 'Warning', 'NodeFailed', `pod ${pod.metadata.name} unbound from ${name} after ${name} missed heartbeats for ${silentFor} s; the scheduler places it again`);
-    }
+    const because = `${name} missed heartbeats for ${silentFor} s`;
+    const events = this.opts.events;
+    const onNode = this.opts.pods.list().filter((p) => p.spec.nodeName === name);
+    await unbindPods(this.opts.client, onNode, because, events && ((pod) => events.build(pod, 'Warning', 'NodeFailed', `pod ${pod.metadata.name} unbound from ${name} after ${because}; the scheduler places it again`)));
   }
 }

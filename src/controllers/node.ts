@@ -14,7 +14,7 @@ import { setCondition, updateStatus } from './conditions.ts';
 import type { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
-import { unbindPod } from './unbind.ts';
+import { unbindPods } from './unbind.ts';
 
 const NODE = kindByName('Node')!;
 
@@ -183,6 +183,6 @@ export class NodeController implements Reconciler {
   private async unbindPods(name: string): Promise<void> {
     const { client } = this.opts;
     const bound = await client.list<Pod>(POD, undefined, { fieldSelector: `spec.nodeName=${name}` });
-    for (const pod of bound.items) await unbindPod(client, pod);
+    await unbindPods(client, bound.items, `node ${name} was deleted`);
   }
 }

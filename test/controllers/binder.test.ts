@@ -13,6 +13,7 @@ import { SchedulerController } from '../../src/controllers/scheduler.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Node, Pod } from '../../src/objects/types.ts';
 import { reservationsOf } from '../../src/scheduler/ledger.ts';
+import { MOVED_BECAUSE, MOVED_FROM } from '../../src/controllers/unbind.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -65,4 +66,18 @@ test('a background binding that fails forgets the assumed pod and hands it back 
   t.false(scheduler.cache.isAssumed(pod.metadata.uid!), 'no longer counted on the node');
   t.is((await client.get<Pod>(POD, 'default', 'web')).spec.nodeName, undefined);
   t.true(scheduler.isPending(pods.get('default/web')!), 'pending again');
+});
+
+test('a pod taken off a node is bound with a Moved event naming both nodes and why, and the note of its move is dropped', async (t) => {
+  const { client, scheduler, pod } = await setup(t);
+  await client.patch(POD, 'default', 'web', { metadata: { annotations: { [MOVED_FROM]: 'n0', [MOVED_BECAUSE]: 'n0 missed heartbeats for 3.2 s', keep: 'me' } } });
+  await eventually('informer sees the note', async () => scheduler['opts'].pods.get('default/web')?.metadata.annotations?.[MOVED_FROM]);
+  await scheduler.reconcile('default/web');
+  const bound = await eventually('bound', async () => {
+    const p = await client.get<Pod>(POD, 'default', 'web');
+    return p.spec.nodeName ? p : undefined;
+  });
+  t.deepEqual(bound.metadata.annotations, { keep: 'me' });
+  const events = (await client.list(EVENT, 'default')).items as unknown as Array<{ reason: string; message: string; involvedObject: { uid: string } }>;
+  t.deepEqual(events.map((e) => [e.reason, e.message, e.involvedObject.uid]), [['Moved', 'pod web moved from n0 to n1 after n0 missed heartbeats for 3.2 s (policy first-fit)', pod.metadata.uid]]);
 });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Registry } from '../../src/api/registry.ts';
 import { LocalClient } from '../../src/client/local.ts';
-import { unbindPod } from '../../src/controllers/unbind.ts';
+import { MOVED_BECAUSE, MOVED_FROM, unbindPod, unbindPods } from '../../src/controllers/unbind.ts';
+import { EventRecorder } from '../../src/controllers/events.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Pod } from '../../src/objects/types.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -19,18 +20,44 @@ test('unbindPod sends a bound pod back to Pending, but not a finished one nor on
   const make = async (name: string) => (await client.create<Pod>(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: 'n1', containers: [{ name: 'c' }] } })).body;
 
   const bound = await make('bound');
-  t.true(await unbindPod(client, bound));
+  t.true(await unbindPod(client, bound, 'n1 was drained'));
   const after = await client.get<Pod>(POD, 'default', 'bound');
   t.is(after.spec.nodeName, undefined);
   t.is(after.status?.phase, 'Pending');
+  t.deepEqual(after.metadata.annotations, { [MOVED_FROM]: 'n1', [MOVED_BECAUSE]: 'n1 was drained' });
 
   await make('done');
   const done = (await client.patch<Pod>(POD, 'default', 'done', { status: { phase: 'Succeeded' } }, { subresource: 'status' })).body;
-  t.false(await unbindPod(client, done));
+  t.false(await unbindPod(client, done, 'n1 was drained'));
   t.is((await client.get<Pod>(POD, 'default', 'done')).spec.nodeName, 'n1', 'a finished pod stays as it ended');
 
   const stale = await make('moved');
   await client.patch(POD, 'default', 'moved', { spec: { nodeName: 'n2' } });
-  t.false(await unbindPod(client, stale));
+  t.false(await unbindPod(client, stale, 'n1 was drained'));
   t.is((await client.get<Pod>(POD, 'default', 'moved')).spec.nodeName, 'n2', 'moved meanwhile: left alone');
+});
+
+test('unbindPods takes a thousand pods and their events in one transaction, and only those still at the version read', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-unbind-'));
+  const store = new SqliteStore(join(dir, 'kcs.db'));
+  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  const client = new LocalClient(new Registry(store));
+  const pods: Pod[] = [];
+  for (let i = 0; i < 1000; i++) pods.push((await client.create<Pod>(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}` }, spec: { nodeName: 'n1', containers: [{ name: 'c' }] } })).body);
+  const before = await store.currentRevision();
+  const recorder = new EventRecorder(client, 'health');
+  const done = await unbindPods(client, pods, 'n1 missed heartbeats for 3.2 s', (p) => recorder.build(p, 'Warning', 'NodeFailed', `${p.metadata.name} off n1`));
+  t.is(done.length, 1000);
+  t.is(await store.currentRevision(), before + 2000, 'one write per pod and per event, nothing more');
+  const after = (await client.list<Pod>(POD, 'default')).items;
+  t.true(after.every((p) => !p.spec.nodeName && p.status?.phase === 'Pending' && p.metadata.annotations?.[MOVED_FROM] === 'n1'));
+  t.is((await client.list(kindByName('Event')!, 'default')).items.length, 1000);
+
+  // A batch where one pod changed meanwhile: the others still move, one at a time.
+  const again: Pod[] = [];
+  for (let i = 0; i < 3; i++) again.push((await client.patch<Pod>(POD, 'default', `p${i}`, { spec: { nodeName: 'n2' } })).body);
+  await client.patch(POD, 'default', 'p1', { metadata: { labels: { edited: 'yes' } } });
+  const moved = await unbindPods(client, again, 'n2 was drained');
+  t.deepEqual(moved.map((p) => p.metadata.name), ['p0', 'p2']);
+  t.is((await client.get<Pod>(POD, 'default', 'p1')).spec.nodeName, 'n2');
 });

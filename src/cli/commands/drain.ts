@@ -20,7 +20,7 @@ export default class Drain extends ClientCommand {
     const moved: string[] = [];
     const { unbindPod } = await import('../../controllers/unbind.ts');
     for (const pod of pods.items) {
-      if (!(await unbindPod(client, pod))) continue; // finished, or moved meanwhile
+      if (!(await unbindPod(client, pod, `${args.node} was drained`))) continue; // finished, or moved meanwhile
       moved.push(`${pod.metadata.namespace}/${pod.metadata.name}`);
       this.log(`pod/${pod.metadata.name} unbound from ${args.node}`);
     }
