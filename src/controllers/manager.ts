@@ -10,7 +10,7 @@ import { EventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { NodeController } from './node.ts';
 import { LedgerCollector } from './ledger.ts';
-import { isFinished } from '../scheduler/snapshot.ts';
+import { isFinished, isNodeReady } from '../scheduler/snapshot.ts';
 import { HealthController, type Lease } from './health.ts';
 import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts';
 import type { Pod } from '../objects/types.ts';
@@ -52,16 +52,19 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   const controller = new NodeController({
     client: opts.client, runtime: opts.runtime, nodes, server: opts.server, tokenFor: opts.tokenFor, heartbeatMs: opts.heartbeatMs, clock, events,
     boundNodeNames: () => [...new Set(pods.list().map((p) => p.spec.nodeName).filter((n): n is string => !!n))],
+    nodeGraceMs: opts.nodeGraceMs,
   });
   const nodeRunner = new ControllerRunner(controller, {
     clock, workers: 16, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => controller.keys(), log,
   });
   const enqueue = (n: Node) => nodeRunner.enqueue(n.metadata.name!);
-  // Status changes (the agent's own writes) need no reconcile: only spec, identity and annotations do.
+  // Status changes (the agent's own writes) need no reconcile: only spec,
+  // identity, annotations and readiness (a dead machine is restarted once its node is declared failed).
   nodes.on({
     add: enqueue,
     update: (prev, n) => {
-      const changed = prev.metadata.uid !== n.metadata.uid || !isDeepStrictEqual(prev.spec, n.spec) || !isDeepStrictEqual(prev.metadata.annotations, n.metadata.annotations);
+      const changed = prev.metadata.uid !== n.metadata.uid || !isDeepStrictEqual(prev.spec, n.spec) || !isDeepStrictEqual(prev.metadata.annotations, n.metadata.annotations)
+        || isNodeReady(prev) !== isNodeReady(n);
       if (changed) enqueue(n);
     },
     delete: enqueue,

@@ -14,6 +14,8 @@ import { setCondition, updateStatus } from './conditions.ts';
 import type { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
+import { isNodeReady } from '../scheduler/snapshot.ts';
+import { DEFAULT_GRACE_MS } from './health.ts';
 import { unbindPods } from './unbind.ts';
 
 const NODE = kindByName('Node')!;
@@ -41,6 +43,8 @@ export interface NodeControllerOptions {
   events?: EventRecorder;
   /** The node names pods are bound to, from a pod informer. */
   boundNodeNames?: () => string[];
+  /** How long the health controller lets a node miss heartbeats (see below). */
+  nodeGraceMs?: number;
 }
 
 /** `kcs.io/remediation: "off"` on a Node: its machine is not restarted when it stops. */
@@ -61,6 +65,8 @@ export class NodeController implements Reconciler {
    * just means the next restart is not delayed.
    */
   private readonly restarts = new Map<string, { count: number; at: number }>();
+  /** When each stopped machine was first seen stopped. */
+  private readonly stoppedSince = new Map<string, number>();
 
   constructor(opts: NodeControllerOptions) {
     this.opts = opts;
@@ -96,6 +102,7 @@ export class NodeController implements Reconciler {
     const events = this.opts.events;
     if (!node) {
       this.restarts.delete(name);
+      this.stoppedSince.delete(name);
       if (machine) {
         await runtime.remove(name);
         await events?.record(gone(name, machine.uid), 'Normal', 'MachineRemoved', `removed ${runtime.kind} machine ${shortId(machine.id)}: its Node was deleted`);
@@ -125,7 +132,19 @@ export class NodeController implements Reconciler {
       await this.report(name, { status: 'False', reason: 'RemediationOff', message: `machine ${shortId(current.id)} ${current.stopReason ?? 'stopped'}; not restarted (${REMEDIATION_ANNOTATION}=off)` });
       return;
     }
+    if (current?.running) this.stoppedSince.delete(name);
     if (current && !current.running) {
+      // A machine that dies is a failed node: remediation comes after the
+      // health controller has declared it so (Ready no longer True) and its
+      // pods have moved, so it comes back empty. A node that never gets
+      // there (no health controller) is restarted after twice the grace.
+      const grace = this.opts.nodeGraceMs ?? DEFAULT_GRACE_MS;
+      const since = this.stoppedSince.get(name) ?? now;
+      this.stoppedSince.set(name, since);
+      if (isNodeReady(node) && now - since < 2 * grace) {
+        await this.report(name, { status: 'False', reason: 'MachineStopped', message: `machine ${shortId(current.id)} ${current.stopReason ?? 'stopped'}; restarted once the node is declared failed` });
+        return { requeueAfterMs: since + 2 * grace - now };
+      }
       const r = this.restarts.get(name);
       const wait = r ? Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** (r.count - 1)) - (now - r.at) : 0;
       if (wait > 0) {
@@ -152,6 +171,7 @@ export class NodeController implements Reconciler {
       }
       try {
         current = await runtime.ensure(spec);
+        this.stoppedSince.delete(name);
       } catch (err) {
         const reason = err instanceof RuntimeError ? err.reason : 'RuntimeFailed';
         await this.report(name, { status: 'False', reason, message: (err as Error).message });

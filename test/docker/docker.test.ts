@@ -93,7 +93,7 @@ dockerTest('a restarted control plane adopts the running container instead of re
   t.is((await inspectContainer(id))!.State.StartedAt, startedAt, 'not restarted either');
 });
 
-dockerTest('a node whose agent process is killed has its container started again and reports Ready', async (t) => {
+dockerTest('a node whose agent process is killed is declared failed, then has its container started again and reports Ready', async (t) => {
   const c = await dockerCluster(t);
   await c.client.create(NODE, undefined, nodeManifest('n1'));
   const id = (await c.readyNode('n1')).status!.containerID!.replace('docker://', '');
@@ -118,6 +118,10 @@ dockerTest('a node whose agent process is killed has its container started again
   t.deepEqual((await clusterContainers(c.clusterId)).map((x) => x.Id), [id]);
   const events = (await c.client.list<KubeObject & { reason: string; involvedObject: { name: string } }>(EVENT)).items;
   t.true(events.some((e) => e.reason === 'MachineRestarted' && e.involvedObject.name === 'n1'), `a MachineRestarted Event among ${events.map((e) => e.reason)}`);
+  // Remediation follows the failure: the node was declared NotReady before its container was started again.
+  const notReady = events.find((e) => e.reason === 'NodeNotReady' && e.involvedObject.name === 'n1') as (KubeObject & { firstTimestamp: string }) | undefined;
+  t.truthy(notReady, `a NodeNotReady Event among ${events.map((e) => e.reason)}`);
+  t.true(Date.parse(restarted.State.StartedAt) >= Date.parse(notReady!.firstTimestamp) - 1000);
 });
 
 dockerTest('a container left by an older Node of the same name is replaced, not adopted', async (t) => {
