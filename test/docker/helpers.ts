@@ -90,7 +90,7 @@ export async function inspectContainer(id: string): Promise<Docker.ContainerInsp
   }
 }
 
-async function removeClusterContainers(clusterId: string): Promise<void> {
+export async function removeClusterContainers(clusterId: string): Promise<void> {
   const containers = await clusterContainers(clusterId);
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch((err: { statusCode?: number }) => {
     if (err.statusCode !== 404) throw err;
@@ -109,6 +109,12 @@ process.on('exit', () => {
     } catch { /* best effort */ }
   }
 });
+
+/** Containers of this cluster are removed when the worker exits, whatever happens to the test. */
+export function trackCluster(clusterId: string): () => void {
+  liveClusters.add(clusterId);
+  return () => liveClusters.delete(clusterId);
+}
 
 let image: Promise<string> | undefined;
 /** Builds the node image once per test file, so tests starting together do not all import it. */

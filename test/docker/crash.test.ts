@@ -1,0 +1,98 @@
+// The control plane SIGKILLed while it moves 500 pods off a killed node
+// container, then started again on the same state: every pod ends bound
+// exactly once and no node holds more than its capacity. `kcs up` runs as a
+// real process with real node containers.
+//
+// The kill lands when the first pod is seen unbound. Unbinding the failed
+// node's pods is one store transaction and binding them elsewhere another
+// (or a few), so the kill falls between or inside them; SQLite's transactions
+// are what must make either outcome whole. The test logs which it caught.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { loadOrCreateClusterId } from '../../src/api/server.ts';
+import { Client } from '../../src/client/http.ts';
+import { kindByName } from '../../src/objects/kinds.ts';
+import type { Node, Pod } from '../../src/objects/types.ts';
+import { checkInvariants } from '../../src/scheduler/invariants.ts';
+import { spawnKcs } from '../cli/helpers.ts';
+import { condition, docker, dockerOrSkip, eventually, NODE, nodeManifest, removeClusterContainers, trackCluster } from './helpers.ts';
+
+const dockerTest = dockerOrSkip(test);
+const POD = kindByName('Pod')!;
+const LISTENING = /kcs control plane listening on (http:\/\/\S+)/;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+dockerTest('control plane SIGKILLed while moving 500 pods, started again: every pod bound exactly once, no node over capacity', async (t) => {
+  t.timeout(150_000);
+  const root = mkdtempSync(join(tmpdir(), 'kcs-crash-'));
+  const stateDir = join(root, 'state');
+  const clusterId = loadOrCreateClusterId(stateDir);
+  const untrack = trackCluster(clusterId);
+  const port = await freePort();
+  const up = () => spawnKcs(['up', '--port', String(port), '--state-dir', stateDir, '--runtime', 'docker']);
+  let cp = up();
+  t.teardown(async () => {
+    await cp.stop('SIGKILL');
+    await removeClusterContainers(clusterId);
+    untrack();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const url = LISTENING.exec(await cp.waitForOutput(LISTENING, 120_000))![1]!;
+  const client = new Client({ server: url, token: readFileSync(join(stateDir, 'admin.token'), 'utf8').trim() });
+
+  // a (64 CPUs) takes all 500 pods of 100m (first-fit, name order); b has room for 400 of them.
+  await client.create(NODE, undefined, nodeManifest('a', { cpu: '64', memory: '4Gi', pods: '1000' }));
+  await client.create(NODE, undefined, nodeManifest('b', { cpu: '40', memory: '4Gi', pods: '1000' }));
+  const ready = async (name: string) => condition(await client.get<Node>(NODE, undefined, name), 'Ready')?.status === 'True';
+  await eventually('a and b Ready', async () => (await ready('a')) && (await ready('b')), 60_000);
+  await Promise.all(Array.from({ length: 500 }, (_, i) => client.create(POD, 'crash', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}` }, spec: { containers: [{ name: 'c', resources: { requests: { cpu: '100m' } } }] } })));
+  await eventually('500 pods Running on a', async () => (await client.list<Pod>(POD, 'crash')).items.filter((p) => p.spec.nodeName === 'a' && p.status?.phase === 'Running').length === 500, 60_000);
+
+  // Watch for the first pod leaving a, and SIGKILL the control plane right then.
+  const killed = new Promise<void>((resolve) => {
+    const watch = client.watch(POD, 'crash', {}, (e) => {
+      if (e.type === 'MODIFIED' && !(e.object as Pod).spec.nodeName) {
+        cp.child.kill('SIGKILL');
+        watch.stop();
+        resolve();
+      }
+    });
+  });
+  const containerId = (await client.get<Node>(NODE, undefined, 'a')).status!.containerID!.replace('docker://', '');
+  await docker.getContainer(containerId).kill();
+  await killed;
+  await cp.exited;
+
+  cp = up();
+  await cp.waitForOutput(LISTENING, 60_000);
+  const pods = await client.list<Pod>(POD, 'crash');
+  t.log(`after the kill: ${pods.items.filter((p) => p.spec.nodeName === 'a').length} on a, ${pods.items.filter((p) => p.spec.nodeName === 'b').length} on b, ${pods.items.filter((p) => !p.spec.nodeName).length} pending`);
+
+  // Quiet again: a was declared failed and restarted empty, b is full, the rest went back to a.
+  const settled = await eventually('500 pods Running, both nodes Ready, invariants holding', async () => {
+    const nodes = (await client.list<Node>(NODE)).items;
+    const all = (await client.list<Pod>(POD, 'crash')).items;
+    const running = all.filter((p) => p.spec.nodeName && p.status?.phase === 'Running').length;
+    if (running !== 500 || !nodes.every((n) => condition(n, 'Ready')?.status === 'True')) return undefined;
+    return checkInvariants(nodes, all).length === 0 ? { nodes, all } : undefined;
+  }, 90_000);
+  const onB = settled.all.filter((p) => p.spec.nodeName === 'b').length;
+  const onA = settled.all.filter((p) => p.spec.nodeName === 'a').length;
+  t.true(onB <= 400, `b holds ${onB} pods of 100m on 40 CPUs`);
+  t.is(onA + onB, 500);
+  // Each pod in exactly one node's array.
+  const reported = settled.nodes.flatMap((n) => n.status?.pods ?? []);
+  t.is(reported.length, 500);
+  t.is(new Set(reported).size, 500);
+  t.deepEqual(checkInvariants(settled.nodes, settled.all), []);
+});
