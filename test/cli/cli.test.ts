@@ -437,6 +437,24 @@ test('kcs get nodes -w prints the existing rows, then a row for a node created b
   }
 });
 
+test('kcs get events -A -w lists events from every namespace, then each new one as it happens', async (t) => {
+  const s = server();
+  const event = (ns: string, name: string, reason: string, message: string) => s.api('POST', `/api/v1/namespaces/${ns}/events`, {
+    apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: ns }, involvedObject: { kind: 'Pod', name: 'ev-pod', namespace: ns },
+    reason, message, type: 'Warning', count: 1, firstTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), lastTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  });
+  t.is((await event('ev-one', 'ev-pod.1', 'EvFirst', 'the first one')).status, 201);
+  const watch = s.spawn(['get', 'events', '-A', '-w']);
+  try {
+    await watch.waitForOutput(/^ev-one\s+\S+\s+Warning\s+EvFirst\s+pod\/ev-pod\s+the first one$/m);
+    t.notRegex(watch.stdout, /EvSecond/);
+    t.is((await event('ev-two', 'ev-pod.2', 'EvSecond', 'in another namespace')).status, 201);
+    await watch.waitForOutput(/^ev-two\s+\S+\s+Warning\s+EvSecond\s+pod\/ev-pod\s+in another namespace$/m);
+  } finally {
+    await watch.stop('SIGINT');
+  }
+});
+
 // Regression: a stopped watch must settle, or Node exits 13 with
 // "Detected unsettled top-level await".
 test('kcs get -w exits 0 without warnings when interrupted after printing a change', async (t) => {
