@@ -99,6 +99,15 @@ export class Binder {
       this.flushScheduled = true;
       setImmediate(() => void this.flush());
     }
+    try {
+      await this.write(batch);
+    } catch (err) {
+      // Whatever went wrong, no binding is left waiting (settled ones stay settled).
+      for (const w of batch) w.reject(err as Error);
+    }
+  }
+
+  private async write(batch: Waiting[]): Promise<void> {
     const groups = new Map<string, Waiting[]>();
     for (const w of batch) {
       const group = groups.get(w.binding.node);
