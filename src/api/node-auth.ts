@@ -79,11 +79,10 @@ export function nodeWriteGuard(user: User, resource: string, name: string | unde
 export function nodeStatusFence(user: User, resource: string, subresource: string | undefined, registry: Registry): WriteOptions['fence'] {
   const node = nodeNameOf(user);
   if (!node || resource !== 'nodes' || subresource !== 'status') return undefined;
-  const pods = kindByName('Pod')!;
   return async (incoming) => {
     const claimed = (incoming.status as { pods?: unknown } | undefined)?.pods;
     if (!Array.isArray(claimed) || claimed.length === 0) return;
-    const bound = new Set((await registry.list(pods, undefined, { fieldSelector: `spec.nodeName=${node}` })).items.map((p) => p.metadata.uid));
+    const bound = await registry.podsByNode.boundTo(node);
     (incoming.status as { pods: unknown[] }).pods = claimed.filter((id) => bound.has(id as string));
   };
 }

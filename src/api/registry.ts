@@ -11,6 +11,7 @@ import { admitFields, type FieldOptions, checkShape, prepareForCreate, prepareFo
 import type { PatchType } from './body.ts';
 import { errors, type ApiError } from './errors.ts';
 import { applyPatchTo, checkJsonPatch } from './patch.ts';
+import { PodsByNode } from './pods-by-node.ts';
 
 export interface WriteOptions extends FieldOptions {
   /** `dryRun=All`: validate and admit, but store nothing. */
@@ -76,6 +77,8 @@ const MAX_UNCONDITIONAL_RETRIES = 16;
 
 export class Registry {
   readonly store: Store;
+  /** Pods bound to each node, for the fence on node status writes (started on first use). */
+  readonly podsByNode: PodsByNode;
   private readonly clock: Clock;
   /** Parsed watch events are shared by every watcher of the same store event. */
   private readonly decoded = new WeakMap<StoreEvent, { object?: KubeObject; prev?: KubeObject; json: Map<string, string> }>();
@@ -83,6 +86,7 @@ export class Registry {
   constructor(store: Store, clock: Clock = systemClock) {
     this.store = store;
     this.clock = clock;
+    this.podsByNode = new PodsByNode(store);
   }
 
   // ---- reads -------------------------------------------------------------
