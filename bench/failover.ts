@@ -99,7 +99,7 @@ const HOME_NAMES = Array.from({ length: HOMES }, (_, i) => `home-${i + 1}`);
 const POD_NAMES = Array.from({ length: PODS }, (_, i) => `p-${String(i).padStart(4, '0')}`);
 const NODES_PATH = '/api/v1/nodes';
 const PODS_PATH = `/api/v1/namespaces/${NS}/pods`;
-const EVENTS_PATH = `/api/v1/namespaces/${NS}/events`;
+const EVENTS_PATH = '/api/v1/events';
 const LEASES_PATH = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
 const CLUSTER_LABEL = 'io.kcs.cluster';
 const MOVED_FROM = 'kcs.io/moved-from';
@@ -200,6 +200,7 @@ class ClusterView {
     firstRebound?: bigint; allRebound?: bigint; allRunning?: bigint; readyAgain?: bigint;
   } = {};
   renewAtKillWallMs = NaN;
+  renewAtDetectionWallMs = NaN;
   private readonly unbound = new Set<string>();
   private readonly streams: WatchStream[];
   private readonly waiters = new Set<() => void>();
@@ -243,6 +244,7 @@ class ClusterView {
       if (ready?.status === 'Unknown' && m.notReady === undefined) {
         m.notReady = now;
         m.notReadyMessage = ready.message;
+        this.renewAtDetectionWallMs = this.victimRenewWallMs;
       }
       if (m.notReady !== undefined && ready?.status === 'True' && prev?.ready !== 'True' && m.readyAgain === undefined) m.readyAgain = now;
     }
@@ -348,6 +350,10 @@ interface RunResult {
   readyAgainMs: number;
   readyAgainEmpty: boolean;
   movedEvents: number;
+  /** The silence the health controller saw when it declared the node failed (from its NodeNotReady event, 0.1 s resolution). */
+  silenceAtDecisionMs: number;
+  /** Victim's last Lease renewTime as of t1, relative to t0 (differs from lastRenewMs if a heartbeat landed after t0). */
+  lastRenewAtDetectionMs: number;
   notReadyMessage?: string;
   cpCpuPct: number;
   otherCpuPct: number;
@@ -450,10 +456,14 @@ async function runOnce(docker: Docker, run: number): Promise<RunResult> {
     if (!readyAgainEmpty) failures.push(`run ${run}: ${VICTIM} came back holding pods`);
     const events = await httpCall(agent, cp.url, 'GET', EVENTS_PATH, cp.token);
     let movedEvents = NaN;
+    let silenceAtDecisionMs = NaN;
     if (events.status === 200) {
-      const items = (JSON.parse(events.body).items ?? []) as Array<{ reason?: string; message?: string }>;
+      const items = (JSON.parse(events.body).items ?? []) as Array<{ reason?: string; message?: string; involvedObject?: { name?: string } }>;
       movedEvents = items.filter((e) => e.reason === 'Moved' && e.message?.includes(` moved from ${VICTIM} to `)).length;
-    }
+      // "node victim missed heartbeats for 3.1 s (last at ...)": the health controller's own view when it decided.
+      const notReady = items.find((e) => e.reason === 'NodeNotReady' && e.involvedObject?.name === VICTIM);
+      silenceAtDecisionMs = Number(/missed heartbeats for (\d+(?:\.\d+)?) s/.exec(notReady?.message ?? '')?.[1]) * 1000;
+    } else failures.push(`run ${run}: GET ${EVENTS_PATH} -> ${events.status}`);
 
     const m = view.marks;
     const t1 = m.notReady!;
@@ -471,7 +481,7 @@ async function runOnce(docker: Docker, run: number): Promise<RunResult> {
       runningAfterDetectionMs: sinceMs(t1, m.allRunning),
       totalMs: sinceMs(t0, m.allRebound),
       readyAgainMs: sinceMs(t0, m.readyAgain),
-      readyAgainEmpty, movedEvents, notReadyMessage: m.notReadyMessage,
+      readyAgainEmpty, movedEvents, silenceAtDecisionMs, lastRenewAtDetectionMs: view.renewAtDetectionWallMs - t0Wall, notReadyMessage: m.notReadyMessage,
       cpCpuPct, otherCpuPct, machineBusyPct, setupMs,
     };
     if (movedEvents !== PODS) failures.push(`run ${run}: ${movedEvents} Moved events from ${VICTIM}, expected ${PODS}`);

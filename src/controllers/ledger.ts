@@ -1,6 +1,9 @@
 // Collects reservations whose pod is no longer on the node (deleted,
 // unbound, finished, or never bound because its scheduler stopped midway),
-// once they are older than the grace period, so the room is given back.
+// once they are older than the grace period, so the room is given back. It
+// also drops the entries of pods that have been bound there for longer than
+// the grace: every scheduler's informer shows those pods on the node by then,
+// so the entry counts nothing more, and the Node stays small.
 import { isDeepStrictEqual } from 'node:util';
 import { isNotFound, type KcsClient } from '../client/interface.ts';
 import { kindByName } from '../objects/kinds.ts';
@@ -49,6 +52,7 @@ export class LedgerCollector implements Reconciler {
         const stale = new Set(staleReservations(list, (uid) => onNode.has(uid), now).map((r) => r.uid));
         for (const r of list) if (this.deleted.has(r.uid)) stale.add(r.uid);
         freed = stale.size > 0;
+        for (const r of list) if (onNode.has(r.uid) && now - r.at > RESERVATION_GRACE_MS) stale.add(r.uid);
         if (stale.size === 0) return undefined;
         const kept = list.filter((r) => !stale.has(r.uid));
         return isDeepStrictEqual(kept, list) ? undefined : { ...node.status, reservations: kept };
@@ -58,8 +62,8 @@ export class LedgerCollector implements Reconciler {
       throw err;
     }
     if (freed) this.onFreed();
-    // Entries still within their grace whose pod is not here: look again when it ends.
-    const young = reservationsOf(cached).filter((r) => !onNode.has(r.uid) && !this.deleted.has(r.uid) && now - r.at <= RESERVATION_GRACE_MS);
+    // Entries still within their grace: look again when it ends.
+    const young = reservationsOf(cached).filter((r) => !this.deleted.has(r.uid) && now - r.at <= RESERVATION_GRACE_MS);
     if (young.length) return { requeueAfterMs: RESERVATION_GRACE_MS + 100 };
   }
 }
