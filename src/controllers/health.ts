@@ -80,6 +80,9 @@ export class HealthController implements Reconciler {
       const finished = new Set(this.opts.pods.list().filter((p) => p.spec.nodeName === name && (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')).map((p) => p.metadata.uid));
       await this.markUnknown(name, heard, (ids) => ids.filter((id) => finished.has(id)));
       await this.opts.events?.record(node, 'Warning', 'NodeNotReady', `node ${name} missed heartbeats for ${silentFor} s (last at ${rfc3339(new Date(heard))})`);
+      // Let watchers hear of the failure before the eviction, a transaction
+      // of up to a thousand pods, holds the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     await this.evictPods(node, silentFor);
   }
