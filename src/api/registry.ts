@@ -247,7 +247,10 @@ export class Registry {
     const txn: TxnOp[] = [];
     const prepared: KubeObject[] = [];
     const now = rfc3339(this.clock.now());
-    for (const op of ops) {
+    // Every object replaced is read up front, in one wait: awaiting each in
+    // turn would let other work run between the reads of one commit.
+    const stored = await Promise.all(ops.map((op) => (op.verb === 'update' ? this.store.get(keyFor(op.kind, op.object.metadata?.namespace, op.object.metadata?.name ?? '')) : undefined)));
+    for (const [i, op] of ops.entries()) {
       const ns = op.object.metadata?.namespace;
       if (op.verb === 'create') {
         const incoming = checkShape(op.kind, op.transfer ? op.object : jsonCopy(op.object), ns);
@@ -263,7 +266,7 @@ export class Registry {
       const placement = op.subresource === 'binding' || op.subresource === 'unbinding';
       if (placement && op.kind.kind !== 'Pod') throw errors.badRequest(`commit: only pods have a ${op.subresource}`);
       const key = keyFor(op.kind, ns, name);
-      const kv = await this.store.get(key);
+      const kv = stored[i];
       if (!kv) throw errors.notFound(op.kind.plural, name);
       if (String(kv.modRevision) !== rv) throw errors.conflict(op.kind.plural, name);
       const current = decode(kv);
