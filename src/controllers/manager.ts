@@ -82,8 +82,18 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   // Gives back the room of reservations whose pod left (or never arrived).
   const collector = new LedgerCollector({ client: opts.client, nodes, pods, clock, onFreed: () => retryPending() });
   const collectorRunner = new ControllerRunner(collector, { clock, workers: 2, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => nodes.keys(), log });
-  // Unschedulable pods are tried again when the cluster changes, not on a timer.
-  const retryPending = () => { for (const k of scheduler.pendingKeys()) schedulerRunner.enqueue(k); };
+  // Unschedulable pods are tried again when the cluster changes, not on a
+  // timer. A burst of changes (a thousand pods unbound in one transaction)
+  // asks once: every pending pod queued once per burst, not once per change.
+  let retryAsked = false;
+  const retryPending = () => {
+    if (retryAsked) return;
+    retryAsked = true;
+    queueMicrotask(() => {
+      retryAsked = false;
+      for (const k of scheduler.pendingKeys()) schedulerRunner.enqueue(k);
+    });
+  };
   pods.on({
     add: (p) => { if (scheduler.isPending(p)) schedulerRunner.enqueue(podKey(p)); },
     update: (prev, p) => {
