@@ -1,12 +1,15 @@
 // The node agent: the process inside each node container (or a virtual
 // node). It renews its node's Lease every heartbeat, watches the pods bound
 // to its node, keeps their IDs, and reports them with the node's status.
+// Each heartbeat it also checks its pods' health and reports their
+// containers (restarts, CrashLoopBackOff, Ready) in each pod's status.
 // It keeps no state of its own: on a restart it rebuilds from the API.
 import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
 import { Informer } from '../controllers/informer.ts';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../objects/types.ts';
 import { rfc3339Micro, systemClock, type Clock, type Timer } from '../util/clock.ts';
+import { DEFAULT_RESTART_BACKOFF, nextPodStatus, type RestartBackoff } from './pod-status.ts';
 import { desiredNodeStatus, statusChanged } from './status.ts';
 
 const NODE = kindByName('Node')!;
@@ -21,6 +24,8 @@ export interface AgentOptions {
   heartbeatMs?: number;
   /** How often the node status is written even when nothing changed, to refresh its heartbeat time. */
   statusRefreshMs?: number;
+  /** How long a container that failed its health check waits before it runs again. */
+  restartBackoff?: RestartBackoff;
   log?: (message: string) => void;
 }
 
@@ -42,6 +47,7 @@ export class NodeAgent {
   private readonly clock: Clock;
   private readonly heartbeatMs: number;
   private readonly statusRefreshMs: number;
+  private readonly restartBackoff: RestartBackoff;
   private readonly log: (message: string) => void;
   private readonly nodeInformer: Informer<Node>;
   private readonly podInformer: Informer<Pod>;
@@ -54,7 +60,7 @@ export class NodeAgent {
   /** Events before the first status write change nothing that write will not cover. */
   private started = false;
   /** Heartbeats sent and failed: for tests and the benchmarks. */
-  readonly stats = { heartbeats: 0, heartbeatFailures: 0, statusWrites: 0 };
+  readonly stats = { heartbeats: 0, heartbeatFailures: 0, statusWrites: 0, podStatusWrites: 0, healthChecks: 0 };
 
   constructor(opts: AgentOptions) {
     this.client = opts.client;
@@ -62,6 +68,7 @@ export class NodeAgent {
     this.clock = opts.clock ?? systemClock;
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
     this.statusRefreshMs = opts.statusRefreshMs ?? 10_000;
+    this.restartBackoff = opts.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
     this.log = opts.log ?? (() => {});
     this.nodeInformer = new Informer<Node>(this.client, NODE, { fieldSelector: `metadata.name=${this.nodeName}`, clock: this.clock, log: this.log });
     this.podInformer = new Informer<Pod>(this.client, POD, { fieldSelector: `spec.nodeName=${this.nodeName}`, clock: this.clock, log: this.log });
@@ -107,7 +114,11 @@ export class NodeAgent {
       }, (err) => {
         this.stats.heartbeatFailures++;
         this.log(`heartbeat failed: ${(err as Error).message}`);
-      }).finally(() => this.scheduleHeartbeat());
+      }).finally(() => {
+        // Health is checked on the same chain as the other pod writes, so no two race on a pod.
+        this.statusWrite = this.statusWrite.then(() => this.reportPods(true)).then(() => { this.stats.healthChecks++; }).catch((err) => this.log(`pod health check failed: ${(err as Error).message}`));
+        this.scheduleHeartbeat();
+      });
     }, this.heartbeatMs);
   }
 
@@ -174,20 +185,25 @@ export class NodeAgent {
 
   /**
    * A pod the node now reports in its array is Running: the last step of the
-   * lifecycle Pending -> bound -> Running. Only the phase is written (a merge
-   * patch), so conditions others set stay.
+   * lifecycle Pending -> bound -> Running, with its containers running. With
+   * check (each heartbeat) the pods' health is judged too: a failing
+   * container restarts and waits out its back-off. Only the fields the agent
+   * owns are written (a merge patch, so conditions others set stay), only
+   * when they change, and only on the version of the pod they were computed
+   * from (a pod changed meanwhile is looked at again next time).
    */
-  private async markRunning(): Promise<void> {
+  private async reportPods(check: boolean): Promise<void> {
     for (const pod of this.podInformer.list()) {
       if (this.stopped) return;
-      const phase = pod.status?.phase;
-      if (phase === 'Running' || phase === 'Succeeded' || phase === 'Failed') continue;
+      const status = nextPodStatus(pod, { now: this.clock.now(), backoff: this.restartBackoff, check });
+      if (!status) continue;
       try {
-        await this.client.patch(POD, pod.metadata.namespace, pod.metadata.name!, { status: { phase: 'Running' } }, { subresource: 'status' });
+        await this.client.patch(POD, pod.metadata.namespace, pod.metadata.name!, { metadata: { resourceVersion: pod.metadata.resourceVersion }, status }, { subresource: 'status' });
+        this.stats.podStatusWrites++;
       } catch (err) {
-        // Unbound or deleted meanwhile (403/404): the informer brings that change.
+        // Unbound or deleted meanwhile (403/404), or changed (409): the informer brings that change.
         const code = (err as { code?: number }).code;
-        if (code !== 403 && code !== 404) throw err;
+        if (code !== 403 && code !== 404 && code !== 409) throw err;
       }
     }
   }
@@ -199,14 +215,14 @@ export class NodeAgent {
       if (!node) return; // the Node was deleted; the node controller is about to remove this machine
       const desired = desiredNodeStatus(node, this.podInformer.list(), this.clock.now());
       if (!refresh && !statusChanged(node.status, desired)) {
-        await this.markRunning();
+        await this.reportPods(false);
         return;
       }
       try {
         const { body } = await this.client.update(NODE, undefined, this.nodeName, { ...node, status: desired }, { subresource: 'status' });
         if (body.metadata.resourceVersion !== node.metadata.resourceVersion) this.stats.statusWrites++;
         // Reported in the array now: confirm each pod as Running.
-        await this.markRunning();
+        await this.reportPods(false);
         return;
       } catch (err) {
         if (!isConflict(err)) throw err;

@@ -2,6 +2,7 @@
 // environment the node controller sets, then run until SIGTERM.
 import { Client } from '../client/http.ts';
 import { NodeAgent } from './agent.ts';
+import { DEFAULT_RESTART_BACKOFF } from './pod-status.ts';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -14,6 +15,10 @@ function required(name: string): string {
 
 const nodeName = required('KCS_NODE_NAME');
 const client = new Client({ server: required('KCS_SERVER'), token: required('KCS_TOKEN') });
+// Optional: how long a container that failed its health check waits (default 1 s doubling to 30 s).
+const backoffMs = Number(process.env.KCS_RESTART_BACKOFF_MS);
+const backoffMaxMs = Number(process.env.KCS_RESTART_BACKOFF_MAX_MS);
+const restartBackoff = backoffMs > 0 ? { baseMs: backoffMs, maxMs: backoffMaxMs > 0 ? backoffMaxMs : Math.max(backoffMs, DEFAULT_RESTART_BACKOFF.maxMs) } : undefined;
 const log = (m: string) => process.stderr.write(`kcs agent ${nodeName}: ${m}\n`);
 let agent: NodeAgent | undefined;
 // The agent's timers do not hold a process open (they are unref'd for
@@ -33,7 +38,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 // Until the API answers (it may be starting too), keep trying, each time
 // with a fresh agent: a half-started one is stopped, never reused.
 for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-  agent = new NodeAgent({ client, nodeName, heartbeatMs: Number(process.env.KCS_HEARTBEAT_MS ?? 1000), log });
+  agent = new NodeAgent({ client, nodeName, heartbeatMs: Number(process.env.KCS_HEARTBEAT_MS ?? 1000), restartBackoff, log });
   try {
     await agent.start();
     log('registered');

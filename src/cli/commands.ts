@@ -1,5 +1,6 @@
 // The explicit command table oclif loads (fast start: no directory scan).
 // Command modules keep heavy imports inside run(), so loading this is cheap.
+import Annotate from './commands/annotate.ts';
 import Apply from './commands/apply.ts';
 import Controllers from './commands/controllers.ts';
 import Cordon from './commands/cordon.ts';
@@ -16,6 +17,7 @@ import Up from './commands/up.ts';
 import Version from './commands/version.ts';
 
 export const COMMANDS = {
+  annotate: Annotate,
   apply: Apply,
   controllers: Controllers,
   cordon: Cordon,

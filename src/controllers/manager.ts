@@ -12,6 +12,7 @@ import { NodeController } from './node.ts';
 import { LedgerCollector } from './ledger.ts';
 import { isFinished, isNodeReady } from '../scheduler/snapshot.ts';
 import { HealthController, type Lease } from './health.ts';
+import { PodHealthController } from './pod-health.ts';
 import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts';
 import type { Pod } from '../objects/types.ts';
 import type { PolicyName } from '../scheduler/plugins/policies.ts';
@@ -29,6 +30,8 @@ export interface ControllerOptions {
   defaultPolicy?: PolicyName;
   /** How long a node may miss heartbeats before it is declared failed (default 3 s). */
   nodeGraceMs?: number;
+  /** Restarts on one node before a failing pod is moved, for pods without kcs.io/max-restarts (default 3). */
+  maxRestarts?: number;
   clock?: Clock;
   log?: (message: string) => void;
 }
@@ -128,6 +131,11 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   nodes.on({ add: (n) => healthRunner.enqueue(n.metadata.name!) });
   leases.on({ add: (l) => healthRunner.enqueue(l.metadata.name!), update: (_p, l) => healthRunner.enqueue(l.metadata.name!) });
 
+  // Pod health: a pod that keeps failing its health check on its node is moved off it.
+  const podHealth = new PodHealthController({ client: opts.client, pods, maxRestarts: opts.maxRestarts, events: new EventRecorder(opts.client, 'pod-health-controller', { clock, log }) });
+  const podHealthRunner = new ControllerRunner(podHealth, { clock, workers: 2, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => podHealth.keysToMove(), log });
+  pods.on(podHealth.handlers((key) => podHealthRunner.enqueue(key)));
+
   await nodes.start();
   await pods.start();
   await configurations.start();
@@ -136,6 +144,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   nodeRunner.start();
   schedulerRunner.start();
   collectorRunner.start();
+  podHealthRunner.start();
   // A machine that dies on its own is noticed now, not at the next resync.
   const unwatch = opts.runtime.watch((name) => nodeRunner.enqueue(name));
   // Machines left from a previous run whose Node is gone are found now, not
@@ -161,6 +170,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
       await collectorRunner.stop();
       leases.stop();
       await healthRunner.stop();
+      await podHealthRunner.stop();
     },
   };
 }

@@ -4,10 +4,12 @@
 // Each unbound pod carries why it moved (kcs.io/moved-from and
 // kcs.io/moved-because) until the scheduler places it again, so the event
 // of its next binding can say "moved from node-2 to node-4 after ...".
+// What the node it leaves reported about its containers (restarts,
+// readiness) goes with it: on its next node it starts afresh.
 import type { CommitOp } from '../api/registry.ts';
 import { errorCode, type KcsClient } from '../client/interface.ts';
 import { kindByName } from '../objects/kinds.ts';
-import type { KubeObject, Pod } from '../objects/types.ts';
+import type { KubeObject, Pod, PodStatus } from '../objects/types.ts';
 import { isFinished } from '../scheduler/snapshot.ts';
 
 const POD = kindByName('Pod')!;
@@ -20,35 +22,48 @@ export const MOVED_BECAUSE = 'kcs.io/moved-because';
 /** Most unbindings in one transaction. */
 const BATCH = 1024;
 
+/** The conditions a node's agent reports about a pod's containers: meaningless once the pod has left it. */
+const NODE_CONDITIONS = new Set(['Initialized', 'ContainersReady', 'Ready']);
+
+/** The status of a pod on no node: Pending, no containers, only the conditions not about them (PodScheduled). */
+function unboundStatus(status: PodStatus | undefined): PodStatus {
+  const { containerStatuses: _c, ...rest } = status ?? {};
+  const conditions = status?.conditions?.filter((c) => !NODE_CONDITIONS.has(c.type));
+  return { ...rest, ...(conditions ? { conditions } : {}), phase: 'Pending' };
+}
+
 /** The pod as it is after unbinding: no node, Pending, and why it moved. */
-function unbound(pod: Pod, because: string): Pod {
+function unbound(pod: Pod, because: string, extra?: Record<string, string>): Pod {
   const { nodeName: _n, ...spec } = pod.spec;
-  const annotations = { ...pod.metadata.annotations, [MOVED_FROM]: pod.spec.nodeName ?? '', [MOVED_BECAUSE]: because };
-  return { ...pod, metadata: { ...pod.metadata, annotations }, spec, status: { ...pod.status, phase: 'Pending' } };
+  const annotations = { ...pod.metadata.annotations, ...extra, [MOVED_FROM]: pod.spec.nodeName ?? '', [MOVED_BECAUSE]: because };
+  return { ...pod, metadata: { ...pod.metadata, annotations }, spec, status: unboundStatus(pod.status) };
 }
 
 /**
  * Unbinds each pod that is still at the version read (a compare-and-swap:
  * a pod moved or edited meanwhile is left alone) and marks it Pending.
  * Finished pods stay as they ended: Pending would run them again. event
- * builds the Event to write with each unbinding. Returns the pods unbound.
+ * builds the Event to write with each unbinding; annotations are added to
+ * each pod with the move's own. Returns the pods unbound.
  *
  * In the control plane's process (a client with commit) a thousand pods take
  * one transaction, with their events: what lets a failed node's pods move
  * within a second of its failure.
  */
-export async function unbindPods(client: KcsClient, pods: Pod[], because: string, event?: (pod: Pod) => KubeObject | undefined): Promise<Pod[]> {
+export async function unbindPods(
+  client: KcsClient, pods: Pod[], because: string, event?: (pod: Pod) => KubeObject | undefined, annotations?: Record<string, string>,
+): Promise<Pod[]> {
   const candidates = pods.filter((p) => p.spec.nodeName && !isFinished(p));
   const done: Pod[] = [];
   for (let i = 0; i < candidates.length; i += BATCH) {
     const batch = candidates.slice(i, i + BATCH);
-    if (client.commit && (await commitBatch(client, batch, because, event))) {
+    if (client.commit && (await commitBatch(client, batch, because, event, annotations))) {
       done.push(...batch);
       continue;
     }
     // One at a time: over HTTP, or when something in the batch changed meanwhile.
     for (const pod of batch) {
-      if (!(await unbindOne(client, pod, because))) continue;
+      if (!(await unbindOne(client, pod, because, annotations))) continue;
       done.push(pod);
       const e = event?.(pod);
       if (e) await client.create(EVENT, e.metadata.namespace, e).catch(() => undefined); // events never fail the work
@@ -62,10 +77,10 @@ export async function unbindPod(client: KcsClient, pod: Pod, because: string): P
   return (await unbindPods(client, [pod], because)).length === 1;
 }
 
-async function commitBatch(client: KcsClient, pods: Pod[], because: string, event?: (pod: Pod) => KubeObject | undefined): Promise<boolean> {
+async function commitBatch(client: KcsClient, pods: Pod[], because: string, event?: (pod: Pod) => KubeObject | undefined, annotations?: Record<string, string>): Promise<boolean> {
   const ops: CommitOp[] = [];
   for (const pod of pods) {
-    ops.push({ verb: 'update', kind: POD, subresource: 'unbinding', object: unbound(pod, because), transfer: true });
+    ops.push({ verb: 'update', kind: POD, subresource: 'unbinding', object: unbound(pod, because, annotations), transfer: true });
     const e = event?.(pod);
     if (e) ops.push({ verb: 'create', kind: EVENT, object: e, transfer: true });
   }
@@ -79,13 +94,14 @@ async function commitBatch(client: KcsClient, pods: Pod[], because: string, even
   }
 }
 
-async function unbindOne(client: KcsClient, pod: Pod, because: string): Promise<boolean> {
+async function unbindOne(client: KcsClient, pod: Pod, because: string, extra?: Record<string, string>): Promise<boolean> {
   const ns = pod.metadata.namespace;
   const name = pod.metadata.name!;
-  const annotations = unbound(pod, because).metadata.annotations;
+  const after = unbound(pod, because, extra);
   try {
-    await client.patch(POD, ns, name, { metadata: { resourceVersion: pod.metadata.resourceVersion, annotations }, spec: { nodeName: null } });
-    await client.patch(POD, ns, name, { status: { phase: 'Pending' } }, { subresource: 'status' });
+    await client.patch(POD, ns, name, { metadata: { resourceVersion: pod.metadata.resourceVersion, annotations: after.metadata.annotations }, spec: { nodeName: null } });
+    // The conditions as read with the pod: no node writes them once it is unbound (the node authorizer sees to that).
+    await client.patch(POD, ns, name, { status: { phase: 'Pending', containerStatuses: null, conditions: after.status?.conditions ?? null } }, { subresource: 'status' });
     return true;
   } catch (err) {
     const code = errorCode(err);

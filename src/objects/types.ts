@@ -76,9 +76,28 @@ export interface PodSpec {
   [field: string]: unknown;
 }
 
+/** A container's state, as Kubernetes reports it: exactly one of the three is set. */
+export interface ContainerState {
+  running?: { startedAt?: string };
+  waiting?: { reason?: string; message?: string };
+  terminated?: { exitCode: number; reason?: string; message?: string; startedAt?: string; finishedAt?: string };
+}
+
+export interface ContainerStatus {
+  name: string;
+  image?: string;
+  ready: boolean;
+  started?: boolean;
+  restartCount: number;
+  state?: ContainerState;
+  lastState?: ContainerState;
+  [field: string]: unknown;
+}
+
 export interface PodStatus {
   phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   conditions?: Condition[];
+  containerStatuses?: ContainerStatus[];
   [field: string]: unknown;
 }
 

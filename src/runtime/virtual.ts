@@ -2,6 +2,7 @@
 // HTTP with its own node token, so on the wire a virtual node is a
 // container node without the container.
 import { NodeAgent } from '../agent/agent.ts';
+import type { RestartBackoff } from '../agent/pod-status.ts';
 import { NODES_GROUP } from '../api/node-auth.ts';
 import { Client } from '../client/http.ts';
 import type { KcsClient } from '../client/interface.ts';
@@ -31,12 +32,14 @@ export class VirtualRuntime implements NodeRuntime {
   private readonly clock?: Clock;
   private readonly log: (message: string) => void;
   private readonly transport: VirtualTransport;
+  private readonly restartBackoff?: RestartBackoff;
   private api?: InProcessApi;
 
-  constructor(opts: { clock?: Clock; log?: (message: string) => void; transport?: VirtualTransport } = {}) {
+  constructor(opts: { clock?: Clock; log?: (message: string) => void; transport?: VirtualTransport; restartBackoff?: RestartBackoff } = {}) {
     this.clock = opts.clock;
     this.log = opts.log ?? (() => {});
     this.transport = opts.transport ?? 'http';
+    this.restartBackoff = opts.restartBackoff;
   }
 
   attach(api: InProcessApi): void {
@@ -59,7 +62,7 @@ export class VirtualRuntime implements NodeRuntime {
     if (existing && existing.uid === spec.uid && existing.running && existing.specHash === hash) return this.view(existing);
     if (existing) await this.remove(spec.name);
     const client = this.clientFor(spec);
-    const agent = new NodeAgent({ client, nodeName: spec.name, heartbeatMs: spec.heartbeatMs, clock: this.clock, log: (m) => this.log(`virtual node ${spec.name}: ${m}`) });
+    const agent = new NodeAgent({ client, nodeName: spec.name, heartbeatMs: spec.heartbeatMs, clock: this.clock, restartBackoff: this.restartBackoff, log: (m) => this.log(`virtual node ${spec.name}: ${m}`) });
     const machine: VirtualMachine = {
       name: spec.name, uid: spec.uid, id: `virtual://${spec.name}/${spec.uid.slice(0, 8)}`, running: true, agent, client, specHash: hash, heartbeatMs: spec.heartbeatMs,
       server: this.transport === 'http' ? spec.server : undefined,
@@ -115,7 +118,7 @@ export class VirtualRuntime implements NodeRuntime {
   async thaw(name: string): Promise<void> {
     const m = this.machines.get(name);
     if (!m) return;
-    m.agent = new NodeAgent({ client: m.client, nodeName: name, heartbeatMs: m.heartbeatMs, clock: this.clock, log: (msg) => this.log(`virtual node ${name}: ${msg}`) });
+    m.agent = new NodeAgent({ client: m.client, nodeName: name, heartbeatMs: m.heartbeatMs, clock: this.clock, restartBackoff: this.restartBackoff, log: (msg) => this.log(`virtual node ${name}: ${msg}`) });
     await m.agent.start();
   }
 

@@ -44,8 +44,24 @@ test('pod rows show the summed request and the node', (t) => {
   };
   const cols = columnsFor('Pod', { wide: false, allNamespaces: true });
   const row = cols.map((c) => c.value(pod, new Date('2026-01-01T00:00:30Z')));
-  t.deepEqual(cols.map((c) => c.header), ['NAMESPACE', 'NAME', 'STATUS', 'CPU', 'MEMORY', 'NODE', 'AGE']);
-  t.deepEqual(row, ['default', 'p', 'Pending', '1250m', '256Mi', 'node-1', '30s']);
+  t.deepEqual(cols.map((c) => c.header), ['NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'CPU', 'MEMORY', 'NODE', 'AGE']);
+  t.deepEqual(row, ['default', 'p', '0/2', 'Pending', '0', '1250m', '256Mi', 'node-1', '30s']);
+});
+
+test('pod rows show ready containers, CrashLoopBackOff over Running, and restarts summed with the last one\'s age, as kubectl', (t) => {
+  const pod: Pod = {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { nodeName: 'node-1', containers: [{ name: 'a' }, { name: 'b' }] },
+    status: { phase: 'Running', containerStatuses: [
+      { name: 'a', ready: true, restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 1, finishedAt: '2026-01-01T00:00:10.000Z' } } },
+      { name: 'b', ready: false, restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, finishedAt: '2026-01-01T00:00:25.500Z' } } },
+    ] },
+  };
+  const cols = columnsFor('Pod', { wide: false, allNamespaces: false });
+  const row = Object.fromEntries(cols.map((c) => [c.header, c.value(pod, new Date('2026-01-01T00:00:30Z'))]));
+  t.like(row, { READY: '1/2', STATUS: 'CrashLoopBackOff', RESTARTS: '3 (4s ago)' });
+  const healthy = { ...pod, status: { phase: 'Running' as const, containerStatuses: pod.status!.containerStatuses!.map((c) => ({ ...c, ready: true, restartCount: 0, state: { running: {} }, lastState: {} })) } };
+  t.like(Object.fromEntries(cols.map((c) => [c.header, c.value(healthy, new Date('2026-01-01T00:00:30Z'))])), { READY: '2/2', STATUS: 'Running', RESTARTS: '0' });
 });
 
 test('heartbeat history shows each renewal, the time since the previous, and marks gaps', async (t) => {
@@ -62,4 +78,31 @@ test('the agent keeps the last ten heartbeats, newest last', async (t) => {
   let list: string | undefined;
   for (let i = 0; i < 12; i++) list = appendHeartbeat(list, `t${i}`);
   t.is(list, 't2,t3,t4,t5,t6,t7,t8,t9,t10,t11');
+});
+
+test('describe shows each container\'s state, last state, readiness and restarts, as kubectl', async (t) => {
+  const { containerStatusLines } = await import('../../src/cli/printers/describe.ts');
+  t.deepEqual(containerStatusLines(undefined), [], 'not on a node yet: nothing to show');
+  t.deepEqual(containerStatusLines({
+    name: 'app', ready: false, restartCount: 2,
+    state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 2s restarting failed container=app pod=web_default(u)' } },
+    lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-01-01T00:00:02.000Z', finishedAt: '2026-01-01T00:00:03.000Z' } },
+  }), [
+    '    State:         Waiting',
+    '      Reason:      CrashLoopBackOff',
+    '      Message:     back-off 2s restarting failed container=app pod=web_default(u)',
+    '    Last State:    Terminated',
+    '      Reason:      Error',
+    '      Exit Code:   1',
+    '      Started:     2026-01-01T00:00:02.000Z',
+    '      Finished:    2026-01-01T00:00:03.000Z',
+    '    Ready:         False',
+    '    Restart Count: 2',
+  ]);
+  t.deepEqual(containerStatusLines({ name: 'app', ready: true, restartCount: 0, state: { running: { startedAt: '2026-01-01T00:00:00.000Z' } }, lastState: {} }), [
+    '    State:         Running',
+    '      Started:     2026-01-01T00:00:00.000Z',
+    '    Ready:         True',
+    '    Restart Count: 0',
+  ]);
 });

@@ -506,7 +506,7 @@ test('kcs create node with an invalid name is rejected as Invalid, naming metada
 
 test('--help on every command exits 0 and shows an example', async (t) => {
   const s = server();
-  const commands = ['apply', 'get', 'describe', 'delete', 'create node', 'run', 'up', 'version'];
+  const commands = ['annotate', 'apply', 'get', 'describe', 'delete', 'create node', 'run', 'up', 'version'];
   const results = await Promise.all(commands.map((c) => s.kcs([...c.split(' '), '--help'])));
   results.forEach((r, i) => {
     t.is(r.code, 0, `${commands[i]}: ${r.stderr}`);

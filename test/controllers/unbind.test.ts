@@ -61,3 +61,26 @@ test('unbindPods takes a thousand pods and their events in one transaction, and 
   t.deepEqual(moved.map((p) => p.metadata.name), ['p0', 'p2']);
   t.is((await client.get<Pod>(POD, 'default', 'p1')).spec.nodeName, 'n2');
 });
+
+test('an unbound pod leaves behind what its node reported about its containers, and takes the extra annotations it is given', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-unbind-'));
+  const store = new SqliteStore(join(dir, 'kcs.db'));
+  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  const client = new LocalClient(new Registry(store));
+  // The same over HTTP, where there is no commit: one pod at a time.
+  const oneByOne = Object.create(client, { commit: { value: undefined } }) as LocalClient;
+  for (const [name, via] of [['batched', client], ['alone', oneByOne]] as const) {
+    await client.create<Pod>(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: 'n1', containers: [{ name: 'c' }] } });
+    const failing = (await client.patch<Pod>(POD, 'default', name, { status: {
+      phase: 'Running',
+      conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, { type: 'ContainersReady', status: 'False' }, { type: 'Initialized', status: 'True' }],
+      containerStatuses: [{ name: 'c', ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+    } }, { subresource: 'status' })).body;
+    t.is((await unbindPods(via, [failing], 'it kept failing on n1', undefined, { 'kcs.io/avoid-node': 'n1' })).length, 1, name);
+    const after = await client.get<Pod>(POD, 'default', name);
+    t.is(after.status?.phase, 'Pending', name);
+    t.is(after.status?.containerStatuses, undefined, name);
+    t.deepEqual(after.status?.conditions?.map((c) => c.type), ['PodScheduled'], name);
+    t.deepEqual(after.metadata.annotations, { 'kcs.io/avoid-node': 'n1', [MOVED_FROM]: 'n1', [MOVED_BECAUSE]: 'it kept failing on n1' }, name);
+  }
+});

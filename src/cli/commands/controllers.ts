@@ -13,6 +13,7 @@ export default class Controllers extends ClientCommand {
     ...connectionFlags,
     runtime: Flags.string({ summary: 'What runs the nodes.', options: RUNTIME_CHOICES.filter((c) => c !== 'none'), default: 'auto' }),
     'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease.', default: 1000, min: 100 }),
+    'max-restarts': Flags.integer({ summary: 'Restarts of a failing pod on one node before it is moved to another (pods may set kcs.io/max-restarts).', default: 3, min: 1 }),
     'cluster-id': Flags.string({ summary: 'Labels this cluster\'s containers on a shared Docker daemon (default: the one the server publishes in /version).' }),
   };
 
@@ -27,7 +28,7 @@ export default class Controllers extends ClientCommand {
     if (!clusterId) this.error('the server does not publish a cluster id; pass --cluster-id', { exit: 1 });
     const { runtime, note } = await selectRuntime(flags.runtime as RuntimeChoice, { clusterId, log, virtualTransport: 'http' });
     const controllers = await startControllers({
-      client, runtime: runtime!, server: client.server, heartbeatMs: flags['heartbeat-ms'], log,
+      client, runtime: runtime!, server: client.server, heartbeatMs: flags['heartbeat-ms'], maxRestarts: flags['max-restarts'], log,
       tokenFor: async (name) => (await client.request<{ status: { token: string } }>('POST', `/api/v1/nodes/${encodeURIComponent(name)}/token`, {})).body.status.token,
     });
     this.log(`kcs controllers running against ${client.server}`);

@@ -1,6 +1,7 @@
 // Which columns `kcs get` shows for each kind, derived from the object alone.
 import { formatBytes, formatMilliCpu, parseBytes, parseMilliCpu } from '../../objects/quantity.ts';
 import { nodeCapacity, podRequests } from '../../objects/requests.ts';
+import { podRestarts } from '../../objects/pod-health.ts';
 import type { KubeObject, Node, Pod } from '../../objects/types.ts';
 import { age } from './age.ts';
 
@@ -57,14 +58,32 @@ function shortId(id: string | undefined): string {
   return id.replace(/^[a-z]+:\/\//, '').slice(0, 12);
 }
 
-function podStatus(pod: Pod): string {
+/** As kubectl: a container's waiting reason (CrashLoopBackOff) says more than the phase. */
+export function podStatus(pod: Pod): string {
   if (pod.metadata.deletionTimestamp) return 'Terminating';
+  const waiting = pod.status?.containerStatuses?.find((c) => c.state?.waiting?.reason)?.state?.waiting?.reason;
+  if (waiting && pod.status?.phase === 'Running') return waiting;
   return pod.status?.phase ?? 'Pending';
+}
+
+/** kubectl's READY: containers ready of containers declared. */
+export function podReady(pod: Pod): string {
+  const ready = (pod.status?.containerStatuses ?? []).filter((c) => c.ready).length;
+  return `${ready}/${pod.spec.containers.length}`;
+}
+
+/** kubectl's RESTARTS: the containers' restarts summed, with how long ago the last was. */
+export function podRestartsColumn(pod: Pod, now: Date): string {
+  const total = podRestarts(pod);
+  const last = (pod.status?.containerStatuses ?? []).map((c) => c.lastState?.terminated?.finishedAt).filter((t): t is string => !!t).sort().pop();
+  return total && last ? `${total} (${age(last, now)} ago)` : String(total);
 }
 
 const POD_COLUMNS: Column[] = [
   { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'READY', value: (o) => podReady(o as Pod) },
   { header: 'STATUS', value: (o) => podStatus(o as Pod) },
+  { header: 'RESTARTS', value: (o, now) => podRestartsColumn(o as Pod, now) },
   { header: 'CPU', value: (o) => formatMilliCpu(podRequests(o as Pod).milliCpu) },
   { header: 'MEMORY', value: (o) => { const m = podRequests(o as Pod).memory; return m ? formatBytes(m) : '0'; } },
   { header: 'NODE', value: (o) => (o as Pod).spec.nodeName || '<none>' },

@@ -1,7 +1,7 @@
 // `kcs describe`: a person-readable page per object, laid out like kubectl's.
 import { formatBytes, formatMilliCpu } from '../../objects/quantity.ts';
 import { nodeCapacity, podRequests } from '../../objects/requests.ts';
-import type { Condition, KubeObject, Node, Pod } from '../../objects/types.ts';
+import type { Condition, ContainerState, ContainerStatus, KubeObject, Node, Pod } from '../../objects/types.ts';
 import { LAST_APPLIED } from '../apply-patch.ts';
 import type { SchedulingRecord } from '../../scheduler/explain.ts';
 import { age } from './age.ts';
@@ -128,15 +128,40 @@ export function describePod(pod: Pod, now = new Date(), events: KubeObject[] = [
     'Containers:',
     ...pod.spec.containers.flatMap((c) => [
       `  ${c.name}:`,
-      `    Image:     ${c.image ?? '<none>'}`,
-      `    Requests:  ${formatList(c.resources?.requests)}`,
-      `    Limits:    ${formatList(c.resources?.limits)}`,
+      `    Image:         ${c.image ?? '<none>'}`,
+      ...containerStatusLines(pod.status?.containerStatuses?.find((s) => s.name === c.name)),
+      `    Requests:      ${formatList(c.resources?.requests)}`,
+      `    Limits:        ${formatList(c.resources?.limits)}`,
     ]),
     ...conditions(pod.status?.conditions),
     ...schedulingSection(pod),
     ...eventsSection(events, now),
   ];
   return lines.join('\n');
+}
+
+/** A container's state as kubectl describes it: the kind of state, then its details indented. */
+function stateLines(label: string, state: ContainerState | undefined): string[] {
+  const head = (kind: string) => `    ${(label + ':').padEnd(15)}${kind}`;
+  const detail = (name: string, value: string | number | undefined) => (value === undefined || value === '' ? [] : [`      ${(name + ':').padEnd(13)}${value}`]);
+  if (state?.running) return [head('Running'), ...detail('Started', state.running.startedAt)];
+  if (state?.waiting) return [head('Waiting'), ...detail('Reason', state.waiting.reason), ...detail('Message', state.waiting.message)];
+  if (state?.terminated) {
+    const t = state.terminated;
+    return [head('Terminated'), ...detail('Reason', t.reason), ...detail('Message', t.message), ...detail('Exit Code', t.exitCode), ...detail('Started', t.startedAt), ...detail('Finished', t.finishedAt)];
+  }
+  return label === 'State' ? [head('<unknown>')] : [];
+}
+
+/** What the node reports about the container: nothing until a node runs the pod. */
+export function containerStatusLines(cs: ContainerStatus | undefined): string[] {
+  if (!cs) return [];
+  return [
+    ...stateLines('State', cs.state),
+    ...stateLines('Last State', cs.lastState),
+    `    ${'Ready:'.padEnd(15)}${cs.ready ? 'True' : 'False'}`,
+    `    ${'Restart Count:'.padEnd(15)}${cs.restartCount ?? 0}`,
+  ];
 }
 
 function formatList(list: Record<string, unknown> | undefined): string {

@@ -1,5 +1,6 @@
 // The filters every policy shares. Each reason is worded as kube-scheduler
 // words it, so messages read the same as Kubernetes'.
+import { AVOID_NODE } from '../../objects/pod-health.ts';
 import { labelsMatch } from '../../objects/selectors.ts';
 import type { FilterPlugin } from '../framework.ts';
 
@@ -30,4 +31,15 @@ export const nodeSelector: FilterPlugin = {
   filter: ({ pod }, node) => (labelsMatch(pod.spec.nodeSelector, node.labels) ? undefined : "node(s) didn't match Pod's node affinity/selector"),
 };
 
-export const DEFAULT_FILTERS: FilterPlugin[] = [nodeReady, nodeUnschedulable, nodeSelector, resourcesFit];
+/**
+ * A pod moved off a node for failing its health check there again and again
+ * (the pod-health controller writes kcs.io/avoid-node) is not put back on
+ * that node; kube-scheduler has no such filter, so the reason is worded in
+ * its manner.
+ */
+export const avoidFailedNode: FilterPlugin = {
+  name: 'AvoidFailedNode',
+  filter: ({ pod }, node) => (pod.metadata.annotations?.[AVOID_NODE] === node.name ? 'node(s) the pod failed its health check on' : undefined),
+};
+
+export const DEFAULT_FILTERS: FilterPlugin[] = [nodeReady, nodeUnschedulable, nodeSelector, avoidFailedNode, resourcesFit];

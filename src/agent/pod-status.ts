@@ -1,0 +1,122 @@
+// What an agent reports about each pod on its node, as pure functions of the
+// pod and the time: its containers' states, restart counts and readiness, in
+// Kubernetes' shape (status.containerStatuses and the Ready and
+// ContainersReady conditions). Everything a restart needs to know (when the
+// container failed, how often) is in the status itself, so an agent that
+// restarts picks up where the last one left off.
+import { isDeepStrictEqual } from 'node:util';
+import { setCondition } from '../controllers/conditions.ts';
+import { SIMULATE_UNHEALTHY, unhealthyContainers } from '../objects/pod-health.ts';
+import type { ContainerStatus, Pod, PodStatus } from '../objects/types.ts';
+
+export interface RestartBackoff {
+  /** The wait after the first failure; each further failure doubles it. */
+  baseMs: number;
+  /** The most it grows to. */
+  maxMs: number;
+}
+
+/**
+ * Kubernetes waits 10 s doubling to 5 min; a simulator wants to show a crash
+ * loop in seconds: 1, 2, 4, 8, 16, 30, 30 ... s.
+ */
+export const DEFAULT_RESTART_BACKOFF: RestartBackoff = { baseMs: 1000, maxMs: 30_000 };
+
+export const CRASH_LOOP = 'CrashLoopBackOff';
+
+/** How long a container that has restarted restartCount times waits before it runs again. */
+export function restartBackoffMs(restartCount: number, backoff: RestartBackoff = DEFAULT_RESTART_BACKOFF): number {
+  if (restartCount <= 0) return 0;
+  // Capped before the power, so a huge count cannot overflow to Infinity*0 trouble.
+  return Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(restartCount - 1, 40));
+}
+
+/** Container times keep milliseconds (RFC 3339 allows them), so sub-second back-offs are exact. */
+function instant(d: Date): string {
+  return d.toISOString();
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function fresh(name: string, image: string | undefined, ready: boolean, now: Date): ContainerStatus {
+  return { name, image: image ?? '', ready, started: true, restartCount: 0, state: { running: { startedAt: instant(now) } }, lastState: {} };
+}
+
+/**
+ * One step of a container's life at a health check: a running container
+ * that fails is restarted (restartCount + 1) and waits out its back-off in
+ * CrashLoopBackOff; a waiting one whose back-off is over runs again. One
+ * step per check, so a restarted container always runs until the next check
+ * before it is judged.
+ */
+export function stepContainer(cs: ContainerStatus, failing: boolean, pod: Pod, now: Date, backoff: RestartBackoff): ContainerStatus {
+  const { running, waiting } = cs.state ?? {};
+  if (running) {
+    if (!failing) return cs.ready ? cs : { ...cs, ready: true };
+    const restartCount = cs.restartCount + 1;
+    const wait = restartBackoffMs(restartCount, backoff);
+    return {
+      ...cs,
+      ready: false,
+      started: false,
+      restartCount,
+      // Kubernetes' own wording, so it reads as kubectl users know it.
+      state: { waiting: { reason: CRASH_LOOP, message: `back-off ${seconds(wait)} restarting failed container=${cs.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})` } },
+      lastState: { terminated: { exitCode: 1, reason: 'Error', message: `failed its health check (annotation ${SIMULATE_UNHEALTHY})`, startedAt: running.startedAt, finishedAt: instant(now) } },
+    };
+  }
+  if (waiting) {
+    const failedAt = Date.parse(cs.lastState?.terminated?.finishedAt ?? '');
+    const due = (Number.isFinite(failedAt) ? failedAt : 0) + restartBackoffMs(cs.restartCount, backoff);
+    if (now.getTime() < due) return cs;
+    return { ...cs, ready: !failing, started: true, state: { running: { startedAt: instant(now) } } };
+  }
+  // No state we know (written by someone else): start it.
+  return { ...fresh(cs.name, cs.image, !failing, now), restartCount: cs.restartCount, lastState: cs.lastState ?? {} };
+}
+
+export interface PodStatusOptions {
+  now: Date;
+  backoff?: RestartBackoff;
+  /** A health check (each heartbeat): containers may fail and restart. Otherwise only what is missing is filled in. */
+  check: boolean;
+}
+
+/**
+ * The pod's status fields the agent owns (phase, containerStatuses, and the
+ * Initialized, ContainersReady and Ready conditions), or undefined when they
+ * need no write. A pod the node has just been given starts Running with
+ * every container running and no restarts: any statuses from another node
+ * were cleared when it was unbound, and a container the statuses miss
+ * starts fresh.
+ */
+export function nextPodStatus(pod: Pod, opts: PodStatusOptions): Pick<PodStatus, 'phase' | 'conditions' | 'containerStatuses'> | undefined {
+  const status = pod.status ?? {};
+  if (status.phase === 'Succeeded' || status.phase === 'Failed') return undefined;
+  const failing = unhealthyContainers(pod);
+  const backoff = opts.backoff ?? DEFAULT_RESTART_BACKOFF;
+  const known = new Map((status.phase === 'Running' ? status.containerStatuses ?? [] : []).map((cs) => [cs.name, cs]));
+  const containerStatuses = pod.spec.containers.map((c) => {
+    const cs = known.get(c.name);
+    if (!cs) return fresh(c.name, c.image, !failing.has(c.name), opts.now);
+    return opts.check ? stepContainer(cs, failing.has(c.name), pod, opts.now, backoff) : cs;
+  });
+  const unready = containerStatuses.filter((cs) => !cs.ready).map((cs) => cs.name);
+  const ready = unready.length === 0;
+  const why = ready ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
+  let conditions = setCondition(status.conditions, { type: 'Initialized', status: 'True' }, opts.now);
+  conditions = setCondition(conditions, { type: 'ContainersReady', status: ready ? 'True' : 'False', ...why }, opts.now);
+  conditions = setCondition(conditions, { type: 'Ready', status: ready ? 'True' : 'False', ...why }, opts.now);
+  // setCondition keeps a reason the new entry does not state: a Ready=True must not keep the old ContainersNotReady.
+  if (ready) conditions = conditions.map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? withoutReason(c) : c));
+  const next = { phase: 'Running' as const, conditions, containerStatuses };
+  const same = status.phase === next.phase && isDeepStrictEqual(status.conditions, conditions) && isDeepStrictEqual(status.containerStatuses, containerStatuses);
+  return same ? undefined : next;
+}
+
+function withoutReason<T extends { reason?: string; message?: string }>(c: T): T {
+  const { reason: _r, message: _m, ...rest } = c;
+  return rest as T;
+}
