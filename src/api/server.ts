@@ -27,6 +27,8 @@ export interface ControlPlaneOptions {
   heartbeatMs?: number;
   /** How long a node may miss heartbeats before it is declared failed. */
   nodeGraceMs?: number;
+  /** Restarts of a failing pod on one node before it is moved (default 3). */
+  maxRestarts?: number;
   /** The address agents reach the API at; defaults to the URL this server listens on. */
   agentServer?: string;
 }
@@ -91,7 +93,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     try {
       controllers = await startControllers({
         client: new LocalClient(registry), runtime: opts.runtime, server: opts.agentServer ?? url,
-        tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, nodeGraceMs: opts.nodeGraceMs, log: opts.log,
+        tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, nodeGraceMs: opts.nodeGraceMs, maxRestarts: opts.maxRestarts, log: opts.log,
       });
     } catch (err) {
       server.closeAllConnections();

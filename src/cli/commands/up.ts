@@ -19,6 +19,7 @@ export default class Up extends Command {
     runtime: Flags.string({ summary: 'What runs the nodes: docker containers, virtual (in this process), none, or auto (docker when a daemon answers).', options: [...RUNTIME_CHOICES], default: 'auto' }),
     'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease.', default: 1000, min: 100 }),
     'node-grace-ms': Flags.integer({ summary: 'How long a node may miss heartbeats before it is declared failed and its pods moved.', default: 3000, min: 200 }),
+    'max-restarts': Flags.integer({ summary: 'Restarts of a failing pod on one node before it is moved to another (pods may set kcs.io/max-restarts).', default: 3, min: 1 }),
     watch: Flags.string({ summary: 'Keep the cluster in sync with this directory of manifests (as `kcs sync --watch`); may be repeated.', multiple: true }),
     'resync-ms': Flags.integer({ summary: 'With --watch: how often to sync anyway, restoring objects changed out of band.', default: 30_000, min: 100 }),
   };
@@ -42,7 +43,7 @@ export default class Up extends Command {
     }
     let cp: Awaited<ReturnType<typeof startControlPlane>>;
     try {
-      cp = await startControlPlane({ stateDir: dir, host: flags.host, port: flags.port, runtime: selected.runtime, heartbeatMs: flags['heartbeat-ms'], nodeGraceMs: flags['node-grace-ms'], log });
+      cp = await startControlPlane({ stateDir: dir, host: flags.host, port: flags.port, runtime: selected.runtime, heartbeatMs: flags['heartbeat-ms'], nodeGraceMs: flags['node-grace-ms'], maxRestarts: flags['max-restarts'], log });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') this.error(`port ${flags.port} on ${flags.host} is in use`, { exit: 1, suggestions: ['pick another with --port, or --port 0 for any free port'] });
