@@ -32,6 +32,8 @@ export interface AgentOptions {
 /** A Lease annotation with the node's last heartbeats, newest last. */
 export const RECENT_HEARTBEATS = 'kcs.io/recent-heartbeats';
 const HEARTBEATS_KEPT = 10;
+/** Pod status writes an agent has in flight at once. */
+const POD_WRITES_IN_FLIGHT = 8;
 
 export function appendHeartbeat(list: string | undefined, at: string): string {
   return [...(list ? list.split(',') : []), at].slice(-HEARTBEATS_KEPT).join(',');
@@ -193,19 +195,29 @@ export class NodeAgent {
    * from (a pod changed meanwhile is looked at again next time).
    */
   private async reportPods(check: boolean): Promise<void> {
+    const now = this.clock.now();
+    const writes: Array<{ pod: Pod; status: NonNullable<Pod['status']> }> = [];
     for (const pod of this.podInformer.list()) {
-      if (this.stopped) return;
-      const status = nextPodStatus(pod, { now: this.clock.now(), backoff: this.restartBackoff, check });
-      if (!status) continue;
-      try {
-        await this.client.patch(POD, pod.metadata.namespace, pod.metadata.name!, { metadata: { resourceVersion: pod.metadata.resourceVersion }, status }, { subresource: 'status' });
-        this.stats.podStatusWrites++;
-      } catch (err) {
-        // Unbound or deleted meanwhile (403/404), or changed (409): the informer brings that change.
-        const code = (err as { code?: number }).code;
-        if (code !== 403 && code !== 404 && code !== 409) throw err;
-      }
+      const status = nextPodStatus(pod, { now, backoff: this.restartBackoff, check });
+      if (status) writes.push({ pod, status });
     }
+    // A few writes in flight at once: a node given a thousand pods confirms
+    // them in a second or two, not one round trip after another.
+    let next = 0;
+    const writer = async () => {
+      while (next < writes.length && !this.stopped) {
+        const { pod, status } = writes[next++]!;
+        try {
+          await this.client.patch(POD, pod.metadata.namespace, pod.metadata.name!, { metadata: { resourceVersion: pod.metadata.resourceVersion }, status }, { subresource: 'status' });
+          this.stats.podStatusWrites++;
+        } catch (err) {
+          // Unbound or deleted meanwhile (403/404), or changed (409): the informer brings that change.
+          const code = (err as { code?: number }).code;
+          if (code !== 403 && code !== 404 && code !== 409) throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(POD_WRITES_IN_FLIGHT, writes.length) }, writer));
   }
 
   /** Writes the node status if it changed (or always, to refresh the heartbeat time), with compare-and-swap. */

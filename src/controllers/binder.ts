@@ -68,7 +68,8 @@ interface Waiting {
 
 export class Binder {
   private readonly opts: BinderOptions;
-  private waiting: Waiting[] = [];
+  /** Bindings waiting for a flush, by node, nodes in the order they were first chosen. */
+  private waiting = new Map<string, Waiting[]>();
   private flushScheduled = false;
 
   constructor(opts: BinderOptions) {
@@ -83,37 +84,46 @@ export class Binder {
   bind(binding: Binding): Promise<boolean> {
     if (!this.opts.client.commit) return this.bindAlone(binding);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ binding, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // After the current burst of decisions: they all join this batch.
-        setImmediate(() => void this.flush());
-      }
+      const group = this.waiting.get(binding.node);
+      if (group) group.push({ binding, resolve, reject });
+      else this.waiting.set(binding.node, [{ binding, resolve, reject }]);
+      this.scheduleFlush();
     });
   }
 
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.waiting.size === 0) return;
+    this.flushScheduled = true;
+    // After the current burst of decisions: they all join this batch.
+    setImmediate(() => void this.flush());
+  }
+
+  /**
+   * Writes whole nodes' worth of waiting bindings, up to maxBatch pods: a
+   * node's ledger is written once for all its pods waiting, even when
+   * consecutive decisions (spread, worst-fit) went to different nodes.
+   */
   private async flush(): Promise<void> {
     this.flushScheduled = false;
-    const batch = this.waiting.splice(0, this.opts.maxBatch ?? DEFAULT_MAX_BATCH);
-    if (this.waiting.length) {
-      this.flushScheduled = true;
-      setImmediate(() => void this.flush());
+    const max = this.opts.maxBatch ?? DEFAULT_MAX_BATCH;
+    const groups = new Map<string, Waiting[]>();
+    let count = 0;
+    for (const [node, group] of this.waiting) {
+      if (count > 0 && count + group.length > max) break;
+      groups.set(node, group);
+      this.waiting.delete(node);
+      count += group.length;
     }
+    this.scheduleFlush();
     try {
-      await this.write(batch);
+      await this.write(groups);
     } catch (err) {
       // Whatever went wrong, no binding is left waiting (settled ones stay settled).
-      for (const w of batch) w.reject(err as Error);
+      for (const group of groups.values()) for (const w of group) w.reject(err as Error);
     }
   }
 
-  private async write(batch: Waiting[]): Promise<void> {
-    const groups = new Map<string, Waiting[]>();
-    for (const w of batch) {
-      const group = groups.get(w.binding.node);
-      if (group) group.push(w);
-      else groups.set(w.binding.node, [w]);
-    }
+  private async write(groups: Map<string, Waiting[]>): Promise<void> {
     // First try: every group on the Node the cache holds, in one commit.
     const ops: CommitOp[] = [];
     const inCommit: Waiting[] = [];

@@ -56,7 +56,7 @@ dockerTest('control plane SIGKILLed while moving 500 pods, started again: every 
   const ready = async (name: string) => condition(await client.get<Node>(NODE, undefined, name), 'Ready')?.status === 'True';
   await eventually('a and b Ready', async () => (await ready('a')) && (await ready('b')), 60_000);
   await Promise.all(Array.from({ length: 500 }, (_, i) => client.create(POD, 'crash', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}` }, spec: { containers: [{ name: 'c', resources: { requests: { cpu: '100m' } } }] } })));
-  await eventually('500 pods Running on a', async () => (await client.list<Pod>(POD, 'crash')).items.filter((p) => p.spec.nodeName === 'a' && p.status?.phase === 'Running').length === 500, 60_000);
+  await eventually('500 pods Running on a', async () => (await client.list<Pod>(POD, 'crash')).items.filter((p) => p.spec.nodeName === 'a' && p.status?.phase === 'Running').length === 500, 120_000);
 
   // Watch for the first pod leaving a, and SIGKILL the control plane right then.
   const killed = new Promise<void>((resolve) => {
