@@ -8,6 +8,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import sortedBtree from 'sorted-btree';
 import {
   ConflictError, KeyExistsError, KeyNotFoundError, prefixEnd, RevisionCompactedError,
@@ -23,7 +24,31 @@ export interface SqliteStoreOptions {
 }
 
 /** Past this many writes since the last checkpoint, one runs inline so the WAL stays bounded. */
-const CHECKPOINT_AFTER_WRITES = 20_000;
+const CHECKPOINT_AFTER_WRITES = 50_000;
+
+/**
+ * The checkpointer: a second connection, in a worker thread, folding the WAL
+ * into the database file on a timer. Copying the pages and the fsyncs that
+ * go with it took a fifth of a busy store's main thread, in stalls of up to
+ * 200 ms; on another thread they hold up no write. (CommonJS: an eval'd
+ * worker is.)
+ */
+const CHECKPOINTER = `
+const { DatabaseSync } = require('node:sqlite');
+const { parentPort, workerData } = require('node:worker_threads');
+const db = new DatabaseSync(workerData.path);
+db.exec('PRAGMA busy_timeout = 1000');
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+const timer = setInterval(() => {
+  try {
+    checkpoint.get();
+    parentPort.postMessage('done');
+  } catch (err) {
+    parentPort.postMessage({ error: String((err && err.message) || err) });
+  }
+}, workerData.intervalMs);
+parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS kv (
@@ -52,6 +77,21 @@ export class StateLockedError extends Error {
   override name = 'StateLockedError';
 }
 
+/** Opens lockPath and takes an exclusive lock on it, held until the connection closes. */
+function acquireLock(lockPath: string, storePath: string): DatabaseSync {
+  closeSync(openSync(lockPath, 'a', 0o600));
+  const lock = new DatabaseSync(lockPath, { timeout: 0 });
+  try {
+    // In the exclusive locking mode the lock the first write takes is kept.
+    lock.exec('PRAGMA locking_mode = EXCLUSIVE; BEGIN IMMEDIATE; PRAGMA user_version = 1; COMMIT;');
+    return lock;
+  } catch (err) {
+    lock.close();
+    if (/locked|busy/i.test((err as Error).message)) throw new StateLockedError(`the store ${storePath} is in use by another kcs process`);
+    throw err;
+  }
+}
+
 export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: DatabaseSync;
@@ -62,6 +102,8 @@ export class SqliteStore implements Store {
   private closed = false;
   private writesSinceCheckpoint = 0;
   private readonly checkpointTimer: NodeJS.Timeout | undefined;
+  private readonly checkpointer: Worker | undefined;
+  private readonly lock: DatabaseSync | undefined;
   /** Every current key-value, in key order: what the kv table holds. */
   private readonly rows = new BTree<string, Row>(undefined, byKey);
   /** Within a write: the rows it changed so far (null: deleted), not yet in rows. */
@@ -77,23 +119,17 @@ export class SqliteStore implements Store {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       closeSync(openSync(path, 'a', 0o600));
     }
-    this.db = new DatabaseSync(path, { timeout: 0 });
-    try {
-      // An exclusive lock: a second kcs on the same state would corrupt the
-      // single-writer watch guarantee, so it must fail to open instead.
-      // Checkpoints run on a 100 ms timer, not inside whichever commit fills
-      // the WAL: SQLite's automatic ones stalled one write in ~300 for ~6 ms.
-      // Measured with bench/api.ts: paced p99 dropped from 12-18 to 11-14 ms.
-      // (Once a second was worse: each folded ~2,500 writes in one ~30 ms stall.)
-      this.db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;');
-      this.db.exec('BEGIN IMMEDIATE; COMMIT;');
-    } catch (err) {
-      this.db.close();
-      if (/locked|busy/i.test((err as Error).message)) {
-        throw new StateLockedError(`the store ${path} is in use by another kcs process`);
-      }
-      throw err;
-    }
+    // An exclusive lock, on a lock file beside the store, held while it is
+    // open: a second kcs on the same state would break the single-writer
+    // watch guarantee, so it must fail to open instead. (The store itself is
+    // opened in the normal locking mode, so the checkpointer can open it too.)
+    this.lock = path === ':memory:' ? undefined : acquireLock(`${path}.lock`, path);
+    this.db = new DatabaseSync(path, { timeout: 1000 });
+    // Checkpoints run on a 100 ms timer, not inside whichever commit fills
+    // the WAL: SQLite's automatic ones stalled one write in ~300 for ~6 ms.
+    // Measured with bench/api.ts: paced p99 dropped from 12-18 to 11-14 ms.
+    // (Once a second was worse: each folded ~2,500 writes in one ~30 ms stall.)
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;');
     this.db.exec(SCHEMA);
     this.stmt = {
       all: this.db.prepare('SELECT key, value, create_rev, mod_rev FROM kv'),
@@ -113,8 +149,19 @@ export class SqliteStore implements Store {
     this.revision = Math.max(lastEvent, meta('revision'));
     this.compacted = meta('compacted');
     for (const row of this.stmt.all.all() as unknown as Row[]) this.rows.set(row.key, { ...row });
-    this.checkpointTimer = setInterval(() => this.checkpoint(), options.checkpointIntervalMs ?? 100);
-    this.checkpointTimer.unref();
+    const intervalMs = options.checkpointIntervalMs ?? 100;
+    if (path === ':memory:') {
+      this.checkpointTimer = setInterval(() => this.checkpoint(), intervalMs);
+      this.checkpointTimer.unref();
+    } else {
+      this.checkpointer = new Worker(CHECKPOINTER, { eval: true, workerData: { path, intervalMs } });
+      this.checkpointer.unref();
+      this.checkpointer.on('message', (m: 'done' | { error: string }) => {
+        if (m === 'done') this.writesSinceCheckpoint = 0;
+        else process.emitWarning(`kcs store checkpoint failed: ${m.error}`);
+      });
+      this.checkpointer.on('error', (err) => process.emitWarning(`kcs store checkpointer stopped: ${err.message}`));
+    }
   }
 
   /** Folds the WAL into the database file, if anything was written since the last time. */
@@ -177,10 +224,18 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.checkpointTimer);
+    if (this.checkpointer) {
+      this.checkpointer.ref(); // the process waits for it to stop
+      const exited = new Promise((resolve) => this.checkpointer!.once('exit', resolve));
+      this.checkpointer.postMessage('stop');
+      await exited;
+      this.writesSinceCheckpoint = 1; // one last fold, whatever the worker did last
+    }
     this.checkpoint();
     this.closed = true;
     this.watchers.failAll(new Error('store closed'));
     this.db.close();
+    this.lock?.close();
   }
 
   /** One op's change to the kv table, at revision rev; throws (and writes nothing) if its compare fails. */
