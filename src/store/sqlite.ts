@@ -103,6 +103,8 @@ export class SqliteStore implements Store {
   private writesSinceCheckpoint = 0;
   private readonly checkpointTimer: NodeJS.Timeout | undefined;
   private readonly checkpointer: Worker | undefined;
+  private checkpointerExited: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | undefined;
   private readonly lock: DatabaseSync | undefined;
   /** Every current key-value, in key order: what the kv table holds. */
   private readonly rows = new BTree<string, Row>(undefined, byKey);
@@ -155,6 +157,7 @@ export class SqliteStore implements Store {
       this.checkpointTimer.unref();
     } else {
       this.checkpointer = new Worker(CHECKPOINTER, { eval: true, workerData: { path, intervalMs } });
+      this.checkpointerExited = new Promise((resolve) => this.checkpointer!.once('exit', resolve));
       this.checkpointer.unref();
       this.checkpointer.on('message', (m: 'done' | { error: string }) => {
         if (m === 'done') this.writesSinceCheckpoint = 0;
@@ -221,14 +224,17 @@ export class SqliteStore implements Store {
     return this.revision;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     clearInterval(this.checkpointTimer);
     if (this.checkpointer) {
       this.checkpointer.ref(); // the process waits for it to stop
-      const exited = new Promise((resolve) => this.checkpointer!.once('exit', resolve));
       this.checkpointer.postMessage('stop');
-      await exited;
+      await this.checkpointerExited;
       this.writesSinceCheckpoint = 1; // one last fold, whatever the worker did last
     }
     this.checkpoint();

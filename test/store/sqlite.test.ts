@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { SqliteStore, StateLockedError } from '../../src/store/sqlite.ts';
 import { RevisionCompactedError } from '../../src/store/store.ts';
 import { harness, watchInto } from './contract.ts';
+import { eventually } from '../support/eventually.ts';
 import { storeContract } from './contract.ts';
 
 storeContract('sqlite', async (dir) => new SqliteStore(join(dir, 'kcs.db')));
@@ -107,4 +110,18 @@ test('sqlite: a watch whose handler throws is ended through onError and gets not
   await other.waitFor(2);
   t.is(seen.length, 1);
   t.deepEqual(failures.map((e) => e.message), ['handler broke']);
+});
+
+test('sqlite: writes reach the database file through the checkpointer thread; closing twice at once closes once; the state can be opened again', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-ckpt-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'kcs.db');
+  const store = new SqliteStore(path, { checkpointIntervalMs: 20 });
+  for (let i = 0; i < 200; i++) await store.create(`/registry/k${i}`, 'x'.repeat(1000));
+  // The WAL is folded into the file without the store's own thread doing it.
+  await eventually('the database file to hold the writes', async () => statSync(path).size > 200_000);
+  await Promise.all([store.close(), store.close()]);
+  const again = new SqliteStore(path);
+  t.is((await again.list('/registry/')).items.length, 200);
+  await again.close();
 });
