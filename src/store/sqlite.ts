@@ -23,8 +23,14 @@ export interface SqliteStoreOptions {
   checkpointIntervalMs?: number;
 }
 
-/** Past this many writes since the last checkpoint, one runs inline so the WAL stays bounded. */
-const CHECKPOINT_AFTER_WRITES = 50_000;
+/**
+ * Past this many writes since the WAL was last folded in whole, the writer
+ * truncates it itself. The checkpointer copies pages while writes go on, so
+ * under steady writes it never catches up with the end of the WAL, and the
+ * WAL only starts over after a checkpoint that got to its end: without this
+ * it grew to 1.7 GB in 8 s of writes.
+ */
+const CHECKPOINT_AFTER_WRITES = 10_000;
 
 /**
  * The checkpointer: a second connection, in a worker thread, folding the WAL
@@ -41,8 +47,8 @@ db.exec('PRAGMA busy_timeout = 1000');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const timer = setInterval(() => {
   try {
-    checkpoint.get();
-    parentPort.postMessage('done');
+    const r = checkpoint.get();
+    parentPort.postMessage({ complete: r.busy === 0 && r.log === r.checkpointed });
   } catch (err) {
     parentPort.postMessage({ error: String((err && err.message) || err) });
   }
@@ -106,6 +112,7 @@ export class SqliteStore implements Store {
   private checkpointerExited: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
   private readonly lock: DatabaseSync | undefined;
+  private readonly truncate: StatementSync;
   /** Every current key-value, in key order: what the kv table holds. */
   private readonly rows = new BTree<string, Row>(undefined, byKey);
   /** Within a write: the rows it changed so far (null: deleted), not yet in rows. */
@@ -126,52 +133,65 @@ export class SqliteStore implements Store {
     // watch guarantee, so it must fail to open instead. (The store itself is
     // opened in the normal locking mode, so the checkpointer can open it too.)
     this.lock = path === ':memory:' ? undefined : acquireLock(`${path}.lock`, path);
-    this.db = new DatabaseSync(path, { timeout: 1000 });
-    // Checkpoints run on a 100 ms timer, not inside whichever commit fills
-    // the WAL: SQLite's automatic ones stalled one write in ~300 for ~6 ms.
-    // Measured with bench/api.ts: paced p99 dropped from 12-18 to 11-14 ms.
-    // (Once a second was worse: each folded ~2,500 writes in one ~30 ms stall.)
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;');
-    this.db.exec(SCHEMA);
-    this.stmt = {
-      all: this.db.prepare('SELECT key, value, create_rev, mod_rev FROM kv'),
-      insert: this.db.prepare('INSERT INTO kv (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)'),
-      update: this.db.prepare('UPDATE kv SET value = ?, mod_rev = ? WHERE key = ?'),
-      remove: this.db.prepare('DELETE FROM kv WHERE key = ?'),
-      event: this.db.prepare('INSERT INTO events (rev, type, key, value, prev_value, create_rev) VALUES (?, ?, ?, ?, ?, ?)'),
-      history: this.db.prepare('SELECT rev, type, key, value, prev_value, create_rev FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev'),
-      compact: this.db.prepare('DELETE FROM events WHERE rev <= ?'),
-      begin: this.db.prepare('BEGIN'),
-      commit: this.db.prepare('COMMIT'),
-      rollback: this.db.prepare('ROLLBACK'),
-      setMeta: this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
-    };
-    const meta = (name: string) => (this.db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
-    const lastEvent = (this.db.prepare('SELECT max(rev) AS rev FROM events').get() as { rev: number | null }).rev ?? 0;
-    this.revision = Math.max(lastEvent, meta('revision'));
-    this.compacted = meta('compacted');
-    for (const row of this.stmt.all.all() as unknown as Row[]) this.rows.set(row.key, { ...row });
-    const intervalMs = options.checkpointIntervalMs ?? 100;
-    if (path === ':memory:') {
-      this.checkpointTimer = setInterval(() => this.checkpoint(), intervalMs);
-      this.checkpointTimer.unref();
-    } else {
-      this.checkpointer = new Worker(CHECKPOINTER, { eval: true, workerData: { path, intervalMs } });
-      this.checkpointerExited = new Promise((resolve) => this.checkpointer!.once('exit', resolve));
-      this.checkpointer.unref();
-      this.checkpointer.on('message', (m: 'done' | { error: string }) => {
-        if (m === 'done') this.writesSinceCheckpoint = 0;
-        else process.emitWarning(`kcs store checkpoint failed: ${m.error}`);
-      });
-      this.checkpointer.on('error', (err) => process.emitWarning(`kcs store checkpointer stopped: ${err.message}`));
+    try {
+      this.db = new DatabaseSync(path, { timeout: 1000 });
+      // Checkpoints run on a 100 ms timer, not inside whichever commit fills
+      // the WAL: SQLite's automatic ones stalled one write in ~300 for ~6 ms.
+      // Measured with bench/api.ts: paced p99 dropped from 12-18 to 11-14 ms.
+      // (Once a second was worse: each folded ~2,500 writes in one ~30 ms stall.)
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;');
+      this.db.exec(SCHEMA);
+      this.stmt = {
+        all: this.db.prepare('SELECT key, value, create_rev, mod_rev FROM kv'),
+        insert: this.db.prepare('INSERT INTO kv (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)'),
+        update: this.db.prepare('UPDATE kv SET value = ?, mod_rev = ? WHERE key = ?'),
+        remove: this.db.prepare('DELETE FROM kv WHERE key = ?'),
+        event: this.db.prepare('INSERT INTO events (rev, type, key, value, prev_value, create_rev) VALUES (?, ?, ?, ?, ?, ?)'),
+        history: this.db.prepare('SELECT rev, type, key, value, prev_value, create_rev FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev'),
+        compact: this.db.prepare('DELETE FROM events WHERE rev <= ?'),
+        begin: this.db.prepare('BEGIN'),
+        commit: this.db.prepare('COMMIT'),
+        rollback: this.db.prepare('ROLLBACK'),
+        setMeta: this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+      };
+      this.truncate = this.db.prepare('PRAGMA wal_checkpoint(TRUNCATE)');
+      const meta = (name: string) => (this.db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value ?? 0;
+      const lastEvent = (this.db.prepare('SELECT max(rev) AS rev FROM events').get() as { rev: number | null }).rev ?? 0;
+      this.revision = Math.max(lastEvent, meta('revision'));
+      this.compacted = meta('compacted');
+      for (const row of this.stmt.all.all() as unknown as Row[]) this.rows.set(row.key, { ...row });
+      const intervalMs = options.checkpointIntervalMs ?? 100;
+      if (path === ':memory:') {
+        this.checkpointTimer = setInterval(() => this.checkpoint(), intervalMs);
+        this.checkpointTimer.unref();
+      } else {
+        this.checkpointer = new Worker(CHECKPOINTER, { eval: true, workerData: { path, intervalMs } });
+        this.checkpointerExited = new Promise((resolve) => this.checkpointer!.once('exit', resolve));
+        this.checkpointer.unref();
+        this.checkpointer.on('message', (m: { complete?: boolean; error?: string }) => {
+          if (m.error) process.emitWarning(`kcs store checkpoint failed: ${m.error}`);
+          else if (m.complete) this.writesSinceCheckpoint = 0; // the next write starts the WAL over
+        });
+        this.checkpointer.on('error', (err) => process.emitWarning(`kcs store checkpointer stopped: ${err.message}`));
+      }
+    } catch (err) {
+      // Nothing half-open is left behind: the lock especially, or this
+      // process could never open the store again.
+      void this.checkpointer?.terminate();
+      try { (this as unknown as { db?: DatabaseSync }).db?.close(); } catch { /* closing what failed to open */ }
+      this.lock?.close();
+      if (/locked|busy/i.test((err as Error).message)) throw new StateLockedError(`the store ${path} is in use by another process`);
+      throw err;
     }
   }
 
   /** Folds the WAL into the database file, if anything was written since the last time. */
   private checkpoint(): void {
     if (this.closed || this.writesSinceCheckpoint === 0) return;
-    this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
-    this.writesSinceCheckpoint = 0;
+    // TRUNCATE: copy what is left (the checkpointer did most of it) and start
+    // the WAL over. Busy while the checkpointer is at work: the next write tries again.
+    const result = this.truncate.get() as { busy: number };
+    if (result.busy === 0) this.writesSinceCheckpoint = 0;
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -279,8 +299,12 @@ export class SqliteStore implements Store {
       }
       this.stmt.commit.run();
     } catch (err) {
-      this.stmt.rollback.run();
-      this.pending.clear();
+      try {
+        // SQLite may have rolled back already (a full disk, an I/O error).
+        if (this.db.isTransaction) this.stmt.rollback.run();
+      } finally {
+        this.pending.clear();
+      }
       throw err;
     }
     for (const [key, row] of this.pending) {

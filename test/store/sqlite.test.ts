@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -124,4 +124,32 @@ test('sqlite: writes reach the database file through the checkpointer thread; cl
   const again = new SqliteStore(path);
   t.is((await again.list('/registry/')).items.length, 200);
   await again.close();
+});
+
+test('sqlite: under steady writes the WAL stays bounded (the writer starts it over when the checkpointer cannot catch up)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-wal-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'kcs.db');
+  const store = new SqliteStore(path, { checkpointIntervalMs: 10 });
+  t.teardown(() => store.close());
+  let largest = 0;
+  // 30,000 writes of 1 KiB in batches of 100, with no pause for the checkpointer to finish.
+  for (let batch = 0; batch < 300; batch++) {
+    await store.txn(Array.from({ length: 100 }, (_, i) => ({ type: 'create' as const, key: `/registry/k${batch * 100 + i}`, value: 'x'.repeat(1024) })));
+    largest = Math.max(largest, statSync(`${path}-wal`).size);
+  }
+  t.log(`largest WAL: ${(largest / 2 ** 20).toFixed(1)} MiB`);
+  t.true(largest < 128 * 2 ** 20, `the WAL reached ${largest} bytes`);
+});
+
+test('sqlite: a store that fails to open releases its lock', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-badopen-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'kcs.db');
+  writeFileSync(path, 'this is not a database, and long enough to be read as a header of one'.repeat(20));
+  t.throws(() => new SqliteStore(path));
+  rmSync(path);
+  const store = new SqliteStore(path); // not StateLockedError: the failed attempt let go of the lock
+  t.is((await store.list('/')).items.length, 0);
+  await store.close();
 });
