@@ -17,6 +17,7 @@ import { LocalClient } from '../src/client/local.ts';
 import { Informer } from '../src/controllers/informer.ts';
 import { ControllerRunner } from '../src/controllers/runner.ts';
 import { EventRecorder } from '../src/controllers/events.ts';
+import { bindRetryDelayMs } from '../src/controllers/manager.ts';
 import { SchedulerController } from '../src/controllers/scheduler.ts';
 import { kindByName } from '../src/objects/kinds.ts';
 import type { Node, Pod } from '../src/objects/types.ts';
@@ -72,7 +73,7 @@ async function run(nodes: number, policy: PolicyName, pods = PODS) {
     const events = new EventRecorder(client, 'scheduler');
     const scheduler: SchedulerController = new SchedulerController({
       client, pods: podInformer, nodes: nodeInformer, events, onDecision: (ms) => decisions.push(ms),
-      requeue: (key) => runner.queue.addRateLimited(key), log: (m) => console.error(m),
+      requeue: (key, failures) => runner.queue.addAfter(key, bindRetryDelayMs(failures)), log: (m) => console.error(m),
     });
     const runner = new ControllerRunner(scheduler, { workers: 1 });
     let bound = 0;

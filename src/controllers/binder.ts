@@ -139,28 +139,35 @@ export class Binder {
       if (ops.length) await this.opts.client.commit!(ops);
       for (const w of inCommit) w.resolve(true);
       return;
-    } catch (err) {
-      if (!isConflict(err) && !isNotFound(err)) {
-        for (const w of inCommit) w.reject(err as Error);
-        return;
-      }
+    } catch {
+      // Something changed under the batch (a Node's status, a pod), or one
+      // write was refused: node by node now, each on the Node as it is, so
+      // one problem fails only its own node's bindings.
     }
-    // Something changed under the batch (a Node's status, a pod): node by
-    // node now, each on the Node as it is, so one change fails only its group.
     const retry = new Set(inCommit);
     for (const [name, group] of groups) {
       const mine = group.filter((w) => retry.has(w));
-      if (!mine.length) continue;
+      if (mine.length) await this.writeGroup(name, mine);
+    }
+  }
+
+  /** One node's bindings on the Node as it is now; without their events if only the events were refused. */
+  private async writeGroup(name: string, group: Waiting[]): Promise<void> {
+    let failure: unknown;
+    for (const withEvents of [true, false]) {
       const committed: Waiting[] = [];
       try {
         const node = await this.opts.client.get<Node>(NODE, undefined, name);
-        await this.opts.client.commit!(this.groupOps(node, mine, committed));
+        await this.opts.client.commit!(this.groupOps(node, group, committed, withEvents));
         for (const w of committed) w.resolve(true);
+        return;
       } catch (err) {
-        const why = isNotFound(err) ? `node ${name} or a pod is gone` : `binding on ${name} conflicted: ${(err as Error).message}`;
-        for (const w of mine) w.reject(new BindError(why)); // those already settled stay as they are
+        failure = err;
+        if (isConflict(err) || isNotFound(err)) break; // events are not the trouble
       }
     }
+    const why = isNotFound(failure) ? `node ${name} or a pod is gone` : `binding on ${name} failed: ${(failure as Error).message}`;
+    for (const w of group) w.reject(new BindError(why)); // those already settled stay as they are
   }
 
   /**
@@ -168,7 +175,7 @@ export class Binder {
    * with their reservations, then each pod and its Scheduled event. Pods
    * that no longer fit there are rejected; the others join `accepted`.
    */
-  private groupOps(node: Node, group: Waiting[], accepted: Waiting[]): CommitOp[] {
+  private groupOps(node: Node, group: Waiting[], accepted: Waiting[], withEvents = true): CommitOp[] {
     const name = node.metadata.name!;
     const info = buildSnapshot([node], []).byName.get(name)!;
     info.allocated = this.opts.cache.holdsWithout(node, new Set(group.map((w) => w.binding.pod.metadata.uid!)));
@@ -184,7 +191,7 @@ export class Binder {
       ledger = withReservation(ledger, this.reservation(w.binding));
       // Objects built for this write alone (what they share with the cache is valid, so admission leaves it be).
       podOps.push({ verb: 'update', kind: POD, subresource: 'binding', object: this.boundPod(w.binding), transfer: true });
-      const event = this.scheduledEvent(w.binding);
+      const event = withEvents ? this.scheduledEvent(w.binding) : undefined;
       if (event) podOps.push({ verb: 'create', kind: EVENT, object: event, transfer: true });
       accepted.push(w);
     }

@@ -35,6 +35,12 @@ function uniqueSuffix(now: Date): string {
   return `${now.getTime().toString(16)}${processTag}${sequence.toString(16).padStart(5, '0')}`;
 }
 
+/** Object names may take 253 characters: the suffix must fit after it, so a long name is cut. */
+export function eventName(objectName: string, now: Date): string {
+  const suffix = uniqueSuffix(now);
+  return `${objectName.slice(0, 253 - suffix.length - 1).replace(/[.-]+$/, '')}.${suffix}`;
+}
+
 export class EventRecorder {
   private readonly client: KcsClient;
   private readonly component: string;
@@ -55,7 +61,7 @@ export class EventRecorder {
     const now = rfc3339(this.clock.now());
     return {
       apiVersion: 'v1', kind: 'Event',
-      metadata: { name: `${obj.metadata.name}.${uniqueSuffix(this.clock.now())}`, namespace: obj.metadata.namespace ?? DEFAULT_NAMESPACE },
+      metadata: { name: eventName(obj.metadata.name!, this.clock.now()), namespace: obj.metadata.namespace ?? DEFAULT_NAMESPACE },
       involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name!, namespace: obj.metadata.namespace, uid: obj.metadata.uid },
       reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now, source: { component: this.component },
     };

@@ -46,6 +46,11 @@ export interface RunningControllers {
 }
 
 
+/** A background binding that failed n times in a row is tried again after 100 ms, 200 ms, ... up to 30 s. */
+export function bindRetryDelayMs(failures: number): number {
+  return Math.min(30_000, 100 * 2 ** Math.max(0, failures - 1));
+}
+
 export async function startControllers(opts: ControllerOptions): Promise<RunningControllers> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => {});
@@ -78,7 +83,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   const configurations = new Informer<SchedulerConfiguration>(opts.client, kindByName('SchedulerConfiguration')!, { clock, log });
   const scheduler: SchedulerController = new SchedulerController({
     client: opts.client, pods, nodes, configurations, defaultPolicy: opts.defaultPolicy, events: new EventRecorder(opts.client, 'scheduler', { clock, log }), clock, log,
-    requeue: (key) => schedulerRunner.queue.addRateLimited(key),
+    requeue: (key, failures) => schedulerRunner.queue.addAfter(key, bindRetryDelayMs(failures)),
   });
   const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: 1, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => scheduler.pendingKeys(), log });
   const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;

@@ -15,7 +15,7 @@ import { policyByName, type PolicyName } from '../scheduler/plugins/policies.ts'
 import { SchedulerCache } from '../scheduler/cache.ts';
 import { isFinished, isNodeReady } from '../scheduler/snapshot.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { Binder, setPodScheduled } from './binder.ts';
+import { BindError, Binder, setPodScheduled } from './binder.ts';
 import type { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import type { Reconciler } from './runner.ts';
@@ -51,10 +51,11 @@ export interface SchedulerOptions {
   /**
    * With it, reconcile returns once the pod is assumed on its node and the
    * binding is written in the background; a binding that fails forgets the
-   * pod and hands its key here (to be decided again after a backoff).
+   * pod and hands its key here, with how many times in a row its binding
+   * failed (to be decided again after a back-off that grows with it).
    * Without it, reconcile waits for the binding and fails with it.
    */
-  requeue?: (key: string) => void;
+  requeue?: (key: string, failures: number) => void;
   log?: (message: string) => void;
 }
 
@@ -65,6 +66,8 @@ export class SchedulerController implements Reconciler {
   /** What every node holds, kept by the informers' events (and this scheduler's own bindings). */
   readonly cache = new SchedulerCache();
   private readonly binder: Binder;
+  /** Background bindings of each pod that failed in a row, for the back-off of the next try. */
+  private readonly bindFailures = new Map<string, number>();
 
   constructor(opts: SchedulerOptions) {
     this.opts = opts;
@@ -131,16 +134,26 @@ export class SchedulerController implements Reconciler {
     const uid = pod.metadata.uid!;
     this.cache.assume(uid, decision.node, requests);
     const binding = this.binder.bind({ pod, node: decision.node, requests, policy: policy.name, record }).then(
-      (bound) => { if (!bound) this.cache.forget(uid); },
-      (err: unknown) => { this.cache.forget(uid); throw err; },
-    );
+      (bound) => {
+        // Not bound: the pod changed or went away meanwhile. Its informer's news
+        // came while it was assumed (so not pending), so look at it again.
+        if (!bound) throw new BindError('the pod changed while it was being bound');
+        this.bindFailures.delete(key);
+      },
+    ).catch((err: unknown) => {
+      this.cache.forget(uid);
+      throw err;
+    });
     const requeue = this.opts.requeue;
     if (!requeue) return binding;
     // kube-scheduler's binding cycle: the binding is written in the
     // background (batched with others) while the next pods are decided.
     binding.catch((err: unknown) => {
+      const failures = (this.bindFailures.get(key) ?? 0) + 1;
+      if (this.bindFailures.size > 100_000) this.bindFailures.clear(); // a bound on keys of pods long gone
+      this.bindFailures.set(key, failures);
       this.opts.log?.(`scheduler: ${key}: ${(err as Error).message}; deciding again`);
-      requeue(key);
+      requeue(key, failures);
     });
   }
 }

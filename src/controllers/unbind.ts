@@ -87,10 +87,10 @@ async function commitBatch(client: KcsClient, pods: Pod[], because: string, even
   try {
     await client.commit!(ops);
     return true;
-  } catch (err) {
-    const code = errorCode(err);
-    if (code === 409 || code === 404) return false;
-    throw err;
+  } catch {
+    // A pod changed meanwhile, or a write (an event) was refused: one at a
+    // time then, where each pod stands alone and events cannot fail it.
+    return false;
   }
 }
 
@@ -99,9 +99,12 @@ async function unbindOne(client: KcsClient, pod: Pod, because: string, extra?: R
   const name = pod.metadata.name!;
   const after = unbound(pod, because, extra);
   try {
-    await client.patch(POD, ns, name, { metadata: { resourceVersion: pod.metadata.resourceVersion, annotations: after.metadata.annotations }, spec: { nodeName: null } });
-    // The conditions as read with the pod: no node writes them once it is unbound (the node authorizer sees to that).
-    await client.patch(POD, ns, name, { status: { phase: 'Pending', containerStatuses: null, conditions: after.status?.conditions ?? null } }, { subresource: 'status' });
+    const { body } = await client.patch<Pod>(POD, ns, name, { metadata: { resourceVersion: pod.metadata.resourceVersion, annotations: after.metadata.annotations }, spec: { nodeName: null } });
+    // The conditions as read with the pod: no node writes them once it is
+    // unbound (the node authorizer sees to that). On the version just
+    // written: a pod bound again meanwhile keeps the status of its new home.
+    await client.patch(POD, ns, name, { metadata: { resourceVersion: body.metadata.resourceVersion }, status: { phase: 'Pending', containerStatuses: null, conditions: after.status?.conditions ?? null } }, { subresource: 'status' })
+      .catch((err: unknown) => { if (errorCode(err) !== 409) throw err; });
     return true;
   } catch (err) {
     const code = errorCode(err);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Registry } from '../../src/api/registry.ts';
 import { LocalClient } from '../../src/client/local.ts';
-import { EventRecorder } from '../../src/controllers/events.ts';
+import { EventRecorder, eventName } from '../../src/controllers/events.ts';
 import { Informer } from '../../src/controllers/informer.ts';
 import { SchedulerController } from '../../src/controllers/scheduler.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
@@ -80,4 +80,68 @@ test('a pod taken off a node is bound with a Moved event naming both nodes and w
   t.deepEqual(bound.metadata.annotations, { keep: 'me' });
   const events = (await client.list(EVENT, 'default')).items as unknown as Array<{ reason: string; message: string; involvedObject: { uid: string } }>;
   t.deepEqual(events.map((e) => [e.reason, e.message, e.involvedObject.uid]), [['Moved', 'pod web moved from n0 to n1 after n0 missed heartbeats for 3.2 s (policy first-fit)', pod.metadata.uid]]);
+});
+
+test('event names stay valid however long the object name: cut to fit 253 characters', (t) => {
+  const long = 'a'.repeat(250);
+  const name = eventName(long, new Date('2026-01-01T00:00:00Z'));
+  t.true(name.length <= 253, `${name.length} characters`);
+  t.regex(name, /^a+\.[0-9a-f]+$/);
+  t.is(eventName('web', new Date('2026-01-01T00:00:00Z')).split('.')[0], 'web');
+});
+
+test('a refused event costs only itself: its pod and the pods of other nodes are bound all the same', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-binder-'));
+  const store = new SqliteStore(join(dir, 'kcs.db'));
+  const client = new LocalClient(new Registry(store));
+  const pods = new Informer<Pod>(client, POD);
+  const nodes = new Informer<Node>(client, NODE);
+  t.teardown(async () => { pods.stop(); nodes.stop(); await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  // A recorder that builds a broken event for one pod.
+  class Picky extends EventRecorder {
+    override build(...args: Parameters<EventRecorder['build']>) {
+      const e = super.build(...args);
+      return args[0].metadata.name === 'bad' ? { ...e, count: -1 } : e;
+    }
+  }
+  const scheduler = new SchedulerController({ client, pods, nodes, events: new Picky(client, 'scheduler'), defaultPolicy: 'spread', requeue: () => {} });
+  for (const n of ['n1', 'n2']) {
+    await client.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: n }, spec: { capacity: { cpu: '4' } } });
+    await client.patch(NODE, undefined, n, { status: { conditions: [{ type: 'Ready', status: 'True' }] } }, { subresource: 'status' });
+  }
+  for (const name of ['bad', 'good']) await client.create(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', resources: { requests: { cpu: '1' } } }] } });
+  await nodes.start();
+  await pods.start();
+  await scheduler.reconcile('default/bad');
+  await scheduler.reconcile('default/good');
+  const bound = await eventually('both bound', async () => {
+    const items = (await client.list<Pod>(POD, 'default')).items;
+    return items.every((p) => p.spec.nodeName) ? items : undefined;
+  });
+  t.not(bound[0]!.spec.nodeName, bound[1]!.spec.nodeName, 'spread put them on different nodes');
+  const events = (await client.list(EVENT, 'default')).items as unknown as Array<{ involvedObject: { name: string } }>;
+  t.deepEqual(events.map((e) => e.involvedObject.name), ['good']);
+});
+
+test('over HTTP (no commit), a binding that loses to a change of the pod hands the pod back to be decided again', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-binder-'));
+  const store = new SqliteStore(join(dir, 'kcs.db'));
+  const local = new LocalClient(new Registry(store));
+  const client = new Proxy(local, { get: (target, prop) => (prop === 'commit' ? undefined : Reflect.get(target, prop)) });
+  const pods = new Informer<Pod>(client, POD);
+  const nodes = new Informer<Node>(client, NODE);
+  t.teardown(async () => { pods.stop(); nodes.stop(); await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  const requeued: Array<[string, number]> = [];
+  const scheduler = new SchedulerController({ client, pods, nodes, requeue: (key, failures) => requeued.push([key, failures]) });
+  await local.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '4' } } });
+  await local.patch(NODE, undefined, 'n1', { status: { conditions: [{ type: 'Ready', status: 'True' }] } }, { subresource: 'status' });
+  await local.create(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'c' }] } });
+  await nodes.start();
+  await pods.start();
+  await scheduler.reconcile('default/web'); // the binding starts: ledger first, then the pod
+  await local.patch(POD, 'default', 'web', { metadata: { labels: { edited: 'meanwhile' } } }); // before the pod's compare-and-swap
+  await eventually('requeued', async () => requeued.length > 0);
+  t.deepEqual(requeued, [['default/web', 1]]);
+  t.is((await local.get<Pod>(POD, 'default', 'web')).spec.nodeName, undefined);
+  t.true(scheduler.isPending(pods.get('default/web') ?? (await local.get<Pod>(POD, 'default', 'web'))), 'pending again, not left assumed');
 });
