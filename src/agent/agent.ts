@@ -57,6 +57,7 @@ export class NodeAgent {
   private heartbeatTimer?: Timer;
   private refreshTimer?: Timer;
   private statusPending = false;
+  private healthCheckQueued = false;
   private statusWrite: Promise<void> = Promise.resolve();
   private stopped = false;
   /** Events before the first status write change nothing that write will not cover. */
@@ -117,8 +118,15 @@ export class NodeAgent {
         this.stats.heartbeatFailures++;
         this.log(`heartbeat failed: ${(err as Error).message}`);
       }).finally(() => {
-        // Health is checked on the same chain as the other pod writes, so no two race on a pod.
-        this.statusWrite = this.statusWrite.then(() => this.reportPods(true)).then(() => { this.stats.healthChecks++; }).catch((err) => this.log(`pod health check failed: ${(err as Error).message}`));
+        // Health is checked on the same chain as the other pod writes, so no two
+        // race on a pod; one check waiting is enough, however slow the writes.
+        if (!this.healthCheckQueued) {
+          this.healthCheckQueued = true;
+          this.statusWrite = this.statusWrite
+            .then(() => { this.healthCheckQueued = false; return this.reportPods(true); })
+            .then(() => { this.stats.healthChecks++; })
+            .catch((err) => this.log(`pod health check failed: ${(err as Error).message}`));
+        }
         this.scheduleHeartbeat();
       });
     }, this.heartbeatMs);
