@@ -32,6 +32,11 @@ export interface AgentOptions {
 /** A Lease annotation with the node's last heartbeats, newest last. */
 export const RECENT_HEARTBEATS = 'kcs.io/recent-heartbeats';
 const HEARTBEATS_KEPT = 10;
+/** A pod this agent has confirmed Running, with a status for each of its containers. */
+function settled(pod: Pod): boolean {
+  return pod.status?.phase === 'Running' && (pod.status.containerStatuses?.length ?? -1) === pod.spec.containers.length;
+}
+
 /** Pod status writes an agent has in flight at once. */
 const POD_WRITES_IN_FLIGHT = 8;
 
@@ -185,12 +190,15 @@ export class NodeAgent {
 
   /** Coalesces bursts of pod events into one status write. */
   private requestStatus(): void {
+    // One write waiting is enough: it reads everything as it is when it
+    // runs. (Queuing one per burst of watch events made a node given a
+    // thousand pods redo its O(pods) work hundreds of times, starving its
+    // heartbeat for seconds.)
     if (this.statusPending || this.stopped || !this.started) return;
     this.statusPending = true;
-    queueMicrotask(() => {
-      this.statusPending = false;
-      this.statusWrite = this.statusWrite.then(() => this.writeStatus(false)).catch((err) => this.log(`status update failed: ${(err as Error).message}`));
-    });
+    this.statusWrite = this.statusWrite
+      .then(() => { this.statusPending = false; return this.writeStatus(false); })
+      .catch((err) => this.log(`status update failed: ${(err as Error).message}`));
   }
 
   /**
@@ -206,6 +214,8 @@ export class NodeAgent {
     const now = this.clock.now();
     const writes: Array<{ pod: Pod; status: NonNullable<Pod['status']> }> = [];
     for (const pod of this.podInformer.list()) {
+      // Outside a health check only pods not yet confirmed Running need anything.
+      if (!check && settled(pod)) continue;
       const status = nextPodStatus(pod, { now, backoff: this.restartBackoff, check });
       if (status) writes.push({ pod, status });
     }

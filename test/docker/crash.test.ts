@@ -15,13 +15,14 @@ import test from 'ava';
 import { loadOrCreateClusterId } from '../../src/api/server.ts';
 import { Client } from '../../src/client/http.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
-import type { Node, Pod } from '../../src/objects/types.ts';
+import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
 import { checkInvariants } from '../../src/scheduler/invariants.ts';
 import { spawnKcs } from '../cli/helpers.ts';
 import { condition, docker, dockerOrSkip, eventually, NODE, nodeManifest, removeClusterContainers, trackCluster } from './helpers.ts';
 
 const dockerTest = dockerOrSkip(test);
 const POD = kindByName('Pod')!;
+const EVENT = kindByName('Event')!;
 const LISTENING = /kcs control plane listening on (http:\/\/\S+)/;
 
 async function freePort(): Promise<number> {
@@ -57,6 +58,12 @@ dockerTest('control plane SIGKILLed while moving 500 pods, started again: every 
   await eventually('a and b Ready', async () => (await ready('a')) && (await ready('b')), 60_000);
   await Promise.all(Array.from({ length: 500 }, (_, i) => client.create(POD, 'crash', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}` }, spec: { containers: [{ name: 'c', resources: { requests: { cpu: '100m' } } }] } })));
   await eventually('500 pods Running on a', async () => (await client.list<Pod>(POD, 'crash')).items.filter((p) => p.spec.nodeName === 'a' && p.status?.phase === 'Running').length === 500, 120_000);
+
+  // A node given 500 pods keeps its heartbeat (it once starved it for 5 s
+  // confirming them, and was declared failed): a grace period later, no failure.
+  await new Promise((r) => setTimeout(r, 4000));
+  const early = (await client.list<KubeObject & { reason: string }>(EVENT)).items.filter((e) => e.reason === 'NodeNotReady');
+  t.deepEqual(early.map((e) => e.reason), [], 'no node failed while taking its pods');
 
   // Watch for the first pod leaving a, and SIGKILL the control plane right then.
   const killed = new Promise<void>((resolve) => {
