@@ -51,13 +51,16 @@ dockerTest('control plane SIGKILLed while moving 500 pods, started again: every 
   const url = LISTENING.exec(await cp.waitForOutput(LISTENING, 120_000))![1]!;
   const client = new Client({ server: url, token: readFileSync(join(stateDir, 'admin.token'), 'utf8').trim() });
 
-  // a (64 CPUs) takes all 500 pods of 100m (first-fit, name order); b has room for 400 of them.
-  await client.create(NODE, undefined, nodeManifest('a', { cpu: '64', memory: '4Gi', pods: '1000' }));
-  await client.create(NODE, undefined, nodeManifest('b', { cpu: '40', memory: '4Gi', pods: '1000' }));
+  // a (64 CPUs) takes all 500 pods of 100m; then b comes, with room for 400 of them.
   const ready = async (name: string) => condition(await client.get<Node>(NODE, undefined, name), 'Ready')?.status === 'True';
-  await eventually('a and b Ready', async () => (await ready('a')) && (await ready('b')), 60_000);
+  await client.create(NODE, undefined, nodeManifest('a', { cpu: '64', memory: '4Gi', pods: '1000' }));
+  await eventually('a Ready', () => ready('a'), 60_000);
   await Promise.all(Array.from({ length: 500 }, (_, i) => client.create(POD, 'crash', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}` }, spec: { containers: [{ name: 'c', resources: { requests: { cpu: '100m' } } }] } })));
-  await eventually('500 pods Running on a', async () => (await client.list<Pod>(POD, 'crash')).items.filter((p) => p.spec.nodeName === 'a' && p.status?.phase === 'Running').length === 500, 120_000);
+  const runningOnA = async () => (await client.list<Pod>(POD, 'crash')).items.filter((p) => p.spec.nodeName === 'a' && p.status?.phase === 'Running').length;
+  await eventually('500 pods Running on a', async () => (await runningOnA()) === 500, 120_000)
+    .catch(async (err: Error) => { throw new Error(`${err.message} (${await runningOnA()} are)`); });
+  await client.create(NODE, undefined, nodeManifest('b', { cpu: '40', memory: '4Gi', pods: '1000' }));
+  await eventually('b Ready', () => ready('b'), 60_000);
 
   // A node given 500 pods keeps its heartbeat (it once starved it for 5 s
   // confirming them, and was declared failed): a grace period later, no failure.
