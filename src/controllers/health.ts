@@ -12,6 +12,7 @@ import { setCondition, updateStatus } from './conditions.ts';
 import type { EventRecorder } from './events.ts';
 import type { Informer } from './informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
+import { isNodeReady } from '../scheduler/snapshot.ts';
 import { unbindPods } from './unbind.ts';
 
 const NODE = kindByName('Node')!;
@@ -65,9 +66,17 @@ export class HealthController implements Reconciler {
   async reconcile(name: string): Promise<ReconcileResult | void> {
     const node = this.opts.nodes.get(name);
     if (!node) return;
-    const lease = this.opts.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`);
-    const heard = lastHeard(lease, node, this.since);
-    const now = this.clock.now().getTime();
+    let heard = lastHeard(this.opts.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`), node, this.since);
+    let now = this.clock.now().getTime();
+    if (heartbeatsMissed(heard, now, this.graceMs) && isNodeReady(node)) {
+      // Before failing a node, let the API take the requests already waiting
+      // on its sockets: after a stall of this process (a slow disk under a
+      // checkpoint, a busy machine) the node's renewals may be queued there
+      // while its Lease looks old. A few turns of the event loop, no timer.
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      heard = lastHeard(this.opts.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`), node, this.since);
+      now = this.clock.now().getTime();
+    }
     if (!heartbeatsMissed(heard, now, this.graceMs)) {
       // Look again exactly when it would expire: no polling.
       return { requeueAfterMs: heard + this.graceMs - now + 1 };

@@ -83,3 +83,37 @@ test('a frozen node is declared Unknown, its pods move to a healthy node, and wh
   }, 15_000);
   t.deepEqual(problems, []);
 });
+
+test('a renewal the API has not taken yet (queued while this process stalled) saves the node from being failed', async (t) => {
+  const { Registry } = await import('../../src/api/registry.ts');
+  const { SqliteStore } = await import('../../src/store/sqlite.ts');
+  const { Informer } = await import('../../src/controllers/informer.ts');
+  const { HealthController } = await import('../../src/controllers/health.ts');
+  const { FakeClock, rfc3339Micro } = await import('../../src/util/clock.ts');
+  const LEASE = kindByName('Lease')!;
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-health-stall-'));
+  const store = new SqliteStore(join(dir, 'kcs.db'));
+  const client = new LocalClient(new Registry(store));
+  const clock = new FakeClock('2026-01-01T00:00:00Z');
+  const nodes = new Informer<Node>(client, NODE);
+  const leases = new Informer<KubeObject>(client, LEASE, { namespace: 'kube-node-lease' });
+  const pods = new Informer<Pod>(client, POD);
+  t.teardown(async () => { nodes.stop(); leases.stop(); pods.stop(); await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  await client.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '1' } } });
+  await client.patch(NODE, undefined, 'n1', { status: { conditions: [{ type: 'Ready', status: 'True' }] } }, { subresource: 'status' });
+  const lease = (await client.create(LEASE, 'kube-node-lease', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'n1' }, spec: { holderIdentity: 'n1', renewTime: rfc3339Micro(clock.now()) } })).body;
+  await Promise.all([nodes.start(), leases.start(), pods.start()]);
+  const health = new HealthController({ client, nodes, leases, pods, graceMs: 3000, clock });
+
+  clock.advance(5000); // this process was stalled for 5 s ...
+  // ... while the node's renewal, sent in time, waited on its socket: it is taken on the next turn.
+  setImmediate(() => void client.update(LEASE, 'kube-node-lease', 'n1', { ...lease, spec: { ...(lease as { spec: object }).spec, renewTime: rfc3339Micro(new Date(clock.now().getTime() - 500)) } }));
+  const result = await health.reconcile('n1');
+  t.true(isReady(await client.get<Node>(NODE, undefined, 'n1')), 'still Ready');
+  t.truthy(result && result.requeueAfterMs! > 0, 'looked at again when the renewed Lease would expire');
+
+  // With no renewal coming, the same check fails it.
+  clock.advance(5000);
+  await health.reconcile('n1');
+  t.true(isReady(await client.get<Node>(NODE, undefined, 'n1'), 'Unknown'));
+});
