@@ -11,7 +11,7 @@ import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkBuild, httpCall, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary } from './lib.ts';
+import { checkBuild, httpCall, intOpt, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary } from './lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,22 +25,12 @@ const { values: args } = parseArgs({
   },
 });
 
-function intOpt(flag: string | undefined, env: string, dflt: number, min: number, max: number): number {
-  const raw = flag ?? process.env[env];
-  const v = raw === undefined ? dflt : Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    console.error(`${env.replace('KCS_BENCH_', '--').toLowerCase().replace('_', '-')} must be an integer in [${min}, ${max}] (got ${raw})`);
-    process.exit(2);
-  }
-  return v;
-}
-
-const PODS = intOpt(args.pods, 'KCS_BENCH_PODS', 10_000, 1, 1_000_000);
-const GETS = intOpt(args.gets, 'KCS_BENCH_GETS', 50_000, 1, 5_000_000);
-const UPDATES = intOpt(args.updates, 'KCS_BENCH_UPDATES', PODS, 1, 1_000_000);
-const CONCURRENCY = intOpt(args.concurrency, 'KCS_BENCH_CONCURRENCY', 50, 1, 1000);
-const WARMUP = intOpt(args.warmup, 'KCS_BENCH_WARMUP', 500, 0, 100_000);
-const TIME_LIMIT_S = intOpt(args['time-limit'], 'KCS_BENCH_TIME_LIMIT', 100, 1, 3600);
+const PODS = intOpt(args.pods, 'pods', 10_000, 1, 1_000_000);
+const GETS = intOpt(args.gets, 'gets', 50_000, 1, 5_000_000);
+const UPDATES = intOpt(args.updates, 'updates', PODS, 1, 1_000_000);
+const CONCURRENCY = intOpt(args.concurrency, 'concurrency', 50, 1, 1000);
+const WARMUP = intOpt(args.warmup, 'warmup', 500, 0, 100_000);
+const TIME_LIMIT_S = intOpt(args['time-limit'], 'time-limit', 100, 1, 3600);
 const LIST_RUNS = 3;
 const TARGETS = { getsPerSec: 5000, createsPerSec: 2000, writeP99Ms: 20 };
 

@@ -49,7 +49,7 @@
 // Env equivalents: KCS_BENCH_RUNS, KCS_BENCH_PODS, KCS_BENCH_HOMES,
 // KCS_BENCH_CONCURRENCY, KCS_BENCH_HEARTBEAT_MS, KCS_BENCH_NODE_GRACE_MS,
 // KCS_BENCH_TIME_LIMIT (default 60 + 90 per run, in seconds).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
@@ -57,6 +57,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import {
+  cleanupOnExit, intOpt,
   checkBuild, httpCall, KCS_BIN, machineCpu, msSince, printTable, ROOT, round, roundAll,
   startChildControlPlane, summarize, watchStream, type ChildControlPlane, type WatchEvent, type WatchStream,
 } from './lib.ts';
@@ -72,17 +73,6 @@ const { values: args } = parseArgs({
     'time-limit': { type: 'string' },
   },
 });
-
-function intOpt(flag: string | undefined, name: string, dflt: number, min: number, max: number): number {
-  const env = `KCS_BENCH_${name.toUpperCase().replaceAll('-', '_')}`;
-  const raw = flag ?? process.env[env];
-  const v = raw === undefined ? dflt : Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    console.error(`--${name} (${env}) must be an integer in [${min}, ${max}] (got ${raw})`);
-    process.exit(2);
-  }
-  return v;
-}
 
 const RUNS = intOpt(args.runs, 'runs', 3, 1, 50);
 const PODS = intOpt(args.pods, 'pods', 1000, 1, 1900);
@@ -137,44 +127,7 @@ const sinceMs = (from: bigint, to: bigint | undefined) => (to === undefined ? Na
 
 // ---- cleanup, on every exit ----------------------------------------------------
 
-const livePids = new Set<number>();
-const liveClusters = new Set<string>();
-const liveChildren = new Set<ChildProcess>();
-
-/** Removes every container of a cluster, synchronously (usable in an 'exit' handler). */
-function removeContainersSync(clusterId: string): number {
-  let removed = 0;
-  // Twice: a container the control plane was creating as it was killed may appear after the first pass.
-  for (let pass = 0; pass < 2; pass++) {
-    const ps = spawnSync('docker', ['ps', '-aq', '--filter', `label=${CLUSTER_LABEL}=${clusterId}`], { encoding: 'utf8', timeout: 20_000 });
-    const ids = (ps.stdout ?? '').split('\n').filter(Boolean);
-    if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore', timeout: 60_000 });
-    removed += ids.length;
-  }
-  return removed;
-}
-
-process.on('exit', () => {
-  // The control plane first, so its node controller cannot recreate what we remove.
-  for (const pid of livePids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch { /* gone */ }
-  }
-  for (const c of liveChildren) c.kill('SIGKILL');
-  for (const id of liveClusters) removeContainersSync(id);
-});
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: cleaning up`);
-    process.exit(130);
-  });
-}
-// A hard stop if something hangs past the cap (cleanup still runs, in the exit handler).
-setTimeout(() => {
-  console.error(`still running ${TIME_LIMIT_S + 30}s after start: giving up`);
-  process.exit(1);
-}, (TIME_LIMIT_S + 30) * 1000).unref();
+const { pids: livePids, clusters: liveClusters, children: liveChildren } = cleanupOnExit({ timeLimitS: TIME_LIMIT_S });
 
 // ---- what the watches show ----------------------------------------------------------
 

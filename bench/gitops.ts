@@ -27,6 +27,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  cleanupOnExit, intOpt,
   checkBuild, KCS_BIN, msSince, printTable, ROOT, round, roundAll, startChildControlPlane, summarize, watchStream,
   type ChildControlPlane, type Summary, type WatchEvent,
 } from './lib.ts';
@@ -40,17 +41,6 @@ const { values: args } = parseArgs({
     runtime: { type: 'string' },
   },
 });
-
-function intOpt(flag: string | undefined, name: string, dflt: number, min: number, max: number): number {
-  const env = `KCS_BENCH_${name.toUpperCase().replaceAll('-', '_')}`;
-  const raw = flag ?? process.env[env];
-  const v = raw === undefined ? dflt : Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    console.error(`--${name} (${env}) must be an integer in [${min}, ${max}] (got ${raw})`);
-    process.exit(2);
-  }
-  return v;
-}
 
 const SAMPLES = intOpt(args.samples, 'samples', 50, 1, 10_000);
 const READY_RUNS = intOpt(args['ready-runs'], 'ready-runs', 5, 1, 100);
@@ -71,23 +61,12 @@ const WAIT_MS = 60_000;
 
 // ---- cleanup --------------------------------------------------------------------
 
-const tempDirs = new Set<string>();
-const clusters = new Set<string>();
+const { tempDirs, clusters, pids } = cleanupOnExit();
 function tempDir(prefix: string): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
   tempDirs.add(d);
   return d;
 }
-function removeContainersSync(clusterId: string): void {
-  const ps = spawnSync('docker', ['ps', '-aq', '--filter', `label=io.kcs.cluster=${clusterId}`], { encoding: 'utf8', timeout: 20_000 });
-  const ids = (ps.stdout ?? '').split('\n').filter(Boolean);
-  if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore', timeout: 60_000 });
-}
-process.on('exit', () => {
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-  for (const id of clusters) removeContainersSync(id);
-});
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---- manifests ---------------------------------------------------------------------
@@ -148,6 +127,7 @@ async function latencyPhases(): Promise<LatencyResult> {
   writeFileSync(join(dir, 'base-node.yaml'), nodeYaml('bench-base', '64'));
   const cp = await startChildControlPlane({ args: ['--runtime', RUNTIME, '--watch', dir, '--heartbeat-ms', '1000'] });
   tempDirs.add(cp.stateDir);
+  pids.add(cp.pid); // killed before its containers are removed, so it cannot make them again
   clusters.add(readFileSync(join(cp.stateDir, 'cluster-id'), 'utf8').trim());
   const pods = new Waiter();
   const nodes = new Waiter();
@@ -209,6 +189,7 @@ async function latencyPhases(): Promise<LatencyResult> {
     nodeWatch.close();
     // Remove the directory's nodes through the sync itself, so the runtime removes their machines.
     await cp.stop();
+    pids.delete(cp.pid);
   }
 }
 

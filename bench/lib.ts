@@ -1,7 +1,7 @@
 // Shared helpers for the benchmarks: a control plane in a child process
 // (`bin/kcs up`, so the server and the load generator never share an event
 // loop), a keep-alive HTTP request helper, percentiles, and a plain table.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { request, type Agent } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -364,4 +364,77 @@ export function watchStream(url: URL, path: string, token: string, onEvent: (e: 
       req?.destroy();
     },
   };
+}
+
+// ---- options and cleanup shared by the benches ------------------------------------
+
+/** An integer from --<name> or $KCS_BENCH_<NAME>, within [min, max]; anything else exits 2 saying so. */
+export function intOpt(flag: string | undefined, name: string, dflt: number, min: number, max: number): number {
+  const env = `KCS_BENCH_${name.toUpperCase().replaceAll('-', '_')}`;
+  const raw = flag ?? process.env[env];
+  const v = raw === undefined ? dflt : Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    console.error(`--${name} (${env}) must be an integer in [${min}, ${max}] (got ${raw})`);
+    process.exit(2);
+  }
+  return v;
+}
+
+/**
+ * Removes every container of a cluster, synchronously (usable in an 'exit'
+ * handler). Twice: a container a control plane was creating as it was
+ * killed may appear after the first pass.
+ */
+export function removeClusterContainersSync(clusterId: string): number {
+  let removed = 0;
+  for (let pass = 0; pass < 2; pass++) {
+    const ps = spawnSync('docker', ['ps', '-aq', '--filter', `label=io.kcs.cluster=${clusterId}`], { encoding: 'utf8', timeout: 20_000 });
+    const ids = (ps.stdout ?? '').split('\n').filter(Boolean);
+    if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore', timeout: 60_000 });
+    removed += ids.length;
+  }
+  return removed;
+}
+
+/** What a bench has running, to stop and remove however it exits. */
+export interface LiveResources {
+  /** Control-plane processes, killed first so their node controllers cannot recreate what is removed. */
+  pids: Set<number>;
+  children: Set<ChildProcess>;
+  /** Cluster ids whose containers are removed. */
+  clusters: Set<string>;
+  tempDirs: Set<string>;
+}
+
+/**
+ * Installs the exit, Ctrl-C and hard-stop handlers every bench needs, and
+ * returns the sets to register what it starts in. With timeLimitS, the
+ * process gives up 30 s after that cap (cleanup still runs on the way out).
+ */
+export function cleanupOnExit(opts: { timeLimitS?: number } = {}): LiveResources {
+  const live: LiveResources = { pids: new Set(), children: new Set(), clusters: new Set(), tempDirs: new Set() };
+  process.on('exit', () => {
+    for (const pid of live.pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch { /* gone */ }
+    }
+    for (const c of live.children) c.kill('SIGKILL');
+    for (const id of live.clusters) removeClusterContainersSync(id);
+    for (const d of live.tempDirs) rmSync(d, { recursive: true, force: true });
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      console.error(`\n${sig}: cleaning up`);
+      process.exit(130);
+    });
+  }
+  if (opts.timeLimitS !== undefined) {
+    const afterS = opts.timeLimitS + 30;
+    setTimeout(() => {
+      console.error(`still running ${afterS}s after start: giving up`);
+      process.exit(1);
+    }, afterS * 1000).unref();
+  }
+  return live;
 }

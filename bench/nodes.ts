@@ -30,7 +30,7 @@
 // Env equivalents: KCS_BENCH_PHASES, KCS_BENCH_REPEATS, KCS_BENCH_NODES,
 // KCS_BENCH_VIRTUAL_NODES, KCS_BENCH_CONCURRENCY, KCS_BENCH_HEARTBEAT_MS,
 // KCS_BENCH_MEM_WINDOW, KCS_BENCH_CPU_WINDOW, KCS_BENCH_TIME_LIMIT.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
@@ -38,6 +38,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import {
+  cleanupOnExit, intOpt,
   checkBuild, childPids, httpCall, KCS_BIN, machineCpu, msSince, printTable, processCpuSeconds, processMemory, ROOT, round, roundAll,
   startChildControlPlane, summarize, watchStream, type ChildControlPlane, type Summary, type WatchEvent, type WatchStream,
 } from './lib.ts';
@@ -55,17 +56,6 @@ const { values: args } = parseArgs({
     'time-limit': { type: 'string' },
   },
 });
-
-function intOpt(flag: string | undefined, name: string, dflt: number, min: number, max: number): number {
-  const env = `KCS_BENCH_${name.toUpperCase().replaceAll('-', '_')}`;
-  const raw = flag ?? process.env[env];
-  const v = raw === undefined ? dflt : Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    console.error(`--${name} (${env}) must be an integer in [${min}, ${max}] (got ${raw})`);
-    process.exit(2);
-  }
-  return v;
-}
 
 const REPEATS = intOpt(args.repeats, 'repeats', 5, 1, 100);
 const FLEET = intOpt(args.nodes, 'nodes', 50, 1, 500);
@@ -120,40 +110,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---- cleanup, on every exit ----------------------------------------------------
 
-/** Control planes to kill and clusters whose containers to remove if we exit abruptly. */
-const livePids = new Set<number>();
-const liveClusters = new Set<string>();
-const liveChildren = new Set<ChildProcess>();
-
-/** Removes every container of a cluster, synchronously (usable in an 'exit' handler). */
-function removeContainersSync(clusterId: string): number {
-  const ps = spawnSync('docker', ['ps', '-aq', '--filter', `label=${CLUSTER_LABEL}=${clusterId}`], { encoding: 'utf8', timeout: 20_000 });
-  const ids = (ps.stdout ?? '').split('\n').filter(Boolean);
-  if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore', timeout: 60_000 });
-  return ids.length;
-}
-
-process.on('exit', () => {
-  // The control plane first, so its node controller cannot recreate what we remove.
-  for (const pid of livePids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch { /* gone */ }
-  }
-  for (const c of liveChildren) c.kill('SIGKILL');
-  for (const id of liveClusters) removeContainersSync(id);
-});
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    console.error(`\n${sig}: cleaning up`);
-    process.exit(130);
-  });
-}
-// A hard stop if something hangs past the cap (cleanup still runs, in the exit handler).
-setTimeout(() => {
-  console.error(`still running ${TIME_LIMIT_S + 30}s after start: giving up`);
-  process.exit(1);
-}, (TIME_LIMIT_S + 30) * 1000).unref();
+const { pids: livePids, clusters: liveClusters, children: liveChildren } = cleanupOnExit({ timeLimitS: TIME_LIMIT_S });
 
 // ---- Ready, as a watch sees it -------------------------------------------------------
 
