@@ -5,7 +5,7 @@
 // containers (restarts, CrashLoopBackOff, Ready) in each pod's status.
 // It keeps no state of its own: on a restart it rebuilds from the API.
 import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
-import { Informer } from '../controllers/informer.ts';
+import { Informer } from '../client/informer.ts';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../objects/types.ts';
 import { rfc3339Micro, systemClock, type Clock, type Timer } from '../util/clock.ts';

@@ -5,7 +5,7 @@
 // container failed, how often) is in the status itself, so an agent that
 // restarts picks up where the last one left off.
 import { isDeepStrictEqual } from 'node:util';
-import { setCondition } from '../controllers/conditions.ts';
+import { setCondition } from '../objects/conditions.ts';
 import { SIMULATE_UNHEALTHY, unhealthyContainers } from '../objects/pod-health.ts';
 import type { ContainerStatus, Pod, PodStatus } from '../objects/types.ts';
 

@@ -8,12 +8,12 @@ import { isNotFound, type KcsClient } from '../client/interface.ts';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../objects/types.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
-import { setCondition, updateStatus } from './conditions.ts';
-import type { EventRecorder } from './events.ts';
-import type { Informer } from './informer.ts';
+import { setCondition, isNodeReady } from '../objects/conditions.ts';
+import { updateStatus } from '../client/update-status.ts';
+import type { EventRecorder } from '../client/events.ts';
+import type { Informer } from '../client/informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
-import { isNodeReady } from '../scheduler/snapshot.ts';
-import { unbindPods } from './unbind.ts';
+import { unbindPods } from '../client/unbind.ts';
 
 const NODE = kindByName('Node')!;
 

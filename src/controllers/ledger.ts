@@ -9,10 +9,10 @@ import { isNotFound, type KcsClient } from '../client/interface.ts';
 import { kindByName } from '../objects/kinds.ts';
 import type { Node, Pod } from '../objects/types.ts';
 import { RESERVATION_GRACE_MS, reservationsOf, staleReservations } from '../scheduler/ledger.ts';
-import { isFinished } from '../scheduler/snapshot.ts';
+import { isFinished } from '../objects/conditions.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { updateStatus } from './conditions.ts';
-import type { Informer } from './informer.ts';
+import { updateStatus } from '../client/update-status.ts';
+import type { Informer } from '../client/informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
 
 const NODE = kindByName('Node')!;

@@ -10,13 +10,13 @@ import { nodeCapacity } from '../objects/requests.ts';
 import type { Node, Pod } from '../objects/types.ts';
 import { RuntimeError, type Machine, type NodeRuntime } from '../runtime/runtime.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { setCondition, updateStatus } from './conditions.ts';
-import type { EventRecorder } from './events.ts';
-import type { Informer } from './informer.ts';
+import { setCondition, isNodeReady } from '../objects/conditions.ts';
+import { updateStatus } from '../client/update-status.ts';
+import type { EventRecorder } from '../client/events.ts';
+import type { Informer } from '../client/informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
-import { isNodeReady } from '../scheduler/snapshot.ts';
 import { DEFAULT_GRACE_MS } from './health.ts';
-import { unbindPods } from './unbind.ts';
+import { unbindPods } from '../client/unbind.ts';
 
 const NODE = kindByName('Node')!;
 

@@ -6,11 +6,11 @@
 import type { KcsClient } from '../client/interface.ts';
 import { AVOID_NODE, DEFAULT_MAX_RESTARTS, maxRestartsOf, podFailures } from '../objects/pod-health.ts';
 import type { Pod } from '../objects/types.ts';
-import { isFinished } from '../scheduler/snapshot.ts';
-import type { EventRecorder } from './events.ts';
-import { objectKey, type Informer, type InformerHandlers } from './informer.ts';
+import { isFinished } from '../objects/conditions.ts';
+import type { EventRecorder } from '../client/events.ts';
+import { objectKey, type Informer, type InformerHandlers } from '../client/informer.ts';
 import type { Reconciler } from './runner.ts';
-import { unbindPods } from './unbind.ts';
+import { unbindPods } from '../client/unbind.ts';
 
 export interface PodHealthOptions {
   client: KcsClient;

@@ -13,11 +13,11 @@ import { explain } from '../scheduler/explain.ts';
 import { DEFAULT_FILTERS } from '../scheduler/plugins/filters.ts';
 import { policyByName, type PolicyName } from '../scheduler/plugins/policies.ts';
 import { SchedulerCache } from '../scheduler/cache.ts';
-import { isFinished, isNodeReady } from '../scheduler/snapshot.ts';
+import { isFinished, isNodeReady } from '../objects/conditions.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { BindError, Binder, setPodScheduled } from './binder.ts';
-import type { EventRecorder } from './events.ts';
-import type { Informer } from './informer.ts';
+import { BindError, Binder, setPodScheduled } from '../scheduler/binder.ts';
+import type { EventRecorder } from '../client/events.ts';
+import type { Informer } from '../client/informer.ts';
 import type { Reconciler } from './runner.ts';
 
 

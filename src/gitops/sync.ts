@@ -5,7 +5,7 @@
 // remembers each file's last good objects between syncs.
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { applyOne } from '../cli/apply-object.ts';
+import { applyOne } from '../client/apply.ts';
 import { isNotFound, type KcsClient } from '../client/interface.ts';
 import type { DesiredObject, FileError } from './source.ts';
 import { objectRef, SourceReader, SYNCED_KINDS } from './source.ts';

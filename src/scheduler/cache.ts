@@ -8,7 +8,8 @@ import { podRequests, type Resources } from '../objects/requests.ts';
 import type { Node, Pod } from '../objects/types.ts';
 import { reservationsOf, type Reservation } from './ledger.ts';
 import { NodeIndex } from './node-index.ts';
-import { buildSnapshot, isFinished, type NodeInfo, type Snapshot } from './snapshot.ts';
+import { isFinished } from '../objects/conditions.ts';
+import { buildSnapshot, type NodeInfo, type Snapshot } from './snapshot.ts';
 
 type Totals = Resources & { pods: number };
 const zero = (): Totals => ({ milliCpu: 0, memory: 0, pods: 0 });

@@ -3,7 +3,7 @@
 // objects involved.
 import { nodeCapacity, podRequests } from '../objects/requests.ts';
 import type { Node, Pod } from '../objects/types.ts';
-import { isFinished } from './snapshot.ts';
+import { isFinished } from '../objects/conditions.ts';
 
 export function checkInvariants(nodes: Node[], pods: Pod[]): string[] {
   const problems: string[] = [];

@@ -3,6 +3,7 @@
 import { nodeCapacity, podRequests, type Resources } from '../objects/requests.ts';
 import type { Node, Pod } from '../objects/types.ts';
 import { reservationsOf } from './ledger.ts';
+import { isFinished, isNodeReady } from '../objects/conditions.ts';
 
 export interface NodeInfo {
   name: string;
@@ -19,10 +20,6 @@ export interface Snapshot {
   /** In the scheduler's stable order: by name. First-fit takes the first that fits; every policy breaks ties by it. */
   nodes: NodeInfo[];
   byName: Map<string, NodeInfo>;
-}
-
-export function isNodeReady(node: Node): boolean {
-  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 /** What a node offers; a node that states no memory does not limit it (only CPU is simulated for it). */
@@ -62,11 +59,6 @@ export function buildSnapshot(nodes: Node[], pods: Pod[]): Snapshot {
     }
   }
   return { nodes: infos, byName };
-}
-
-/** Pods that finished hold no resources. */
-export function isFinished(pod: Pod): boolean {
-  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 
 /** Counts a pod's requests against a node (after binding it). */

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import test from 'ava';
-import { startControlPlane } from '../../src/api/server.ts';
+import { startControlPlane } from '../../src/control-plane.ts';
 import { DEFAULT_HOST } from '../../src/config.ts';
 import { StateLockedError } from '../../src/store/sqlite.ts';
 import { createAll, node, nodePath, NODES, openControlPlane, pod, podPath, PODS, tempStateDir, withApp, withControlPlane } from './helpers.ts';

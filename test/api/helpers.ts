@@ -11,7 +11,7 @@ import test, { type ExecutionContext } from 'ava';
 import { createApp } from '../../src/api/app.ts';
 import { adminTokenAuthenticator } from '../../src/api/auth.ts';
 import type { Registry } from '../../src/api/registry.ts';
-import { startControlPlane, type ControlPlane } from '../../src/api/server.ts';
+import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 
 export const TOKEN = 'test-admin-token';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { threeWayMergePatch } from '../../src/cli/apply-patch.ts';
+import { threeWayMergePatch } from '../../src/client/apply-patch.ts';
 
 test('nothing to change when the live object already has every field the manifest states', (t) => {
   const desired = { spec: { capacity: { cpu: '4' } }, metadata: { name: 'a' } };

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { startControlPlane } from '../../src/api/server.ts';
+import { startControlPlane } from '../../src/control-plane.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { heartbeatsMissed, lastHeard } from '../../src/controllers/health.ts';
 import { checkInvariants } from '../../src/scheduler/invariants.ts';
@@ -87,7 +87,7 @@ test('a frozen node is declared Unknown, its pods move to a healthy node, and wh
 test('a renewal the API has not taken yet (queued while this process stalled) saves the node from being failed', async (t) => {
   const { Registry } = await import('../../src/api/registry.ts');
   const { SqliteStore } = await import('../../src/store/sqlite.ts');
-  const { Informer } = await import('../../src/controllers/informer.ts');
+  const { Informer } = await import('../../src/client/informer.ts');
   const { HealthController } = await import('../../src/controllers/health.ts');
   const { FakeClock, rfc3339Micro } = await import('../../src/util/clock.ts');
   const LEASE = kindByName('Lease')!;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Registry } from '../../src/api/registry.ts';
 import { LocalClient } from '../../src/client/local.ts';
-import { Informer } from '../../src/controllers/informer.ts';
+import { Informer } from '../../src/client/informer.ts';
 import { LedgerCollector } from '../../src/controllers/ledger.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Node, Pod } from '../../src/objects/types.ts';

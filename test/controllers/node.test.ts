@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { startControlPlane, type ControlPlane } from '../../src/api/server.ts';
+import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Node, Pod } from '../../src/objects/types.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { RestartBackoff } from '../../src/agent/pod-status.ts';
-import { startControlPlane } from '../../src/api/server.ts';
+import { startControlPlane } from '../../src/control-plane.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { mustMove, restartedContainers } from '../../src/controllers/pod-health.ts';
 import { kindByName } from '../../src/objects/kinds.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { startControlPlane } from '../../src/api/server.ts';
+import { startControlPlane } from '../../src/control-plane.ts';
 import { Client } from '../../src/client/http.ts';
 import { startControllers } from '../../src/controllers/manager.ts';
 import { kindByName } from '../../src/objects/kinds.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { startControlPlane } from '../../src/api/server.ts';
+import { startControlPlane } from '../../src/control-plane.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
@@ -161,7 +161,7 @@ test('two schedulers racing over 1,000 pods never overcommit a node (one batchin
   // A second scheduler with its own informers and client, deciding from its
   // own snapshots, and without commit: it takes the one-write-at-a-time path
   // a scheduler over HTTP takes, while the control plane's batches.
-  const { Informer } = await import('../../src/controllers/informer.ts');
+  const { Informer } = await import('../../src/client/informer.ts');
   const { ControllerRunner } = await import('../../src/controllers/runner.ts');
   const { SchedulerController } = await import('../../src/controllers/scheduler.ts');
   const other = new Proxy(new LocalClient(cp.registry), { get: (target, prop) => (prop === 'commit' ? undefined : Reflect.get(target, prop)) });

@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { loadOrCreateClusterId } from '../../src/api/server.ts';
+import { loadOrCreateClusterId } from '../../src/control-plane.ts';
 import { Client } from '../../src/client/http.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';

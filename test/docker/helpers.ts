@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext, Implementation, TestFn } from 'ava';
 import Docker from 'dockerode';
-import { loadOrCreateClusterId, startControlPlane, type ControlPlane } from '../../src/api/server.ts';
+import { loadOrCreateClusterId, startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
 import { isNotFound } from '../../src/client/interface.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../../src/objects/kinds.ts';

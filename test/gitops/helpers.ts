@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { startControlPlane, type ControlPlane } from '../../src/api/server.ts';
+import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
 import { Client } from '../../src/client/http.ts';
 import { isNotFound } from '../../src/client/interface.ts';
 import { kindByName } from '../../src/objects/kinds.ts';

@@ -2,7 +2,7 @@ import * as Flags from '@oclif/core/flags';
 import { ClientCommand, connectionFlags } from '../base.ts';
 import { readStdinIfNeeded } from '../stdin.ts';
 import { namespaceFlag, recursiveFlag } from '../flags.ts';
-import { applyOne, type ApplyResult } from '../apply-object.ts';
+import { applyOne, type ApplyResult } from '../../client/apply.ts';
 
 export default class Apply extends ClientCommand {
   static override summary = 'Create or update objects from manifests (files, directories, or stdin).';
@@ -24,7 +24,7 @@ export default class Apply extends ClientCommand {
     const { flags } = await this.parse(Apply);
     const client = this.client(flags);
     // yaml is only loaded by the commands that read manifests, keeping `kcs get` fast.
-    const { readManifests } = await import('../manifests.ts');
+    const { readManifests } = await import('../../client/manifests.ts');
     const { documents, errors } = readManifests(flags.filename, flags.recursive, await readStdinIfNeeded(flags.filename));
     const results: ApplyResult[] = errors.map((e) => ({ source: e.source, error: e.message }));
     for (const e of errors) this.logToStderr(`error: ${e.source}: ${e.message}`);

@@ -41,7 +41,7 @@ export default class Delete extends ClientCommand {
 
     if (flags.filename) {
       // yaml is only loaded by the commands that read manifests, keeping `kcs get` fast.
-    const { readManifests } = await import('../manifests.ts');
+    const { readManifests } = await import('../../client/manifests.ts');
     const { documents, errors } = readManifests(flags.filename, flags.recursive, await readStdinIfNeeded(flags.filename));
       for (const e of errors) { this.logToStderr(`error: ${e.source}: ${e.message}`); failed = true; }
       for (const doc of documents) {

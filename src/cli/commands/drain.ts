@@ -18,7 +18,7 @@ export default class Drain extends ClientCommand {
     const POD = kindByName('Pod')!;
     const pods = await client.list<Pod>(POD, undefined, { fieldSelector: `spec.nodeName=${args.node}` });
     const moved: string[] = [];
-    const { unbindPod } = await import('../../controllers/unbind.ts');
+    const { unbindPod } = await import('../../client/unbind.ts');
     for (const pod of pods.items) {
       if (!(await unbindPod(client, pod, `${args.node} was drained`))) continue; // finished, or moved meanwhile
       moved.push(`${pod.metadata.namespace}/${pod.metadata.name}`);

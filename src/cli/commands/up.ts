@@ -27,7 +27,7 @@ export default class Up extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(Up);
     const dir = stateDir(flags['state-dir']);
-    const { startControlPlane, loadOrCreateClusterId } = await import('../../api/server.ts');
+    const { startControlPlane, loadOrCreateClusterId } = await import('../../control-plane.ts');
     const { selectRuntime } = await import('../../runtime/select.ts');
     const log = (m: string) => this.logToStderr(m);
     const watchDirs = flags.watch ?? [];

@@ -2,7 +2,7 @@
 import { formatBytes, formatMilliCpu } from '../../objects/quantity.ts';
 import { nodeCapacity, podRequests } from '../../objects/requests.ts';
 import type { Condition, ContainerState, ContainerStatus, KubeObject, Node, Pod } from '../../objects/types.ts';
-import { LAST_APPLIED } from '../apply-patch.ts';
+import { LAST_APPLIED } from '../../client/apply-patch.ts';
 import type { SchedulingRecord } from '../../scheduler/explain.ts';
 import { age } from './age.ts';
 import { nodeStatus } from './columns.ts';

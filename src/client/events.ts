@@ -2,7 +2,7 @@
 // same thing happening again bumps the count and lastTimestamp of one Event
 // instead of creating another. Recording never fails the caller.
 import { randomBytes } from 'node:crypto';
-import type { KcsClient } from '../client/interface.ts';
+import type { KcsClient } from './interface.ts';
 import { DEFAULT_NAMESPACE, kindByName } from '../objects/kinds.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';

@@ -1,7 +1,7 @@
 // Applies one manifest document through the client: create if absent,
 // otherwise a three-way merge patch (see apply-patch.ts).
 import { isDeepStrictEqual } from 'node:util';
-import { errorCode, isNotFound, type KcsClient } from '../client/interface.ts';
+import { errorCode, isNotFound, type KcsClient } from './interface.ts';
 import { DEFAULT_NAMESPACE, KINDS, kindByName } from '../objects/kinds.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { LAST_APPLIED, threeWayMergePatch } from './apply-patch.ts';

@@ -2,7 +2,7 @@
 // handlers what changed. When a watch ends (server restart, 410 Expired) it
 // lists again and reports the difference, so handlers never miss a change
 // for long and never need the store's history.
-import type { KcsClient, Selectors } from '../client/interface.ts';
+import type { KcsClient, Selectors } from './interface.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, WatchEvent } from '../objects/types.ts';
 import { systemClock, type Clock, type Timer } from '../util/clock.ts';

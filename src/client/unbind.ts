@@ -7,10 +7,10 @@
 // What the node it leaves reported about its containers (restarts,
 // readiness) goes with it: on its next node it starts afresh.
 import type { CommitOp } from '../api/registry.ts';
-import { errorCode, type KcsClient } from '../client/interface.ts';
+import { errorCode, type KcsClient } from './interface.ts';
 import { kindByName } from '../objects/kinds.ts';
 import type { KubeObject, Pod, PodStatus } from '../objects/types.ts';
-import { isFinished } from '../scheduler/snapshot.ts';
+import { isFinished } from '../objects/conditions.ts';
 
 const POD = kindByName('Pod')!;
 const EVENT = kindByName('Event')!;

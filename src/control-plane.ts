@@ -5,15 +5,15 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { SqliteStore } from '../store/sqlite.ts';
-import type { Store } from '../store/store.ts';
-import { adminTokenAuthenticator, anyOf, generateToken } from './auth.ts';
-import { clusterAuthorizer, NodeTokens } from './node-auth.ts';
-import { createApp } from './app.ts';
-import type { Registry } from './registry.ts';
-import { LocalClient } from '../client/local.ts';
-import { startControllers, type RunningControllers } from '../controllers/manager.ts';
-import type { NodeRuntime } from '../runtime/runtime.ts';
+import { SqliteStore } from './store/sqlite.ts';
+import type { Store } from './store/store.ts';
+import { adminTokenAuthenticator, anyOf, generateToken } from './api/auth.ts';
+import { clusterAuthorizer, NodeTokens } from './api/node-auth.ts';
+import { createApp } from './api/app.ts';
+import type { Registry } from './api/registry.ts';
+import { LocalClient } from './client/local.ts';
+import { startControllers, type RunningControllers } from './controllers/manager.ts';
+import type { NodeRuntime } from './runtime/runtime.ts';
 
 export interface ControlPlaneOptions {
   stateDir: string;

@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Registry } from '../../src/api/registry.ts';
 import { LocalClient } from '../../src/client/local.ts';
-import { EventRecorder, eventName } from '../../src/controllers/events.ts';
-import { Informer } from '../../src/controllers/informer.ts';
+import { EventRecorder, eventName } from '../../src/client/events.ts';
+import { Informer } from '../../src/client/informer.ts';
 import { SchedulerController } from '../../src/controllers/scheduler.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Node, Pod } from '../../src/objects/types.ts';
 import { reservationsOf } from '../../src/scheduler/ledger.ts';
-import { MOVED_BECAUSE, MOVED_FROM } from '../../src/controllers/unbind.ts';
+import { MOVED_BECAUSE, MOVED_FROM } from '../../src/client/unbind.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { eventually } from '../support/eventually.ts';
 

@@ -5,7 +5,7 @@ import test from 'ava';
 import { Registry } from '../../src/api/registry.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import type { KcsClient, WatchHandle } from '../../src/client/interface.ts';
-import { Informer } from '../../src/controllers/informer.ts';
+import { Informer } from '../../src/client/informer.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject } from '../../src/objects/types.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
