@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Registry } from '../src/api/registry.ts';
 import { LocalClient } from '../src/client/local.ts';
+import { ADMIN_USER } from '../src/api/auth.ts';
 import { Informer } from '../src/client/informer.ts';
 import { ControllerRunner } from '../src/controllers/runner.ts';
 import { EventRecorder } from '../src/client/events.ts';
@@ -56,7 +57,7 @@ async function run(nodes: number, policy: PolicyName, pods = PODS) {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-sched-'));
   const store = new SqliteStore(join(dir, 'kcs.db'));
   try {
-    const client = new LocalClient(new Registry(store));
+    const client = new LocalClient(new Registry(store), { user: ADMIN_USER });
     // Room for every pod: 64 CPUs a node, pods of 100m to 1 CPU.
     for (let i = 0; i < nodes; i++) {
       const name = `n${String(i).padStart(5, '0')}`;

@@ -1,5 +1,9 @@
-// Starts the control plane in this process: store, API server, and (when
-// given a node runtime) the controllers. `kcs up` is a thin wrapper around this.
+// The composition root: assembles a whole control plane in this process,
+// above everything it assembles: the store, the API server with its
+// identities (admin, controllers, nodes), and (when given a node runtime)
+// the controllers, acting in-process as their own identity through the same
+// authorizer as HTTP requests, and virtual nodes acting as their node.
+// `kcs up`, the tests and the benches all start kcs through here.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -7,10 +11,12 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { SqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
-import { adminTokenAuthenticator, anyOf, generateToken } from './api/auth.ts';
-import { clusterAuthorizer, NodeTokens } from './api/node-auth.ts';
 import { createApp } from './api/app.ts';
+import { ADMIN_USER, adminTokenAuthenticator, anyOf, generateToken, type User } from './api/auth.ts';
+import { CONTROLLERS_USER, controllerTokenAuthenticator } from './api/controller-auth.ts';
+import { NodeTokens, nodeUser } from './api/node-auth.ts';
 import type { Registry } from './api/registry.ts';
+import type { KcsClient } from './client/interface.ts';
 import { LocalClient } from './client/local.ts';
 import { startControllers, type RunningControllers } from './controllers/manager.ts';
 import type { NodeRuntime } from './runtime/runtime.ts';
@@ -36,18 +42,29 @@ export interface ControlPlaneOptions {
 export interface ControlPlane {
   url: string;
   adminToken: string;
+  /** What `kcs controllers --token` runs as: the controllers' own identity. */
+  controllerToken: string;
   /** Mints the per-node tokens node agents authenticate with. */
   nodeTokens: NodeTokens;
   store: Store;
   registry: Registry;
   server: Server;
   controllers?: RunningControllers;
+  /** An in-process client acting as user (through the same authorizer as HTTP). */
+  clientAs(user: User): KcsClient;
+  /** An in-process admin client (what `kcs up --watch` syncs with). */
+  adminClient(): KcsClient;
   close(): Promise<void>;
 }
 
 /** The admin token persists in the state directory so clients keep working across restarts. */
 export function loadOrCreateAdminToken(stateDir: string): string {
-  const path = join(stateDir, 'admin.token');
+  return loadOrCreateToken(stateDir, 'admin.token');
+}
+
+/** Tokens persist in the state directory (0600) so clients keep working across restarts. */
+function loadOrCreateToken(stateDir: string, file: string): string {
+  const path = join(stateDir, file);
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
   const token = generateToken();
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -68,8 +85,10 @@ export function loadOrCreateClusterId(stateDir: string): string {
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const store = new SqliteStore(join(opts.stateDir, 'kcs.db'));
   const adminToken = loadOrCreateAdminToken(opts.stateDir);
+  const controllerToken = loadOrCreateToken(opts.stateDir, 'controller.token');
   const nodeTokens = NodeTokens.loadOrCreate(opts.stateDir);
-  const { app, registry } = createApp({ store, authenticator: anyOf(adminTokenAuthenticator(adminToken), nodeTokens), bodyLimit: opts.bodyLimit, log: opts.log,
+  const authenticator = anyOf(adminTokenAuthenticator(adminToken), controllerTokenAuthenticator(controllerToken), nodeTokens);
+  const { app, registry, authorize } = createApp({ store, authenticator, bodyLimit: opts.bodyLimit, log: opts.log,
     nodeToken: (name) => nodeTokens.tokenFor(name),
     clusterId: loadOrCreateClusterId(opts.stateDir),
   });
@@ -87,12 +106,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${host}:${port}`;
+  const clientAs = (user: User): KcsClient => new LocalClient(registry, { user, authorize });
   let controllers: RunningControllers | undefined;
-  opts.runtime?.attach?.({ registry, authorize: clusterAuthorizer(registry) });
+  opts.runtime?.useInProcessClients?.((nodeName) => clientAs(nodeUser(nodeName)));
   if (opts.runtime) {
     try {
       controllers = await startControllers({
-        client: new LocalClient(registry), runtime: opts.runtime, server: opts.agentServer ?? url,
+        client: clientAs(CONTROLLERS_USER), runtime: opts.runtime, server: opts.agentServer ?? url,
         tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, nodeGraceMs: opts.nodeGraceMs, maxRestarts: opts.maxRestarts, log: opts.log,
       });
     } catch (err) {
@@ -106,7 +126,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     url,
     controllers,
     adminToken,
+    controllerToken,
     nodeTokens,
+    clientAs,
+    adminClient: () => clientAs(ADMIN_USER),
     store,
     registry,
     server,

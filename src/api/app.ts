@@ -28,6 +28,8 @@ export interface AppOptions {
 export interface ApiApp {
   app: Koa;
   registry: Registry;
+  /** What every request is authorized by; in-process clients use the same. */
+  authorize: Authorizer;
 }
 
 export function createApp(opts: AppOptions): ApiApp {
@@ -63,7 +65,8 @@ export function createApp(opts: AppOptions): ApiApp {
 
   const discovery = discoveryRouter();
   app.use(discovery.routes());
-  const resources = resourceRouter({ registry, authorize: opts.authorizer ?? clusterAuthorizer(registry), bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, nodeToken: opts.nodeToken });
+  const authorize = opts.authorizer ?? clusterAuthorizer(registry);
+  const resources = resourceRouter({ registry, authorize, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, nodeToken: opts.nodeToken });
   app.use(resources.routes());
   app.use(async (ctx, next) => {
     await next();
@@ -72,7 +75,7 @@ export function createApp(opts: AppOptions): ApiApp {
   });
   app.use(resources.allowedMethods());
 
-  return { app, registry };
+  return { app, registry, authorize };
 }
 
 function toApiError(err: unknown): ApiError {

@@ -2,6 +2,7 @@
 // a Kubernetes client (kubectl) reads before it talks to a resource.
 import Router from '@koa/router';
 import { KINDS } from '../objects/kinds.ts';
+import { COMMIT_KIND } from './commit.ts';
 import { KCS_VERSION, KUBE_COMPAT } from '../version.ts';
 
 
@@ -49,11 +50,18 @@ export function discoveryRouter(): Router {
         verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
       },
       ...(k.hasStatus ? [{ name: `${k.plural}/status`, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs: ['get', 'patch', 'update'] }] : []),
+      ...(k.kind === 'Pod' ? [{ name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] }] : []),
     ]),
   });
+  // Batches of writes (commit.ts): a resource that is only ever created.
+  const commits = { name: COMMIT_KIND.plural, singularName: 'commit', namespaced: false, kind: COMMIT_KIND.kind, verbs: ['create'] };
   router.get('/api/v1', (ctx) => { ctx.body = resourceList('v1', KINDS.filter((k) => !k.group)); });
   for (const group of groups) {
-    router.get(`/apis/${group}/v1`, (ctx) => { ctx.body = resourceList(`${group}/v1`, KINDS.filter((k) => k.group === group)); });
+    router.get(`/apis/${group}/v1`, (ctx) => {
+      const list = resourceList(`${group}/v1`, KINDS.filter((k) => k.group === group));
+      if (`${group}/v1` === COMMIT_KIND.apiVersion) list.resources.push(commits as (typeof list.resources)[number]);
+      ctx.body = list;
+    });
   }
   return router;
 }

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { Pod } from '../objects/types.ts';
 import { ADMIN_GROUP, type Authenticator, type Authorizer, type User } from './auth.ts';
+import { controllersMay, isController } from './controller-auth.ts';
 import { errors } from './errors.ts';
-import type { Registry, WriteOptions } from './registry.ts';
+import type { CommitChecks, Registry, WriteOptions } from './registry.ts';
 
 export const NODES_GROUP = 'system:nodes';
 const USER_PREFIX = 'system:node:';
@@ -45,12 +46,17 @@ export class NodeTokens implements Authenticator {
     const given = Buffer.from(token.slice(dot + 1));
     const expected = Buffer.from(this.mac(name));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    return { name: USER_PREFIX + name, groups: [NODES_GROUP] };
+    return nodeUser(name);
   }
 
   private mac(name: string): string {
     return createHmac('sha256', this.secret).update(name).digest('base64url');
   }
+}
+
+/** The identity a node's agent acts as, over HTTP with its token or in-process. */
+export function nodeUser(nodeName: string): User {
+  return { name: USER_PREFIX + nodeName, groups: [NODES_GROUP] };
 }
 
 export function nodeNameOf(user: User): string | undefined {
@@ -87,7 +93,19 @@ export function nodeStatusFence(user: User, resource: string, subresource: strin
   };
 }
 
-/** Admins may do anything; nodes what is described above; anyone else nothing. */
+/** The guard and fence each write of a commit gets: those it would get alone. */
+export function commitChecks(user: User, registry: Registry): CommitChecks {
+  return {
+    guard: (op) => nodeWriteGuard(user, op.kind.plural, op.object.metadata?.name),
+    fence: (op) => nodeStatusFence(user, op.kind.plural, op.verb === 'update' ? op.subresource : undefined, registry),
+  };
+}
+
+/**
+ * Admins may do anything; controllers what controller-auth.ts says; nodes
+ * what is described above; anyone else nothing. A batch of writes (commits)
+ * is authorized as a whole here, then write by write as if each came alone.
+ */
 export function clusterAuthorizer(registry: Registry): Authorizer {
   const pods = kindByName('Pod')!;
   const boundHere = async (namespace: string | undefined, name: string | undefined, node: string) => {
@@ -100,11 +118,14 @@ export function clusterAuthorizer(registry: Registry): Authorizer {
   };
   return async (user, attrs) => {
     if (user.groups.includes(ADMIN_GROUP)) return true;
+    if (isController(user)) return controllersMay(attrs);
     const node = nodeNameOf(user);
     if (!node) return false;
     const read = attrs.verb === 'get' || attrs.verb === 'list' || attrs.verb === 'watch';
     const write = attrs.verb === 'update' || attrs.verb === 'patch';
     switch (attrs.resource) {
+      case 'commits':
+        return attrs.verb === 'create';
       case 'nodes':
         return read || (write && attrs.subresource === 'status' && attrs.name === node);
       case 'leases':

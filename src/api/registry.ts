@@ -2,9 +2,10 @@
 // whether it arrives over HTTP or from an in-process client, goes through
 // here: shape checks -> schema validation -> admission -> compare-and-swap.
 import { isDeepStrictEqual } from 'node:util';
-import { DEFAULT_NAMESPACE, type KindInfo } from '../objects/kinds.ts';
+import { setCondition } from '../objects/conditions.ts';
+import { DEFAULT_NAMESPACE, kindByName, type KindInfo } from '../objects/kinds.ts';
 import { both, parseFieldSelector, parseLabelSelector, SelectorError, type Predicate } from '../objects/selectors.ts';
-import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
+import type { Condition, KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
 import { ConflictError, KeyExistsError, KeyNotFoundError, RevisionCompactedError, type KeyValue, type Store, type StoreEvent, type TxnOp } from '../store/store.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
 import { admitFields, type FieldOptions, checkShape, prepareForCreate, prepareForPlacement, prepareForStatusUpdate, prepareForUpdate } from './admission.ts';
@@ -72,6 +73,12 @@ export type CommitOp = (
   /** The caller hands the object over (it built it for this write): it is admitted as is, not copied first. */
   transfer?: boolean;
 };
+
+/** What a commit checks per write for the user sending it: the same guard and fence as the write alone. */
+export interface CommitChecks {
+  guard?: (op: CommitOp) => WriteOptions['guard'];
+  fence?: (op: CommitOp) => WriteOptions['fence'];
+}
 
 const MAX_UNCONDITIONAL_RETRIES = 16;
 
@@ -194,8 +201,7 @@ export class Registry {
       const kv = await this.store.create(keyFor(kind, object.metadata.namespace, name), encode(object));
       return { object: withVersion(object, kv.modRevision), warnings, changed: true };
     } catch (err) {
-      if (err instanceof KeyExistsError) throw errors.alreadyExists(kind.plural, name);
-      throw err;
+      throw apiErrorOf(err, kind.plural, name);
     }
   }
 
@@ -230,9 +236,7 @@ export class Registry {
       const kv = await this.store.delete(key, expected);
       return decode(kv);
     } catch (err) {
-      if (err instanceof KeyNotFoundError) throw errors.notFound(kind.plural, name);
-      if (err instanceof ConflictError) throw errors.conflict(kind.plural, name);
-      throw err;
+      throw apiErrorOf(err, kind.plural, name);
     }
   }
 
@@ -243,7 +247,7 @@ export class Registry {
    * commit with 409. The scheduler binds a batch of pods and reserves their
    * room on the nodes this way: one transaction instead of two per pod.
    */
-  async commit(ops: CommitOp[]): Promise<KubeObject[]> {
+  async commit(ops: CommitOp[], checks: CommitChecks = {}): Promise<KubeObject[]> {
     const txn: TxnOp[] = [];
     const prepared: KubeObject[] = [];
     const now = rfc3339(this.clock.now());
@@ -270,6 +274,8 @@ export class Registry {
       if (!kv) throw errors.notFound(op.kind.plural, name);
       if (String(kv.modRevision) !== rv) throw errors.conflict(op.kind.plural, name);
       const current = decode(kv);
+      const guard = checks.guard?.(op);
+      if (guard && !guard.allows(current)) throw guard.denied();
       if (op.subresource === 'binding' && current.spec?.nodeName) {
         throw errors.conflict(op.kind.plural, name, `pod ${name} is already assigned to node ${current.spec.nodeName}`);
       }
@@ -289,6 +295,7 @@ export class Registry {
       } else {
         incoming = checkShape(op.kind, op.transfer ? op.object : jsonCopy(op.object), ns, name);
       }
+      await checks.fence?.(op)?.(incoming);
       admitFields(op.kind, incoming, {});
       const next = op.subresource === 'status' ? prepareForStatusUpdate(incoming, current)
         : placement ? prepareForPlacement(incoming, current)
@@ -301,11 +308,30 @@ export class Registry {
       return prepared.map((obj, i) => withVersion(obj, written[i]!.modRevision));
     } catch (err) {
       const i = txn.findIndex((op) => op.key === (err as { key?: string }).key);
-      const what = i >= 0 ? { plural: ops[i]!.kind.plural, name: prepared[i]!.metadata.name! } : { plural: 'objects', name: '' };
-      if (err instanceof KeyExistsError) throw errors.alreadyExists(what.plural, what.name);
-      if (err instanceof KeyNotFoundError) throw errors.notFound(what.plural, what.name);
-      if (err instanceof ConflictError) throw errors.conflict(what.plural, what.name);
-      throw err;
+      throw i >= 0 ? apiErrorOf(err, ops[i]!.kind.plural, prepared[i]!.metadata.name!) : apiErrorOf(err, 'objects', '');
+    }
+  }
+
+  /**
+   * pods/binding: assigns a pod that no node holds yet to a node (what an
+   * outside scheduler posts, as in Kubernetes), with PodScheduled=True. The
+   * node must exist; a pod already assigned is a 409.
+   */
+  async bind(namespace: string | undefined, name: string, nodeName: string, annotations: Record<string, string> | undefined): Promise<KubeObject> {
+    const pods = kindByName('Pod')!;
+    if (!(await this.store.get(keyFor(kindByName('Node')!, undefined, nodeName)))) throw errors.notFound('nodes', nodeName);
+    for (let attempt = 0; ; attempt++) {
+      const pod = await this.get(pods, namespace, name);
+      if (pod.spec?.nodeName) throw errors.conflict(pods.plural, name, `pod ${name} is already assigned to node ${pod.spec.nodeName}`);
+      const status = (pod.status ?? {}) as { conditions?: Condition[] };
+      const conditions = setCondition(status.conditions, { type: 'PodScheduled', status: 'True', reason: 'Scheduled', message: `assigned to ${nodeName} by a binding` }, this.clock.now());
+      const bound = { ...pod, metadata: { ...pod.metadata, annotations: annotations ? { ...pod.metadata.annotations, ...annotations } : pod.metadata.annotations }, spec: { ...pod.spec, nodeName }, status: { ...status, conditions } };
+      try {
+        return (await this.commit([{ verb: 'update', kind: pods, subresource: 'binding', object: bound, transfer: true }]))[0]!;
+      } catch (err) {
+        // Changed between the read and the write: read again, as an update without a precondition does.
+        if ((err as ApiError).code !== 409 || attempt >= MAX_UNCONDITIONAL_RETRIES) throw err;
+      }
     }
   }
 
@@ -340,8 +366,7 @@ export class Registry {
         const written = await this.store.update(key, encode(next), kv.modRevision);
         return { object: withVersion(next, written.modRevision), warnings, changed: true };
       } catch (err) {
-        if (err instanceof KeyNotFoundError) throw errors.notFound(kind.plural, name);
-        if (!(err instanceof ConflictError)) throw err;
+        if (!(err instanceof ConflictError)) throw apiErrorOf(err, kind.plural, name);
         if ((wanted !== undefined && wanted !== '') || attempt >= MAX_UNCONDITIONAL_RETRIES) throw errors.conflict(kind.plural, name);
       }
     }
@@ -349,6 +374,14 @@ export class Registry {
 }
 
 // ---- helpers -------------------------------------------------------------
+
+/** The one mapping of the store's errors to the API's; anything else passes through (a 500). */
+function apiErrorOf(err: unknown, plural: string, name: string): unknown {
+  if (err instanceof KeyExistsError) return errors.alreadyExists(plural, name);
+  if (err instanceof KeyNotFoundError) return errors.notFound(plural, name);
+  if (err instanceof ConflictError) return errors.conflict(plural, name);
+  return err;
+}
 
 function patchedResourceVersion(type: PatchType, patch: unknown): string | undefined {
   if (type === 'application/merge-patch+json') {

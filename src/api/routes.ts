@@ -5,10 +5,12 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { apiPrefix, KINDS, type KindInfo } from '../objects/kinds.ts';
 import { dns1123LabelError } from '../objects/names.ts';
+import type { FieldError } from '../objects/validation.ts';
 import type { RequestAttributes, User, Authorizer } from './auth.ts';
 import { readObject, readPatch } from './body.ts';
+import { COMMIT_KIND, commitOpAttributes, parseCommit } from './commit.ts';
 import { errors } from './errors.ts';
-import { nodeStatusFence, nodeWriteGuard } from './node-auth.ts';
+import { commitChecks, nodeStatusFence, nodeWriteGuard } from './node-auth.ts';
 import type { Registry, WriteOptions, WriteResult } from './registry.ts';
 import { streamWatch } from './watch.ts';
 
@@ -59,6 +61,8 @@ export function resourceRouter(opts: RouteOptions): Router {
   const router = new Router();
   const { registry, authorize, bodyLimit } = opts;
   for (const kind of KINDS) mount(router, kind, registry, authorize, bodyLimit);
+  mountCommits(router, registry, authorize, bodyLimit);
+  mountBinding(router, registry, authorize, bodyLimit);
   const nodeToken = opts.nodeToken;
   if (nodeToken) {
     // Like Kubernetes' TokenRequest: a controller in another process asks
@@ -72,6 +76,61 @@ export function resourceRouter(opts: RouteOptions): Router {
     });
   }
   return router;
+}
+
+/**
+ * A batch of a scheduler's bindings (each pod with its event and its node's
+ * ledger) is larger than one object: the limit is a multiple of the object
+ * limit, and the body is read only after the user may commit at all.
+ */
+const COMMIT_BODY_FACTOR = 8;
+
+function mountCommits(router: Router, registry: Registry, authorize: Authorizer, bodyLimit: number): void {
+  router.post(COMMIT_KIND.path, async (ctx) => {
+    await check(ctx, authorize, { verb: 'create', resource: COMMIT_KIND.plural });
+    const ops = parseCommit(await readObject(ctx, bodyLimit * COMMIT_BODY_FACTOR));
+    const user = ctx.state.user as User;
+    for (const op of ops) await check(ctx, authorize, commitOpAttributes(op));
+    const objects = await registry.commit(ops, commitChecks(user, registry));
+    ctx.status = 201;
+    ctx.body = { apiVersion: COMMIT_KIND.apiVersion, kind: COMMIT_KIND.kind, metadata: { resourceVersion: objects.at(-1)?.metadata.resourceVersion }, results: objects };
+  });
+}
+
+
+/** POST pods/{name}/binding, as Kubernetes serves it to schedulers: a v1 Binding naming the target Node. */
+function mountBinding(router: Router, registry: Registry, authorize: Authorizer, bodyLimit: number): void {
+  router.post('/api/v1/namespaces/:namespace/pods/:name/binding', async (ctx) => {
+    const namespace = namespaceParam(ctx);
+    const name = ctx.params.name;
+    await check(ctx, authorize, { verb: 'create', resource: 'pods', subresource: 'binding', namespace, name });
+    const body = await readObject(ctx, bodyLimit);
+    const binding = parseBinding(body, namespace, name);
+    await registry.bind(namespace, name, binding.target, binding.annotations);
+    ctx.status = 201;
+    ctx.body = { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Success', code: 201 };
+  });
+}
+
+function parseBinding(body: unknown, namespace: string, name: string): { target: string; annotations?: Record<string, string> } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a Binding object');
+  const b = body as { kind?: unknown; apiVersion?: unknown; metadata?: { name?: unknown; namespace?: unknown; annotations?: unknown }; target?: { kind?: unknown; name?: unknown } };
+  if (b.kind !== 'Binding') throw errors.badRequest(`the kind in the body (${String(b.kind)}) does not match the resource in the URL (pods/binding)`);
+  if (b.apiVersion !== 'v1') throw errors.badRequest(`the API version in the data (${String(b.apiVersion)}) does not match the expected API version (v1)`);
+  if (b.metadata?.name !== undefined && b.metadata.name !== name) throw errors.badRequest(`the name of the Binding (${String(b.metadata.name)}) does not match the pod in the URL (${name})`);
+  if (b.metadata?.namespace !== undefined && b.metadata.namespace !== namespace) throw errors.badRequest(`the namespace of the Binding (${String(b.metadata.namespace)}) does not match the namespace in the URL (${namespace})`);
+  const invalid = (field: string, message: string, reason = 'FieldValueInvalid'): never => {
+    throw errors.invalid('Binding', name, [{ field, message, reason } as FieldError]);
+  };
+  const target = b.target;
+  if (target === null || typeof target !== 'object') return invalid('target', 'Required value: the node to bind to', 'FieldValueRequired');
+  if (target.kind !== undefined && target.kind !== 'Node') invalid('target.kind', `Unsupported value: ${JSON.stringify(target.kind)}: supported values: "Node"`, 'FieldValueNotSupported');
+  if (typeof target.name !== 'string' || target.name === '') return invalid('target.name', 'Required value: the name of the node', 'FieldValueRequired');
+  const annotations = b.metadata?.annotations;
+  if (annotations !== undefined && (annotations === null || typeof annotations !== 'object' || Array.isArray(annotations) || Object.values(annotations).some((v) => typeof v !== 'string'))) {
+    invalid('metadata.annotations', 'Invalid value: must be a map of strings');
+  }
+  return { target: target.name, annotations: annotations as Record<string, string> | undefined };
 }
 
 function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Authorizer, bodyLimit: number): void {

@@ -1,6 +1,8 @@
 // A small typed client for the kcs API over HTTP (node:http, no heavy
 // imports, so the CLI starts fast). Errors carry the server's Status.
 import type { IncomingMessage } from 'node:http';
+import { COMMIT_KIND, commitBody } from '../api/commit.ts';
+import type { CommitOp } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, Status, WatchEvent } from '../objects/types.ts';
 import type { KcsClient, Response, Selectors, WatchHandle, WriteQuery } from './interface.ts';
@@ -81,6 +83,11 @@ export class Client implements KcsClient {
 
   async delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q: WriteQuery = {}): Promise<T> {
     return (await this.request<T>('DELETE', this.path(kind, namespace, name) + writeQuery(q))).body;
+  }
+
+  /** Several writes in one transaction: POST /apis/kcs.io/v1/commits. */
+  async commit(ops: CommitOp[]): Promise<KubeObject[]> {
+    return (await this.request<{ results: KubeObject[] }>('POST', COMMIT_KIND.path, commitBody(ops))).body.results;
   }
 
   /** Streams watch events until stop() is called or the server ends the watch. */

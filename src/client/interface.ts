@@ -38,11 +38,11 @@ export interface KcsClient {
   delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q?: WriteQuery): Promise<T>;
   watch(kind: KindInfo, namespace: string | undefined, opts: Selectors & { resourceVersion?: string }, onEvent: (e: WatchEvent) => void): WatchHandle;
   /**
-   * Several writes in one transaction (Registry.commit), for the control
-   * plane's own controllers in its process. Absent on other transports:
-   * callers fall back to one write at a time.
+   * Several writes in one transaction, all or nothing (the `commits` API
+   * operation): the same operation over HTTP and in-process, each write
+   * authorized as if it came alone.
    */
-  commit?(ops: CommitOp[]): Promise<KubeObject[]>;
+  commit(ops: CommitOp[]): Promise<KubeObject[]>;
   close(): void;
 }
 

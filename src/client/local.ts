@@ -3,8 +3,9 @@
 // and virtual nodes use it; everything else is as over HTTP, errors included
 // (ApiError carries the same code as the Status an HTTP client would get).
 import type { Authorizer, RequestAttributes, User } from '../api/auth.ts';
+import { commitOpAttributes } from '../api/commit.ts';
 import { errors } from '../api/errors.ts';
-import { nodeStatusFence, nodeWriteGuard } from '../api/node-auth.ts';
+import { clusterAuthorizer, commitChecks, nodeStatusFence, nodeWriteGuard } from '../api/node-auth.ts';
 import type { CommitOp, Registry } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
@@ -12,29 +13,30 @@ import type { KcsClient, Response, Selectors, WatchHandle, WriteQuery } from './
 
 export interface LocalIdentity {
   user: User;
-  authorize: Authorizer;
+  /** The authorizer HTTP requests go through (default: the cluster's). */
+  authorize?: Authorizer;
 }
 
 export class LocalClient implements KcsClient {
   private readonly registry: Registry;
-  private readonly identity?: LocalIdentity;
+  private readonly user: User;
+  private readonly authorize: Authorizer;
 
   /**
-   * Without an identity the client acts with full rights (the control
-   * plane's own controllers). With one, every call is authorized exactly as
-   * the same user's HTTP request would be: a virtual node's agent gets a
-   * 403 for anything its node token could not do.
+   * Every call is authorized exactly as the same user's HTTP request would
+   * be: the controllers get what their token allows, a virtual node's agent
+   * a 403 for anything its node token could not do.
    */
-  constructor(registry: Registry, identity?: LocalIdentity) {
+  constructor(registry: Registry, identity: LocalIdentity) {
     this.registry = registry;
-    this.identity = identity;
+    this.user = identity.user;
+    this.authorize = identity.authorize ?? clusterAuthorizer(registry);
   }
 
   private async check(attrs: RequestAttributes): Promise<void> {
-    if (!this.identity) return;
-    if (!(await this.identity.authorize(this.identity.user, attrs))) {
+    if (!(await this.authorize(this.user, attrs))) {
       const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
-      throw errors.forbidden(this.identity.user.name, attrs.verb, resource, attrs.name);
+      throw errors.forbidden(this.user.name, attrs.verb, resource, attrs.name);
     }
   }
 
@@ -57,8 +59,8 @@ export class LocalClient implements KcsClient {
 
   async update<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, obj: unknown, q: WriteQuery & { subresource?: string } = {}): Promise<Response<T>> {
     await this.check({ verb: 'update', resource: kind.plural, subresource: q.subresource, namespace, name });
-    const guard = this.identity ? nodeWriteGuard(this.identity.user, kind.plural, name) : undefined;
-    const fence = this.identity ? nodeStatusFence(this.identity.user, kind.plural, q.subresource, this.registry) : undefined;
+    const guard = nodeWriteGuard(this.user, kind.plural, name);
+    const fence = nodeStatusFence(this.user, kind.plural, q.subresource, this.registry);
     const r = await this.registry.update(kind, namespace, name, structuredClone(obj), { ...q, guard, fence, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
@@ -68,8 +70,8 @@ export class LocalClient implements KcsClient {
     q: WriteQuery & { subresource?: string; type?: 'merge' | 'json' } = {},
   ): Promise<Response<T>> {
     await this.check({ verb: 'patch', resource: kind.plural, subresource: q.subresource, namespace, name });
-    const guard = this.identity ? nodeWriteGuard(this.identity.user, kind.plural, name) : undefined;
-    const fence = this.identity ? nodeStatusFence(this.identity.user, kind.plural, q.subresource, this.registry) : undefined;
+    const guard = nodeWriteGuard(this.user, kind.plural, name);
+    const fence = nodeStatusFence(this.user, kind.plural, q.subresource, this.registry);
     const type = q.type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
     const r = await this.registry.patch(kind, namespace, name, type, structuredClone(patch), { ...q, guard, fence, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
@@ -112,10 +114,11 @@ export class LocalClient implements KcsClient {
     };
   }
 
-  /** Only for the control plane's own controllers (no identity): a node's agent cannot commit. */
-  get commit(): ((ops: CommitOp[]) => Promise<KubeObject[]>) | undefined {
-    if (this.identity) return undefined;
-    return (ops) => this.registry.commit(ops);
+  /** As POST commits: the batch, then each write, authorized; the same guard and fence as over HTTP. */
+  async commit(ops: CommitOp[]): Promise<KubeObject[]> {
+    await this.check({ verb: 'create', resource: 'commits' });
+    for (const op of ops) await this.check(commitOpAttributes(op));
+    return this.registry.commit(ops, commitChecks(this.user, this.registry));
   }
 
   close(): void { /* nothing to release */ }

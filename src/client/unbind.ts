@@ -46,9 +46,9 @@ function unbound(pod: Pod, because: string, extra?: Record<string, string>): Pod
  * builds the Event to write with each unbinding; annotations are added to
  * each pod with the move's own. Returns the pods unbound.
  *
- * In the control plane's process (a client with commit) a thousand pods take
- * one transaction, with their events: what lets a failed node's pods move
- * within a second of its failure.
+ * A thousand pods take one commit (one transaction), with their events,
+ * in-process or over HTTP alike: what lets a failed node's pods move within
+ * a second of its failure.
  */
 export async function unbindPods(
   client: KcsClient, pods: Pod[], because: string, event?: (pod: Pod) => KubeObject | undefined, annotations?: Record<string, string>,
@@ -57,17 +57,15 @@ export async function unbindPods(
   const done: Pod[] = [];
   for (let i = 0; i < candidates.length; i += BATCH) {
     const batch = candidates.slice(i, i + BATCH);
-    if (client.commit && (await commitBatch(client, batch, because, event, annotations))) {
+    try {
+      await client.commit(unbindOps(batch, because, event, annotations));
       done.push(...batch);
       continue;
+    } catch {
+      // Something in the batch changed meanwhile, or one write was refused:
+      // one pod per commit then, so each stands alone.
     }
-    // One at a time: over HTTP, or when something in the batch changed meanwhile.
-    for (const pod of batch) {
-      if (!(await unbindOne(client, pod, because, annotations))) continue;
-      done.push(pod);
-      const e = event?.(pod);
-      if (e) await client.create(EVENT, e.metadata.namespace, e).catch(() => undefined); // events never fail the work
-    }
+    for (const pod of batch) if (await unbindAlone(client, pod, because, event, annotations)) done.push(pod);
   }
   return done;
 }
@@ -77,34 +75,29 @@ export async function unbindPod(client: KcsClient, pod: Pod, because: string): P
   return (await unbindPods(client, [pod], because)).length === 1;
 }
 
-async function commitBatch(client: KcsClient, pods: Pod[], because: string, event?: (pod: Pod) => KubeObject | undefined, annotations?: Record<string, string>): Promise<boolean> {
+/** The unbinding of each pod, each followed by its event. */
+function unbindOps(pods: Pod[], because: string, event?: (pod: Pod) => KubeObject | undefined, annotations?: Record<string, string>): CommitOp[] {
   const ops: CommitOp[] = [];
   for (const pod of pods) {
     ops.push({ verb: 'update', kind: POD, subresource: 'unbinding', object: unbound(pod, because, annotations), transfer: true });
     const e = event?.(pod);
     if (e) ops.push({ verb: 'create', kind: EVENT, object: e, transfer: true });
   }
-  try {
-    await client.commit!(ops);
-    return true;
-  } catch {
-    // A pod changed meanwhile, or a write (an event) was refused: one at a
-    // time then, where each pod stands alone and events cannot fail it.
-    return false;
-  }
+  return ops;
 }
 
-async function unbindOne(client: KcsClient, pod: Pod, because: string, extra?: Record<string, string>): Promise<boolean> {
-  const ns = pod.metadata.namespace;
-  const name = pod.metadata.name!;
-  const after = unbound(pod, because, extra);
+/** One pod's unbinding; without its event if only the event was refused (events never fail the work). False if the pod changed or went away. */
+async function unbindAlone(client: KcsClient, pod: Pod, because: string, event?: (pod: Pod) => KubeObject | undefined, annotations?: Record<string, string>): Promise<boolean> {
+  if (event) {
+    try {
+      await client.commit(unbindOps([pod], because, event, annotations));
+      return true;
+    } catch {
+      // Tried again below without the event, which says what the trouble was.
+    }
+  }
   try {
-    const { body } = await client.patch<Pod>(POD, ns, name, { metadata: { resourceVersion: pod.metadata.resourceVersion, annotations: after.metadata.annotations }, spec: { nodeName: null } });
-    // The conditions as read with the pod: no node writes them once it is
-    // unbound (the node authorizer sees to that). On the version just
-    // written: a pod bound again meanwhile keeps the status of its new home.
-    await client.patch(POD, ns, name, { metadata: { resourceVersion: body.metadata.resourceVersion }, status: { phase: 'Pending', containerStatuses: null, conditions: after.status?.conditions ?? null } }, { subresource: 'status' })
-      .catch((err: unknown) => { if (errorCode(err) !== 409) throw err; });
+    await client.commit(unbindOps([pod], because, undefined, annotations));
     return true;
   } catch (err) {
     const code = errorCode(err);

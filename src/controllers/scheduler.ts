@@ -57,6 +57,11 @@ export interface SchedulerOptions {
    */
   requeue?: (key: string, failures: number) => void;
   log?: (message: string) => void;
+  /**
+   * A second scheduler's own name (as a kube-scheduler profile's): it then
+   * places only pods whose spec.schedulerName says so, with the default policy.
+   */
+  schedulerName?: string;
 }
 
 export class SchedulerController implements Reconciler {
@@ -80,6 +85,7 @@ export class SchedulerController implements Reconciler {
   /** Whether this scheduler places the pod: no scheduler named, the default, or one of its policies. */
   responsibleFor(pod: Pod): boolean {
     const name = pod.spec.schedulerName;
+    if (this.opts.schedulerName) return name === this.opts.schedulerName;
     return !name || name === DEFAULT_SCHEDULER_NAME || policyByName(name) !== undefined;
   }
 

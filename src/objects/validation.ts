@@ -10,7 +10,7 @@ import type { KubeObject, ResourceList } from './types.ts';
 
 export interface FieldError {
   /** Kubernetes StatusCause reason: FieldValueInvalid, FieldValueRequired, ... */
-  reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTypeInvalid' | 'FieldValueTooLong';
+  reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTypeInvalid' | 'FieldValueTooLong' | 'FieldValueTooMany';
   field: string;
   message: string;
 }

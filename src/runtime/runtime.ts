@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Authorizer } from '../api/auth.ts';
-import type { Registry } from '../api/registry.ts';
+import type { KcsClient } from '../client/interface.ts';
 
 // NodeRuntime: the boundary between the control plane and the machines
 // that simulate Nodes. `docker` runs one container per Node; `virtual` runs
@@ -47,16 +46,16 @@ export interface NodeRuntime {
   watch(onChange: (name: string) => void): () => void;
   /** The specHash a machine made for spec would carry now. */
   wantedHash(spec: MachineSpec): Promise<string>;
-  /** Given the API in this process, for runtimes whose machines can use it directly. */
-  attach?(api: InProcessApi): void;
+  /**
+   * Offered by a control plane in this same process: a client for each
+   * node, acting as that node, for runtimes whose machines can skip the socket.
+   */
+  useInProcessClients?(clientFor: NodeClientFactory): void;
   close(): Promise<void>;
 }
 
-/** The API in this process: its registry and the authorizer HTTP requests go through. */
-export interface InProcessApi {
-  registry: Registry;
-  authorize: Authorizer;
-}
+/** A client that acts as the named node (its identity, its permissions). */
+export type NodeClientFactory = (nodeName: string) => KcsClient;
 
 /** What a machine is made from, as one short hash (not the token: it never changes for a node). */
 export function specHash(spec: MachineSpec, image = ''): string {

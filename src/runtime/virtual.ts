@@ -3,12 +3,10 @@
 // container node without the container.
 import { NodeAgent } from '../agent/agent.ts';
 import type { RestartBackoff } from '../agent/pod-status.ts';
-import { NODES_GROUP } from '../api/node-auth.ts';
 import { Client } from '../client/http.ts';
 import type { KcsClient } from '../client/interface.ts';
-import { LocalClient } from '../client/local.ts';
 import type { Clock } from '../util/clock.ts';
-import { RuntimeError, specHash, type InProcessApi, type Machine, type MachineSpec, type NodeRuntime } from './runtime.ts';
+import { RuntimeError, specHash, type Machine, type MachineSpec, type NodeClientFactory, type NodeRuntime } from './runtime.ts';
 
 interface VirtualMachine extends Machine {
   agent: NodeAgent;
@@ -21,7 +19,8 @@ interface VirtualMachine extends Machine {
  * container node without the container), or in-process through the same
  * registry and the same node authorizer, without sockets. In-process costs a
  * fraction of the CPU per heartbeat, which is what lets one process
- * simulate a thousand nodes; it needs attach() (startControlPlane does it).
+ * simulate a thousand nodes; the control plane offers those clients
+ * (useInProcessClients), so this runtime never sees the API's insides.
  */
 export type VirtualTransport = 'http' | 'in-process';
 
@@ -33,7 +32,7 @@ export class VirtualRuntime implements NodeRuntime {
   private readonly log: (message: string) => void;
   private readonly transport: VirtualTransport;
   private readonly restartBackoff?: RestartBackoff;
-  private api?: InProcessApi;
+  private inProcessClient?: NodeClientFactory;
 
   constructor(opts: { clock?: Clock; log?: (message: string) => void; transport?: VirtualTransport; restartBackoff?: RestartBackoff } = {}) {
     this.clock = opts.clock;
@@ -42,14 +41,14 @@ export class VirtualRuntime implements NodeRuntime {
     this.restartBackoff = opts.restartBackoff;
   }
 
-  attach(api: InProcessApi): void {
-    this.api = api;
+  useInProcessClients(clientFor: NodeClientFactory): void {
+    this.inProcessClient = clientFor;
   }
 
   private clientFor(spec: MachineSpec): KcsClient {
     if (this.transport === 'http') return new Client({ server: spec.server, token: spec.token });
-    if (!this.api) throw new RuntimeError('NotAttached', 'the in-process virtual runtime has no API attached');
-    return new LocalClient(this.api.registry, { user: { name: `system:node:${spec.name}`, groups: [NODES_GROUP] }, authorize: this.api.authorize });
+    if (!this.inProcessClient) throw new RuntimeError('NoInProcessApi', 'the in-process virtual runtime runs only beside a control plane in this process');
+    return this.inProcessClient(spec.name);
   }
 
   async list(): Promise<Machine[]> {

@@ -5,11 +5,10 @@
 // a compare-and-swap. So several schedulers deciding from stale views can
 // never overcommit a node, and a pod is bound once.
 //
-// In the control plane's process (a client with commit) every binding that
-// waits when a flush runs goes into one transaction: one ledger write per
-// node, the pods, and their Scheduled events, all or nothing. That is what
-// makes thousands of bindings a second possible. Over HTTP it takes the
-// writes one by one: ledger first, then the pod.
+// Every binding that waits when a flush runs goes into one commit (one
+// transaction): one ledger write per node, the pods, and their Scheduled
+// events, all or nothing. That is what makes thousands of bindings a second
+// possible, and it is the same API operation in-process and over HTTP.
 import { isDeepStrictEqual } from 'node:util';
 import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
 import type { CommitOp } from '../api/registry.ts';
@@ -18,7 +17,7 @@ import type { Resources } from '../objects/requests.ts';
 import type { Node, Pod } from '../objects/types.ts';
 import type { SchedulerCache } from './cache.ts';
 import type { SchedulingRecord } from './explain.ts';
-import { reservationsOf, withReservation, withoutReservation, type Reservation } from './ledger.ts';
+import { reservationsOf, withReservation, type Reservation } from './ledger.ts';
 import { resourcesFit } from './plugins/filters.ts';
 import { buildSnapshot } from './snapshot.ts';
 import type { Clock } from '../util/clock.ts';
@@ -83,7 +82,6 @@ export class Binder {
    * worth deciding again.
    */
   bind(binding: Binding): Promise<boolean> {
-    if (!this.opts.client.commit) return this.bindAlone(binding);
     return new Promise((resolve, reject) => {
       const group = this.waiting.get(binding.node);
       if (group) group.push({ binding, resolve, reject });
@@ -137,7 +135,7 @@ export class Binder {
       ops.push(...this.groupOps(node, group, inCommit));
     }
     try {
-      if (ops.length) await this.opts.client.commit!(ops);
+      if (ops.length) await this.opts.client.commit(ops);
       for (const w of inCommit) w.resolve(true);
       return;
     } catch {
@@ -159,7 +157,7 @@ export class Binder {
       const committed: Waiting[] = [];
       try {
         const node = await this.opts.client.get<Node>(NODE, undefined, name);
-        await this.opts.client.commit!(this.groupOps(node, group, committed, withEvents));
+        await this.opts.client.commit(this.groupOps(node, group, committed, withEvents));
         for (const w of committed) w.resolve(true);
         return;
       } catch (err) {
@@ -224,58 +222,6 @@ export class Binder {
       return this.opts.events?.build(pod, 'Normal', 'Moved', `pod ${pod.metadata.name} moved from ${from} to ${node}${because ? ` after ${because}` : ''} (policy ${policy})`);
     }
     return this.opts.events?.build(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node} (policy ${policy})`);
-  }
-
-  // ---- one write at a time (no commit on this transport) ------------------
-
-  private async bindAlone(b: Binding): Promise<boolean> {
-    const { pod, node } = b;
-    const [ns, name] = [pod.metadata.namespace!, pod.metadata.name!];
-    if (!(await this.reserve(b))) throw new BindError(`node ${node} filled up meanwhile`);
-    try {
-      // The pod's resourceVersion makes this a compare-and-swap: a pod changed
-      // meanwhile (bound by someone else, deleted, edited) is not bound twice.
-      await this.opts.client.patch(POD, ns, name, { metadata: { resourceVersion: pod.metadata.resourceVersion, annotations: { [MOVED_FROM]: null, [MOVED_BECAUSE]: null } }, spec: { nodeName: node } });
-    } catch (err) {
-      if (!isConflict(err) && !isNotFound(err)) throw err;
-      // Not ours to bind after all: give the room back unless the pod did land there.
-      const now = await this.opts.client.get<Pod>(POD, ns, name).catch(() => undefined);
-      if (now?.spec.nodeName !== node) await this.unreserve(node, pod.metadata.uid!);
-      return false;
-    }
-    await setPodScheduled(this.opts.client, pod, this.boundPod(b).status!, this.opts.clock);
-    const event = this.scheduledEvent(b);
-    if (event) await this.opts.events?.record(pod, 'Normal', 'Scheduled', event.message);
-    return true;
-  }
-
-  /** Adds the pod to the node's ledger if it still fits there, with a compare-and-swap on the Node. */
-  private async reserve(b: Binding): Promise<boolean> {
-    let fits = false;
-    try {
-      await updateStatus<Node>(this.opts.client, NODE, undefined, b.node, (node) => {
-        const info = buildSnapshot([node], []).byName.get(b.node);
-        if (info) info.allocated = this.opts.cache.holdsWithout(node, new Set([b.pod.metadata.uid!]));
-        fits = info !== undefined && resourcesFit.filter({ pod: b.pod, requests: b.requests }, info) === undefined;
-        if (!fits) return undefined;
-        return { ...node.status, reservations: withReservation(reservationsOf(node), this.reservation(b)) };
-      });
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
-    return fits;
-  }
-
-  private async unreserve(nodeName: string, uid: string): Promise<void> {
-    try {
-      await updateStatus<Node>(this.opts.client, NODE, undefined, nodeName, (node) => {
-        const list = reservationsOf(node);
-        return list.some((r) => r.uid === uid) ? { ...node.status, reservations: withoutReservation(list, uid) } : undefined;
-      });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
   }
 }
 

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Registry } from '../../src/api/registry.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import { nodeUser } from '../../src/api/node-auth.ts';
+import { ADMIN_USER } from '../../src/api/auth.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -18,7 +20,7 @@ async function setup(t: ExecutionContext) {
   const store = new SqliteStore(join(dir, 'kcs.db'));
   t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
   const registry = new Registry(store);
-  const client = new LocalClient(registry);
+  const client = new LocalClient(registry, { user: ADMIN_USER });
   const node = (await client.create<Node>(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '4' } } })).body;
   const pod = (name: string) => client.create<Pod>(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c' }] } }).then((r) => r.body);
   return { store, registry, client, node, pod };
@@ -94,9 +96,20 @@ test('an invalid object or an update without a resourceVersion fails the commit 
   t.is(await store.currentRevision(), rev);
 });
 
-test('a client acting as a node cannot commit', async (t) => {
-  const { registry } = await setup(t);
-  const asNode = new LocalClient(registry, { user: { name: 'system:node:n1', groups: ['system:nodes'] }, authorize: async () => true });
-  t.is(asNode.commit, undefined);
-  t.truthy(new LocalClient(registry).commit);
+test('a node may commit only what it could write alone: its own status, but no binding (403, nothing written)', async (t) => {
+  const { store, registry, node, pod } = await setup(t);
+  const a = await pod('a');
+  const asNode = new LocalClient(registry, { user: nodeUser('n1') });
+  const rev = await store.currentRevision();
+  const denied = await t.throwsAsync(asNode.commit([
+    { verb: 'update', kind: NODE, subresource: 'status', object: { ...node, status: { allocatable: { cpu: '4' } } } },
+    { verb: 'update', kind: POD, subresource: 'binding', object: { ...a, spec: { ...a.spec, nodeName: 'n1' } } },
+  ]));
+  t.is((denied as { code?: number }).code, 403);
+  t.regex(denied!.message, /pods\/binding/);
+  t.is(await store.currentRevision(), rev, 'nothing written');
+  const [written] = await asNode.commit([{ verb: 'update', kind: NODE, subresource: 'status', object: { ...node, status: { allocatable: { cpu: '4' } } } }]);
+  t.is(written!.metadata.name, 'n1');
+  const other = await t.throwsAsync(new LocalClient(registry, { user: nodeUser('n2') }).commit([{ verb: 'update', kind: NODE, subresource: 'status', object: node }]));
+  t.is((other as { code?: number }).code, 403, "another node's status is not n2's to write");
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Registry } from '../../src/api/registry.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import { ADMIN_USER } from '../../src/api/auth.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Pod } from '../../src/objects/types.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -17,7 +18,7 @@ test('pods by node follows binds, moves, unbinds and deletes as each write retur
   const store = new SqliteStore(join(dir, 'kcs.db'));
   const registry = new Registry(store);
   t.teardown(async () => { registry.podsByNode.stop(); await store.close(); rmSync(dir, { recursive: true, force: true }); });
-  const client = new LocalClient(registry);
+  const client = new LocalClient(registry, { user: ADMIN_USER });
   const make = async (name: string, nodeName?: string) => (await client.create<Pod>(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName, containers: [{ name: 'c' }] } })).body.metadata.uid!;
   const a = await make('a', 'n1'); // before the index starts: found by its first list
   const on = async (node: string) => [...(await registry.podsByNode.boundTo(node))].sort();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Registry } from '../../src/api/registry.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import { ADMIN_USER } from '../../src/api/auth.ts';
 import type { KcsClient, WatchHandle } from '../../src/client/interface.ts';
 import { Informer } from '../../src/client/informer.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
@@ -18,7 +19,7 @@ const settle = async () => { for (let i = 0; i < 30; i++) await new Promise((r) 
 function setup(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-informer-'));
   const store = new SqliteStore(join(dir, 'kcs.db'));
-  const client = new LocalClient(new Registry(store));
+  const client = new LocalClient(new Registry(store), { user: ADMIN_USER });
   t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
   return client;
 }

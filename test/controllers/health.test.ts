@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { startControlPlane } from '../../src/control-plane.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import { ADMIN_USER } from '../../src/api/auth.ts';
 import { heartbeatsMissed, lastHeard } from '../../src/controllers/health.ts';
 import { checkInvariants } from '../../src/scheduler/invariants.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
@@ -37,7 +38,7 @@ test('a frozen node is declared Unknown, its pods move to a healthy node, and wh
   const runtime = new VirtualRuntime({ transport: 'in-process' });
   const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 200, nodeGraceMs: 2000, log: () => {} });
   t.teardown(async () => { await cp.close(); await runtime.close(); rmSync(dir, { recursive: true, force: true }); });
-  const client = new LocalClient(cp.registry);
+  const client = new LocalClient(cp.registry, { user: ADMIN_USER });
   // first-fit puts both pods on "a" (first by name); "b" is the healthy spare.
   for (const name of ['a', 'b']) await client.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { capacity: { cpu: '4' } } });
   await eventually('both Ready', async () => (await client.list<Node>(NODE)).items.every((n) => isReady(n)));
@@ -93,7 +94,7 @@ test('a renewal the API has not taken yet (queued while this process stalled) sa
   const LEASE = kindByName('Lease')!;
   const dir = mkdtempSync(join(tmpdir(), 'kcs-health-stall-'));
   const store = new SqliteStore(join(dir, 'kcs.db'));
-  const client = new LocalClient(new Registry(store));
+  const client = new LocalClient(new Registry(store), { user: ADMIN_USER });
   const clock = new FakeClock('2026-01-01T00:00:00Z');
   const nodes = new Informer<Node>(client, NODE);
   const leases = new Informer<KubeObject>(client, LEASE, { namespace: 'kube-node-lease' });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Registry } from '../../src/api/registry.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import { ADMIN_USER } from '../../src/api/auth.ts';
 import { Informer } from '../../src/client/informer.ts';
 import { LedgerCollector } from '../../src/controllers/ledger.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
@@ -21,7 +22,7 @@ const POD = kindByName('Pod')!;
 test('the collector drops entries of pods gone at once, of pods that never arrived and of pods long bound after the grace, and keeps young ones', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-ledger-'));
   const store = new SqliteStore(join(dir, 'kcs.db'));
-  const client = new LocalClient(new Registry(store));
+  const client = new LocalClient(new Registry(store), { user: ADMIN_USER });
   const clock = new FakeClock();
   const nodes = new Informer<Node>(client, NODE);
   const pods = new Informer<Pod>(client, POD);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import { ADMIN_USER } from '../../src/api/auth.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Node, Pod } from '../../src/objects/types.ts';
 import type { Machine, MachineSpec, NodeRuntime } from '../../src/runtime/runtime.ts';
@@ -25,7 +26,7 @@ async function cluster(t: ExecutionContext, runtime: NodeRuntime, dir = mkdtempS
     await runtime.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { cp, client: new LocalClient(cp.registry), dir };
+  return { cp, client: new LocalClient(cp.registry, { user: ADMIN_USER }), dir };
 }
 
 const isReady = (n: Node | undefined) => n?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';

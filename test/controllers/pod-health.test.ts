@@ -8,6 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { RestartBackoff } from '../../src/agent/pod-status.ts';
 import { startControlPlane } from '../../src/control-plane.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import { ADMIN_USER } from '../../src/api/auth.ts';
 import { mustMove, restartedContainers } from '../../src/controllers/pod-health.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
@@ -70,7 +71,7 @@ async function cluster(t: ExecutionContext, restartBackoff: RestartBackoff) {
   const runtime = new VirtualRuntime({ transport: 'in-process', restartBackoff });
   const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 100, log: () => {} });
   t.teardown(async () => { await cp.close(); await runtime.close(); rmSync(dir, { recursive: true, force: true }); });
-  const client = new LocalClient(cp.registry);
+  const client = new LocalClient(cp.registry, { user: ADMIN_USER });
   // first-fit places every pod on "a" (first by name); "b" is where a failing one goes.
   for (const name of ['a', 'b']) await client.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { capacity: { cpu: '4' } } });
   await eventually('nodes Ready', async () => (await client.list<Node>(NODE)).items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')));

@@ -18,6 +18,7 @@ import Docker from 'dockerode';
 import { loadOrCreateClusterId, startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
 import { isNotFound } from '../../src/client/interface.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import { ADMIN_USER } from '../../src/api/auth.ts';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node } from '../../src/objects/types.ts';
 import { DockerRuntime } from '../../src/runtime/docker.ts';
@@ -172,7 +173,7 @@ export async function dockerCluster(t: ExecutionContext, opts: ClusterOptions = 
     log: (m) => { try { t.log(m); } catch { /* logged after the test ended */ } },
   });
   cp = await start(0, true);
-  let client = new LocalClient(cp.registry);
+  let client = new LocalClient(cp.registry, { user: ADMIN_USER });
 
   return {
     get cp() { return cp!; },
@@ -190,7 +191,7 @@ export async function dockerCluster(t: ExecutionContext, opts: ClusterOptions = 
       if (downtimeMs) await new Promise((r) => setTimeout(r, downtimeMs));
       runtime = makeRuntime(clusterId);
       cp = await start(port, withRuntime);
-      client = new LocalClient(cp.registry);
+      client = new LocalClient(cp.registry, { user: ADMIN_USER });
     },
     readyNode(name, timeoutMs) {
       return eventually(`node ${name} Ready with its container running`, async () => {

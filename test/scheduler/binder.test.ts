@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Registry } from '../../src/api/registry.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import { ADMIN_USER } from '../../src/api/auth.ts';
 import { EventRecorder, eventName } from '../../src/client/events.ts';
 import { Informer } from '../../src/client/informer.ts';
 import { SchedulerController } from '../../src/controllers/scheduler.ts';
@@ -24,7 +25,7 @@ const EVENT = kindByName('Event')!;
 async function setup(t: ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-binder-'));
   const store = new SqliteStore(join(dir, 'kcs.db'));
-  const client = new LocalClient(new Registry(store));
+  const client = new LocalClient(new Registry(store), { user: ADMIN_USER });
   const pods = new Informer<Pod>(client, POD);
   const nodes = new Informer<Node>(client, NODE);
   const requeued: string[] = [];
@@ -93,7 +94,7 @@ test('event names stay valid however long the object name: cut to fit 253 charac
 test('a refused event costs only itself: its pod and the pods of other nodes are bound all the same', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-binder-'));
   const store = new SqliteStore(join(dir, 'kcs.db'));
-  const client = new LocalClient(new Registry(store));
+  const client = new LocalClient(new Registry(store), { user: ADMIN_USER });
   const pods = new Informer<Pod>(client, POD);
   const nodes = new Informer<Node>(client, NODE);
   t.teardown(async () => { pods.stop(); nodes.stop(); await store.close(); rmSync(dir, { recursive: true, force: true }); });
@@ -123,11 +124,11 @@ test('a refused event costs only itself: its pod and the pods of other nodes are
   t.deepEqual(events.map((e) => e.involvedObject.name), ['good']);
 });
 
-test('over HTTP (no commit), a binding that loses to a change of the pod hands the pod back to be decided again', async (t) => {
+test('a binding that loses to a change of the pod hands the pod back to be decided again', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-binder-'));
   const store = new SqliteStore(join(dir, 'kcs.db'));
-  const local = new LocalClient(new Registry(store));
-  const client = new Proxy(local, { get: (target, prop) => (prop === 'commit' ? undefined : Reflect.get(target, prop)) });
+  const local = new LocalClient(new Registry(store), { user: ADMIN_USER });
+  const client = local;
   const pods = new Informer<Pod>(client, POD);
   const nodes = new Informer<Node>(client, NODE);
   t.teardown(async () => { pods.stop(); nodes.stop(); await store.close(); rmSync(dir, { recursive: true, force: true }); });
@@ -138,8 +139,8 @@ test('over HTTP (no commit), a binding that loses to a change of the pod hands t
   await local.create(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'c' }] } });
   await nodes.start();
   await pods.start();
-  await scheduler.reconcile('default/web'); // the binding starts: ledger first, then the pod
-  await local.patch(POD, 'default', 'web', { metadata: { labels: { edited: 'meanwhile' } } }); // before the pod's compare-and-swap
+  await scheduler.reconcile('default/web'); // decided and assumed; the binding waits for the next flush
+  await local.patch(POD, 'default', 'web', { metadata: { labels: { edited: 'meanwhile' } } }); // before the commit's compare-and-swap
   await eventually('requeued', async () => requeued.length > 0);
   t.deepEqual(requeued, [['default/web', 1]]);
   t.is((await local.get<Pod>(POD, 'default', 'web')).spec.nodeName, undefined);

@@ -76,14 +76,13 @@ export default class Up extends Command {
   }
 
   /** One watcher per directory, in this process, writing through the registry as the controllers do. */
-  private async startWatchers(dirs: string[], cp: { registry: import('../../api/registry.ts').Registry }, resyncMs: number) {
+  private async startWatchers(dirs: string[], cp: { adminClient(): import('../../client/interface.ts').KcsClient }, resyncMs: number) {
     if (!dirs.length) return [];
-    const { LocalClient } = await import('../../client/local.ts');
     const { GitOpsSync, formatResult, summarize } = await import('../../gitops/sync.ts');
     const { DirectoryWatcher } = await import('../../gitops/watch.ts');
     const watchers = [];
     for (const dir of dirs) {
-      const sync = new GitOpsSync({ client: new LocalClient(cp.registry), dir, log: (m) => this.logToStderr(`gitops ${dir}: ${m}`) });
+      const sync = new GitOpsSync({ client: cp.adminClient(), dir, log: (m) => this.logToStderr(`gitops ${dir}: ${m}`) });
       const watcher = new DirectoryWatcher({
         sync, resyncMs, log: (m) => this.logToStderr(`gitops ${dir}: ${m}`),
         onSynced: (report) => {
