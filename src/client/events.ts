@@ -4,15 +4,35 @@
 import { randomBytes } from 'node:crypto';
 import type { KcsClient } from './interface.ts';
 import { DEFAULT_NAMESPACE, kindByName } from '../objects/kinds.ts';
+import { dns1123SubdomainError } from '../objects/names.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
 
 const EVENT = kindByName('Event')!;
 
+/** schemas/event.json's maxLength for message: a longer one would be refused, losing the Event. */
+export const MAX_MESSAGE_LENGTH = 4096;
+const ELLIPSIS = '...';
+
+/** How many distinct Events a recorder remembers for bumping; past that it starts afresh. */
+const MAX_REMEMBERED = 5000;
+
 export type EventType = 'Normal' | 'Warning';
 
+/**
+ * What an Event is about. Usually a stored object, but Kubernetes allows any
+ * reference, so a pseudo-object (a manifest file) can have Events too.
+ */
+export interface ObjectReference {
+  apiVersion?: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+}
+
 export interface KubeEvent extends KubeObject {
-  involvedObject: { apiVersion?: string; kind: string; name: string; namespace?: string; uid?: string };
+  involvedObject: ObjectReference;
   reason: string;
   message: string;
   type: EventType;
@@ -20,6 +40,8 @@ export interface KubeEvent extends KubeObject {
   firstTimestamp: string;
   lastTimestamp: string;
   source: { component: string };
+  reportingComponent?: string;
+  reportingInstance?: string;
 }
 
 let sequence = 0;
@@ -35,55 +57,103 @@ function uniqueSuffix(now: Date): string {
   return `${now.getTime().toString(16)}${processTag}${sequence.toString(16).padStart(5, '0')}`;
 }
 
+/**
+ * The name as a DNS subdomain: a pseudo-object's name (a file such as
+ * `sub/Nodes.yaml`) may hold characters an object name may not. Stored
+ * objects' names are valid already and kept as they are.
+ */
+function validPrefix(name: string): string {
+  if (name.length <= 253 && !dns1123SubdomainError(name)) return name;
+  const labels = name.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').split('.')
+    .map((label) => label.replace(/^-+|-+$/g, ''))
+    .filter((label) => label !== '');
+  return labels.join('.') || 'event';
+}
+
 /** Object names may take 253 characters: the suffix must fit after it, so a long name is cut. */
 export function eventName(objectName: string, now: Date): string {
   const suffix = uniqueSuffix(now);
-  return `${objectName.slice(0, 253 - suffix.length - 1).replace(/[.-]+$/, '')}.${suffix}`;
+  return `${validPrefix(objectName).slice(0, 253 - suffix.length - 1).replace(/[.-]+$/, '')}.${suffix}`;
+}
+
+/** The message cut to what the schema takes, marked as cut. */
+export function capMessage(message: string): string {
+  if (message.length <= MAX_MESSAGE_LENGTH) return message;
+  let end = MAX_MESSAGE_LENGTH - ELLIPSIS.length;
+  // Never keep half of a surrogate pair (a character outside the BMP).
+  if (/[\uD800-\uDBFF]/.test(message[end - 1])) end--;
+  return message.slice(0, end) + ELLIPSIS;
+}
+
+function isStoredObject(about: KubeObject | ObjectReference): about is KubeObject {
+  return typeof (about as KubeObject).metadata === 'object';
+}
+
+function referenceTo(about: KubeObject | ObjectReference): ObjectReference {
+  if (!isStoredObject(about)) return { ...about };
+  return { apiVersion: about.apiVersion, kind: about.kind, name: about.metadata.name!, namespace: about.metadata.namespace, uid: about.metadata.uid };
+}
+
+export interface EventRecorderOptions {
+  clock?: Clock;
+  log?: (message: string) => void;
+  /** Which instance of the component reports (e.g. the directory a sync follows); with it, the Event names both. */
+  reportingInstance?: string;
 }
 
 export class EventRecorder {
   private readonly client: KcsClient;
   private readonly component: string;
+  private readonly reportingInstance?: string;
   private readonly clock: Clock;
   private readonly log: (message: string) => void;
   /** What was recorded, by object and reason and message: the Event to bump next time. */
   private readonly recent = new Map<string, { name: string; namespace: string; count: number }>();
 
-  constructor(client: KcsClient, component: string, opts: { clock?: Clock; log?: (m: string) => void } = {}) {
+  constructor(client: KcsClient, component: string, opts: EventRecorderOptions = {}) {
     this.client = client;
     this.component = component;
+    this.reportingInstance = opts.reportingInstance;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? (() => {});
   }
 
-  /** A new Event about obj, for a caller that writes it itself (in a commit with what it reports). */
-  build(obj: KubeObject, type: EventType, reason: string, message: string): KubeEvent {
-    const now = rfc3339(this.clock.now());
-    return {
+  /** A new Event about an object, for a caller that writes it itself (in a commit with what it reports). */
+  build(about: KubeObject | ObjectReference, type: EventType, reason: string, message: string): KubeEvent {
+    const involvedObject = referenceTo(about);
+    const now = this.clock.now();
+    const time = rfc3339(now);
+    const event: KubeEvent = {
       apiVersion: 'v1', kind: 'Event',
-      metadata: { name: eventName(obj.metadata.name!, this.clock.now()), namespace: obj.metadata.namespace ?? DEFAULT_NAMESPACE },
-      involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name!, namespace: obj.metadata.namespace, uid: obj.metadata.uid },
-      reason, message, type, count: 1, firstTimestamp: now, lastTimestamp: now, source: { component: this.component },
+      metadata: { name: eventName(involvedObject.name, now), namespace: involvedObject.namespace ?? DEFAULT_NAMESPACE },
+      involvedObject, reason, message: capMessage(message), type, count: 1, firstTimestamp: time, lastTimestamp: time,
+      source: { component: this.component },
     };
+    if (this.reportingInstance !== undefined) {
+      event.reportingComponent = this.component;
+      event.reportingInstance = this.reportingInstance;
+    }
+    return event;
   }
 
-  async record(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
-    const namespace = obj.metadata.namespace ?? DEFAULT_NAMESPACE;
-    const key = `${obj.kind}/${namespace}/${obj.metadata.name}/${obj.metadata.uid}/${reason}/${message}`;
-    const now = rfc3339(this.clock.now());
+  async record(about: KubeObject | ObjectReference, type: EventType, reason: string, message: string): Promise<void> {
+    const ref = referenceTo(about);
+    const namespace = ref.namespace ?? DEFAULT_NAMESPACE;
+    // NUL as the separator: a pseudo-object's name (a file path) may hold '/'.
+    const key = [ref.kind, namespace, ref.name, ref.uid, reason, message].join('\0');
     try {
       const seen = this.recent.get(key);
       if (seen) {
         seen.count++;
-        await this.client.patch(EVENT, seen.namespace, seen.name, { count: seen.count, lastTimestamp: now });
+        await this.client.patch(EVENT, seen.namespace, seen.name, { count: seen.count, lastTimestamp: rfc3339(this.clock.now()) });
         return;
       }
-      const { body } = await this.client.create<KubeEvent>(EVENT, namespace, this.build(obj, type, reason, message));
-      if (this.recent.size > 5000) this.recent.clear();
+      const { body } = await this.client.create<KubeEvent>(EVENT, namespace, this.build(ref, type, reason, message));
+      if (this.recent.size >= MAX_REMEMBERED) this.recent.clear();
       this.recent.set(key, { name: body.metadata.name!, namespace, count: 1 });
     } catch (err) {
       this.recent.delete(key);
-      this.log(`could not record event ${reason} for ${obj.kind.toLowerCase()}/${obj.metadata.name}: ${(err as Error).message}`);
+      this.log(`could not record event ${reason} for ${ref.kind.toLowerCase()}/${ref.name}: ${(err as Error).message}`);
     }
   }
 }

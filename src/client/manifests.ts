@@ -1,5 +1,7 @@
 // Reads manifests from files, directories (optionally recursive) and stdin,
-// keeping where each document came from so errors can name it.
+// keeping where each document came from so errors can name it. Which files
+// of a directory are manifests is decided here for both `kcs apply -f DIR`
+// and `kcs sync DIR`, so the two never disagree.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { flattenLists, ManifestError, parseDocuments } from '../objects/manifest.ts';
@@ -17,20 +19,48 @@ export interface ReadResult {
   errors: Array<{ source: string; message: string }>;
 }
 
-export function listManifestFiles(path: string, recursive: boolean): string[] {
-  const st = statSync(path);
-  if (!st.isDirectory()) return [path];
-  const files: string[] = [];
-  for (const entry of readdirSync(path, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.')) continue;
-    const full = join(path, entry.name);
-    if (entry.isDirectory()) {
-      if (recursive) files.push(...listManifestFiles(full, true));
-    } else if (MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
-      files.push(full);
+/**
+ * Whether a path (relative to the directory being read) is not a manifest:
+ * dotfiles and dot-directories (.git, editor swap files such as .x.yaml.swp),
+ * editor backups and autosaves (x.yaml~, #x.yaml#), and anything but .yaml,
+ * .yml and .json.
+ */
+export function isIgnoredFile(rel: string): boolean {
+  const parts = rel.split(/[\\/]/);
+  if (parts.some((p) => p.startsWith('.'))) return true;
+  const base = parts[parts.length - 1];
+  if (base.endsWith('~') || base.startsWith('#')) return true;
+  return !MANIFEST_EXTENSIONS.has(extname(base).toLowerCase());
+}
+
+/**
+ * The manifest files in a directory, as paths relative to it with forward
+ * slashes, each directory's entries in name order (as kubectl walks them).
+ * Subdirectories only when recursive; dot-directories never. Symbolic links
+ * are listed, never walked into (a link to a directory fails to read, and
+ * says so); other special files are skipped, as reading a FIFO would block.
+ */
+export function listManifestFiles(dir: string, opts: { recursive: boolean }): string[] {
+  const out: string[] = [];
+  const walk = (sub: string) => {
+    const entries = readdirSync(join(dir, sub), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const rel = sub ? `${sub}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (opts.recursive && !entry.name.startsWith('.')) walk(rel);
+      } else if ((entry.isFile() || entry.isSymbolicLink()) && !isIgnoredFile(rel)) {
+        out.push(rel);
+      }
     }
-  }
-  return files;
+  };
+  walk('');
+  return out;
+}
+
+/** What one -f argument names: itself if a file (whatever its name), else the manifests in it. */
+function filesNamedBy(path: string, recursive: boolean): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return listManifestFiles(path, { recursive }).map((rel) => join(path, rel));
 }
 
 export function parseSource(source: string, text: string): SourcedDocument[] {
@@ -43,7 +73,7 @@ export function readManifests(paths: string[], recursive: boolean, stdin: string
   for (const path of paths) {
     let files: string[];
     try {
-      files = path === '-' ? ['-'] : listManifestFiles(path, recursive);
+      files = path === '-' ? ['-'] : filesNamedBy(path, recursive);
     } catch (err) {
       result.errors.push({ source: path, message: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message });
       continue;

@@ -2,15 +2,16 @@
 // it declares or one error naming the file, the line where known, and the
 // reason. A file is all or nothing: one bad document fails the whole file, so
 // the sync keeps that file's last good objects rather than half of it.
-import { readdirSync, readFileSync } from 'node:fs';
-import { extname, join, relative, sep } from 'node:path';
+// Which files are manifests is client/manifests.ts's rule, shared with
+// `kcs apply -f DIR`.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { listManifestFiles } from '../client/manifests.ts';
 import { DEFAULT_NAMESPACE, KINDS, kindByName, type KindInfo } from '../objects/kinds.ts';
 import * as yaml from 'yaml';
 import { ManifestError, parseDocuments } from '../objects/manifest.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { validateObject } from '../objects/validation.ts';
-
-export const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** The kinds a directory may declare. Events and Leases are written by kcs itself. */
 export const SYNCED_KINDS: KindInfo[] = ['SchedulerConfiguration', 'Node', 'Pod'].map((k) => kindByName(k)!);
@@ -46,37 +47,6 @@ export function objectKey(kind: KindInfo, namespace: string | undefined, name: s
 /** `node/web`, as kubectl names objects in its output. */
 export function objectRef(o: { kind: KindInfo; name: string }): string {
   return `${o.kind.singular}/${o.name}`;
-}
-
-/**
- * Whether a path (relative to the watched directory) is not a manifest:
- * dotfiles and dot-directories (.git, editor swap files such as .x.yaml.swp),
- * backups ending in ~, and anything but .yaml, .yml and .json.
- */
-export function isIgnoredFile(rel: string): boolean {
-  const parts = rel.split(/[\\/]/);
-  if (parts.some((p) => p.startsWith('.'))) return true;
-  const base = parts[parts.length - 1];
-  if (base.endsWith('~') || base.startsWith('#')) return true;
-  return !MANIFEST_EXTENSIONS.has(extname(base).toLowerCase());
-}
-
-/** Every manifest file under root, recursively, as sorted relative paths with forward slashes. */
-export function listManifestFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name.startsWith('.')) continue;
-      const full = join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() || entry.isSymbolicLink()) {
-        const rel = relative(root, full).split(sep).join('/');
-        if (!isIgnoredFile(rel)) out.push(rel);
-      }
-    }
-  };
-  walk(root);
-  return out.sort();
 }
 
 /** Parses one file's text into its objects, or the first problem in it. */
@@ -266,7 +236,7 @@ export class SourceReader {
   read(): Map<string, FileResult> {
     const files = new Map<string, FileResult>();
     const next = new Map<string, { text: string; result: FileResult }>();
-    for (const file of listManifestFiles(this.root)) {
+    for (const file of listManifestFiles(this.root, { recursive: true })) {
       let text: string;
       try {
         text = readFileSync(join(this.root, file), 'utf8');

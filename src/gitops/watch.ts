@@ -5,7 +5,7 @@
 // injected Clock, so its rules are tested without sleeping.
 import { relative, sep } from 'node:path';
 import { systemClock, type Clock, type Timer } from '../util/clock.ts';
-import { isIgnoredFile } from './source.ts';
+import { isIgnoredFile } from '../client/manifests.ts';
 import type { GitOpsSync, SyncReport } from './sync.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 100;

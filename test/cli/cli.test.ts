@@ -292,6 +292,21 @@ test('kcs apply -f DIR reads its yaml, yml and json files, skipping dotfiles, ot
   for (const skipped of ['dir-hidden', 'dir-txt', 'dir-dotdir']) t.false(names.includes(`node/${skipped}`), skipped);
 });
 
+test('kcs apply -f DIR skips editor backup and autosave files, as kcs sync does', async (t) => {
+  const s = server();
+  const dir = s.scratchDir();
+  writeFiles(dir, {
+    'nodes.yaml': nodeYaml('editor-kept'),
+    'nodes.yaml~': nodeYaml('editor-backup'),
+    '#nodes.yaml#': nodeYaml('editor-autosave'),
+    '#draft.yaml': nodeYaml('editor-hash'),
+    'sub/more.yaml~': nodeYaml('editor-sub-backup'),
+  });
+  const apply = await s.kcs(['apply', '-f', dir, '-R']);
+  t.is(apply.code, 0, apply.stderr);
+  t.deepEqual(apply.stdout.trim().split('\n'), ['node/editor-kept created']);
+});
+
 test('kcs apply -f - reads the manifests from stdin', async (t) => {
   const s = server();
   const apply = await s.kcs(['apply', '-f', '-'], { input: `${nodeYaml('stdin1')}---\n${nodeYaml('stdin2', '3')}` });

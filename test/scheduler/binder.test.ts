@@ -102,7 +102,7 @@ test('a refused event costs only itself: its pod and the pods of other nodes are
   class Picky extends EventRecorder {
     override build(...args: Parameters<EventRecorder['build']>) {
       const e = super.build(...args);
-      return args[0].metadata.name === 'bad' ? { ...e, count: -1 } : e;
+      return e.involvedObject.name === 'bad' ? { ...e, count: -1 } : e;
     }
   }
   const scheduler = new SchedulerController({ client, pods, nodes, events: new Picky(client, 'scheduler'), defaultPolicy: 'spread', requeue: () => {} });
