@@ -8,6 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import { Registry } from '../../src/api/registry.ts';
 import { capMessage, eventName, EventRecorder, MAX_MESSAGE_LENGTH, type KubeEvent } from '../../src/client/events.ts';
 import { LocalClient } from '../../src/client/local.ts';
+import { ADMIN_USER } from '../../src/api/auth.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import { dns1123SubdomainError } from '../../src/objects/names.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -20,7 +21,7 @@ function localClient(t: ExecutionContext): LocalClient {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-events-'));
   const store = new SqliteStore(join(dir, 'kcs.db'));
   t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
-  return new LocalClient(new Registry(store));
+  return new LocalClient(new Registry(store), { user: ADMIN_USER });
 }
 
 test('the message cap is the schema\'s', (t) => {
