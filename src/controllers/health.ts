@@ -11,7 +11,7 @@ import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
 import { setCondition, isNodeReady } from '../objects/conditions.ts';
 import { updateStatus } from '../client/update-status.ts';
 import type { EventRecorder } from '../client/events.ts';
-import type { Informer } from '../client/informer.ts';
+import type { Informer, InformerHandlers } from '../client/informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
 import { unbindPods } from '../client/unbind.ts';
 
@@ -61,6 +61,16 @@ export class HealthController implements Reconciler {
     this.clock = opts.clock ?? systemClock;
     this.graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
     this.since = this.clock.now().getTime();
+  }
+
+  /** A new node is judged at once; each renewal re-arms the check for its expiry. */
+  nodeHandlers(enqueue: (key: string) => void): InformerHandlers<Node> {
+    return { add: (n) => enqueue(n.metadata.name!) };
+  }
+
+  /** Leases are named after their node, so a Lease key is the node's. */
+  leaseHandlers(enqueue: (key: string) => void): InformerHandlers<Lease> {
+    return { add: (l) => enqueue(l.metadata.name!), update: (_prev, l) => enqueue(l.metadata.name!) };
   }
 
   async reconcile(name: string): Promise<ReconcileResult | void> {
