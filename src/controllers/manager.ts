@@ -41,6 +41,7 @@ export interface RunningControllers {
   nodeRunner: ControllerRunner;
   scheduler: SchedulerController;
   schedulerRunner: ControllerRunner;
+  healthRunner: ControllerRunner;
   stop(): Promise<void>;
 }
 
@@ -123,6 +124,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     nodeRunner,
     scheduler,
     schedulerRunner,
+    healthRunner,
     async stop() {
       unwatch();
       nodes.stop();
@@ -133,6 +135,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
       await collectorRunner.stop();
       leases.stop();
       await healthRunner.stop();
+      health.stop();
       await podHealthRunner.stop();
     },
   };

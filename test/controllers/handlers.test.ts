@@ -109,6 +109,7 @@ test('reservation collector: the node a pod gave room back on is looked at; a po
 test('health: a new Node is judged at once, and each Lease renewal re-arms its node\'s check', (t) => {
   const clock = new FakeClock();
   const health = new HealthController({ client, nodes: informer<Node>(), leases: informer<Lease>(), pods: informer<Pod>(), clock });
+  t.teardown(() => health.stop());
   const queued: string[] = [];
   const lease: Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'n1', namespace: 'kube-node-lease' }, spec: { renewTime: '2026-01-01T00:00:00.000000Z' } };
   health.nodeHandlers((key) => queued.push(key)).add!(node('n1', 'True'));
