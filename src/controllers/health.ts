@@ -3,17 +3,28 @@
 // to Pending so the scheduler places them on healthy nodes. A node that
 // comes back is fenced by construction: its agent reports only the pods the
 // API binds to it.
+//
+// A stall of this process never fails a healthy node. Expiry is pure, as in
+// KWOK (renewTime + grace < now), but a node is heard from no earlier than
+// the end of the last stretch this process could not observe: its own start
+// (a control plane that was down must not hold its downtime against the
+// nodes, as Kubernetes' node lifecycle controller gives every node a full
+// grace after it restarts) or a stall of its event loop, measured by
+// ObservationGaps. Renewals sent during a stall wait unread on the sockets,
+// and after it Node runs the expired timers (this check among them) before
+// it reads them; so every node gets a full grace from the end of the gap.
 import { isDeepStrictEqual } from 'node:util';
 import { isNotFound, type KcsClient } from '../client/interface.ts';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../objects/types.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
-import { setCondition, isNodeReady } from '../objects/conditions.ts';
+import { setCondition } from '../objects/conditions.ts';
 import { updateStatus } from '../client/update-status.ts';
 import type { EventRecorder } from '../client/events.ts';
-import type { Informer } from '../client/informer.ts';
+import type { Informer, InformerHandlers } from '../client/informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
 import { unbindPods } from '../client/unbind.ts';
+import { ObservationGaps } from './observation-gaps.ts';
 
 const NODE = kindByName('Node')!;
 
@@ -25,13 +36,24 @@ export const DEFAULT_GRACE_MS = 3_000;
 
 /**
  * When a node was last heard from, as this controller may judge it: its
- * Lease's renewTime, but never before this controller started watching
- * (a control plane that was down must not hold its own downtime against
- * the nodes).
+ * Lease's renewTime, but never before this controller has been observing
+ * without a gap (since it started, or since its last stall ended): what it
+ * could not see is not held against the nodes.
  */
-export function lastHeard(lease: Lease | undefined, node: Node, watchingSince: number): number {
+export function lastHeard(lease: Lease | undefined, node: Node, observingSince: number): number {
   const renew = lease?.spec?.renewTime ? Date.parse(lease.spec.renewTime) : Date.parse(node.metadata.creationTimestamp ?? '');
-  return Math.max(Number.isFinite(renew) ? renew : 0, watchingSince);
+  return Math.max(Number.isFinite(renew) ? renew : 0, observingSince);
+}
+
+/**
+ * How late the loop may run before it counts as a gap: a quarter of the
+ * grace. A shorter lag cannot fail a healthy node: with heartbeats at a
+ * third of the grace (the defaults, 1 s and 3 s), a renewal read that much
+ * late is still well within the grace. Each gap postpones every verdict by
+ * a grace, so lags this short must not count.
+ */
+export function gapToleranceMs(graceMs: number): number {
+  return graceMs / 4;
 }
 
 /** Pure: has the node missed its heartbeats for longer than the grace period? */
@@ -54,29 +76,36 @@ export class HealthController implements Reconciler {
   private readonly opts: HealthOptions;
   private readonly clock: Clock;
   private readonly graceMs: number;
-  private readonly since: number;
+  /** Watched from construction: the controller's start is the end of its first gap. */
+  private readonly gaps: ObservationGaps;
 
   constructor(opts: HealthOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
     this.graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
-    this.since = this.clock.now().getTime();
+    this.gaps = new ObservationGaps(this.clock, { toleranceMs: gapToleranceMs(this.graceMs) });
+  }
+
+  /** A new node is judged at once; each renewal re-arms the check for its expiry. */
+  nodeHandlers(enqueue: (key: string) => void): InformerHandlers<Node> {
+    return { add: (n) => enqueue(n.metadata.name!) };
+  }
+
+  /** Leases are named after their node, so a Lease key is the node's. */
+  leaseHandlers(enqueue: (key: string) => void): InformerHandlers<Lease> {
+    return { add: (l) => enqueue(l.metadata.name!), update: (_prev, l) => enqueue(l.metadata.name!) };
+  }
+
+  /** Stops watching for gaps (its timer); after the runner has stopped. */
+  stop(): void {
+    this.gaps.stop();
   }
 
   async reconcile(name: string): Promise<ReconcileResult | void> {
     const node = this.opts.nodes.get(name);
     if (!node) return;
-    let heard = lastHeard(this.opts.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`), node, this.since);
-    let now = this.clock.now().getTime();
-    if (heartbeatsMissed(heard, now, this.graceMs) && isNodeReady(node)) {
-      // Before failing a node, let the API take the requests already waiting
-      // on its sockets: after a stall of this process (a slow disk under a
-      // checkpoint, a busy machine) the node's renewals may be queued there
-      // while its Lease looks old. A few turns of the event loop, no timer.
-      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
-      heard = lastHeard(this.opts.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`), node, this.since);
-      now = this.clock.now().getTime();
-    }
+    const now = this.clock.now().getTime();
+    const heard = lastHeard(this.opts.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`), node, this.gaps.observingSince(now));
     if (!heartbeatsMissed(heard, now, this.graceMs)) {
       // Look again exactly when it would expire: no polling.
       return { requeueAfterMs: heard + this.graceMs - now + 1 };

@@ -12,10 +12,18 @@ import { RESERVATION_GRACE_MS, reservationsOf, staleReservations } from '../sche
 import { isFinished } from '../objects/conditions.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { updateStatus } from '../client/update-status.ts';
-import type { Informer } from '../client/informer.ts';
+import type { Informer, InformerHandlers } from '../client/informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
 
 const NODE = kindByName('Node')!;
+
+/**
+ * Pure: the pod stopped holding room between two versions: unbound from its
+ * node, or finished (on a node, or while assumed on one by a scheduler).
+ */
+export function gaveRoomBack(prev: Pod, next: Pod): boolean {
+  return (!!prev.spec.nodeName && !next.spec.nodeName) || (!isFinished(prev) && isFinished(next));
+}
 
 export class LedgerCollector implements Reconciler {
   readonly name = 'reservation-collector';
@@ -33,6 +41,17 @@ export class LedgerCollector implements Reconciler {
     this.pods = opts.pods;
     this.clock = opts.clock ?? systemClock;
     this.onFreed = opts.onFreed ?? (() => {});
+  }
+
+  /** What the pod informer tells this collector: the node a pod gave room back on is looked at; a deleted pod's entry can go at once. */
+  podHandlers(enqueue: (nodeName: string) => void): InformerHandlers<Pod> {
+    return {
+      update: (prev, p) => { if (gaveRoomBack(prev, p) && prev.spec.nodeName) enqueue(prev.spec.nodeName); },
+      delete: (p) => {
+        this.podDeleted(p.metadata.uid!);
+        if (p.spec.nodeName) enqueue(p.spec.nodeName);
+      },
+    };
   }
 
   podDeleted(uid: string): void {

@@ -1,20 +1,19 @@
 // Starts the controllers of a control plane against a client (in-process
-// inside `kcs up`, over HTTP from `kcs controllers`), and stops them.
-import { isDeepStrictEqual } from 'node:util';
+// inside `kcs up`, over HTTP from `kcs controllers`), and stops them. Each
+// controller says which watch events queue which of its keys (its
+// nodeHandlers, podHandlers, ...): this file only builds, wires and runs them.
 import type { KcsClient } from '../client/interface.ts';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
-import type { Node } from '../objects/types.ts';
+import type { Node, Pod } from '../objects/types.ts';
 import type { NodeRuntime } from '../runtime/runtime.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { EventRecorder } from '../client/events.ts';
 import { Informer } from '../client/informer.ts';
 import { NodeController } from './node.ts';
 import { LedgerCollector } from './ledger.ts';
-import { isFinished, isNodeReady } from '../objects/conditions.ts';
 import { HealthController, type Lease } from './health.ts';
 import { PodHealthController } from './pod-health.ts';
 import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts';
-import type { Pod } from '../objects/types.ts';
 import type { PolicyName } from '../scheduler/plugins/policies.ts';
 import { ControllerRunner } from './runner.ts';
 
@@ -42,9 +41,9 @@ export interface RunningControllers {
   nodeRunner: ControllerRunner;
   scheduler: SchedulerController;
   schedulerRunner: ControllerRunner;
+  healthRunner: ControllerRunner;
   stop(): Promise<void>;
 }
-
 
 /** A background binding that failed n times in a row is tried again after 100 ms, 200 ms, ... up to 30 s. */
 export function bindRetryDelayMs(failures: number): number {
@@ -54,92 +53,52 @@ export function bindRetryDelayMs(failures: number): number {
 export async function startControllers(opts: ControllerOptions): Promise<RunningControllers> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => {});
+  const resyncMs = opts.resyncMs ?? 30_000;
+  const recorder = (component: string) => new EventRecorder(opts.client, component, { clock, log });
   const nodes = new Informer<Node>(opts.client, kindByName('Node')!, { clock, log });
-  const events = new EventRecorder(opts.client, 'node-controller', { clock, log });
   const pods = new Informer<Pod>(opts.client, kindByName('Pod')!, { clock, log });
+  const configurations = new Informer<SchedulerConfiguration>(opts.client, kindByName('SchedulerConfiguration')!, { clock, log });
+  const leases = new Informer<Lease>(opts.client, kindByName('Lease')!, { namespace: NODE_LEASE_NAMESPACE, clock, log });
+
+  // The node controller: a running machine for every Node.
   const controller = new NodeController({
-    client: opts.client, runtime: opts.runtime, nodes, server: opts.server, tokenFor: opts.tokenFor, heartbeatMs: opts.heartbeatMs, clock, events,
+    client: opts.client, runtime: opts.runtime, nodes, server: opts.server, tokenFor: opts.tokenFor, heartbeatMs: opts.heartbeatMs, clock, events: recorder('node-controller'),
     boundNodeNames: () => [...new Set(pods.list().map((p) => p.spec.nodeName).filter((n): n is string => !!n))],
     nodeGraceMs: opts.nodeGraceMs,
   });
-  const nodeRunner = new ControllerRunner(controller, {
-    clock, workers: 16, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => controller.keys(), log,
-  });
-  const enqueue = (n: Node) => nodeRunner.enqueue(n.metadata.name!);
-  // Status changes (the agent's own writes) need no reconcile: only spec,
-  // identity, annotations and readiness (a dead machine is restarted once its node is declared failed).
-  nodes.on({
-    add: enqueue,
-    update: (prev, n) => {
-      const changed = prev.metadata.uid !== n.metadata.uid || !isDeepStrictEqual(prev.spec, n.spec) || !isDeepStrictEqual(prev.metadata.annotations, n.metadata.annotations)
-        || isNodeReady(prev) !== isNodeReady(n);
-      if (changed) enqueue(n);
-    },
-    delete: enqueue,
-  });
+  const nodeRunner = new ControllerRunner(controller, { clock, workers: 16, resyncMs, resyncKeys: () => controller.keys(), log });
+  nodes.on(controller.nodeHandlers((key) => nodeRunner.enqueue(key)));
+
   // The scheduler: one worker, so decisions are sequential; each assumes its
   // pod at once and leaves the binding to be written in the background,
   // batched with the others decided meanwhile (binder.ts).
-  const configurations = new Informer<SchedulerConfiguration>(opts.client, kindByName('SchedulerConfiguration')!, { clock, log });
   const scheduler: SchedulerController = new SchedulerController({
-    client: opts.client, pods, nodes, configurations, defaultPolicy: opts.defaultPolicy, events: new EventRecorder(opts.client, 'scheduler', { clock, log }), clock, log,
+    client: opts.client, pods, nodes, configurations, defaultPolicy: opts.defaultPolicy, events: recorder('scheduler'), clock, log,
     requeue: (key, failures) => schedulerRunner.queue.addAfter(key, bindRetryDelayMs(failures)),
   });
-  const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: 1, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => scheduler.pendingKeys(), log });
-  const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
-  // Gives back the room of reservations whose pod left (or never arrived).
-  const collector = new LedgerCollector({ client: opts.client, nodes, pods, clock, onFreed: () => retryPending() });
-  const collectorRunner = new ControllerRunner(collector, { clock, workers: 2, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => nodes.keys(), log });
-  // Unschedulable pods are tried again when the cluster changes, not on a
-  // timer. A burst of changes (a thousand pods unbound in one transaction)
-  // asks once: every pending pod queued once per burst, not once per change.
-  let retryAsked = false;
-  const retryPending = () => {
-    if (retryAsked) return;
-    retryAsked = true;
-    queueMicrotask(() => {
-      retryAsked = false;
-      for (const k of scheduler.pendingKeys()) schedulerRunner.enqueue(k);
-    });
-  };
-  pods.on({
-    add: (p) => { if (scheduler.isPending(p)) schedulerRunner.enqueue(podKey(p)); },
-    update: (prev, p) => {
-      if (scheduler.isPending(p)) schedulerRunner.enqueue(podKey(p));
-      const freed = (prev.spec.nodeName && !p.spec.nodeName) || (!isFinished(prev) && isFinished(p));
-      if (freed) {
-        collectorRunner.enqueue(prev.spec.nodeName!);
-        retryPending();
-      }
-    },
-    delete: (p) => {
-      collector.podDeleted(p.metadata.uid!);
-      if (p.spec.nodeName) {
-        collectorRunner.enqueue(p.spec.nodeName);
-        retryPending();
-      }
-    },
-  });
-  // A new default policy applies to every pod still waiting.
-  configurations.on({ add: retryPending, update: retryPending, delete: retryPending });
-  nodes.on({
-    add: retryPending,
-    update: (prev, n) => { if (SchedulerController.schedulingRelevant(prev, n)) retryPending(); },
-    delete: retryPending,
-  });
+  const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: 1, resyncMs, resyncKeys: () => scheduler.pendingKeys(), log });
+  const enqueueScheduling = (key: string) => schedulerRunner.enqueue(key);
+  pods.on(scheduler.podHandlers(enqueueScheduling));
+  nodes.on(scheduler.nodeHandlers(enqueueScheduling));
+  configurations.on(scheduler.configurationHandlers(enqueueScheduling));
+
+  // The reservation collector gives back the room of reservations whose pod
+  // left (or never arrived); room given back is a retry for pending pods.
+  const collector = new LedgerCollector({ client: opts.client, nodes, pods, clock, onFreed: () => scheduler.retryPending(enqueueScheduling) });
+  const collectorRunner = new ControllerRunner(collector, { clock, workers: 2, resyncMs, resyncKeys: () => nodes.keys(), log });
+  pods.on(collector.podHandlers((key) => collectorRunner.enqueue(key)));
 
   // The health controller: nodes whose Lease goes stale are declared failed
-  // and their pods moved. Each renewal re-arms the check for its expiry.
-  const leases = new Informer<Lease>(opts.client, kindByName('Lease')!, { namespace: NODE_LEASE_NAMESPACE, clock, log });
-  const health = new HealthController({ client: opts.client, nodes, leases, pods, graceMs: opts.nodeGraceMs, clock, events: new EventRecorder(opts.client, 'health-controller', { clock, log }) });
-  const healthRunner = new ControllerRunner(health, { clock, workers: 2, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => nodes.keys(), log });
-  nodes.on({ add: (n) => healthRunner.enqueue(n.metadata.name!) });
-  leases.on({ add: (l) => healthRunner.enqueue(l.metadata.name!), update: (_p, l) => healthRunner.enqueue(l.metadata.name!) });
+  // and their pods moved.
+  const health = new HealthController({ client: opts.client, nodes, leases, pods, graceMs: opts.nodeGraceMs, clock, events: recorder('health-controller') });
+  const healthRunner = new ControllerRunner(health, { clock, workers: 2, resyncMs, resyncKeys: () => nodes.keys(), log });
+  nodes.on(health.nodeHandlers((key) => healthRunner.enqueue(key)));
+  leases.on(health.leaseHandlers((key) => healthRunner.enqueue(key)));
 
   // Pod health: a pod that keeps failing its health check on its node is moved off it.
-  const podHealth = new PodHealthController({ client: opts.client, pods, maxRestarts: opts.maxRestarts, events: new EventRecorder(opts.client, 'pod-health-controller', { clock, log }) });
-  const podHealthRunner = new ControllerRunner(podHealth, { clock, workers: 2, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => podHealth.keysToMove(), log });
-  pods.on(podHealth.handlers((key) => podHealthRunner.enqueue(key)));
+  const podHealth = new PodHealthController({ client: opts.client, pods, maxRestarts: opts.maxRestarts, events: recorder('pod-health-controller') });
+  const podHealthRunner = new ControllerRunner(podHealth, { clock, workers: 2, resyncMs, resyncKeys: () => podHealth.keysToMove(), log });
+  pods.on(podHealth.podHandlers((key) => podHealthRunner.enqueue(key)));
 
   await nodes.start();
   await pods.start();
@@ -165,6 +124,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     nodeRunner,
     scheduler,
     schedulerRunner,
+    healthRunner,
     async stop() {
       unwatch();
       nodes.stop();
@@ -175,6 +135,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
       await collectorRunner.stop();
       leases.stop();
       await healthRunner.stop();
+      health.stop();
       await podHealthRunner.stop();
     },
   };

@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { setCondition, isNodeReady } from '../objects/conditions.ts';
 import { updateStatus } from '../client/update-status.ts';
 import type { EventRecorder } from '../client/events.ts';
-import type { Informer } from '../client/informer.ts';
+import type { Informer, InformerHandlers } from '../client/informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
 import { DEFAULT_GRACE_MS } from './health.ts';
 import { unbindPods } from '../client/unbind.ts';
@@ -55,6 +55,18 @@ const MAX_RESTART_DELAY_MS = 60_000;
 /** A machine that has run this long since its last restart is healthy again. */
 const HEALTHY_AFTER_MS = 120_000;
 
+/**
+ * Pure: a Node change the node controller acts on. Status changes (the
+ * agent's own writes) need none: only identity, spec, annotations and
+ * readiness (a dead machine is restarted once its node is declared failed).
+ */
+export function machineConcerned(prev: Node, next: Node): boolean {
+  return prev.metadata.uid !== next.metadata.uid
+    || !isDeepStrictEqual(prev.spec, next.spec)
+    || !isDeepStrictEqual(prev.metadata.annotations, next.metadata.annotations)
+    || isNodeReady(prev) !== isNodeReady(next);
+}
+
 export class NodeController implements Reconciler {
   readonly name = 'node';
   private readonly opts: NodeControllerOptions;
@@ -71,6 +83,15 @@ export class NodeController implements Reconciler {
   constructor(opts: NodeControllerOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
+  }
+
+  /** What the node informer tells this controller: every Node added or deleted, and the changes its machine depends on. */
+  nodeHandlers(enqueue: (key: string) => void): InformerHandlers<Node> {
+    return {
+      add: (n) => enqueue(n.metadata.name!),
+      update: (prev, n) => { if (machineConcerned(prev, n)) enqueue(n.metadata.name!); },
+      delete: (n) => enqueue(n.metadata.name!),
+    };
   }
 
   /**

@@ -45,7 +45,7 @@ export class PodHealthController implements Reconciler {
   }
 
   /** What the pod informer tells this controller: pods to move go to enqueue; restarts become events. */
-  handlers(enqueue: (key: string) => void): InformerHandlers<Pod> {
+  podHandlers(enqueue: (key: string) => void): InformerHandlers<Pod> {
     return {
       add: (p) => { if (mustMove(p, this.maxRestarts)) enqueue(objectKey(p)); },
       update: (prev, p) => {

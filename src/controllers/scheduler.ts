@@ -17,8 +17,9 @@ import { isFinished, isNodeReady } from '../objects/conditions.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { BindError, Binder, setPodScheduled } from '../scheduler/binder.ts';
 import type { EventRecorder } from '../client/events.ts';
-import type { Informer } from '../client/informer.ts';
+import { objectKey, type Informer, type InformerHandlers } from '../client/informer.ts';
 import type { Reconciler } from './runner.ts';
+import { gaveRoomBack } from './ledger.ts';
 
 
 /**
@@ -73,6 +74,8 @@ export class SchedulerController implements Reconciler {
   private readonly binder: Binder;
   /** Background bindings of each pod that failed in a row, for the back-off of the next try. */
   private readonly bindFailures = new Map<string, number>();
+  /** A retry of every pending pod is already asked for in this burst of changes. */
+  private retryAsked = false;
 
   constructor(opts: SchedulerOptions) {
     this.opts = opts;
@@ -92,7 +95,53 @@ export class SchedulerController implements Reconciler {
 
   /** The keys of every pod waiting for a node: all worth another try when the cluster changes. */
   pendingKeys(): string[] {
-    return this.opts.pods.list().filter((p) => this.isPending(p)).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+    return this.opts.pods.list().filter((p) => this.isPending(p)).map(objectKey);
+  }
+
+  // Unschedulable pods are tried again when the cluster changes, not on a
+  // timer: room given back, a node added, removed or changed in a way that
+  // matters, a new configuration. The handlers below say which changes.
+
+  /** What the pod informer tells this scheduler: a pending pod is queued; a pod that gives room back retries every pending one. */
+  podHandlers(enqueue: (key: string) => void): InformerHandlers<Pod> {
+    return {
+      add: (p) => { if (this.isPending(p)) enqueue(objectKey(p)); },
+      update: (prev, p) => {
+        if (this.isPending(p)) enqueue(objectKey(p));
+        if (gaveRoomBack(prev, p)) this.retryPending(enqueue);
+      },
+      delete: (p) => { if (p.spec.nodeName) this.retryPending(enqueue); },
+    };
+  }
+
+  /** What the node informer tells this scheduler: a node added or removed, or changed in a way that can change a decision (not a heartbeat refresh). */
+  nodeHandlers(enqueue: (key: string) => void): InformerHandlers<Node> {
+    return {
+      add: () => this.retryPending(enqueue),
+      update: (prev, n) => { if (SchedulerController.schedulingRelevant(prev, n)) this.retryPending(enqueue); },
+      delete: () => this.retryPending(enqueue),
+    };
+  }
+
+  /** A new default policy applies to every pod still waiting. */
+  configurationHandlers(enqueue: (key: string) => void): InformerHandlers<SchedulerConfiguration> {
+    const retry = () => this.retryPending(enqueue);
+    return { add: retry, update: retry, delete: retry };
+  }
+
+  /**
+   * Queues every pending pod, once per burst of changes: a thousand pods
+   * unbound in one transaction ask once, on a microtask after the burst,
+   * not once per change. (One burst, one enqueue: every caller passes its
+   * runner's.)
+   */
+  retryPending(enqueue: (key: string) => void): void {
+    if (this.retryAsked) return;
+    this.retryAsked = true;
+    queueMicrotask(() => {
+      this.retryAsked = false;
+      for (const k of this.pendingKeys()) enqueue(k);
+    });
   }
 
   isPending(pod: Pod): boolean {
@@ -133,7 +182,7 @@ export class SchedulerController implements Reconciler {
       const status: NonNullable<Pod['status']> = { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: decision.message }], scheduling: record };
       await setPodScheduled(this.opts.client, pod, status, this.clock);
       await this.opts.events?.record(pod, 'Warning', 'FailedScheduling', decision.message);
-      return; // tried again when the cluster changes (see manager.ts), not on a timer
+      return; // tried again when the cluster changes (see the handlers above), not on a timer
     }
     // Counted on the node at once, as kube-scheduler "assumes" a pod: the
     // next decision sees it there while the binding is being written.
