@@ -1,17 +1,20 @@
-// The control plane SIGKILLed while it moves 500 pods off a killed node
-// container, then started again on the same state: every pod ends bound
-// exactly once and no node holds more than its capacity. `kcs up` runs as a
-// real process with real node containers.
+// The controllers SIGKILLed while they move 500 pods off a killed node
+// container, then started again: every pod ends bound exactly once and no
+// node holds more than its capacity. Real processes, real node containers,
+// on both transports: in-process (`kcs up`, which runs the controllers, is
+// killed) and over HTTP (`kcs controllers` against `kcs up --runtime none`,
+// acting as the controllers' identity, is killed).
 //
 // The kill lands when the first pod is seen unbound. Unbinding the failed
-// node's pods is one store transaction and binding them elsewhere another
-// (or a few), so the kill falls between or inside them; SQLite's transactions
-// are what must make either outcome whole. The test logs which it caught.
+// node's pods is one commit and binding them elsewhere another (or a few),
+// the same API operation on both transports, so the kill falls between or
+// inside them; the commit's single transaction is what must make either
+// outcome whole. The test logs which it caught.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { loadOrCreateClusterId } from '../../src/control-plane.ts';
 import { Client } from '../../src/client/http.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
@@ -33,22 +36,31 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-dockerTest('control plane SIGKILLed while moving 500 pods, started again: every pod bound exactly once, no node over capacity', async (t) => {
+async function crashWhileMoving(t: ExecutionContext, transport: 'in-process' | 'http'): Promise<void> {
   t.timeout(150_000);
   const root = mkdtempSync(join(tmpdir(), 'kcs-crash-'));
   const stateDir = join(root, 'state');
   const clusterId = loadOrCreateClusterId(stateDir);
   const untrack = trackCluster(clusterId);
   const port = await freePort();
-  const up = () => spawnKcs(['up', '--port', String(port), '--state-dir', stateDir, '--runtime', 'docker']);
-  let cp = up();
+  const up = () => spawnKcs(['up', '--port', String(port), '--state-dir', stateDir, '--runtime', transport === 'http' ? 'none' : 'docker']);
+  const cp = up();
+  const url = LISTENING.exec(await cp.waitForOutput(LISTENING, 120_000))![1]!;
+  // What acts on the cluster, and what the test kills: kcs up itself, or kcs controllers over HTTP.
+  const startControllers = async () => {
+    if (transport === 'in-process') return cp;
+    const controllers = spawnKcs(['controllers', '--runtime', 'docker', '--server', url, '--token', readFileSync(join(stateDir, 'controller.token'), 'utf8').trim()]);
+    await controllers.waitForOutput(/kcs controllers running/, 60_000);
+    return controllers;
+  };
+  let actor = await startControllers();
   t.teardown(async () => {
+    await actor.stop('SIGKILL');
     await cp.stop('SIGKILL');
     await removeClusterContainers(clusterId);
     untrack();
     rmSync(root, { recursive: true, force: true });
   });
-  const url = LISTENING.exec(await cp.waitForOutput(LISTENING, 120_000))![1]!;
   const client = new Client({ server: url, token: readFileSync(join(stateDir, 'admin.token'), 'utf8').trim() });
 
   // a (64 CPUs) takes all 500 pods of 100m; then b comes, with room for 400 of them.
@@ -72,7 +84,7 @@ dockerTest('control plane SIGKILLed while moving 500 pods, started again: every 
   const killed = new Promise<void>((resolve) => {
     const watch = client.watch(POD, 'crash', {}, (e) => {
       if (e.type === 'MODIFIED' && !(e.object as Pod).spec.nodeName) {
-        cp.child.kill('SIGKILL');
+        actor.child.kill('SIGKILL');
         watch.stop();
         resolve();
       }
@@ -81,10 +93,14 @@ dockerTest('control plane SIGKILLed while moving 500 pods, started again: every 
   const containerId = (await client.get<Node>(NODE, undefined, 'a')).status!.containerID!.replace('docker://', '');
   await docker.getContainer(containerId).kill();
   await killed;
-  await cp.exited;
+  await actor.exited;
 
-  cp = up();
-  await cp.waitForOutput(LISTENING, 60_000);
+  if (transport === 'in-process') {
+    actor = up();
+    await actor.waitForOutput(LISTENING, 60_000);
+  } else {
+    actor = await startControllers();
+  }
   const pods = await client.list<Pod>(POD, 'crash');
   t.log(`after the kill: ${pods.items.filter((p) => p.spec.nodeName === 'a').length} on a, ${pods.items.filter((p) => p.spec.nodeName === 'b').length} on b, ${pods.items.filter((p) => !p.spec.nodeName).length} pending`);
 
@@ -105,4 +121,7 @@ dockerTest('control plane SIGKILLed while moving 500 pods, started again: every 
   t.is(reported.length, 500);
   t.is(new Set(reported).size, 500);
   t.deepEqual(checkInvariants(settled.nodes, settled.all), []);
-});
+}
+
+dockerTest('control plane SIGKILLed while moving 500 pods, started again: every pod bound exactly once, no node over capacity', (t) => crashWhileMoving(t, 'in-process'));
+dockerTest('controllers over HTTP SIGKILLed while moving 500 pods, started again: every pod bound exactly once, no node over capacity', (t) => crashWhileMoving(t, 'http'));
