@@ -67,6 +67,13 @@ export function parseCommit(body: unknown): CommitOp[] {
     if ((subresource === 'binding' || subresource === 'unbinding') && kind.kind !== 'Pod') return fail(`${at}.subresource`, `Invalid value: only pods have a ${subresource}`);
     if (subresource === 'status' && !kind.hasStatus) return fail(`${at}.subresource`, `Invalid value: ${kind.plural} have no status subresource`);
     if (verb === 'update' && typeof o.metadata?.name !== 'string') return fail(`${at}.object.metadata.name`, 'Required value: an update names its object', 'FieldValueRequired');
+    // Not a string is malformed, not stale: a 409 would tell the client to retry.
+    const rv = (o.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
+    if (verb === 'update' && (rv === undefined || rv === '')) return fail(`${at}.object.metadata.resourceVersion`, 'Required value: an update states the resourceVersion it replaces', 'FieldValueRequired');
+    if (verb === 'update' && typeof rv !== 'string') return fail(`${at}.object.metadata.resourceVersion`, `Invalid value: ${JSON.stringify(rv)}: must be of type string`, 'FieldValueTypeInvalid');
+    // A binding to no node would leave the pod pending and still be written.
+    const nodeName = (o as { spec?: { nodeName?: unknown } }).spec?.nodeName;
+    if (subresource === 'binding' && (nodeName === undefined || nodeName === null || nodeName === '')) return fail(`${at}.object.spec.nodeName`, 'Required value: the node to bind to', 'FieldValueRequired');
     // Parsed from this request alone: the registry may admit it as it is.
     return verb === 'create'
       ? { verb, kind, object: object as CommitOp['object'], transfer: true }

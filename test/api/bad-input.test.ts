@@ -2,22 +2,36 @@
 // specific 4xx Status, leave the server answering, and store nothing.
 import test, { type ExecutionContext } from 'ava';
 import { DEFAULT_BODY_LIMIT } from '../../src/api/body.ts';
+import { MAX_COMMIT_OPERATIONS } from '../../src/api/commit.ts';
 import {
-  createAll, node, nodePath, NODES, openApi, pod, PODS, rawRequest, withApp, withAppOptions,
+  createAll, node, nodePath, NODES, openApi, pod, podPath, PODS, rawRequest, withApp, withAppOptions,
   type Client, type TestApi,
 } from './helpers.ts';
+
+/** The objects a case with needsTargets runs against, as the server returned them. */
+interface Targets {
+  /** Node n1. */
+  n1: any;
+  /** Pod p1, not bound. */
+  p1: any;
+  /** Pod p2, bound to n1. */
+  p2: any;
+}
 
 interface BadCase {
   title: string;
   method?: 'POST' | 'PUT' | 'PATCH';
   /** Defaults to the node collection. */
   path?: string;
-  /** A string is sent as is, an object as JSON; a function is called per send (large bodies). */
-  body: string | object | (() => string);
+  /**
+   * A string is sent as is, an object as JSON; a function is called per
+   * send (large bodies, or bodies naming the targets' resourceVersions).
+   */
+  body: string | object | ((targets?: Targets) => string | object);
   type?: string;
   /** Sent with node:http in 64 KiB chunks, with a Content-Length or chunked. */
   stream?: 'content-length' | 'chunked';
-  /** Needs the target objects (node n1, pod p1) to exist. */
+  /** Needs the target objects (node n1, pods p1 and p2) to exist. */
   needsTargets?: boolean;
   code: number;
   reason: string;
@@ -52,6 +66,22 @@ function paddedNode(size: number): string {
   const tail = '"}},"spec":{"capacity":{"cpu":"1"}}}';
   return head + 'x'.repeat(size - head.length - tail.length) + tail;
 }
+
+// ---- commits and bindings
+const COMMITS = '/apis/kcs.io/v1/commits';
+const commit = (...operations: unknown[]) => ({ apiVersion: 'kcs.io/v1', kind: 'Commit', operations });
+const event = (name: string) => ({
+  apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: 'default' },
+  involvedObject: { kind: 'Pod', name: 'p1', namespace: 'default' }, reason: 'Scheduled', message: 'm', type: 'Normal',
+});
+const createEvent = (name = 'e1') => ({ verb: 'create', object: event(name) });
+/** A write of n1's status that would succeed on its own (n1 as the targets have it). */
+const n1Status = (tg?: Targets) => ({ verb: 'update', subresource: 'status', object: { ...tg!.n1, status: { allocatable: { cpu: '1' } } } });
+/** An object as an update must name it: kind, name and resourceVersion. */
+const stated = (obj: any, resourceVersion: unknown = '1') => ({ ...obj, metadata: { ...obj.metadata, resourceVersion } });
+const bindingPath = (name: string) => `${podPath(name)}/binding`;
+const binding = (pod: string, target: unknown = { kind: 'Node', name: 'n1' }) => ({ apiVersion: 'v1', kind: 'Binding', metadata: { name: pod }, target });
+const bindingWith = (mutate: (b: any) => void) => { const b = binding('p1'); mutate(b); return b; };
 
 const CASES: BadCase[] = [
   // ---- unparseable bodies
@@ -159,22 +189,95 @@ const CASES: BadCase[] = [
     code: 422, reason: 'Invalid',
     fields: ['metadata.name', 'metadata.labels.app', 'spec.capacity.cpu', 'spec.capacity.memory', 'spec.unschedulable'],
   },
+  // ---- commits (POST /apis/kcs.io/v1/commits): the batch
+  { title: 'a commit body that is a list', path: COMMITS, body: [createEvent()], code: 400, reason: 'BadRequest', message: /must be a Commit object/ },
+  { title: 'a commit body that is a string', path: COMMITS, body: '"Commit"', code: 400, reason: 'BadRequest', message: /must be a Commit object/ },
+  { title: 'a commit body that is null', path: COMMITS, body: 'null', code: 400, reason: 'BadRequest', message: /must be a Commit object/ },
+  { title: 'a commit of kind Pod', path: COMMITS, body: { ...commit(createEvent()), kind: 'Pod' }, code: 400, reason: 'BadRequest', message: /kind in the body \(Pod\).*commits/ },
+  { title: 'a commit without a kind', path: COMMITS, body: { apiVersion: 'kcs.io/v1', operations: [createEvent()] }, code: 400, reason: 'BadRequest', message: /kind in the body \(undefined\)/ },
+  { title: 'a commit of apiVersion v1', path: COMMITS, body: { ...commit(createEvent()), apiVersion: 'v1' }, code: 400, reason: 'BadRequest', message: /API version in the data \(v1\).*kcs\.io\/v1/ },
+  { title: 'a commit without operations', path: COMMITS, body: { apiVersion: 'kcs.io/v1', kind: 'Commit' }, code: 422, reason: 'Invalid', fields: ['operations'], message: /Required value/ },
+  { title: 'a commit with no operations', path: COMMITS, body: commit(), code: 422, reason: 'Invalid', fields: ['operations'], message: /at least one write/ },
+  { title: 'a commit whose operations are an object', path: COMMITS, body: { ...commit(), operations: createEvent() }, code: 422, reason: 'Invalid', fields: ['operations'], message: /a list of writes/ },
+  { title: 'a commit whose operations are a string', path: COMMITS, body: { ...commit(), operations: 'create' }, code: 422, reason: 'Invalid', fields: ['operations'] },
+  {
+    title: `a commit of ${MAX_COMMIT_OPERATIONS + 1} operations`, path: COMMITS,
+    body: () => commit(...Array.from({ length: MAX_COMMIT_OPERATIONS + 1 }, (_, i) => createEvent(`e${i}`))),
+    code: 422, reason: 'Invalid', fields: ['operations'], message: new RegExp(`Too many: ${MAX_COMMIT_OPERATIONS + 1}: must have at most ${MAX_COMMIT_OPERATIONS} items`),
+  },
+
+  // ---- commits: one bad operation (after a good one, so the index is checked)
+  { title: 'a commit operation that is a string', path: COMMITS, body: commit(createEvent(), 'create'), code: 422, reason: 'Invalid', fields: ['operations[1]'], message: /must be an object/ },
+  { title: 'a commit operation that is null', path: COMMITS, body: commit(null), code: 422, reason: 'Invalid', fields: ['operations[0]'] },
+  { title: 'a commit operation with verb delete', path: COMMITS, body: commit(createEvent(), { verb: 'delete', object: node('n1') }), code: 422, reason: 'Invalid', fields: ['operations[1].verb'], message: /Unsupported value: "delete"/ },
+  { title: 'a commit operation with verb patch', path: COMMITS, body: commit({ verb: 'patch', object: node('n1') }), code: 422, reason: 'Invalid', fields: ['operations[0].verb'], message: /Unsupported value: "patch"/ },
+  { title: 'a commit operation without a verb', path: COMMITS, body: commit({ object: event('e1') }), code: 422, reason: 'Invalid', fields: ['operations[0].verb'] },
+  { title: 'a commit operation with subresource scale', path: COMMITS, body: commit(createEvent(), { verb: 'update', subresource: 'scale', object: stated(pod('p1')) }), code: 422, reason: 'Invalid', fields: ['operations[1].subresource'], message: /Unsupported value: "scale"/ },
+  { title: 'a commit create with a subresource', path: COMMITS, body: commit({ verb: 'create', subresource: 'status', object: node('n9') }), code: 422, reason: 'Invalid', fields: ['operations[0].subresource'], message: /with verb "update"/ },
+  { title: 'a commit binding of a Node', path: COMMITS, body: commit(createEvent(), { verb: 'update', subresource: 'binding', object: stated(node('n1')) }), code: 422, reason: 'Invalid', fields: ['operations[1].subresource'], message: /only pods have a binding/ },
+  { title: 'a commit unbinding of a Node', path: COMMITS, body: commit({ verb: 'update', subresource: 'unbinding', object: stated(node('n1')) }), code: 422, reason: 'Invalid', fields: ['operations[0].subresource'], message: /only pods have a unbinding/ },
+  { title: 'a commit status write of an Event (no status subresource)', path: COMMITS, body: commit({ verb: 'update', subresource: 'status', object: stated(event('e1')) }), code: 422, reason: 'Invalid', fields: ['operations[0].subresource'], message: /events have no status subresource/ },
+  { title: 'a commit of an unknown kind', path: COMMITS, body: commit(createEvent(), { verb: 'create', object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: {} } }), code: 422, reason: 'Invalid', fields: ['operations[1].object.kind'], message: /"apps\/v1\/Deployment": not a kind this server serves/ },
+  { title: 'a commit of a known kind at the wrong apiVersion', path: COMMITS, body: commit({ verb: 'create', object: { ...pod('p9'), apiVersion: 'v2' } }), code: 422, reason: 'Invalid', fields: ['operations[0].object.kind'], message: /"v2\/Pod"/ },
+  { title: 'a commit object without a kind', path: COMMITS, body: commit({ verb: 'create', object: { metadata: { name: 'x' } } }), code: 422, reason: 'Invalid', fields: ['operations[0].object.kind'] },
+  { title: 'a commit operation without an object', path: COMMITS, body: commit(createEvent(), { verb: 'create' }), code: 422, reason: 'Invalid', fields: ['operations[1].object'], message: /the object to write/ },
+  { title: 'a commit operation whose object is a list', path: COMMITS, body: commit({ verb: 'update', object: [node('n1')] }), code: 422, reason: 'Invalid', fields: ['operations[0].object'] },
+  { title: 'a commit update without metadata.name', path: COMMITS, body: commit(createEvent(), { verb: 'update', subresource: 'status', object: { apiVersion: 'v1', kind: 'Node', metadata: { resourceVersion: '1' }, status: {} } }), code: 422, reason: 'Invalid', fields: ['operations[1].object.metadata.name'], message: /an update names its object/ },
+  { title: 'a commit update without metadata', path: COMMITS, body: commit({ verb: 'update', object: { apiVersion: 'v1', kind: 'Node', spec: { capacity: { cpu: '1' } } } }), code: 422, reason: 'Invalid', fields: ['operations[0].object.metadata.name'] },
+  { title: 'a commit update without a resourceVersion', path: COMMITS, body: (tg) => commit(createEvent(), { verb: 'update', subresource: 'status', object: node('n1', { metadata: { uid: tg!.n1.metadata.uid } }) }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['operations[1].object.metadata.resourceVersion'], message: /states the resourceVersion it replaces/ },
+  { title: 'a commit update with an empty resourceVersion', path: COMMITS, body: (tg) => commit({ ...n1Status(tg), object: stated(n1Status(tg).object, '') }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['operations[0].object.metadata.resourceVersion'] },
+  // Malformed, not stale: a 409 would send the client to read again and retry.
+  { title: 'a commit update with a numeric resourceVersion', path: COMMITS, body: (tg) => commit(createEvent(), { ...n1Status(tg), object: stated(n1Status(tg).object, Number(tg!.n1.metadata.resourceVersion)) }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['operations[1].object.metadata.resourceVersion'], message: /must be of type string/ },
+  { title: 'a commit binding that names no node', path: COMMITS, body: (tg) => commit(createEvent(), { verb: 'update', subresource: 'binding', object: { ...tg!.p1, status: { conditions: [{ type: 'PodScheduled', status: 'True' }] } } }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['operations[1].object.spec.nodeName'], message: /the node to bind to/ },
+  { title: 'a commit binding to an empty node name', path: COMMITS, body: (tg) => commit({ verb: 'update', subresource: 'binding', object: { ...tg!.p1, spec: { ...tg!.p1.spec, nodeName: '' } } }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['operations[0].object.spec.nodeName'] },
+  { title: 'a commit binding to a node name that is not a name', path: COMMITS, body: (tg) => commit({ verb: 'update', subresource: 'binding', object: { ...tg!.p1, spec: { ...tg!.p1.spec, nodeName: 7 } } }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['spec.nodeName'] },
+  { title: 'a commit create of an invalid object', path: COMMITS, body: (tg) => commit(n1Status(tg), createEvent(), { verb: 'create', object: podWith((p) => { p.metadata.name = 'p9'; p.spec.containers = []; }) }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['spec.containers'], message: /Pod "p9" is invalid/ },
+  { title: 'a commit create of an object that exists', path: COMMITS, body: (tg) => commit(n1Status(tg), createEvent(), { verb: 'create', object: pod('p1') }), needsTargets: true, code: 409, reason: 'AlreadyExists', message: /pods "p1" already exists/ },
+  { title: 'a commit full update of an invalid object', path: COMMITS, body: (tg) => commit(createEvent(), { verb: 'update', object: { ...tg!.n1, spec: { capacity: { cpu: '-1' } } } }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'a commit with one stale resourceVersion', path: COMMITS, body: (tg) => commit(createEvent(), n1Status(tg), { verb: 'update', subresource: 'status', object: stated({ ...tg!.p1, status: { phase: 'Running' } }, String(Number(tg!.p1.metadata.resourceVersion) - 1)) }), needsTargets: true, code: 409, reason: 'Conflict', message: /pods "p1": the object has been modified/ },
+  { title: 'a commit binding of a pod already bound', path: COMMITS, body: (tg) => commit(createEvent(), { verb: 'update', subresource: 'binding', object: { ...tg!.p2, spec: { ...tg!.p2.spec, nodeName: 'n1' } } }), needsTargets: true, code: 409, reason: 'Conflict', message: /pod p2 is already assigned to node n1/ },
+  { title: 'a commit unbinding of a pod not bound', path: COMMITS, body: (tg) => commit(createEvent(), { verb: 'update', subresource: 'unbinding', object: tg!.p1 }), needsTargets: true, code: 409, reason: 'Conflict', message: /pod p1 is not assigned to a node/ },
+  { title: 'a commit update of a missing object', path: COMMITS, body: (tg) => commit(n1Status(tg), { verb: 'update', subresource: 'status', object: stated(pod('ghost')) }), needsTargets: true, code: 404, reason: 'NotFound', message: /pods "ghost" not found/ },
+
+  // ---- POST pods/{name}/binding
+  { title: 'a Binding body that is a list', path: bindingPath('p1'), body: [binding('p1')], code: 400, reason: 'BadRequest', message: /must be a Binding object/ },
+  { title: 'a Binding of kind Pod', path: bindingPath('p1'), body: bindingWith((b) => { b.kind = 'Pod'; }), code: 400, reason: 'BadRequest', message: /kind in the body \(Pod\).*pods\/binding/ },
+  { title: 'a Binding without a kind', path: bindingPath('p1'), body: bindingWith((b) => delete b.kind), code: 400, reason: 'BadRequest', message: /kind in the body \(undefined\)/ },
+  { title: 'a Binding of apiVersion v2', path: bindingPath('p1'), body: bindingWith((b) => { b.apiVersion = 'v2'; }), code: 400, reason: 'BadRequest', message: /API version in the data \(v2\)/ },
+  { title: 'a Binding without a target', path: bindingPath('p1'), body: bindingWith((b) => delete b.target), code: 422, reason: 'Invalid', fields: ['target'], message: /the node to bind to/ },
+  { title: 'a Binding whose target is a string', path: bindingPath('p1'), body: binding('p1', 'n1'), code: 422, reason: 'Invalid', fields: ['target'] },
+  { title: 'a Binding whose target is null', path: bindingPath('p1'), body: binding('p1', null), code: 422, reason: 'Invalid', fields: ['target'] },
+  { title: 'a Binding whose target is a Pod', path: bindingPath('p1'), body: binding('p1', { kind: 'Pod', name: 'p2' }), code: 422, reason: 'Invalid', fields: ['target.kind'], message: /Unsupported value: "Pod"/ },
+  { title: 'a Binding whose target has no name', path: bindingPath('p1'), body: binding('p1', { kind: 'Node' }), code: 422, reason: 'Invalid', fields: ['target.name'], message: /the name of the node/ },
+  { title: 'a Binding whose target name is empty', path: bindingPath('p1'), body: binding('p1', { kind: 'Node', name: '' }), code: 422, reason: 'Invalid', fields: ['target.name'] },
+  { title: 'a Binding whose target name is a number', path: bindingPath('p1'), body: binding('p1', { kind: 'Node', name: 1 }), code: 422, reason: 'Invalid', fields: ['target.name'] },
+  { title: 'a Binding named for another pod', path: bindingPath('p1'), body: binding('p2'), code: 400, reason: 'BadRequest', message: /name of the Binding \(p2\) does not match the pod in the URL \(p1\)/ },
+  { title: 'a Binding in another namespace', path: bindingPath('p1'), body: bindingWith((b) => { b.metadata.namespace = 'other'; }), code: 400, reason: 'BadRequest', message: /namespace of the Binding \(other\) does not match the namespace in the URL \(default\)/ },
+  { title: 'a Binding with a numeric annotation', path: bindingPath('p1'), body: bindingWith((b) => { b.metadata.annotations = { score: 1 }; }), code: 422, reason: 'Invalid', fields: ['metadata.annotations'] },
+  { title: 'a Binding with annotations as a list', path: bindingPath('p1'), body: bindingWith((b) => { b.metadata.annotations = ['a']; }), code: 422, reason: 'Invalid', fields: ['metadata.annotations'] },
+  { title: 'a Binding under an invalid namespace', path: '/api/v1/namespaces/Bad_NS/pods/p1/binding', body: binding('p1'), code: 400, reason: 'BadRequest', message: /invalid namespace "Bad_NS"/ },
+  { title: 'a Binding as a text/plain body', path: bindingPath('p1'), body: JSON.stringify(binding('p1')), type: 'text/plain', code: 415, reason: 'UnsupportedMediaType' },
+  { title: 'a PUT of a Binding', method: 'PUT', path: bindingPath('p1'), body: binding('p1'), needsTargets: true, code: 405, reason: 'MethodNotAllowed' },
+  { title: 'a Binding of a pod already bound', path: bindingPath('p2'), body: binding('p2'), needsTargets: true, code: 409, reason: 'Conflict', message: /pod p2 is already assigned to node n1/ },
+  { title: 'a Binding to a node that does not exist', path: bindingPath('p1'), body: binding('p1', { kind: 'Node', name: 'ghost' }), needsTargets: true, code: 404, reason: 'NotFound', message: /nodes "ghost" not found/ },
+  { title: 'a Binding of a pod that does not exist', path: bindingPath('ghost'), body: binding('ghost'), needsTargets: true, code: 404, reason: 'NotFound', message: /pods "ghost" not found/ },
 ];
 
 // ---- running a case ------------------------------------------------------------------------
 
 interface Answer { status: number; body: any; text: string }
 
-function bodyText(c: BadCase): string {
-  if (typeof c.body === 'function') return c.body();
-  return typeof c.body === 'string' ? c.body : JSON.stringify(c.body);
+function bodyText(c: BadCase, targets?: Targets): string {
+  const body = typeof c.body === 'function' ? c.body(targets) : c.body;
+  return typeof body === 'string' ? body : JSON.stringify(body);
 }
 
-async function send(api: Client, c: BadCase): Promise<Answer> {
+async function send(api: Client, c: BadCase, targets?: Targets): Promise<Answer> {
   const method = c.method ?? 'POST';
   const path = c.path ?? NODES;
   const type = c.type ?? (c.method === 'PATCH' ? MERGE_PATCH : 'application/json');
-  const text = bodyText(c);
+  if (c.needsTargets && !targets) throw new Error(`${c.title}: needs the targets`);
+  const text = bodyText(c, targets);
   if (c.stream) {
     const data = Buffer.from(text);
     const chunks = function* () { for (let i = 0; i < data.length; i += 65536) yield data.subarray(i, i + 65536); };
@@ -183,14 +286,20 @@ async function send(api: Client, c: BadCase): Promise<Answer> {
   return api.request(method, path, { body: text, type });
 }
 
-interface Snapshot { revision: number; nodes: unknown; pods: unknown }
+interface Snapshot { revision: number; nodes: unknown; pods: unknown; events: unknown }
 
 async function snapshot(api: TestApi): Promise<Snapshot> {
-  return { revision: await api.store.currentRevision(), nodes: (await api.get(NODES)).body.items, pods: (await api.get('/api/v1/pods')).body.items };
+  return {
+    revision: await api.store.currentRevision(),
+    nodes: (await api.get(NODES)).body.items,
+    pods: (await api.get('/api/v1/pods')).body.items,
+    events: (await api.get('/api/v1/events')).body.items,
+  };
 }
 
-async function createTargets(t: ExecutionContext, api: Client): Promise<void> {
-  await createAll(t, api, [[NODES, node('n1')], [PODS, pod('p1')]]);
+async function createTargets(t: ExecutionContext, api: Client): Promise<Targets> {
+  const [n1, p1, p2] = await createAll(t, api, [[NODES, node('n1')], [PODS, pod('p1')], [PODS, pod('p2', { spec: { nodeName: 'n1' } })]]);
+  return { n1, p1, p2 };
 }
 
 function checkAnswer(t: ExecutionContext, c: BadCase, r: Answer): void {
@@ -211,16 +320,16 @@ function checkNoPollution(t: ExecutionContext): void {
   t.is((Object.prototype as any).constructor, Object);
 }
 
-async function sendAndCheck(t: ExecutionContext, api: Client, c: BadCase): Promise<void> {
-  checkAnswer(t, c, await send(api, c));
+async function sendAndCheck(t: ExecutionContext, api: Client, c: BadCase, targets?: Targets): Promise<void> {
+  checkAnswer(t, c, await send(api, c, targets));
 }
 
 for (const c of CASES) {
   test(`refuses ${c.title} with ${c.code} ${c.reason}, stores nothing and stays up`, withApp, async (t, api) => {
     t.timeout(15_000);
-    if (c.needsTargets) await createTargets(t, api);
+    const targets = c.needsTargets ? await createTargets(t, api) : undefined;
     const before = await snapshot(api);
-    await sendAndCheck(t, api, c);
+    await sendAndCheck(t, api, c, targets);
     t.is((await api.get('/healthz', { token: null })).status, 200);
     t.deepEqual(await snapshot(api), before);
     checkNoPollution(t);
@@ -238,15 +347,15 @@ test('a body exactly at the configured limit is read; one byte more is 413', wit
 test('all bad requests at once leave the server alive and the store untouched', async (t) => {
   t.timeout(30_000);
   const api = await openApi(t);
-  const fireAll = (cases: BadCase[]) => Promise.all(cases.map((c) => sendAndCheck(t, api, c)));
+  const fireAll = (cases: BadCase[], targets?: Targets) => Promise.all(cases.map((c) => sendAndCheck(t, api, c, targets)));
 
   await fireAll(CASES.filter((c) => !c.needsTargets));
   t.is((await api.get('/healthz', { token: null })).status, 200);
-  t.deepEqual(await snapshot(api), { revision: 0, nodes: [], pods: [] }, 'the store is empty');
+  t.deepEqual(await snapshot(api), { revision: 0, nodes: [], pods: [], events: [] }, 'the store is empty');
 
-  await createTargets(t, api);
+  const targets = await createTargets(t, api);
   const before = await snapshot(api);
-  await fireAll([...CASES.filter((c) => c.needsTargets), ...CASES.filter((c) => !c.needsTargets)]);
+  await fireAll([...CASES.filter((c) => c.needsTargets), ...CASES.filter((c) => !c.needsTargets)], targets);
   t.is((await api.get('/healthz', { token: null })).status, 200);
   t.deepEqual(await snapshot(api), before, 'the targets are unchanged and nothing else was stored');
   t.deepEqual(api.logs, [], 'no request caused an internal error');
