@@ -19,6 +19,7 @@ import { VirtualRuntime } from '../../src/runtime/virtual.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { FakeClock, rfc3339Micro } from '../../src/util/clock.ts';
 import { eventually } from '../support/eventually.ts';
+import { countingClient } from '../support/counting-client.ts';
 import { StallingClock } from './stalling-clock.ts';
 
 const NODE = kindByName('Node')!;
@@ -102,14 +103,7 @@ async function judged(t: ExecutionContext, clock: FakeClock) {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-health-stall-'));
   const store = new SqliteStore(join(dir, 'kcs.db'));
   const client = new LocalClient(new Registry(store), { user: ADMIN_USER });
-  const writes: string[] = [];
-  const counting = Object.assign(Object.create(client) as LocalClient, {
-    create: (...a: Parameters<LocalClient['create']>) => { writes.push(`create ${a[0].plural}`); return client.create(...a); },
-    update: (...a: Parameters<LocalClient['update']>) => { writes.push(`update ${a[0].plural}/${a[2]}`); return client.update(...a); },
-    patch: (...a: Parameters<LocalClient['patch']>) => { writes.push(`patch ${a[0].plural}/${a[2]}`); return client.patch(...a); },
-    delete: (...a: Parameters<LocalClient['delete']>) => { writes.push(`delete ${a[0].plural}/${a[2]}`); return client.delete(...a); },
-    commit: (...a: Parameters<LocalClient['commit']>) => { writes.push(`commit ${a[0].length}`); return client.commit(...a); },
-  });
+  const { client: counting, writes } = countingClient(client);
   const nodes = new Informer<Node>(client, NODE);
   const leases = new Informer<Lease>(client, LEASE, { namespace: 'kube-node-lease' });
   const pods = new Informer<Pod>(client, POD);

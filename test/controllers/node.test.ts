@@ -13,6 +13,7 @@ import type { Machine, MachineSpec, NodeRuntime } from '../../src/runtime/runtim
 import { RuntimeError } from '../../src/runtime/runtime.ts';
 import { VirtualRuntime } from '../../src/runtime/virtual.ts';
 import { eventually } from '../support/eventually.ts';
+import { countingClient } from '../support/counting-client.ts';
 
 const NODE = kindByName('Node')!;
 const POD = kindByName('Pod')!;
@@ -196,13 +197,7 @@ test('a second reconcile of a converged Node makes zero writes', async (t) => {
   await readyNode(client, 'n1');
   // The same controller logic, driven by hand through a client that counts writes.
   const { NodeController } = await import('../../src/controllers/node.ts');
-  const writes: string[] = [];
-  const counting = Object.assign(Object.create(client) as LocalClient, {
-    create: (...a: Parameters<LocalClient['create']>) => { writes.push(`create ${a[0].plural}`); return client.create(...a); },
-    update: (...a: Parameters<LocalClient['update']>) => { writes.push(`update ${a[0].plural}/${a[2]}`); return client.update(...a); },
-    patch: (...a: Parameters<LocalClient['patch']>) => { writes.push(`patch ${a[0].plural}/${a[2]}`); return client.patch(...a); },
-    delete: (...a: Parameters<LocalClient['delete']>) => { writes.push(`delete ${a[0].plural}/${a[2]}`); return client.delete(...a); },
-  });
+  const { client: counting, writes } = countingClient(client);
   const controller = new NodeController({
     client: counting, runtime, nodes: cp.controllers!.nodes, server: cp.url, tokenFor: (n) => cp.nodeTokens.tokenFor(n), heartbeatMs: 200,
   });
