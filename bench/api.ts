@@ -11,7 +11,7 @@ import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkBuild, httpCall, intOpt, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary } from './lib.ts';
+import { checkBuild, Deadline, httpCall, intOpt, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary } from './lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,8 +35,7 @@ const LIST_RUNS = 3;
 const TARGETS = { getsPerSec: 5000, createsPerSec: 2000, writeP99Ms: 20 };
 
 const loadAtStart = loadavg();
-const deadline = process.hrtime.bigint() + BigInt(TIME_LIMIT_S) * 1_000_000_000n;
-let timedOut = false;
+const cap = new Deadline(TIME_LIMIT_S * 1000);
 
 /** Deterministic PRNG (mulberry32) so GET order is the same on every run. */
 function rng(seed: number): () => number {
@@ -86,10 +85,7 @@ async function runPhase(cp: ChildControlPlane, agent: Agent, name: string, total
   const t0 = process.hrtime.bigint();
   const worker = async () => {
     while (next < total) {
-      if (process.hrtime.bigint() > deadline) {
-        timedOut = true;
-        return;
-      }
+      if (cap.expired()) return;
       const i = next++;
       const r = make(i);
       let s = process.hrtime.bigint();
@@ -196,7 +192,7 @@ async function main(): Promise<number> {
     const listLat: number[] = [];
     let items = 0;
     let bytes = 0;
-    for (let i = 0; i < LIST_RUNS && process.hrtime.bigint() < deadline; i++) {
+    for (let i = 0; i < LIST_RUNS && !cap.expired(); i++) {
       const s = process.hrtime.bigint();
       let res;
       try {
@@ -214,7 +210,6 @@ async function main(): Promise<number> {
       items = (JSON.parse(res.body) as { items: unknown[] }).items.length;
       if (items !== created + paced + WARMUP) listFailure = `list returned ${items} pods, expected ${created + paced + WARMUP}`;
     }
-    if (listLat.length < LIST_RUNS && !listFailure) timedOut = true;
     list = { ...summarize(listLat), items, bytes };
     memory = cp.memory();
   } finally {
@@ -255,7 +250,7 @@ async function main(): Promise<number> {
     list: list && { items: list.items, bytes: list.bytes, runs: list.n, p50Ms: round(list.p50), minMs: round(list.min), maxMs: round(list.max) },
     serverRssMiB: memory && round(memory.rssMiB), serverPeakRssMiB: memory && round(memory.peakRssMiB),
     targets: TARGETS,
-    failures: phases.reduce((a, p) => a + p.failures, 0) + (listFailure ? 1 : 0), timedOut,
+    failures: phases.reduce((a, p) => a + p.failures, 0) + (listFailure ? 1 : 0), timedOut: cap.passed,
   };
   console.log(JSON.stringify(summary));
 
@@ -270,8 +265,8 @@ async function main(): Promise<number> {
     console.error(`list: ${listFailure}`);
     status = 1;
   }
-  if (timedOut) {
-    console.error(`stopped at the ${TIME_LIMIT_S}s time cap: figures are partial`);
+  if (cap.passed) {
+    console.error(`stopped at ${cap.what}: figures are partial`);
     status = 1;
   }
   return status;

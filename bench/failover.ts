@@ -49,7 +49,6 @@
 // Env equivalents: KCS_BENCH_RUNS, KCS_BENCH_PODS, KCS_BENCH_HOMES,
 // KCS_BENCH_CONCURRENCY, KCS_BENCH_HEARTBEAT_MS, KCS_BENCH_NODE_GRACE_MS,
 // KCS_BENCH_TIME_LIMIT (default 60 + 90 per run, in seconds).
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
@@ -57,8 +56,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import {
-  cleanupOnExit, intOpt,
-  checkBuild, httpCall, KCS_BIN, machineCpu, msSince, printTable, ROOT, round, roundAll,
+  cleanupOnExit, Deadline, intOpt, runImageBuild, withServerOutput,
+  checkBuild, httpCall, machineCpu, msSince, printTable, round, roundAll,
   startChildControlPlane, summarize, watchStream, type ChildControlPlane, type WatchEvent, type WatchStream,
 } from './lib.ts';
 
@@ -105,29 +104,15 @@ if (PODS * POD_CPU_MILLI > HOMES * 8000) {
 }
 
 const startedAt = process.hrtime.bigint();
-const deadline = startedAt + BigInt(TIME_LIMIT_S) * 1_000_000_000n;
-let timedOut = false;
-
-class TimeCap extends Error {
-  override name = 'TimeCap';
-}
-
-/** Milliseconds left before the cap; throws once it has passed. */
-function remainingMs(): number {
-  const left = Number(deadline - process.hrtime.bigint()) / 1e6;
-  if (left <= 0) {
-    timedOut = true;
-    throw new TimeCap(`stopped at the ${TIME_LIMIT_S}s time cap`);
-  }
-  return left;
-}
+/** The time cap; past it by 30 s, the process gives up whatever it is waiting for. */
+const cap = new Deadline(TIME_LIMIT_S * 1000).hardStop(30);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const sinceMs = (from: bigint, to: bigint | undefined) => (to === undefined ? NaN : Number(to - from) / 1e6);
 
 // ---- cleanup, on every exit ----------------------------------------------------
 
-const { pids: livePids, clusters: liveClusters, children: liveChildren } = cleanupOnExit({ timeLimitS: TIME_LIMIT_S });
+const { pids: livePids, clusters: liveClusters, children: liveChildren } = cleanupOnExit();
 
 // ---- what the watches show ----------------------------------------------------------
 
@@ -257,23 +242,19 @@ class ClusterView {
 
   /** Resolves once `done()` holds; rejects on timeout (with `state()` saying how far it got) or if a watch ends. */
   until(what: string, done: () => boolean, timeoutMs: number, state: () => string = () => ''): Promise<void> {
-    return new Promise((resolveWait, reject) => {
-      const check = () => {
-        if (done()) return finish(), resolveWait();
-        if (this.failure) return finish(), reject(this.failure);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        const s = state();
-        reject(new Error(`timed out after ${round(timeoutMs / 1000)} s waiting for ${what}${s ? ` (${s})` : ''}`));
-      }, timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
+    let check!: () => void;
+    const reached = new Promise<void>((resolveWait, reject) => {
+      check = () => {
+        if (done()) resolveWait();
+        else if (this.failure) reject(this.failure);
       };
       this.waiters.add(check);
       check();
     });
+    return new Deadline(timeoutMs).race(reached, () => {
+      const s = state();
+      return new Error(`timed out after ${round(timeoutMs / 1000)} s waiting for ${what}${s ? ` (${s})` : ''}`);
+    }).finally(() => this.waiters.delete(check));
   }
 
   nodeReady(name: string): boolean {
@@ -329,15 +310,6 @@ async function post(agent: Agent, cp: ChildControlPlane, path: string, body: str
   if (res.status !== 201) throw new Error(`POST ${what} -> ${res.status} ${res.body.slice(0, 300)}`);
 }
 
-/** Adds how the control plane fared (exited? its last lines) to an error. */
-function withServerOutput(cp: ChildControlPlane, err: unknown): unknown {
-  if (err instanceof TimeCap || !(err instanceof Error)) return err;
-  const status = cp.exitStatus();
-  const tail = cp.recentOutput().trimEnd().split('\n').slice(-20).join('\n');
-  err.message += `\n${status ? `the control plane (pid ${cp.pid}) has exited (${status})` : `the control plane (pid ${cp.pid}) is still running`}; its last output:\n${tail}`;
-  return err;
-}
-
 async function clusterContainers(docker: Docker, clusterId: string): Promise<Docker.ContainerInfo[]> {
   return docker.listContainers({ all: true, filters: { label: [`${CLUSTER_LABEL}=${clusterId}`] } });
 }
@@ -358,29 +330,28 @@ async function runOnce(docker: Docker, run: number): Promise<RunResult> {
   liveClusters.add(clusterId);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const view = new ClusterView(cp);
-  const step = (ms: number) => Math.min(ms, remainingMs());
   try {
     console.log(`run ${run}: control plane pid ${cp.pid} at ${cp.url.origin}, cluster ${clusterId}`);
     await view.started();
 
     // 1. The victim, then every pod on it, Running.
     await post(agent, cp, NODES_PATH, nodeBody(VICTIM, VICTIM_CAPACITY), `Node ${VICTIM}`);
-    await view.until(`${VICTIM} Ready`, () => view.nodeReady(VICTIM), step(60_000), () => `RuntimeReady: ${view.nodes.get(VICTIM)?.runtimeMessage ?? 'none yet'}`);
+    await view.until(`${VICTIM} Ready`, () => view.nodeReady(VICTIM), cap.cap(60_000), () => `RuntimeReady: ${view.nodes.get(VICTIM)?.runtimeMessage ?? 'none yet'}`);
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, PODS) }, async () => {
       while (next < PODS) {
         const name = POD_NAMES[next++];
-        remainingMs();
+        cap.remainingMs();
         await post(agent, cp, PODS_PATH, podBody(name), `Pod ${NS}/${name}`);
       }
     }));
-    await view.until(`${PODS} pods Running on ${VICTIM}`, () => view.victimRunning === PODS, step(60_000), () => `${view.victimRunning} Running on ${VICTIM}, ${view.pods.size} seen`);
+    await view.until(`${PODS} pods Running on ${VICTIM}`, () => view.victimRunning === PODS, cap.cap(60_000), () => `${view.victimRunning} Running on ${VICTIM}, ${view.pods.size} seen`);
 
     // 2. The homes, Ready.
     await Promise.all(HOME_NAMES.map((n) => post(agent, cp, NODES_PATH, nodeBody(n, HOME_CAPACITY), `Node ${n}`)));
-    await view.until(`${HOMES} home nodes Ready`, () => HOME_NAMES.every((n) => view.nodeReady(n)), step(60_000), () => HOME_NAMES.filter((n) => !view.nodeReady(n)).map((n) => `${n}: ${view.nodes.get(n)?.runtimeMessage ?? 'no RuntimeReady yet'}`).join('; '));
+    await view.until(`${HOMES} home nodes Ready`, () => HOME_NAMES.every((n) => view.nodeReady(n)), cap.cap(60_000), () => HOME_NAMES.filter((n) => !view.nodeReady(n)).map((n) => `${n}: ${view.nodes.get(n)?.runtimeMessage ?? 'no RuntimeReady yet'}`).join('; '));
     if (view.victimRunning !== PODS) throw new Error(`only ${view.victimRunning}/${PODS} pods are still Running on ${VICTIM} before the kill`);
-    await sleep(step(SETTLE_MS));
+    await sleep(cap.cap(SETTLE_MS));
     const setupMs = msSince(setupStart);
 
     // 3. The kill, and the failover as the watches see it.
@@ -395,7 +366,7 @@ async function runOnce(docker: Docker, run: number): Promise<RunResult> {
     const t0 = view.armedAt!;
     await container.kill();
     const killCallMs = msSince(t0);
-    const recoveryBudget = step(GRACE_MS + HEARTBEAT_MS + 60_000);
+    const recoveryBudget = cap.cap(GRACE_MS + HEARTBEAT_MS + 60_000);
     await view.until(`every pod Running on another node after the kill`, () => view.marks.allRunning !== undefined, recoveryBudget, () => {
       const m = view.marks;
       return `${VICTIM} ${m.notReady ? 'declared NotReady' : 'not declared NotReady'}; ${view.elsewhere}/${PODS} bound elsewhere, ${view.elsewhereRunning} Running there`;
@@ -409,7 +380,7 @@ async function runOnce(docker: Docker, run: number): Promise<RunResult> {
     const otherCpuPct = Math.max(0, machineBusyPct - cpCpuPct - selfPct);
 
     // 4. Victim back, Ready and empty.
-    await view.until(`${VICTIM} Ready again (container restarted)`, () => view.marks.readyAgain !== undefined && view.nodeReady(VICTIM), step(60_000), () => `RuntimeReady: ${view.nodes.get(VICTIM)?.runtimeMessage}`);
+    await view.until(`${VICTIM} Ready again (container restarted)`, () => view.marks.readyAgain !== undefined && view.nodeReady(VICTIM), cap.cap(60_000), () => `RuntimeReady: ${view.nodes.get(VICTIM)?.runtimeMessage}`);
     const readyAgainEmpty = (view.nodes.get(VICTIM)?.pods ?? 0) === 0 && [...view.pods.values()].every((p) => p.node !== VICTIM);
     if (!readyAgainEmpty) failures.push(`run ${run}: ${VICTIM} came back holding pods`);
     const events = await httpCall(agent, cp.url, 'GET', EVENTS_PATH, cp.token);
@@ -458,21 +429,6 @@ async function runOnce(docker: Docker, run: number): Promise<RunResult> {
   }
 }
 
-async function runImageBuild(): Promise<{ ms: number; output: string }> {
-  const t0 = process.hrtime.bigint();
-  const child = spawn(KCS_BIN, ['image', 'build'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveChildren.add(child);
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(1000, remainingMs()));
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  clearTimeout(timer);
-  liveChildren.delete(child);
-  remainingMs();
-  if (code !== 0) throw new Error(`kcs image build failed (exit ${code}):\n${output}`);
-  return { ms: msSince(t0), output: output.trim() };
-}
 
 async function main(): Promise<number> {
   if (!checkBuild()) return 1;
@@ -487,15 +443,11 @@ async function main(): Promise<number> {
       throw new Error(`no Docker daemon answers (${(err as Error).message}): this bench kills a node container`);
     }
     console.log('building the node image (bin/kcs image build)...');
-    const img = await runImageBuild();
+    const img = await runImageBuild(cap, liveChildren);
     console.log(`  ${img.output.split('\n').at(-1)} (${round(img.ms / 1000)} s)`);
     for (let run = 1; run <= RUNS; run++) results.push(await runOnce(docker, run));
   } catch (err) {
-    failures.push(err instanceof TimeCap ? (err as Error).message : (err as Error).stack ?? String(err));
-    if (!timedOut && process.hrtime.bigint() >= deadline) {
-      timedOut = true;
-      failures.push(`stopped at the ${TIME_LIMIT_S}s time cap`);
-    }
+    failures.push(...cap.failures(err));
   }
 
   // ---- report ---------------------------------------------------------------------
@@ -536,7 +488,7 @@ async function main(): Promise<number> {
     lastRenewBeforeKillMs: s(stat('lastRenewMs')), decidedMs: s(stat('decidedMs')), readyAgainMs: s(stat('readyAgainMs')),
     perRun: results.map((r) => roundAll({ ...r })),
     targets: TARGETS, met,
-    failures: failures.length, timedOut,
+    failures: failures.length, timedOut: cap.passed,
   };
   console.log(JSON.stringify(json));
   for (const f of failures) console.error(f);

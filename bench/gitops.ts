@@ -27,7 +27,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  cleanupOnExit, intOpt,
+  cleanupOnExit, Deadline, intOpt,
   checkBuild, KCS_BIN, msSince, printTable, ROOT, round, roundAll, startChildControlPlane, summarize, watchStream,
   type ChildControlPlane, type Summary, type WatchEvent,
 } from './lib.ts';
@@ -87,14 +87,10 @@ class Waiter {
   };
   /** Register before causing the event; await the returned promise. */
   wait(what: string, match: (e: WatchEvent) => boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(entry);
-        reject(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`));
-      }, WAIT_MS);
-      const entry = { match, resolve: () => { clearTimeout(timer); resolve(); } };
-      this.waiters.add(entry);
-    });
+    const entry = { match, resolve: () => {} };
+    const seen = new Promise<void>((resolve) => { entry.resolve = resolve; });
+    this.waiters.add(entry);
+    return new Deadline(WAIT_MS).race(seen, () => new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`)).finally(() => this.waiters.delete(entry));
   }
 }
 
@@ -107,12 +103,12 @@ function runtimeOf(cp: ChildControlPlane): string {
 }
 
 async function waitForOutput(cp: ChildControlPlane, pattern: RegExp, ms = WAIT_MS): Promise<RegExpExecArray> {
-  const end = Date.now() + ms;
+  const deadline = new Deadline(ms);
   for (;;) {
     const m = pattern.exec(cp.recentOutput());
     if (m) return m;
     if (cp.exitStatus()) throw new Error(`kcs up exited (${cp.exitStatus()}):\n${cp.recentOutput().slice(-2000)}`);
-    if (Date.now() > end) throw new Error(`kcs up did not print ${pattern} within ${ms} ms:\n${cp.recentOutput().slice(-2000)}`);
+    if (deadline.expired()) throw new Error(`kcs up did not print ${pattern} within ${ms} ms:\n${cp.recentOutput().slice(-2000)}`);
     await sleep(10);
   }
 }

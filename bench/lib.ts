@@ -7,6 +7,7 @@ import { request, type Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NdjsonParser } from '../src/util/ndjson.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const KCS_BIN = join(ROOT, 'bin', 'kcs');
@@ -97,6 +98,91 @@ export function httpCall(agent: Agent, url: URL, method: string, path: string, t
   });
 }
 
+// ---- time caps ---------------------------------------------------------------
+
+/** Thrown by Deadline.remainingMs() and .race() once a deadline has passed. */
+export class TimeCap extends Error {
+  override name = 'TimeCap';
+}
+
+/**
+ * A deadline `ms` from now: how every bench caps time, a whole run
+ * (--time-limit) as much as one wait. A run's deadline is checked between
+ * steps (remainingMs, expired), bounds each wait (cap), and ends a wait that
+ * outlives it (race). `what` names it in messages.
+ */
+export class Deadline {
+  readonly what: string;
+  private readonly at: bigint;
+  /** Set once the deadline has been seen to pass. */
+  passed = false;
+
+  constructor(ms: number, what = `the ${round(ms / 1000)}s time cap`) {
+    this.at = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
+    this.what = what;
+  }
+
+  /** Whether the deadline has passed (remembered in `passed`). */
+  expired(): boolean {
+    if (process.hrtime.bigint() >= this.at) this.passed = true;
+    return this.passed;
+  }
+
+  /** Milliseconds left; throws TimeCap once there are none. */
+  remainingMs(): number {
+    const left = Number(this.at - process.hrtime.bigint()) / 1e6;
+    if (left <= 0) {
+      this.passed = true;
+      throw new TimeCap(`stopped at ${this.what}`);
+    }
+    return left;
+  }
+
+  /** ms, or what is left if that is less; throws TimeCap once nothing is. */
+  cap(ms: number): number {
+    return Math.min(ms, this.remainingMs());
+  }
+
+  /**
+   * p, or a rejection when the deadline comes first: with onTimeout's error,
+   * else a TimeCap. The timer goes either way.
+   */
+  race<T>(p: Promise<T>, onTimeout?: () => Error): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.passed = true;
+        reject(onTimeout?.() ?? new TimeCap(`stopped at ${this.what}`));
+      }, Math.max(0, Number(this.at - process.hrtime.bigint()) / 1e6));
+    });
+    return Promise.race([p, timedOut]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * What a bench reports for the error that ended it: a TimeCap's message,
+   * any other error's stack, and the cap as well if it passed meanwhile.
+   */
+  failures(err: unknown): string[] {
+    const out = [err instanceof TimeCap ? err.message : (err as Error)?.stack ?? String(err)];
+    if (!(err instanceof TimeCap) && !this.passed && this.expired()) out.push(`stopped at ${this.what}`);
+    return out;
+  }
+
+  /**
+   * The last resort for a wait no cap bounds: gives up the process graceS
+   * seconds after the deadline if it is still running (exit handlers, such
+   * as cleanupOnExit's, still clean up).
+   */
+  hardStop(graceS: number): this {
+    const ms = Number(this.at - process.hrtime.bigint()) / 1e6 + graceS * 1000;
+    setTimeout(() => {
+      console.error(`still running ${graceS}s after ${this.what}: giving up`);
+      process.exit(1);
+    }, Math.max(0, ms)).unref();
+    return this;
+  }
+}
+
 // ---- the build ---------------------------------------------------------------
 
 /**
@@ -185,27 +271,18 @@ export async function startChildControlPlane(opts: { env?: Record<string, string
   let url: URL;
   let token: string;
   try {
-    url = await new Promise<URL>((resolveUrl, reject) => {
-      const timer = setTimeout(() => reject(new Error(`kcs up did not report its URL within ${opts.startTimeoutMs ?? 20_000} ms:\n${output}`)), opts.startTimeoutMs ?? 20_000);
+    const startTimeoutMs = opts.startTimeoutMs ?? 20_000;
+    url = await new Deadline(startTimeoutMs).race(new Promise<URL>((resolveUrl, reject) => {
       const onData = (chunk: Buffer) => {
         output += chunk.toString('utf8');
         const m = /listening on (http:\/\/\S+)/.exec(output);
-        if (m) {
-          clearTimeout(timer);
-          resolveUrl(new URL(m[1]));
-        }
+        if (m) resolveUrl(new URL(m[1]));
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`kcs up exited early (code ${code}, signal ${signal}):\n${output}`));
-      });
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
+      child.once('exit', (code, signal) => reject(new Error(`kcs up exited early (code ${code}, signal ${signal}):\n${output}`)));
+      child.once('error', reject);
+    }), () => new Error(`kcs up did not report its URL within ${startTimeoutMs} ms:\n${output}`));
     // bin/kcs is a bash wrapper that execs node: by now the pid runs the node binary.
     const exe = readlinkSync(`/proc/${child.pid}/exe`);
     if (basename(exe) !== 'node') throw new Error(`expected pid ${child.pid} to be the server's node process, found ${exe}`);
@@ -251,14 +328,49 @@ export async function startChildControlPlane(opts: { env?: Record<string, string
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
+        await killAfter(child, exited, new Deadline(10_000));
       }
       rmSync(dir, { recursive: true, force: true });
       live.delete(entry);
     },
   };
+}
+
+/** Waits for a child to exit, killing it (SIGKILL) if it is still running at the deadline. */
+async function killAfter<T>(child: ChildProcess, exited: Promise<T>, deadline: Deadline): Promise<T> {
+  return deadline.race(exited).catch(() => {
+    child.kill('SIGKILL');
+    return exited;
+  });
+}
+
+/**
+ * Runs `bin/kcs image build` (registered in `children` while it runs, for
+ * cleanupOnExit), killed if the bench's cap passes first, which it then
+ * throws as a TimeCap.
+ */
+export async function runImageBuild(cap: Deadline, children: Set<ChildProcess>): Promise<{ ms: number; output: string }> {
+  const t0 = process.hrtime.bigint();
+  const child = spawn(KCS_BIN, ['image', 'build'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const code = await killAfter(child, exited, new Deadline(Math.max(1000, cap.remainingMs())));
+  children.delete(child);
+  cap.remainingMs();
+  if (code !== 0) throw new Error(`kcs image build failed (exit ${code}):\n${output}`);
+  return { ms: msSince(t0), output: output.trim() };
+}
+
+/** Adds how the control plane fared (exited? its last lines) to an error, unless it is the time cap. */
+export function withServerOutput(cp: ChildControlPlane, err: unknown): unknown {
+  if (err instanceof TimeCap || !(err instanceof Error)) return err;
+  const status = cp.exitStatus();
+  const tail = cp.recentOutput().trimEnd().split('\n').slice(-20).join('\n');
+  err.message += `\n${status ? `the control plane (pid ${cp.pid}) has exited (${status})` : `the control plane (pid ${cp.pid}) is still running`}; its last output:\n${tail}`;
+  return err;
 }
 
 // ---- any process, by pid -----------------------------------------------------
@@ -333,19 +445,12 @@ export function watchStream(url: URL, path: string, token: string, onEvent: (e: 
       }
       resolveStart();
       res.setEncoding('utf8');
-      let buffered = '';
-      res.on('data', (chunk: string) => {
-        buffered += chunk;
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          if (!line.trim() || closed) continue;
-          const e = JSON.parse(line) as WatchEvent;
-          if (e.type === 'ERROR') end(new Error(`watch ${path} ended with an ERROR event: ${JSON.stringify(e.object).slice(0, 300)}`));
-          else onEvent(e);
-        }
-      });
+      const lines = new NdjsonParser<WatchEvent>();
+      res.on('data', (chunk: string) => lines.push(chunk, (e) => {
+        if (closed) return;
+        if (e.type === 'ERROR') end(new Error(`watch ${path} ended with an ERROR event: ${JSON.stringify(e.object).slice(0, 300)}`));
+        else onEvent(e);
+      }));
       res.on('end', () => end(new Error(`watch ${path}: the server ended the stream`)));
       res.on('error', (err) => end(err));
     });
@@ -407,11 +512,11 @@ export interface LiveResources {
 }
 
 /**
- * Installs the exit, Ctrl-C and hard-stop handlers every bench needs, and
- * returns the sets to register what it starts in. With timeLimitS, the
- * process gives up 30 s after that cap (cleanup still runs on the way out).
+ * Installs the exit and Ctrl-C handlers every bench needs, and returns the
+ * sets to register what it starts in. (A hard stop past the time cap is
+ * Deadline.hardStop.)
  */
-export function cleanupOnExit(opts: { timeLimitS?: number } = {}): LiveResources {
+export function cleanupOnExit(): LiveResources {
   const live: LiveResources = { pids: new Set(), children: new Set(), clusters: new Set(), tempDirs: new Set() };
   process.on('exit', () => {
     for (const pid of live.pids) {
@@ -428,13 +533,6 @@ export function cleanupOnExit(opts: { timeLimitS?: number } = {}): LiveResources
       console.error(`\n${sig}: cleaning up`);
       process.exit(130);
     });
-  }
-  if (opts.timeLimitS !== undefined) {
-    const afterS = opts.timeLimitS + 30;
-    setTimeout(() => {
-      console.error(`still running ${afterS}s after start: giving up`);
-      process.exit(1);
-    }, afterS * 1000).unref();
   }
   return live;
 }

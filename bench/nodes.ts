@@ -30,7 +30,6 @@
 // Env equivalents: KCS_BENCH_PHASES, KCS_BENCH_REPEATS, KCS_BENCH_NODES,
 // KCS_BENCH_VIRTUAL_NODES, KCS_BENCH_CONCURRENCY, KCS_BENCH_HEARTBEAT_MS,
 // KCS_BENCH_MEM_WINDOW, KCS_BENCH_CPU_WINDOW, KCS_BENCH_TIME_LIMIT.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
@@ -38,8 +37,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import {
-  cleanupOnExit, intOpt,
-  checkBuild, childPids, httpCall, KCS_BIN, machineCpu, msSince, printTable, processCpuSeconds, processMemory, ROOT, round, roundAll,
+  cleanupOnExit, Deadline, intOpt, runImageBuild, withServerOutput,
+  checkBuild, childPids, httpCall, machineCpu, msSince, printTable, processCpuSeconds, processMemory, round, roundAll,
   startChildControlPlane, summarize, watchStream, type ChildControlPlane, type Summary, type WatchEvent, type WatchStream,
 } from './lib.ts';
 
@@ -84,33 +83,19 @@ const CLUSTER_LABEL = 'io.kcs.cluster';
 const NODE_LABEL = 'io.kcs.node.name';
 
 const startedAt = process.hrtime.bigint();
-const deadline = startedAt + BigInt(TIME_LIMIT_S) * 1_000_000_000n;
-let timedOut = false;
-
-class TimeCap extends Error {
-  override name = 'TimeCap';
-}
+/** The time cap; past it by 30 s, the process gives up whatever it is waiting for. */
+const cap = new Deadline(TIME_LIMIT_S * 1000).hardStop(30);
 
 /** Some nodes did not become Ready in the time allowed. */
 class NotReady extends Error {
   override name = 'NotReady';
 }
 
-/** Milliseconds left before the cap; throws once it has passed. */
-function remainingMs(): number {
-  const left = Number(deadline - process.hrtime.bigint()) / 1e6;
-  if (left <= 0) {
-    timedOut = true;
-    throw new TimeCap(`stopped at the ${TIME_LIMIT_S}s time cap`);
-  }
-  return left;
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---- cleanup, on every exit ----------------------------------------------------
 
-const { pids: livePids, clusters: liveClusters, children: liveChildren } = cleanupOnExit({ timeLimitS: TIME_LIMIT_S });
+const { pids: livePids, clusters: liveClusters, children: liveChildren } = cleanupOnExit();
 
 // ---- Ready, as a watch sees it -------------------------------------------------------
 
@@ -172,24 +157,20 @@ class ReadyTracker {
 
   /** Resolves when every name has been seen Ready; rejects on timeout (naming the laggards) or if the watch ends. */
   waitReady(names: string[], timeoutMs: number): Promise<void> {
-    return new Promise((resolveWait, reject) => {
-      const check = () => {
-        if (names.every((n) => this.seen.get(n)?.readyAt !== undefined)) return done(), resolveWait();
-        if (this.failure) return done(), reject(this.failure);
-      };
-      const timer = setTimeout(() => {
-        done();
-        const missing = names.filter((n) => this.seen.get(n)?.readyAt === undefined);
-        const first = this.seen.get(missing[0]);
-        reject(new NotReady(`${missing.length} of ${names.length} node(s) not Ready after ${round(timeoutMs / 1000)} s (e.g. ${missing[0]}: ${first?.runtimeMessage ?? 'no RuntimeReady condition yet'})`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
+    let check!: () => void;
+    const ready = new Promise<void>((resolveWait, reject) => {
+      check = () => {
+        if (names.every((n) => this.seen.get(n)?.readyAt !== undefined)) resolveWait();
+        else if (this.failure) reject(this.failure);
       };
       this.waiters.add(check);
       check();
     });
+    return new Deadline(timeoutMs).race(ready, () => {
+      const missing = names.filter((n) => this.seen.get(n)?.readyAt === undefined);
+      const first = this.seen.get(missing[0]);
+      return new NotReady(`${missing.length} of ${names.length} node(s) not Ready after ${round(timeoutMs / 1000)} s (e.g. ${missing[0]}: ${first?.runtimeMessage ?? 'no RuntimeReady condition yet'})`);
+    }).finally(() => this.waiters.delete(check));
   }
 
   close(): void {
@@ -278,37 +259,12 @@ async function removeClusterContainers(docker: Docker, clusterId: string): Promi
   return (await clusterContainers(docker, clusterId)).length;
 }
 
-async function runImageBuild(): Promise<{ ms: number; output: string }> {
-  const t0 = process.hrtime.bigint();
-  const child = spawn(KCS_BIN, ['image', 'build'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveChildren.add(child);
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(1000, remainingMs()));
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  clearTimeout(timer);
-  liveChildren.delete(child);
-  remainingMs();
-  if (code !== 0) throw new Error(`kcs image build failed (exit ${code}):\n${output}`);
-  return { ms: msSince(t0), output: output.trim() };
-}
-
 async function startCp(runtime: 'docker' | 'virtual'): Promise<{ cp: ChildControlPlane; clusterId: string }> {
   const cp = await startChildControlPlane({ args: ['--runtime', runtime, '--heartbeat-ms', String(HEARTBEAT_MS)] });
   livePids.add(cp.pid);
   const clusterId = readFileSync(join(cp.stateDir, 'cluster-id'), 'utf8').trim();
   if (runtime === 'docker') liveClusters.add(clusterId);
   return { cp, clusterId };
-}
-
-/** Adds how the control plane fared (exited? its last lines) to a phase's error. */
-function withServerOutput(cp: ChildControlPlane, err: unknown): unknown {
-  if (err instanceof TimeCap || !(err instanceof Error)) return err;
-  const status = cp.exitStatus();
-  const tail = cp.recentOutput().trimEnd().split('\n').slice(-20).join('\n');
-  err.message += `\n${status ? `the control plane (pid ${cp.pid}) has exited (${status})` : `the control plane (pid ${cp.pid}) is still running`}; its last output:\n${tail}`;
-  return err;
 }
 
 async function stopCp(cp: ChildControlPlane): Promise<void> {
@@ -337,7 +293,7 @@ const failures: string[] = [];
 
 async function dockerPhases(docker: Docker, results: Results): Promise<void> {
   console.log('building the node image (bin/kcs image build)...');
-  const img = await runImageBuild();
+  const img = await runImageBuild(cap, liveChildren);
   results.image = { ms: img.ms, upToDate: /up to date/.test(img.output) };
   console.log(`  ${img.output.split('\n').at(-1)} (${round(img.ms / 1000)} s)`);
 
@@ -359,7 +315,7 @@ async function dockerPhases(docker: Docker, results: Results): Promise<void> {
         const name = i === 0 ? 'bench-warmup' : `bench-single-${i}`;
         postWall.set(name, Date.now());
         await postNode(agent, cp, tracker, name, { cpu: '2' });
-        await tracker.waitReady([name], Math.min(60_000, remainingMs()));
+        await tracker.waitReady([name], cap.cap(60_000));
         const l = latencies(tracker, [name]);
         if (i === 0) coldMs = l.ready[0];
         else {
@@ -370,9 +326,9 @@ async function dockerPhases(docker: Docker, results: Results): Promise<void> {
         const del = await httpCall(agent, cp.url, 'DELETE', `${NODES_PATH}/${name}`, cp.token);
         if (del.status !== 200) throw new Error(`DELETE Node ${name} -> ${del.status} ${del.body.slice(0, 300)}`);
         // Untimed: wait for the node controller to remove its container before the next.
-        const until = process.hrtime.bigint() + BigInt(Math.min(30_000, remainingMs())) * 1_000_000n;
+        const removal = new Deadline(cap.cap(30_000));
         while ((await clusterContainers(docker, clusterId, name)).length) {
-          if (process.hrtime.bigint() > until) throw new Error(`the container of deleted Node ${name} is still there after 30 s`);
+          if (removal.expired()) throw new Error(`the container of deleted Node ${name} is still there after 30 s`);
           await sleep(50);
         }
         console.log(`  ${name}: Ready in ${round(l.ready[0])} ms (RuntimeReady at ${round(l.runtime[0] ?? NaN)} ms)`);
@@ -397,7 +353,7 @@ async function dockerPhases(docker: Docker, results: Results): Promise<void> {
       }));
       const failed = posts.filter((p) => p.status === 'rejected') as PromiseRejectedResult[];
       if (failed.length) throw new Error(`${failed.length} of ${FLEET} node POSTs failed; first: ${(failed[0].reason as Error).message}`);
-      await tracker.waitReady(names, Math.min(120_000, remainingMs()));
+      await tracker.waitReady(names, cap.cap(120_000));
       const last = names.reduce((m, n) => (tracker.seen.get(n)!.readyAt! > m ? tracker.seen.get(n)!.readyAt! : m), t0);
       const allReadyMs = Number(last - t0) / 1e6;
       // CPU from the first POST to now (just after the last Ready): how saturated the machine was.
@@ -414,7 +370,7 @@ async function dockerPhases(docker: Docker, results: Results): Promise<void> {
 
       if (PHASES.has('3')) {
         console.log(`phase 3: memory and CPU with ${FLEET} nodes heartbeating (${MEM_WINDOW_S} s window)`);
-        await sleep(Math.min(SETTLE_MS, remainingMs()));
+        await sleep(cap.cap(SETTLE_MS));
         const running = infos.filter((c) => names.includes(c.node));
         const agentPids = running.map((c) => agentPid(c.pid));
         if (agentPids.some((p) => p === undefined)) failures.push(`could not find the agent process in ${agentPids.filter((p) => p === undefined).length} container(s)`);
@@ -426,7 +382,7 @@ async function dockerPhases(docker: Docker, results: Results): Promise<void> {
         const m0 = machineCpu();
         const self0 = process.cpuUsage();
         const w0 = process.hrtime.bigint();
-        await sleep(Math.min(MEM_WINDOW_S * 1000, remainingMs()));
+        await sleep(cap.cap(MEM_WINDOW_S * 1000));
         const windowS = msSince(w0) / 1000;
         const cp1 = cp.cpuSeconds();
         const agents1 = pids.reduce((a, p) => a + processCpuSeconds(p), 0);
@@ -480,7 +436,7 @@ async function virtualPhase(results: Results): Promise<void> {
     const t0 = process.hrtime.bigint();
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, VIRTUAL) }, async () => {
       while (next < names.length) {
-        remainingMs();
+        cap.remainingMs();
         await postNode(agent, cp, tracker, names[next++], { cpu: '1', memory: '128Mi' });
       }
     }));
@@ -497,7 +453,7 @@ async function virtualPhase(results: Results): Promise<void> {
       lastAt = now;
     }, 10_000);
     // Leave time for the measuring window: if not all are Ready by then, it measures those that are (and the bench fails).
-    const readyBudgetMs = Math.max(5000, Math.min(180_000, remainingMs() - CPU_WINDOW_S * 1000 - 15_000));
+    const readyBudgetMs = Math.max(5000, Math.min(180_000, cap.remainingMs() - CPU_WINDOW_S * 1000 - 15_000));
     let allReady = true;
     try {
       await tracker.waitReady(names, readyBudgetMs);
@@ -516,7 +472,7 @@ async function virtualPhase(results: Results): Promise<void> {
     if (allReady) console.log(`  all ${VIRTUAL} Ready ${round(allReadyMs)} ms after the first POST (POSTs took ${round(createMs)} ms)`);
     else console.log(`  only ${readyNames.length}/${VIRTUAL} Ready ${round(readyBudgetMs / 1000)} s after the first POST (POSTs took ${round(createMs)} ms): measuring anyway`);
 
-    await sleep(Math.min(SETTLE_MS, remainingMs()));
+    await sleep(cap.cap(SETTLE_MS));
     let counting = false;
     let updates = 0;
     const lastRenew = new Map<string, number>();
@@ -535,13 +491,13 @@ async function virtualPhase(results: Results): Promise<void> {
       if (Number.isFinite(renew)) lastRenew.set(name, renew);
     });
     await leases.started;
-    await sleep(Math.min(1000, remainingMs())); // the initial ADDED events (one per lease) pass before counting
+    await sleep(cap.cap(1000)); // the initial ADDED events (one per lease) pass before counting
     const cp0 = cp.cpuSeconds();
     const m0 = machineCpu();
     const self0 = process.cpuUsage();
     const w0 = process.hrtime.bigint();
     counting = true;
-    const ended = await Promise.race([sleep(Math.min(CPU_WINDOW_S * 1000, remainingMs())).then(() => undefined), leases.ended]);
+    const ended = await Promise.race([sleep(cap.cap(CPU_WINDOW_S * 1000)).then(() => undefined), leases.ended]);
     counting = false;
     const windowS = msSince(w0) / 1000;
     const cp1 = cp.cpuSeconds();
@@ -585,11 +541,7 @@ async function main(): Promise<number> {
     }
     if (PHASES.has('4')) await virtualPhase(results);
   } catch (err) {
-    failures.push(err instanceof TimeCap ? (err as Error).message : (err as Error).stack ?? String(err));
-    if (!timedOut && process.hrtime.bigint() >= deadline) {
-      timedOut = true;
-      failures.push(`stopped at the ${TIME_LIMIT_S}s time cap`);
-    }
+    failures.push(...cap.failures(err));
   }
 
   // ---- report ---------------------------------------------------------------------
@@ -653,7 +605,7 @@ async function main(): Promise<number> {
     memory: memory && { agents: memory.agents, agentCpuSinceStartMs: s(memory.agentCpuSinceStartMs), agentRssMiB: s(memory.agentRssMiB), agentAnonMiB: s(memory.agentAnonMiB), agentFileMiB: s(memory.agentFileMiB), agentCgroupMiB: s(memory.agentCgroupMiB), agentsCpuPct: round(memory.agentsCpuPct), windowS: round(memory.windowS), cpCpuPct: round(memory.cpCpuPct), cpSysPct: round(memory.cpSysPct), cpRssMiB: round(memory.cpRssMiB), cpPeakRssMiB: round(memory.cpPeakRssMiB), otherCpuPct: round(memory.otherCpuPct) },
     virtual: virtual && { nodes: virtual.n, readyCount: virtual.readyCount, allReadyMs: round(virtual.allReadyMs), readyMs: s(virtual.ready), createPerSec: round(virtual.createPerSec), windowS: round(virtual.windowS), cpCpuPct: round(virtual.cpCpuPct), cpSysPct: round(virtual.cpSysPct), machineBusyPct: round(virtual.machineBusyPct), otherCpuPct: round(virtual.otherCpuPct), rssMiB: round(virtual.rssMiB), peakRssMiB: round(virtual.peakRssMiB), baselineRssMiB: round(virtual.baselineRssMiB), leaseUpdates: virtual.leaseUpdates, heartbeatsPerSec: round(virtual.heartbeatsPerSec), expectedPerSec: virtual.expectedPerSec, leasesRenewed: virtual.leasesRenewed, renewIntervalMs: { ...s(virtual.renewIntervalMs), p99: round(virtual.renewIntervalMs.p99) }, cpuIncludesAgents: true },
     targets: TARGETS,
-    failures: failures.length, timedOut,
+    failures: failures.length, timedOut: cap.passed,
   };
   console.log(JSON.stringify(json));
   for (const f of failures) console.error(f);

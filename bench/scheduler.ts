@@ -24,7 +24,7 @@ import { kindByName } from '../src/objects/kinds.ts';
 import type { Node, Pod } from '../src/objects/types.ts';
 import type { PolicyName } from '../src/scheduler/plugins/policies.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
-import { printTable, round, summarize } from './lib.ts';
+import { Deadline, printTable, round, summarize } from './lib.ts';
 
 const { values } = parseArgs({ options: { pods: { type: 'string' }, nodes: { type: 'string' }, policies: { type: 'string' } } });
 const PODS = Number(values.pods ?? 2000);
@@ -87,9 +87,10 @@ async function run(nodes: number, policy: PolicyName, pods = PODS) {
     const started = performance.now();
     runner.start();
     for (const key of scheduler.pendingKeys()) runner.enqueue(key);
-    const timeout = setTimeout(() => { console.error(`only ${bound} of ${PODS} bound after 10 minutes`); process.exit(1); }, 600_000);
-    await done;
-    clearTimeout(timeout);
+    await new Deadline(600_000).race(done, () => new Error(`only ${bound} of ${PODS} bound after 10 minutes`)).catch((err: Error) => {
+      console.error(err.message);
+      process.exit(1);
+    });
     const seconds = (performance.now() - started) / 1000;
     await profile?.stop(`${nodes}-${policy}`);
     await runner.stop();

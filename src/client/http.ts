@@ -5,6 +5,7 @@ import { COMMIT_KIND, commitBody } from '../api/commit.ts';
 import type { CommitOp } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, Status, WatchEvent } from '../objects/types.ts';
+import { NdjsonParser } from '../util/ndjson.ts';
 import type { KcsClient, Response, Selectors, WatchHandle, WriteQuery } from './interface.ts';
 
 // process.getBuiltinModule rather than `import 'node:http'`: the static
@@ -103,17 +104,9 @@ export class Client implements KcsClient {
           readBody(r).then((text) => reject(toClientError(r.statusCode ?? 0, text)), reject);
           return;
         }
-        let buffered = '';
+        const lines = new NdjsonParser<WatchEvent>();
         r.setEncoding('utf8');
-        r.on('data', (chunk: string) => {
-          buffered += chunk;
-          let nl: number;
-          while ((nl = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, nl);
-            buffered = buffered.slice(nl + 1);
-            if (line.trim()) onEvent(JSON.parse(line) as WatchEvent);
-          }
-        });
+        r.on('data', (chunk: string) => lines.push(chunk, onEvent));
         r.on('end', () => resolve());
         // A destroyed response (stop()) emits only 'close', never 'end'.
         r.on('close', () => resolve());

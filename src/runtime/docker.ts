@@ -6,6 +6,7 @@
 // accepts more CPUs than the host has: a 16-core node on a 2-core machine
 // gets a quota of 16 CPUs, an honest "never more than 16" limit.
 import Docker from 'dockerode';
+import { NdjsonParser } from '../util/ndjson.ts';
 import { AGENT_ENTRY, ensureImage, NODE_BIN } from './image.ts';
 import { RuntimeError, specHash, type Machine, type MachineSpec, type NodeRuntime } from './runtime.ts';
 
@@ -149,28 +150,18 @@ export class DockerRuntime implements NodeRuntime {
           stream?.destroy?.();
           return;
         }
-        let buffered = '';
+        const lines = new NdjsonParser<{ id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }>({ onBadLine: () => { /* not an event line */ } });
         stream!.on('data', (chunk: Buffer) => {
-          buffered += chunk.toString('utf8');
-          let nl: number;
-          while ((nl = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, nl);
-            buffered = buffered.slice(nl + 1);
-            let event: { id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
-            try {
-              event = JSON.parse(line);
-            } catch {
-              continue; // not an event line
-            }
+          lines.push(chunk, (event) => {
             const name = event.Actor?.Attributes?.[LABEL_NODE];
             const id = event.Actor?.ID ?? event.id;
-            if (!name) continue;
+            if (!name) return;
             // The daemon announces a death before it lists the container as
             // exited; an inspect waits for it to settle, so the reconcile this
             // triggers sees the container as it now is.
             const settled = id ? this.docker.getContainer(id).inspect().catch(() => undefined) : Promise.resolve();
             void settled.then(() => onChange(name));
-          }
+          });
         });
         // An aborted response (the daemon restarted) ends with 'close', not 'end': follow again either way.
         let again = false;

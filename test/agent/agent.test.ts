@@ -1,43 +1,32 @@
 // The node agent against a real control plane: it talks HTTP with its own
 // node token, while its timers run on a FakeClock. Timers fire when the test
 // advances the clock, but the HTTP calls they make are real, so results are
-// awaited by polling the API with a deadline.
+// awaited by polling the API (eventually).
 import test, { type ExecutionContext } from 'ava';
 import { NodeAgent } from '../../src/agent/agent.ts';
 import { Client, ClientError } from '../../src/client/http.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import { createAll, node, nodePath, NODES, openControlPlane, pod, podPath, PODS, tempStateDir, watch, type TestControlPlane } from '../api/helpers.ts';
+import { eventually } from '../support/eventually.ts';
 
 const HEARTBEAT_MS = 1000;
 const REFRESH_MS = 10_000;
 const leasePath = (name: string) => `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${name}`;
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    last = v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 interface Fixture {
   admin: TestControlPlane;
   clock: FakeClock;
   /** A started-or-not agent for the node, stopped (and its client closed) at teardown. */
-  agent(name?: string, token?: string): NodeAgent;
+  agent(name?: string, token?: string, clock?: FakeClock): NodeAgent;
 }
 
 async function fixture(t: ExecutionContext, nodes: string[] = ['n1']): Promise<Fixture> {
   const admin = await openControlPlane(t, tempStateDir(t));
   await createAll(t, admin, nodes.map((n) => [NODES, node(n)]));
   const clock = new FakeClock();
-  const agent = (name = 'n1', token = admin.cp.nodeTokens.tokenFor(name)) => {
+  const agent = (name = 'n1', token = admin.cp.nodeTokens.tokenFor(name), agentClock = clock) => {
     const client = new Client({ server: admin.url, token });
-    const a = new NodeAgent({ client, nodeName: name, clock, heartbeatMs: HEARTBEAT_MS, statusRefreshMs: REFRESH_MS });
+    const a = new NodeAgent({ client, nodeName: name, clock: agentClock, heartbeatMs: HEARTBEAT_MS, statusRefreshMs: REFRESH_MS });
     // Registered after the control plane's, so it runs before the server closes.
     t.teardown(() => { a.stop(); client.close(); });
     return a;
@@ -55,13 +44,13 @@ async function getLease(admin: TestControlPlane, name = 'n1'): Promise<any> {
   return r.status === 200 ? r.body : undefined;
 }
 
-/** Advances the clock one heartbeat and waits until that heartbeat's lease renewal is done. */
+/** Advances the clock one heartbeat and waits until that heartbeat's lease renewal is done and the next is scheduled. */
 async function beat(f: Fixture, agent: NodeAgent): Promise<void> {
   const before = agent.stats.heartbeats;
+  const timer = agent['heartbeatTimer'];
   f.clock.advance(HEARTBEAT_MS);
-  await eventually('the heartbeat', () => agent.stats.heartbeats > before);
-  // The next heartbeat is scheduled when this one settles, a few microtasks later.
-  await new Promise((r) => setImmediate(r));
+  // The next heartbeat is scheduled when this one settles, a few microtasks after the renewal.
+  await eventually('the heartbeat, and the next one scheduled', () => agent.stats.heartbeats > before && agent['heartbeatTimer'] !== timer);
 }
 
 const podUids = async (admin: TestControlPlane, name = 'n1') => (await getNode(admin, name))?.status?.pods;
@@ -262,22 +251,32 @@ test('an agent restarted for the same node rebuilds its pods from the API', asyn
 });
 
 test('stop() ends heartbeats and status writes', async (t) => {
-  const f = await fixture(t);
+  const f = await fixture(t, ['n1', 'n2']);
   const agent = f.agent();
   await agent.start();
   await beat(f, agent);
+  // n2's agent runs on, on a clock of its own: what it does below shows what
+  // the stopped agent had the chance to do.
+  const controlClock = new FakeClock();
+  const control = f.agent('n2', undefined, controlClock);
+  await control.start();
   agent.stop();
   const lease = await getLease(f.admin);
   const n = await getNode(f.admin);
   const stats = { ...agent.stats };
   // Let any watch the stop closed settle before checking nothing is left to fire.
   await eventually('no timers left', () => f.clock.pending === 0);
+  const controlBeats = control.stats.heartbeats;
   f.clock.advance(REFRESH_MS * 3);
-  await createAll(t, f.admin, [[PODS, requesting('late', 'n1', '100m', '64Mi')]]);
-  // Give anything the stopped agent might (wrongly) do a chance, by a round trip through the server.
-  for (let i = 0; i < 5; i++) await getLease(f.admin);
+  controlClock.advance(REFRESH_MS * 3);
+  const [late, lateOnN2] = await createAll(t, f.admin, [[PODS, requesting('late', 'n1', '100m', '64Mi')], [PODS, requesting('late-n2', 'n2', '100m', '64Mi')]]);
+  // The running agent has renewed its Lease and reported its new pod.
+  await eventually('n2 to renew its Lease', () => control.stats.heartbeats > controlBeats);
+  await reportsPods(f.admin, [lateOnN2.metadata.uid], 'n2');
   t.is((await getLease(f.admin)).spec.renewTime, lease.spec.renewTime);
-  t.is((await getNode(f.admin)).metadata.resourceVersion, n.metadata.resourceVersion);
+  const after = await getNode(f.admin);
+  t.is(after.metadata.resourceVersion, n.metadata.resourceVersion);
+  t.false(after.status.pods.includes(late.metadata.uid));
   t.deepEqual(agent.stats, stats);
 });
 
@@ -308,9 +307,13 @@ test('an agent whose Node is deleted keeps running without writing a status', as
   await agent.start();
   t.is((await f.admin.delete(nodePath('n1'))).status, 200);
   const writes = agent.stats.statusWrites;
+  const checks = agent.stats.healthChecks;
   f.clock.advance(REFRESH_MS);
-  await eventually('the heartbeat', () => agent.stats.heartbeats >= 2);
-  for (let i = 0; i < 5; i++) await getLease(f.admin);
+  // This advance fires the heartbeat, then the status refresh, which queues
+  // its write at once; the heartbeat queues its health check behind that
+  // write when it is done. So once that check is counted, the refresh has
+  // had its go at writing the status.
+  await eventually('the heartbeat, and the health check queued after the refresh', () => agent.stats.heartbeats >= 2 && agent.stats.healthChecks > checks);
   t.is((await f.admin.get(nodePath('n1'))).status, 404, 'the Node is not recreated by a status write');
   t.is(agent.stats.statusWrites, writes);
   t.is(agent.stats.heartbeatFailures, 0);

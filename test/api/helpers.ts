@@ -13,6 +13,8 @@ import { adminTokenAuthenticator } from '../../src/api/auth.ts';
 import type { Registry } from '../../src/api/registry.ts';
 import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
+import { NdjsonParser } from '../../src/util/ndjson.ts';
+import { eventually } from '../support/eventually.ts';
 
 export const TOKEN = 'test-admin-token';
 
@@ -177,7 +179,6 @@ export class WatchStream {
   private endedFlag = false;
   private failure: unknown;
   private readonly controller = new AbortController();
-  private waiters: Array<() => void> = [];
   private resolveEnded!: () => void;
 
   constructor(api: Client, path: string) {
@@ -189,67 +190,43 @@ export class WatchStream {
     try {
       const res = await fetch(api.url + path, { headers: { authorization: `Bearer ${api.token}` }, signal: this.controller.signal });
       this.status = res.status;
-      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
+      const reader = res.body!.getReader();
+      const lines = new NdjsonParser<WatchEventJson>();
+      const add = (e: WatchEventJson) => { this.events.push(e); };
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += value;
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl).trim();
-          buffer = buffer.slice(nl + 1);
-          if (line) this.events.push(JSON.parse(line) as WatchEventJson);
-        }
-        this.wake();
+        lines.push(value, add);
       }
-      if (buffer.trim()) this.events.push(JSON.parse(buffer) as WatchEventJson);
+      lines.end(add);
       this.endedFlag = true;
       this.resolveEnded();
     } catch (err) {
       if (!this.controller.signal.aborted) this.failure = err;
-    } finally {
-      this.wake();
     }
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
   }
 
   get isEnded(): boolean {
     return this.endedFlag;
   }
 
-  /** Waits until at least n events have arrived; fails on timeout or if the stream ends or breaks first. */
-  async waitFor(n: number, timeoutMs = 5000): Promise<WatchEventJson[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.events.length < n) {
+  /** Waits until at least n events have arrived; fails if the stream ends or breaks first. */
+  async waitFor(n: number): Promise<WatchEventJson[]> {
+    await eventually(() => `${n} watch events, got ${this.events.length}: ${JSON.stringify(this.events)}`, () => {
+      if (this.events.length >= n) return true;
       if (this.failure) throw this.failure;
       if (this.endedFlag) throw new Error(`watch ended after ${this.events.length} events, expected ${n}: ${JSON.stringify(this.events)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`expected ${n} watch events, got ${this.events.length}: ${JSON.stringify(this.events)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(timer); resolve(); });
-      });
-    }
+      return false;
+    });
     return this.events.slice(0, n);
   }
 
-  /** Waits for the server to end the stream; fails after timeoutMs. */
-  async waitForEnd(timeoutMs = 5000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the watch did not end within ${timeoutMs} ms`)), timeoutMs);
+  /** Waits for the server to end the stream. */
+  async waitForEnd(): Promise<void> {
+    await eventually('the server to end the watch', () => {
+      if (this.failure) throw this.failure;
+      return this.endedFlag;
     });
-    try {
-      await Promise.race([this.ended, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   close(): void {
@@ -264,9 +241,18 @@ export function watch(t: ExecutionContext, api: Client, path: string): WatchStre
   return w;
 }
 
-/** Lets in-flight events arrive, for asserting that nothing more came. */
-export function settle(ms = 100): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/**
+ * For asserting that a watch got nothing more: creates `obj` at `path`, an
+ * object the watch will see, waits for its event, and returns the events
+ * before it. A watch delivers in revision order, so an event for any earlier
+ * write would have come first.
+ */
+export async function eventsBefore(t: ExecutionContext, api: Client, w: WatchStream, path: string, obj: { metadata: { name: string } }): Promise<WatchEventJson[]> {
+  await createAll(t, api, [[path, obj]]);
+  return eventually(`the watch to see ${obj.metadata.name}`, () => {
+    const i = w.events.findIndex((e) => e.object?.metadata?.name === obj.metadata.name);
+    return i >= 0 ? w.events.slice(0, i) : undefined;
+  });
 }
 
 // ---- raw HTTP, for bodies fetch cannot send the way a test needs -------------------

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { createAll, node, nodePath, NODES, pod, podPath, PODS, settle, watch, withApp, withAppOptions } from './helpers.ts';
+import { eventually } from '../support/eventually.ts';
+import { createAll, eventsBefore, node, nodePath, NODES, pod, podPath, PODS, watch, withApp, withAppOptions } from './helpers.ts';
 
 const summary = (events: Array<{ type: string; object: any }>) => events.map((e) => `${e.type} ${e.object.metadata?.name}`);
 
@@ -17,8 +18,7 @@ test('a watch without resourceVersion first sends ADDED for existing objects, th
   t.deepEqual(events[3].object.metadata.labels, { x: 'y' });
   const rvs = events.slice(2).map((e) => Number(e.object.metadata.resourceVersion));
   t.deepEqual(rvs, [3, 4, 5]);
-  await settle();
-  t.is(w.events.length, 5, 'no duplicate or extra events');
+  t.is((await eventsBefore(t, api, w, NODES, node('later'))).length, 5, 'no duplicate or extra events');
 });
 
 test('a watch from resourceVersion N replays exactly the events after N, in order, then continues live', withApp, async (t, api) => {
@@ -38,8 +38,7 @@ test('a watch from resourceVersion N replays exactly the events after N, in orde
   const all = await w.waitFor(4);
   t.deepEqual(summary(all.slice(3)), ['ADDED c']);
   t.is(all[3].object.metadata.resourceVersion, '6');
-  await settle();
-  t.is(w.events.length, 4);
+  t.is((await eventsBefore(t, api, w, NODES, node('later'))).length, 4);
 });
 
 test('a watch on pods in one namespace sees nothing from other namespaces', withApp, async (t, api) => {
@@ -51,27 +50,24 @@ test('a watch on pods in one namespace sees nothing from other namespaces', with
   await createAll(t, api, [['/api/v1/namespaces/other/pods', pod('elsewhere')], [PODS, pod('here')]]);
   t.deepEqual(summary(await w.waitFor(1)), ['ADDED here']);
   t.deepEqual(summary(await all.waitFor(2)), ['ADDED elsewhere', 'ADDED here']);
-  await settle();
-  t.is(w.events.length, 1);
+  t.is((await eventsBefore(t, api, w, PODS, pod('later'))).length, 1);
 });
 
 test('a spec.nodeName field-selector watch sees a pod ADDED when it moves onto the node and DELETED when it moves away', withApp, async (t, api) => {
   const [, q] = await createAll(t, api, [[PODS, pod('p')], [PODS, pod('q', { spec: { nodeName: 'n2' } })]]);
   const w = watch(t, api, `${PODS}?watch=true&resourceVersion=${q.metadata.resourceVersion}&fieldSelector=${encodeURIComponent('spec.nodeName=n1')}`);
-  await settle(50);
-  t.deepEqual(w.events, [], 'no pod is on n1 yet');
+  t.deepEqual(await eventsBefore(t, api, w, PODS, pod('first', { spec: { nodeName: 'n1' } })), [], 'no pod is on n1 yet');
 
   t.is((await api.patch(podPath('p'), { spec: { nodeName: 'n1' } })).status, 200);
   t.is((await api.patch(podPath('p'), { metadata: { labels: { seen: 'yes' } } })).status, 200);
   t.is((await api.patch(podPath('q'), { metadata: { labels: { other: 'node' } } })).status, 200);
   t.is((await api.patch(podPath('p'), { spec: { nodeName: 'n3' } })).status, 200);
-  const events = await w.waitFor(3);
-  t.deepEqual(summary(events), ['ADDED p', 'MODIFIED p', 'DELETED p']);
-  t.is(events[0].object.spec.nodeName, 'n1');
+  const events = await w.waitFor(4);
+  t.deepEqual(summary(events), ['ADDED first', 'ADDED p', 'MODIFIED p', 'DELETED p']);
+  t.is(events[1].object.spec.nodeName, 'n1');
   // The DELETED event carries the object as it is now, off the node.
-  t.is(events[2].object.spec.nodeName, 'n3');
-  await settle();
-  t.is(w.events.length, 3, 'the pod on n2 and the pod after it left are not seen');
+  t.is(events[3].object.spec.nodeName, 'n3');
+  t.is((await eventsBefore(t, api, w, PODS, pod('later', { spec: { nodeName: 'n1' } }))).length, 4, 'the pod on n2 and the pod after it left are not seen');
 });
 
 test('a label-selector watch sees only matching objects, and objects entering or leaving the selector', withApp, async (t, api) => {
@@ -83,8 +79,7 @@ test('a label-selector watch sees only matching objects, and objects entering or
   t.is((await api.delete(nodePath('gpu1'))).status, 200);
   t.is((await api.delete(nodePath('cpu1'))).status, 200);
   t.deepEqual(summary(await w.waitFor(4)), ['ADDED gpu1', 'ADDED cpu1', 'DELETED gpu1', 'DELETED cpu1']);
-  await settle();
-  t.is(w.events.length, 4, 'deleting gpu1 after it left the selector is not seen');
+  t.is((await eventsBefore(t, api, w, NODES, node('later', { metadata: { labels: { pool: 'gpu' } } }))).length, 4, 'deleting gpu1 after it left the selector is not seen');
 });
 
 test('a DELETED event carries the deleted object at the deletion resourceVersion', withApp, async (t, api) => {
@@ -112,8 +107,7 @@ test('timeoutSeconds ends the watch stream', withApp, async (t, api) => {
   const took = Date.now() - started;
   t.true(took >= 900 && took < 5000, `ended after ${took} ms`);
   t.deepEqual(summary(w.events), ['ADDED a']);
-  await settle(20);
-  t.is((api.store as unknown as { watchers: { size: number } }).watchers.size, 0, 'the timed-out watch was stopped');
+  await eventually('the timed-out watch stopped in the store', () => (api.store as unknown as { watchers: { size: number } }).watchers.size === 0);
   // The server forgot the watcher: later writes still work and reach new watches.
   await createAll(t, api, [[NODES, node('b')]]);
   const again = watch(t, api, `${NODES}?watch=true&resourceVersion=1`);
@@ -127,14 +121,9 @@ test('a client that disconnects has its watch stopped while other watches go on'
   const first = watch(t, api, `${NODES}?watch=true`);
   const second = watch(t, api, `${NODES}?watch=true&resourceVersion=${seed.metadata.resourceVersion}`);
   await first.waitFor(1);
-  const until = async (n: number) => {
-    const deadline = Date.now() + 2000;
-    while (storeWatchers() !== n && Date.now() < deadline) await settle(10);
-    return storeWatchers();
-  };
-  t.is(await until(2), 2);
+  await eventually('both watches registered in the store', () => storeWatchers() === 2);
   first.close();
-  t.is(await until(1), 1, 'the disconnected watch was stopped');
+  await eventually('the disconnected watch stopped in the store', () => storeWatchers() === 1);
   await createAll(t, api, [[NODES, node('a')]]);
   t.deepEqual(summary(await second.waitFor(1)), ['ADDED a']);
   t.deepEqual(summary(first.events), ['ADDED seed']);

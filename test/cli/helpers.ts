@@ -4,12 +4,13 @@
 // readers for what the CLI prints (parseTable, oneLine). Everything a fixture
 // starts is stopped and every temp dir removed in its teardown.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestFn } from 'ava';
+import { eventually } from '../support/eventually.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const KCS_BIN = join(REPO, 'bin/kcs');
@@ -36,8 +37,8 @@ export interface Result {
 }
 
 export interface KcsOptions {
-  /** Written to the command's stdin, which is then closed. */
-  input?: string;
+  /** Written to the command's stdin, which is then closed; `false` leaves it open for the test to write to (child.stdin). */
+  input?: string | false;
   /** Added to the environment; undefined removes a variable. */
   env?: Record<string, string | undefined>;
   /** The state dir the client reads its kubeconfig from; defaults to the server's. */
@@ -89,18 +90,15 @@ export function spawnKcs(args: string[], opts: KcsOptions = {}): RunningKcs {
   live.add(child);
   let stdout = '';
   let stderr = '';
-  const waiters = new Set<() => void>();
-  const notify = () => { for (const w of waiters) w(); };
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => { stdout += s; notify(); });
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; notify(); });
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
   child.stdin!.on('error', () => { /* the child may exit before reading its stdin */ });
-  child.stdin!.end(opts.input);
+  if (opts.input !== false) child.stdin!.end(opts.input);
 
   const exited = new Promise<Result>((resolveExit, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => {
       live.delete(child);
-      notify();
       resolveExit({ code, signal, stdout, stderr });
     });
   });
@@ -113,20 +111,11 @@ export function spawnKcs(args: string[], opts: KcsOptions = {}): RunningKcs {
     get stderr() { return stderr; },
     exited,
     waitForOutput(pattern, timeoutMs = START_DEADLINE_MS) {
-      return new Promise<string>((resolveWait, reject) => {
-        const check = () => {
-          if (pattern.test(stdout)) finish(() => resolveWait(stdout));
-          else if (done) finish(() => reject(new Error(`kcs ${args.join(' ')} exited before printing ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr}`)));
-        };
-        const timer = setTimeout(() => finish(() => reject(new Error(`kcs ${args.join(' ')} did not print ${pattern} within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`))), timeoutMs);
-        const finish = (settle: () => void) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          settle();
-        };
-        waiters.add(check);
-        check();
-      });
+      return eventually(() => `kcs ${args.join(' ')} to print ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr}`, () => {
+        if (pattern.test(stdout)) return stdout;
+        if (done) throw new Error(`kcs ${args.join(' ')} exited before printing ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+        return undefined;
+      }, timeoutMs);
     },
     async stop(signal = 'SIGTERM') {
       if (!done) child.kill(signal);
@@ -138,6 +127,26 @@ export function spawnKcs(args: string[], opts: KcsOptions = {}): RunningKcs {
       }
     },
   };
+}
+
+/**
+ * Whether the process is reading its standard input as a stream: fd 0 is in
+ * one of its epoll sets, as libuv puts it once a stream starts reading (and
+ * not before, however the stream was opened). Linux only: /proc shows it.
+ * False once the process has gone.
+ */
+export function readsStdinAsStream(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:[eventpoll]' && /^tfd:\s+0\s/m.test(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
+  } catch {
+    return false;
+  }
 }
 
 let running = 0;

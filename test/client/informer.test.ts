@@ -11,10 +11,10 @@ import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject } from '../../src/objects/types.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { FakeClock } from '../../src/util/clock.ts';
+import { eventually } from '../support/eventually.ts';
 
 const NODE = kindByName('Node')!;
 const node = (name: string, cpu = '4') => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { capacity: { cpu } } });
-const settle = async () => { for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r)); };
 
 function setup(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-informer-'));
@@ -45,9 +45,13 @@ test('an informer lists what exists, then follows creates, updates and deletes',
   await client.create(NODE, undefined, node('b'));
   await client.patch(NODE, undefined, 'a', { spec: { capacity: { cpu: '8' } } });
   await client.delete(NODE, undefined, 'b');
-  await settle();
-  t.deepEqual(events, ['add a', 'add b', 'update a cpu=8', 'delete b']);
+  await eventually('the delete', () => events.includes('delete b'));
   t.deepEqual(informer.keys(), ['a']);
+  // Events come in revision order: once a later write is seen, nothing more
+  // can come of the ones before it.
+  await client.create(NODE, undefined, node('z'));
+  await eventually('the later write', () => events.includes('add z'));
+  t.deepEqual(events, ['add a', 'add b', 'update a cpu=8', 'delete b', 'add z']);
   informer.stop();
 });
 
@@ -65,21 +69,25 @@ test('after its watch ends, an informer lists again and reports only what change
   const events = record(informer);
   await informer.start();
   current!.stop();
-  await settle();
-  // While nobody watches: b goes, c comes, a changes.
+  await eventually('the informer to see its watch end and set a relist timer', () => clock.pending === 1);
+  // While nobody watches: b goes, c comes, a changes. A watch of our own
+  // sees them, so the informer's (stopped) watch had its chance to as well.
+  const seen: string[] = [];
+  const control = local.watch(NODE, undefined, { resourceVersion: (await local.list(NODE, undefined)).metadata.resourceVersion }, (e) => seen.push(e.type));
+  t.teardown(() => control.stop());
   await local.delete(NODE, undefined, 'b');
   await local.create(NODE, undefined, node('c'));
   await local.patch(NODE, undefined, 'a', { spec: { capacity: { cpu: '2' } } });
-  await settle();
+  await eventually('our watch to see the three writes', () => seen.length === 3);
   t.deepEqual(events, ['add a', 'add b']);
   clock.advance(0);
-  await settle();
+  await eventually('the relist', () => events.length === 5);
   t.deepEqual(events.slice(2).sort(), ['add c', 'delete b', 'update a cpu=2']);
   t.deepEqual(informer.keys().sort(), ['a', 'c']);
-  // And it watches again.
+  // And it watches again, reporting nothing twice.
   await local.create(NODE, undefined, node('d'));
-  await settle();
-  t.is(events.at(-1), 'add d');
+  await eventually('the watch again', () => events.includes('add d'));
+  t.deepEqual(events.slice(5), ['add d']);
   informer.stop();
 });
 

@@ -10,6 +10,7 @@ import { startControllers } from '../../src/controllers/manager.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Node } from '../../src/objects/types.ts';
 import { selectRuntime } from '../../src/runtime/select.ts';
+import { eventually } from '../support/eventually.ts';
 
 const NODE = kindByName('Node')!;
 
@@ -32,15 +33,11 @@ test('controllers running against a remote API make its Nodes Ready', async (t) 
     rmSync(dir, { recursive: true, force: true });
   });
   await admin.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'r1' }, spec: { capacity: { cpu: '2' } } });
-  const deadline = Date.now() + 10_000;
-  let node: Node | undefined;
-  while (Date.now() < deadline) {
-    node = await admin.get<Node>(NODE, undefined, 'r1');
-    if (node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && node.status.containerID) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  t.true(node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-  t.regex(node?.status?.containerID ?? '', /^virtual:\/\/r1\//);
+  const node = await eventually('r1 Ready, with a machine', async () => {
+    const n = await admin.get<Node>(NODE, undefined, 'r1');
+    return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && n.status.containerID ? n : undefined;
+  });
+  t.regex(node.status?.containerID ?? '', /^virtual:\/\/r1\//);
   const version = await (await fetch(`${cp.url}/version`)).json() as { clusterId?: string };
   t.regex(version.clusterId ?? '', /^[0-9a-f]{8}$/, 'the id kcs controllers labels containers with');
 });

@@ -21,7 +21,8 @@ import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
 import { checkInvariants } from '../../src/scheduler/invariants.ts';
 import { spawnKcs } from '../cli/helpers.ts';
-import { condition, docker, dockerOrSkip, eventually, NODE, nodeManifest, removeClusterContainers, trackCluster } from './helpers.ts';
+import { eventually } from '../support/eventually.ts';
+import { condition, docker, dockerOrSkip, NODE, nodeManifest, removeClusterContainers, trackCluster } from './helpers.ts';
 
 const dockerTest = dockerOrSkip(test);
 const POD = kindByName('Pod')!;

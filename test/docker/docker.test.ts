@@ -11,8 +11,9 @@ import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node } from '../../src/objects/types.ts';
 import { CPU_PERIOD_US, DockerRuntime } from '../../src/runtime/docker.ts';
 import { parseTable, runKcs } from '../cli/helpers.ts';
+import { eventually } from '../support/eventually.ts';
 import {
-  CLUSTER_LABEL, clusterContainers, condition, dockerCluster, dockerOrSkip, eventually, inspectContainer,
+  CLUSTER_LABEL, clusterContainers, condition, dockerCluster, dockerOrSkip, inspectContainer,
   NODE, NODE_NAME_LABEL, NODE_UID_LABEL, nodeManifest,
 } from './helpers.ts';
 

@@ -5,7 +5,8 @@ import test from 'ava';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
 import { checkInvariants } from '../../src/scheduler/invariants.ts';
-import { condition, dockerCluster, dockerOrSkip, eventually, inspectContainer, NODE, nodeManifest } from './helpers.ts';
+import { eventually } from '../support/eventually.ts';
+import { condition, dockerCluster, dockerOrSkip, inspectContainer, NODE, nodeManifest } from './helpers.ts';
 
 const dockerTest = dockerOrSkip(test);
 const POD = kindByName('Pod')!;

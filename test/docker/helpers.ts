@@ -23,6 +23,7 @@ import { kindByName, NODE_LEASE_NAMESPACE } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node } from '../../src/objects/types.ts';
 import { DockerRuntime } from '../../src/runtime/docker.ts';
 import { ensureImage } from '../../src/runtime/image.ts';
+import { eventually } from '../support/eventually.ts';
 
 export const NODE = kindByName('Node')!;
 export const LEASE = kindByName('Lease')!;
@@ -56,19 +57,6 @@ export function dockerOrSkip(test: TestFn): DockerTest {
     } else test.skip(title, impl);
   };
   return Object.assign(declare((title, impl) => test(title, impl)), { failing: declare((title, impl) => test.failing(title, impl)) });
-}
-
-/** Deadline for anything a container has to do (start, register, be removed): generous, CI has 2 shared cores. */
-export const CONTAINER_DEADLINE_MS = 20_000;
-
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = CONTAINER_DEADLINE_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export const nodeManifest = (name: string, capacity: Record<string, string> = { cpu: '1', memory: '256Mi' }) =>
@@ -133,8 +121,13 @@ export interface DockerCluster {
   readonly runtime: DockerRuntime;
   readonly stateDir: string;
   readonly clusterId: string;
-  /** Stops the control plane (containers keep running) and starts another on the same state dir and port. */
-  restart(opts?: { runtime?: boolean; downtimeMs?: number }): Promise<void>;
+  /**
+   * Stops the control plane (containers keep running) and starts another on
+   * the same state dir and port; whileDown runs in between, and downtimeMs
+   * is how long it stays down: real time, as the agents in the containers
+   * live on the real clock.
+   */
+  restart(opts?: { runtime?: boolean; downtimeMs?: number; whileDown?: () => Promise<void> }): Promise<void>;
   /** A Node once its agent reports it Ready and the controller reports its container running. */
   readyNode(name: string, timeoutMs?: number): Promise<Node>;
   /** The renewTime of the node's heartbeat Lease, as a Date (undefined while there is none). */
@@ -181,12 +174,13 @@ export async function dockerCluster(t: ExecutionContext, opts: ClusterOptions = 
     get runtime() { return runtime; },
     stateDir,
     clusterId,
-    async restart({ runtime: withRuntime = true, downtimeMs = 0 } = {}) {
+    async restart({ runtime: withRuntime = true, downtimeMs = 0, whileDown } = {}) {
       // The same port: the agents in the running containers were given this address.
       const port = Number(new URL(cp!.url).port);
       await cp!.close();
       await runtime.close();
       cp = undefined;
+      await whileDown?.();
       // Down for a while, as a crashed or upgraded control plane would be.
       if (downtimeMs) await new Promise((r) => setTimeout(r, downtimeMs));
       runtime = makeRuntime(clusterId);
