@@ -55,8 +55,8 @@ test('discovery lists commits under kcs.io/v1 (create only) and pods/binding und
 test('an outside scheduler binds a pending pod with a Binding: nodeName, PodScheduled=True and the annotations land on the pod', withApp, async (t, api) => {
   const { p1 } = await setup(t, api);
   t.is(p1.spec.nodeName, undefined, 'pending');
-  const onNode = watch(t, api, `${PODS}?watch=true&fieldSelector=spec.nodeName%3Dn1`);
-  await new Promise((r) => setTimeout(r, 50)); // let the watch start before the binding
+  // From the pod's version: the watch sees the binding however late it starts.
+  const onNode = watch(t, api, `${PODS}?watch=true&fieldSelector=spec.nodeName%3Dn1&resourceVersion=${p1.metadata.resourceVersion}`);
 
   const r = await api.post(`${podPath('p1')}/binding`, binding('p1', 'n1', { 'scheduler.example.com/score': '42' }));
   t.is(r.status, 201, r.text);

@@ -33,7 +33,8 @@ function pod(name: string, nodeName?: string, phase: NonNullable<Pod['status']>[
   };
 }
 
-const flushMicrotasks = () => new Promise((resolve) => setImmediate(resolve));
+/** Resolves once every microtask queued before it has run (setImmediate comes after them all): no time passes. */
+const afterMicrotasks = () => new Promise((resolve) => setImmediate(resolve));
 
 test('node controller: a status-only Node update queues nothing; identity, spec, annotations and readiness do', (t) => {
   const controller = new NodeController({ client, runtime: {} as NodeRuntime, nodes: informer<Node>(), server: 'http://x', tokenFor: () => 't' });
@@ -74,7 +75,7 @@ test('scheduler: pending pods are queued; cluster changes that can change a deci
   // A heartbeat refresh changes no decision.
   onNodes.update!(node('n1', 'True'), node('n1', 'True', { status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: '2026-01-01T00:00:10Z' }] } }));
   onPods.update!(pod('bound', 'n1', 'Running'), pod('bound', 'n1', 'Running'));
-  await flushMicrotasks();
+  await afterMicrotasks();
   t.deepEqual(queued, []);
 
   // A burst: a node added, one made Ready, a pod finished, a pod deleted, a new configuration.
@@ -84,12 +85,12 @@ test('scheduler: pending pods are queued; cluster changes that can change a deci
   onPods.delete!(pod('gone', 'n1', 'Running'));
   onConfigurations.update!({ apiVersion: 'kcs.io/v1', kind: 'SchedulerConfiguration', metadata: { name: 'default' }, spec: {} }, { apiVersion: 'kcs.io/v1', kind: 'SchedulerConfiguration', metadata: { name: 'default' }, spec: { defaultPolicy: 'best-fit' } });
   t.deepEqual(queued, [], 'asked on a microtask, after the burst');
-  await flushMicrotasks();
+  await afterMicrotasks();
   t.deepEqual(queued.splice(0), ['default/a', 'default/b'], 'each pending pod once');
 
   // An unbound pod is pending again, and its room is a retry for the others.
   onPods.update!(pod('b', 'n1', 'Running'), pod('b'));
-  await flushMicrotasks();
+  await afterMicrotasks();
   t.deepEqual(queued, ['default/b', 'default/a', 'default/b']);
 });
 
