@@ -11,7 +11,7 @@ import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkBuild, Deadline, httpCall, intOpt, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary } from './lib.ts';
+import { checkBuild, Deadline, httpCall, intOpt, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary, runMain } from './lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -276,7 +276,4 @@ function pick(s: Summary) {
   return roundAll({ p50Ms: s.p50, p90Ms: s.p90, p99Ms: s.p99, maxMs: s.max });
 }
 
-main().then((code) => process.exit(code), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

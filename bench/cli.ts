@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { checkBuild, httpCall, KCS_BIN, machineCpu, selfAndChildrenCpu, msSince, printTable, round, roundAll, ROOT, startChildControlPlane, summarize, type Summary } from './lib.ts';
+import { checkBuild, httpCall, KCS_BIN, machineCpu, selfAndChildrenCpu, msSince, printTable, round, roundAll, ROOT, startChildControlPlane, summarize, type Summary, runMain } from './lib.ts';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string' }, nodes: { type: 'string' } } });
 const RUNS = Number(args.runs ?? process.env.KCS_BENCH_CLI_RUNS ?? 20);
@@ -110,7 +110,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

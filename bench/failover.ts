@@ -55,11 +55,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
-import {
-  cleanupOnExit, Deadline, intOpt, runImageBuild, withServerOutput,
-  checkBuild, httpCall, machineCpu, msSince, printTable, round, roundAll,
-  startChildControlPlane, summarize, watchStream, type ChildControlPlane, type WatchEvent, type WatchStream,
-} from './lib.ts';
+import { cleanupOnExit, Deadline, intOpt, runImageBuild, withServerOutput, checkBuild, httpCall, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, watchStream, type ChildControlPlane, type WatchEvent, type WatchStream, runMain, report } from './lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -490,12 +486,7 @@ async function main(): Promise<number> {
     targets: TARGETS, met,
     failures: failures.length, timedOut: cap.passed,
   };
-  console.log(JSON.stringify(json));
-  for (const f of failures) console.error(f);
-  return failures.length ? 1 : 0;
+  return report(json, failures);
 }
 
-main().then((code) => process.exit(code), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -26,11 +26,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  cleanupOnExit, Deadline, intOpt,
-  checkBuild, KCS_BIN, msSince, printTable, ROOT, round, roundAll, startChildControlPlane, summarize, watchStream,
-  type ChildControlPlane, type Summary, type WatchEvent,
-} from './lib.ts';
+import { cleanupOnExit, Deadline, intOpt, checkBuild, KCS_BIN, msSince, printTable, ROOT, round, roundAll, startChildControlPlane, summarize, watchStream, type ChildControlPlane, type Summary, type WatchEvent, runMain } from './lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -274,7 +270,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => process.exit(code), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -536,3 +536,18 @@ export function cleanupOnExit(): LiveResources {
   }
   return live;
 }
+
+/** Prints a bench's figures as one JSON line and each failure on stderr; the exit code says whether any failed. */
+export function report(json: object, failures: string[]): number {
+  console.log(JSON.stringify(json));
+  for (const f of failures) console.error(f);
+  return failures.length ? 1 : 0;
+}
+
+/** Runs a bench's main and exits with its code; an error is printed and exits 1. */
+export function runMain(main: () => Promise<number>): void {
+  main().then((code) => process.exit(code), (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -93,6 +93,11 @@ export function nodeStatusFence(user: User, resource: string, subresource: strin
   };
 }
 
+/** The guard and fence a single write by this user gets (none for anyone but a node). */
+export function writeChecks(user: User, resource: string, name: string | undefined, subresource: string | undefined, registry: Registry): Pick<WriteOptions, 'guard' | 'fence'> {
+  return { guard: nodeWriteGuard(user, resource, name), fence: nodeStatusFence(user, resource, subresource, registry) };
+}
+
 /** The guard and fence each write of a commit gets: those it would get alone. */
 export function commitChecks(user: User, registry: Registry): CommitChecks {
   return {

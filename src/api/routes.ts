@@ -10,7 +10,7 @@ import type { RequestAttributes, User, Authorizer } from './auth.ts';
 import { readObject, readPatch } from './body.ts';
 import { COMMIT_KIND, commitOpAttributes, parseCommit } from './commit.ts';
 import { errors } from './errors.ts';
-import { commitChecks, nodeStatusFence, nodeWriteGuard } from './node-auth.ts';
+import { commitChecks, writeChecks } from './node-auth.ts';
 import type { Registry, WriteOptions, WriteResult } from './registry.ts';
 import { streamWatch } from './watch.ts';
 
@@ -178,22 +178,14 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
     router.put(path, async (ctx) => {
       const namespace = ns(ctx);
       await check(ctx, authorize, { verb: 'update', resource: r, subresource: sub, namespace, name: ctx.params.name });
-      const options = {
-        ...writeOptions(ctx),
-        guard: nodeWriteGuard(ctx.state.user as User, r, ctx.params.name),
-        fence: nodeStatusFence(ctx.state.user as User, r, sub, registry),
-      };
+      const options = { ...writeOptions(ctx), ...writeChecks(ctx.state.user as User, r, ctx.params.name, sub, registry) };
       const body = await readObject(ctx, bodyLimit);
       respond(ctx, await registry.update(kind, namespace, ctx.params.name, body, { ...options, subresource: sub }), 200);
     });
     router.patch(path, async (ctx) => {
       const namespace = ns(ctx);
       await check(ctx, authorize, { verb: 'patch', resource: r, subresource: sub, namespace, name: ctx.params.name });
-      const options = {
-        ...writeOptions(ctx),
-        guard: nodeWriteGuard(ctx.state.user as User, r, ctx.params.name),
-        fence: nodeStatusFence(ctx.state.user as User, r, sub, registry),
-      };
+      const options = { ...writeOptions(ctx), ...writeChecks(ctx.state.user as User, r, ctx.params.name, sub, registry) };
       const { type, patch } = await readPatch(ctx, bodyLimit);
       respond(ctx, await registry.patch(kind, namespace, ctx.params.name, type, patch, { ...options, subresource: sub }), 200);
     });

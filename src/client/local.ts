@@ -5,7 +5,7 @@
 import type { Authorizer, RequestAttributes, User } from '../api/auth.ts';
 import { commitOpAttributes } from '../api/commit.ts';
 import { errors } from '../api/errors.ts';
-import { clusterAuthorizer, commitChecks, nodeStatusFence, nodeWriteGuard } from '../api/node-auth.ts';
+import { clusterAuthorizer, commitChecks, writeChecks } from '../api/node-auth.ts';
 import type { CommitOp, Registry } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
@@ -59,9 +59,8 @@ export class LocalClient implements KcsClient {
 
   async update<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, obj: unknown, q: WriteQuery & { subresource?: string } = {}): Promise<Response<T>> {
     await this.check({ verb: 'update', resource: kind.plural, subresource: q.subresource, namespace, name });
-    const guard = nodeWriteGuard(this.user, kind.plural, name);
-    const fence = nodeStatusFence(this.user, kind.plural, q.subresource, this.registry);
-    const r = await this.registry.update(kind, namespace, name, structuredClone(obj), { ...q, guard, fence, subresource: q.subresource === 'status' ? 'status' : undefined });
+    const checks = writeChecks(this.user, kind.plural, name, q.subresource, this.registry);
+    const r = await this.registry.update(kind, namespace, name, structuredClone(obj), { ...q, ...checks, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
 
@@ -70,10 +69,9 @@ export class LocalClient implements KcsClient {
     q: WriteQuery & { subresource?: string; type?: 'merge' | 'json' } = {},
   ): Promise<Response<T>> {
     await this.check({ verb: 'patch', resource: kind.plural, subresource: q.subresource, namespace, name });
-    const guard = nodeWriteGuard(this.user, kind.plural, name);
-    const fence = nodeStatusFence(this.user, kind.plural, q.subresource, this.registry);
+    const checks = writeChecks(this.user, kind.plural, name, q.subresource, this.registry);
     const type = q.type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
-    const r = await this.registry.patch(kind, namespace, name, type, structuredClone(patch), { ...q, guard, fence, subresource: q.subresource === 'status' ? 'status' : undefined });
+    const r = await this.registry.patch(kind, namespace, name, type, structuredClone(patch), { ...q, ...checks, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
 
