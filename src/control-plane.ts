@@ -64,22 +64,22 @@ export function loadOrCreateAdminToken(stateDir: string): string {
 
 /** Tokens persist in the state directory (0600) so clients keep working across restarts. */
 function loadOrCreateToken(stateDir: string, file: string): string {
-  const path = join(stateDir, file);
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  const token = generateToken();
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  writeFileSync(path, token + '\n', { mode: 0o600 });
-  return token;
+  return loadOrCreate(stateDir, file, generateToken);
 }
 
 /** Names this control plane's machines on a shared Docker daemon; kept with the state. */
 export function loadOrCreateClusterId(stateDir: string): string {
-  const path = join(stateDir, 'cluster-id');
+  return loadOrCreate(stateDir, 'cluster-id', () => randomBytes(4).toString('hex'));
+}
+
+/** A value kept in a file of the state directory (0600), made once. */
+function loadOrCreate(stateDir: string, file: string, make: () => string): string {
+  const path = join(stateDir, file);
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  const id = randomBytes(4).toString('hex');
+  const value = make();
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  writeFileSync(path, id + '\n', { mode: 0o600 });
-  return id;
+  writeFileSync(path, value + '\n', { mode: 0o600 });
+  return value;
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {

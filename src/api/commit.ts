@@ -9,7 +9,7 @@
 //   { apiVersion: kcs.io/v1, kind: Commit,
 //     operations: [ { verb: update, subresource: binding, object: <Pod> },
 //                   { verb: create, object: <Event> }, ... ] }
-import { KINDS } from '../objects/kinds.ts';
+import { DEFAULT_NAMESPACE, KINDS } from '../objects/kinds.ts';
 import type { FieldError } from '../objects/validation.ts';
 import type { RequestAttributes } from './auth.ts';
 import { errors } from './errors.ts';
@@ -71,9 +71,6 @@ export function parseCommit(body: unknown): CommitOp[] {
     const rv = (o.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
     if (verb === 'update' && (rv === undefined || rv === '')) return fail(`${at}.object.metadata.resourceVersion`, 'Required value: an update states the resourceVersion it replaces', 'FieldValueRequired');
     if (verb === 'update' && typeof rv !== 'string') return fail(`${at}.object.metadata.resourceVersion`, `Invalid value: ${JSON.stringify(rv)}: must be of type string`, 'FieldValueTypeInvalid');
-    // A binding to no node would leave the pod pending and still be written.
-    const nodeName = (o as { spec?: { nodeName?: unknown } }).spec?.nodeName;
-    if (subresource === 'binding' && (nodeName === undefined || nodeName === null || nodeName === '')) return fail(`${at}.object.spec.nodeName`, 'Required value: the node to bind to', 'FieldValueRequired');
     // Parsed from this request alone: the registry may admit it as it is.
     return verb === 'create'
       ? { verb, kind, object: object as CommitOp['object'], transfer: true }
@@ -84,7 +81,7 @@ export function parseCommit(body: unknown): CommitOp[] {
 /** The request one write of a commit would be on its own, for the authorizer. */
 export function commitOpAttributes(op: CommitOp): RequestAttributes {
   const meta = op.object.metadata ?? {};
-  const namespace = op.kind.namespaced ? (meta.namespace ?? 'default') : undefined;
+  const namespace = op.kind.namespaced ? (meta.namespace ?? DEFAULT_NAMESPACE) : undefined;
   if (op.verb === 'create') return { verb: 'create', resource: op.kind.plural, namespace, name: meta.name };
   // A binding is created (as POST pods/{name}/binding is); the rest are updates of their subresource.
   return { verb: op.subresource === 'binding' ? 'create' : 'update', resource: op.kind.plural, subresource: op.subresource, namespace, name: meta.name };

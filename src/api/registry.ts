@@ -276,6 +276,10 @@ export class Registry {
       const current = decode(kv);
       const guard = checks.guard?.(op);
       if (guard && !guard.allows(current)) throw guard.denied();
+      if (op.subresource === 'binding' && !op.object.spec?.nodeName) {
+        // Written, it would leave the pod pending with a PodScheduled=True status.
+        throw errors.invalid(op.kind.kind, name, [{ reason: 'FieldValueRequired', field: 'spec.nodeName', message: 'Required value: the node to bind to' }]);
+      }
       if (op.subresource === 'binding' && current.spec?.nodeName) {
         throw errors.conflict(op.kind.plural, name, `pod ${name} is already assigned to node ${current.spec.nodeName}`);
       }
@@ -295,7 +299,9 @@ export class Registry {
       } else {
         incoming = checkShape(op.kind, op.transfer ? op.object : jsonCopy(op.object), ns, name);
       }
-      await checks.fence?.(op)?.(incoming);
+      // Only a node's status write has a fence; no other write waits here.
+      const fence = checks.fence?.(op);
+      if (fence) await fence(incoming);
       admitFields(op.kind, incoming, {});
       const next = op.subresource === 'status' ? prepareForStatusUpdate(incoming, current)
         : placement ? prepareForPlacement(incoming, current)

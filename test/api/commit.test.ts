@@ -93,6 +93,9 @@ test('an invalid object or an update without a resourceVersion fails the commit 
     { verb: 'create', kind: EVENT, object: { ...event('bad'), count: 'many' } as KubeObject },
   ]));
   t.is((invalid as { code?: number }).code, 422);
+  const noNode = await t.throwsAsync(registry.commit([{ verb: 'update', kind: POD, subresource: 'binding', object: a }]));
+  t.is((noNode as { code?: number }).code, 422, 'a binding must name its node, in-process as over HTTP');
+  t.regex(noNode!.message, /spec\.nodeName/);
   t.is(await store.currentRevision(), rev);
 });
 
