@@ -12,9 +12,9 @@ export const EVENTUALLY_TIMEOUT_MS = 20_000;
  * the wait at once: a probe throws when the state can no longer come.
  *
  * Retries come quickly at first (in-process states are often a few event
- * loop turns away), then every 50 ms; a slow probe (an HTTP call, a CLI
- * process) is not run again sooner than it took, so polling never keeps
- * the machine busy more than about half of the wait.
+ * loop turns away), then every 50 ms after the last probe ended. Waiting
+ * as long as a slow probe took (a CLI process) before the next was tried,
+ * and made the whole suite slower: each such wait ended a probe later.
  */
 export async function eventually<T>(
   what: string | (() => string),
@@ -29,7 +29,7 @@ export async function eventually<T>(
     if (v) return v;
     const now = Date.now();
     if (now > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    pause = Math.max(Math.min(50, pause * 2 || 1), now - started);
+    pause = Math.min(50, pause * 2 || 1);
     await new Promise((r) => (pause > 1 ? setTimeout(r, pause) : setImmediate(r)));
   }
 }
