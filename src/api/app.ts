@@ -1,5 +1,6 @@
 // The Koa application: error mapping, authentication, discovery and the
 // resource routes. app.callback() serves it from any http server.
+import type { ObjectCacheOptions } from '../cache/object-cache.ts';
 import Koa from 'koa';
 import { ManifestError } from '../objects/manifest.ts';
 import type { Store } from '../store/store.ts';
@@ -23,6 +24,8 @@ export interface AppOptions {
   clusterId?: string;
   /** Where server errors (5xx) are reported; defaults to stderr. */
   log?: (message: string) => void;
+  /** The object cache's window, bookmarks and snapshots (the defaults suit a real server). */
+  cache?: Omit<ObjectCacheOptions, 'clock'>;
 }
 
 export interface ApiApp {
@@ -33,7 +36,7 @@ export interface ApiApp {
 }
 
 export function createApp(opts: AppOptions): ApiApp {
-  const registry = new Registry(opts.store, opts.clock);
+  const registry = new Registry(opts.store, opts.clock, opts.cache);
   const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
   const app = new Koa();
   app.silent = true;

@@ -48,6 +48,8 @@ export const errors = {
   conflict: (resource: string, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again') =>
     new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${ref(resource, name)}: ${why}`, { name, kind: resource }),
   expired: (message: string) => new ApiError(410, 'Expired', message),
+  /** A read at a resourceVersion this server did not reach in time (Kubernetes' 504 with cause ResourceVersionTooLarge). */
+  tooLargeResourceVersion: (message: string) => new ApiError(504, 'Timeout', `Timeout: ${message}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }] }),
   tooLarge: (limit: number) => new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit} bytes`),
   unsupportedMediaType: (type: string, supported: string[]) =>
     new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${supported.join(', ')} (got ${JSON.stringify(type)})`),

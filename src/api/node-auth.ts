@@ -88,7 +88,7 @@ export function nodeStatusFence(user: User, resource: string, subresource: strin
   return async (incoming) => {
     const claimed = (incoming.status as { pods?: unknown } | undefined)?.pods;
     if (!Array.isArray(claimed) || claimed.length === 0) return;
-    const bound = await registry.podsByNode.boundTo(node);
+    const bound = await registry.podsBoundTo(node);
     (incoming.status as { pods: unknown[] }).pods = claimed.filter((id) => bound.has(id as string));
   };
 }

@@ -4,15 +4,19 @@
 import { isDeepStrictEqual } from 'node:util';
 import { setCondition } from '../objects/conditions.ts';
 import { DEFAULT_NAMESPACE, kindByName, type KindInfo } from '../objects/kinds.ts';
-import { both, parseFieldSelector, parseLabelSelector, SelectorError, type Predicate } from '../objects/selectors.ts';
-import type { Condition, KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
-import { ConflictError, KeyExistsError, KeyNotFoundError, RevisionCompactedError, type KeyValue, type Store, type StoreEvent, type TxnOp } from '../store/store.ts';
+import { encodeObject } from '../cache/cached-object.ts';
+import { ExpiredError, InvalidContinueError, TooLargeResourceVersionError } from '../cache/errors.ts';
+import { ObjectCache, type ListPage, type ListQuery, type ObjectCacheOptions } from '../cache/object-cache.ts';
+import { parseSelection, type Selection } from '../cache/selection.ts';
+import type { EventView, WatchEventType } from '../cache/watcher.ts';
+import { SelectorError } from '../objects/selectors.ts';
+import type { Condition, KubeObject, ObjectList } from '../objects/types.ts';
+import { ConflictError, KeyExistsError, KeyNotFoundError, type KeyValue, type Store, type TxnOp } from '../store/store.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
 import { admitFields, type FieldOptions, checkShape, prepareForCreate, prepareForPlacement, prepareForStatusUpdate, prepareForUpdate } from './admission.ts';
 import type { PatchType } from './body.ts';
 import { errors, type ApiError } from './errors.ts';
 import { applyPatchTo, checkJsonPatch } from './patch.ts';
-import { PodsByNode } from './pods-by-node.ts';
 
 export interface WriteOptions extends FieldOptions {
   /** `dryRun=All`: validate and admit, but store nothing. */
@@ -38,24 +42,29 @@ export interface WriteResult {
 export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
+  /** Items per page (a whole number; 0 or unset: all), as Kubernetes pages lists. */
+  limit?: string | number;
+  /** The token of the previous page. */
+  continue?: string;
+  /** unset: the latest; "0": any (what the cache holds); N: at least as new as N, or exactly N with resourceVersionMatch=Exact. */
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
 }
 
-export interface WatchOptions extends ListOptions {
+export interface WatchOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
   /** Events after this resourceVersion; unset or "0" starts with the current objects as ADDED. */
   resourceVersion?: string;
+  /** Send BOOKMARK events while nothing else happens (allowWatchBookmarks). */
+  allowWatchBookmarks?: boolean;
 }
 
-/** One watch event's object, in the forms watchers take it; each made only when asked for. */
-export interface EventView {
-  /** The JSON line of the whole watch event, shared by every watcher sent the same type. */
-  json(): string;
-  /** A private copy of the object, parsed afresh from the stored value. */
-  copy(): KubeObject;
-}
+export type { EventView } from '../cache/watcher.ts';
 
 export interface WatchSink {
-  event(type: WatchEvent['type'], view: EventView): void;
-  /** The watch can no longer continue (store closed, history compacted). */
+  event(type: WatchEventType, view: EventView): void;
+  /** The watch can no longer continue (the store's watch ended). */
   end(err?: ApiError): void;
 }
 
@@ -84,16 +93,14 @@ const MAX_UNCONDITIONAL_RETRIES = 16;
 
 export class Registry {
   readonly store: Store;
-  /** Pods bound to each node, for the fence on node status writes (started on first use). */
-  readonly podsByNode: PodsByNode;
+  /** Lists and watches are served from here; gets and writes go to the store. */
+  readonly cache: ObjectCache;
   private readonly clock: Clock;
-  /** Parsed watch events are shared by every watcher of the same store event. */
-  private readonly decoded = new WeakMap<StoreEvent, { object?: KubeObject; prev?: KubeObject; json: Map<string, string> }>();
 
-  constructor(store: Store, clock: Clock = systemClock) {
+  constructor(store: Store, clock: Clock = systemClock, cacheOptions: Omit<ObjectCacheOptions, 'clock'> = {}) {
     this.store = store;
     this.clock = clock;
-    this.podsByNode = new PodsByNode(store);
+    this.cache = new ObjectCache(store, { ...cacheOptions, clock });
   }
 
   // ---- reads -------------------------------------------------------------
@@ -104,80 +111,55 @@ export class Registry {
     return decode(kv);
   }
 
-  async list(kind: KindInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList> {
-    const match = selectorFor(kind, opts);
-    const { items, revision } = await this.store.list(prefixFor(kind, namespace));
-    const objects: KubeObject[] = [];
-    for (const kv of items) {
-      const obj = decode(kv);
-      if (!match || match(obj)) objects.push(obj);
+  /** A list served from the cache: one page of it with limit, continued with the token it returns. */
+  async listPage(kind: KindInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<ListPage> {
+    const selection = selectionFor(kind, namespace, opts);
+    try {
+      return await this.cache.list(kind, selection, listQuery(opts));
+    } catch (err) {
+      throw cacheErrorOf(err);
     }
-    return { apiVersion: kind.apiVersion, kind: kind.listKind, metadata: { resourceVersion: String(revision) }, items: objects };
+  }
+
+  /** The list with its objects shared with the cache (frozen): what in-process clients get. */
+  async list(kind: KindInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList> {
+    return listObject(kind, await this.listPage(kind, namespace, opts));
+  }
+
+  /** The list as JSON text, each item's stored text spliced in, not parsed and serialized again: what HTTP clients get. */
+  async listJson(kind: KindInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<string> {
+    const page = await this.listPage(kind, namespace, opts);
+    const metadata = listMetadata(page);
+    return `{"apiVersion":${JSON.stringify(kind.apiVersion)},"kind":${JSON.stringify(kind.listKind)},"metadata":${JSON.stringify(metadata)},"items":[${page.items.map((o) => o.json()).join(',')}]}`;
   }
 
   async watch(kind: KindInfo, namespace: string | undefined, opts: WatchOptions, sink: WatchSink): Promise<() => void> {
-    const match = selectorFor(kind, opts);
-    let from: number;
+    const selection = selectionFor(kind, namespace, opts);
     const rv = opts.resourceVersion;
-    if (rv === undefined || rv === '' || rv === '0') {
-      const initial = await this.list(kind, namespace, opts);
-      for (const object of initial.items) {
-        // Listed for this watcher alone: its own to keep.
-        sink.event('ADDED', { json: () => JSON.stringify({ type: 'ADDED', object }), copy: () => object });
-      }
-      from = Number(initial.metadata.resourceVersion);
-    } else {
+    let from: number | undefined;
+    if (rv !== undefined && rv !== '' && rv !== '0') {
       from = Number(rv);
-      if (!Number.isSafeInteger(from) || from < 0) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rv)}`);
+      if (!/^\d+$/.test(rv) || !Number.isSafeInteger(from)) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rv)}`);
     }
     try {
-      const handle = await this.store.watch(prefixFor(kind, namespace), from, {
-        onEvent: (event) => this.deliver(event, match, sink),
-        onError: (err) => sink.end(errors.internal(err)),
+      return await this.cache.watch(kind, selection, { resourceVersion: from, bookmarks: opts.allowWatchBookmarks }, {
+        event: (type, view) => sink.event(type, view),
+        end: (err) => sink.end(err && errors.internal(err)),
       });
-      return () => handle.stop();
     } catch (err) {
-      if (err instanceof RevisionCompactedError) throw errors.expired(`too old resource version: ${err.requested} (${err.compacted})`);
-      throw err;
+      throw cacheErrorOf(err);
     }
   }
 
-  /**
-   * Turns a store event into the watch event this watcher should see, if
-   * any. The stored value is parsed once for every watcher (and only when a
-   * selector or a JSON line needs it); in-process watchers parse their own copy.
-   */
-  private deliver(event: StoreEvent, match: Predicate | undefined, sink: WatchSink): void {
-    let d = this.decoded.get(event);
-    if (!d) this.decoded.set(event, (d = { json: new Map() }));
-    const shared = d;
-    const object = () => (shared.object ??= decodeValue(event.value, event.revision));
-    let type: WatchEvent['type'];
-    if (event.type === 'create') {
-      if (match && !match(object())) return;
-      type = 'ADDED';
-    } else if (event.type === 'delete') {
-      if (match && !match(object())) return;
-      type = 'DELETED';
-    } else if (!match) {
-      type = 'MODIFIED';
-    } else {
-      // Kubernetes semantics: an object that moves into a selector is ADDED
-      // for that watcher, one that moves out is DELETED.
-      if (shared.prev === undefined && event.prevValue !== undefined) shared.prev = decodeValue(event.prevValue, event.revision);
-      const now = match(object());
-      const before = shared.prev !== undefined && match(shared.prev);
-      if (!now && !before) return;
-      type = now && before ? 'MODIFIED' : now ? 'ADDED' : 'DELETED';
+  /** The UIDs of the pods bound to node now (the fence on a node's status write). */
+  async podsBoundTo(node: string): Promise<ReadonlySet<string>> {
+    await this.cache.start();
+    const uids = new Set<string>();
+    for (const pod of this.cache.state(kindByName('Pod')!).indexed('spec.nodeName', node)?.values() ?? []) {
+      const uid = pod.object().metadata.uid;
+      if (uid) uids.add(uid);
     }
-    sink.event(type, {
-      json: () => {
-        let s = shared.json.get(type);
-        if (s === undefined) shared.json.set(type, (s = JSON.stringify({ type, object: object() })));
-        return s;
-      },
-      copy: () => decodeValue(event.value, event.revision),
-    });
+    return uids;
   }
 
   // ---- writes ------------------------------------------------------------
@@ -408,10 +390,7 @@ export function prefixFor(kind: KindInfo, namespace: string | undefined): string
   return kind.namespaced && namespace ? `/registry/${kind.plural}/${namespace}/` : `/registry/${kind.plural}/`;
 }
 
-function encode(obj: KubeObject): string {
-  const { resourceVersion: _rv, ...metadata } = obj.metadata;
-  return JSON.stringify({ ...obj, metadata });
-}
+const encode = encodeObject;
 
 /** A deep copy of plain JSON data (faster than structuredClone for it). */
 function jsonCopy<T>(value: T): T {
@@ -439,12 +418,60 @@ function randomSuffix(): string {
   return s;
 }
 
-function selectorFor(kind: KindInfo, opts: ListOptions): Predicate | undefined {
+function selectionFor(kind: KindInfo, namespace: string | undefined, opts: { labelSelector?: string; fieldSelector?: string }): Selection {
   try {
-    return both(parseLabelSelector(opts.labelSelector), parseFieldSelector(kind.kind, opts.fieldSelector));
+    return parseSelection(kind, namespace, opts.labelSelector, opts.fieldSelector);
   } catch (err) {
     if (err instanceof SelectorError) throw errors.badRequest(err.message, err);
     throw err;
   }
+}
+
+/** The paging and resourceVersion parameters of a list, checked as Kubernetes checks them. */
+function listQuery(opts: ListOptions): ListQuery {
+  const query: ListQuery = {};
+  if (opts.limit !== undefined && opts.limit !== '') {
+    const limit = Number(opts.limit);
+    if (!Number.isSafeInteger(limit) || limit < 0) throw errors.badRequest(`limit must be a whole number (got ${JSON.stringify(opts.limit)})`);
+    query.limit = limit;
+  }
+  const rv = opts.resourceVersion === '' ? undefined : opts.resourceVersion;
+  const match = opts.resourceVersionMatch === '' ? undefined : opts.resourceVersionMatch;
+  if (opts.continue !== undefined && opts.continue !== '') {
+    if (rv !== undefined && rv !== '0') throw errors.badRequest('specifying resource version is not allowed when using continue');
+    if (match !== undefined) throw errors.badRequest('resourceVersionMatch is forbidden when continue is provided');
+    query.continue = opts.continue;
+    return query;
+  }
+  if (match !== undefined) {
+    if (match !== 'NotOlderThan' && match !== 'Exact') throw errors.badRequest(`resourceVersionMatch must be NotOlderThan or Exact (got ${JSON.stringify(match)})`);
+    if (rv === undefined) throw errors.badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
+    if (match === 'Exact' && rv === '0') throw errors.badRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "0"');
+    query.resourceVersionMatch = match;
+  }
+  if (rv !== undefined) {
+    if (!/^\d+$/.test(rv) || !Number.isSafeInteger(Number(rv))) throw errors.badRequest(`invalid resourceVersion ${JSON.stringify(rv)}`);
+    query.resourceVersion = Number(rv);
+  }
+  return query;
+}
+
+function listMetadata(page: ListPage): ObjectList['metadata'] {
+  const metadata: ObjectList['metadata'] = { resourceVersion: String(page.revision) };
+  if (page.continue !== undefined) metadata.continue = page.continue;
+  if (page.remainingItemCount !== undefined) metadata.remainingItemCount = page.remainingItemCount;
+  return metadata;
+}
+
+function listObject(kind: KindInfo, page: ListPage): ObjectList {
+  return { apiVersion: kind.apiVersion, kind: kind.listKind, metadata: listMetadata(page), items: page.items.map((o) => o.object()) };
+}
+
+/** The cache's refusals as the Status Kubernetes sends for each. */
+function cacheErrorOf(err: unknown): unknown {
+  if (err instanceof ExpiredError) return errors.expired(err.message);
+  if (err instanceof TooLargeResourceVersionError) return errors.tooLargeResourceVersion(err.message);
+  if (err instanceof InvalidContinueError) return errors.badRequest(err.message);
+  return err;
 }
 

@@ -148,11 +148,19 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
       const timeoutSeconds = rawTimeout === undefined ? 0 : Number(rawTimeout);
       if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0) throw errors.badRequest(`timeoutSeconds must be a whole number of seconds (got ${JSON.stringify(rawTimeout)})`);
       // Timers overflow past 2^31 ms; a day is longer than any client waits anyway.
-      await streamWatch(ctx, registry, kind, namespace, { ...selectors, resourceVersion: query(ctx, 'resourceVersion'), timeoutSeconds: Math.min(timeoutSeconds, 86_400) });
+      const bookmarks = query(ctx, 'allowWatchBookmarks');
+      await streamWatch(ctx, registry, kind, namespace, {
+        ...selectors, resourceVersion: query(ctx, 'resourceVersion'), allowWatchBookmarks: bookmarks === 'true' || bookmarks === '1',
+        timeoutSeconds: Math.min(timeoutSeconds, 86_400),
+      });
       return;
     }
     await check(ctx, authorize, { verb: 'list', resource: r, namespace, fieldSelector: selectors.fieldSelector });
-    ctx.body = await registry.list(kind, namespace, selectors);
+    ctx.type = 'application/json';
+    ctx.body = await registry.listJson(kind, namespace, {
+      ...selectors, limit: query(ctx, 'limit'), continue: query(ctx, 'continue'),
+      resourceVersion: query(ctx, 'resourceVersion'), resourceVersionMatch: query(ctx, 'resourceVersionMatch'),
+    });
   };
 
   router.get(base, (ctx) => listOrWatch(ctx, ns(ctx)));

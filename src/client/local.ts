@@ -90,8 +90,8 @@ export class LocalClient implements KcsClient {
       finish();
     };
     this.check({ verb: 'watch', resource: kind.plural, namespace, fieldSelector: opts.fieldSelector }).then(() => this.registry.watch(kind, namespace, opts, {
-      // Each watcher gets its own copy: the objects are the caller's to keep.
-      event: (type, view) => onEvent({ type, object: view.copy() }),
+      // Shared with the cache and every other in-process watcher, and frozen: copy to change.
+      event: (type, view) => onEvent({ type, object: view.object() }),
       end: (err) => {
         if (err) onEvent({ type: 'ERROR', object: err.toStatus() as never });
         end();

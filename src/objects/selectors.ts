@@ -110,16 +110,35 @@ const FIELDS: Record<string, Record<string, (o: any) => string | undefined>> = {
   },
 };
 
-export function parseFieldSelector(kind: string, text: string | undefined): Predicate | undefined {
-  if (!text || text.trim() === '') return undefined;
+/** One requirement of a field selector: field = value, or field != value. */
+export interface FieldTerm {
+  field: string;
+  negate: boolean;
+  value: string;
+}
+
+/** The terms of a field selector, checked against the fields kind may be selected on. */
+export function fieldSelectorTerms(kind: string, text: string | undefined): FieldTerm[] {
+  if (!text || text.trim() === '') return [];
   const getters = { ...FIELDS['*'], ...FIELDS[kind] };
-  const reqs = splitTerms(text).map((term) => {
+  return splitTerms(text).map((term) => {
     const m = /^([^=!\s]+)\s*(==|=|!=)\s*([^=!\s]*)$/.exec(term);
     if (!m) throw new SelectorError(`invalid field selector: ${JSON.stringify(term)} (only =, == and != are supported)`);
-    const get = getters[m[1]];
-    if (!get) throw new SelectorError(`field label not supported: ${m[1]} (supported: ${Object.keys(getters).join(', ')})`);
-    return { get, negate: m[2] === '!=', value: m[3] };
+    if (!getters[m[1]]) throw new SelectorError(`field label not supported: ${m[1]} (supported: ${Object.keys(getters).join(', ')})`);
+    return { field: m[1], negate: m[2] === '!=', value: m[3] };
   });
+}
+
+/** The value of a selectable field of obj (as a field selector compares it). */
+export function fieldValue(kind: string, field: string, obj: KubeObject): string | undefined {
+  return (FIELDS[kind]?.[field] ?? FIELDS['*'][field])?.(obj);
+}
+
+export function parseFieldSelector(kind: string, text: string | undefined): Predicate | undefined {
+  const terms = fieldSelectorTerms(kind, text);
+  if (!terms.length) return undefined;
+  const getters = { ...FIELDS['*'], ...FIELDS[kind] };
+  const reqs = terms.map((t) => ({ ...t, get: getters[t.field]! }));
   return (obj) => reqs.every((r) => (r.get(obj) === r.value) !== r.negate);
 }
 

@@ -107,7 +107,7 @@ export interface Pod extends KubeObject {
   status?: PodStatus;
 }
 
-export interface ListMeta { resourceVersion: string; continue?: string }
+export interface ListMeta { resourceVersion: string; continue?: string; remainingItemCount?: number }
 
 export interface ObjectList<T extends KubeObject = KubeObject> {
   apiVersion: string;

@@ -82,6 +82,8 @@ export function client(url: string, token: string): Client {
 
 export interface AppFixtureOptions {
   historyLimit?: number;
+  /** Events the object cache keeps for watches that resume. */
+  cacheWindow?: number;
   bodyLimit?: number;
 }
 
@@ -101,6 +103,7 @@ export async function openApi(t: ExecutionContext, options: AppFixtureOptions = 
   const logs: string[] = [];
   const { app, registry } = createApp({
     store, authenticator: adminTokenAuthenticator(TOKEN), bodyLimit: options.bodyLimit, log: (m) => logs.push(m),
+    cache: options.cacheWindow ? { windowSize: options.cacheWindow } : undefined,
   });
   const server = createServer(app.callback());
   t.teardown(async () => {

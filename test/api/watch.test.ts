@@ -65,8 +65,11 @@ test('a spec.nodeName field-selector watch sees a pod ADDED when it moves onto t
   const events = await w.waitFor(4);
   t.deepEqual(summary(events), ['ADDED first', 'ADDED p', 'MODIFIED p', 'DELETED p']);
   t.is(events[1].object.spec.nodeName, 'n1');
-  // The DELETED event carries the object as it is now, off the node.
-  t.is(events[3].object.spec.nodeName, 'n3');
+  // As Kubernetes' watch cache sends it: the object as it was when it last
+  // matched (on the node), at the revision of the write that moved it away.
+  t.is(events[3].object.spec.nodeName, 'n1');
+  t.deepEqual(events[3].object.metadata.labels, { seen: 'yes' });
+  t.true(Number(events[3].object.metadata.resourceVersion) > Number(events[2].object.metadata.resourceVersion));
   t.is((await eventsBefore(t, api, w, PODS, pod('later', { spec: { nodeName: 'n1' } }))).length, 4, 'the pod on n2 and the pod after it left are not seen');
 });
 
@@ -107,7 +110,7 @@ test('timeoutSeconds ends the watch stream', withApp, async (t, api) => {
   const took = Date.now() - started;
   t.true(took >= 900 && took < 5000, `ended after ${took} ms`);
   t.deepEqual(summary(w.events), ['ADDED a']);
-  await eventually('the timed-out watch stopped in the store', () => (api.store as unknown as { watchers: { size: number } }).watchers.size === 0);
+  await eventually('the timed-out watch stopped in the cache', () => api.registry.cache.watcherCount === 0);
   // The server forgot the watcher: later writes still work and reach new watches.
   await createAll(t, api, [[NODES, node('b')]]);
   const again = watch(t, api, `${NODES}?watch=true&resourceVersion=1`);
@@ -115,21 +118,20 @@ test('timeoutSeconds ends the watch stream', withApp, async (t, api) => {
 });
 
 test('a client that disconnects has its watch stopped while other watches go on', withApp, async (t, api) => {
-  // The store's watcher set is internal; its size is the only place a leaked watch shows.
-  const storeWatchers = () => (api.store as unknown as { watchers: { size: number } }).watchers.size;
+  const cacheWatchers = () => api.registry.cache.watcherCount;
   const [seed] = await createAll(t, api, [[NODES, node('seed')]]);
   const first = watch(t, api, `${NODES}?watch=true`);
   const second = watch(t, api, `${NODES}?watch=true&resourceVersion=${seed.metadata.resourceVersion}`);
   await first.waitFor(1);
-  await eventually('both watches registered in the store', () => storeWatchers() === 2);
+  await eventually('both watches registered in the cache', () => cacheWatchers() === 2);
   first.close();
-  await eventually('the disconnected watch stopped in the store', () => storeWatchers() === 1);
+  await eventually('the disconnected watch stopped in the cache', () => cacheWatchers() === 1);
   await createAll(t, api, [[NODES, node('a')]]);
   t.deepEqual(summary(await second.waitFor(1)), ['ADDED a']);
   t.deepEqual(summary(first.events), ['ADDED seed']);
 });
 
-test('watching from a compacted resourceVersion yields an ERROR event with a 410 Expired Status', withAppOptions({ historyLimit: 5 }), async (t, api) => {
+test('watching from a compacted resourceVersion yields an ERROR event with a 410 Expired Status', withAppOptions({ historyLimit: 5, cacheWindow: 5 }), async (t, api) => {
   const [created] = await createAll(t, api, [[NODES, node('a')]]);
   for (let i = 0; i < 20; i++) {
     t.is((await api.patch(nodePath('a'), { metadata: { labels: { i: String(i) } } })).status, 200);

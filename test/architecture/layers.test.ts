@@ -1,6 +1,6 @@
 // The layering rule, read from the imports themselves (type-only and dynamic
 // imports count too). From the ground up:
-//   util → objects (and config, version) → store → api → client
+//   util → objects (and config, version) → store → cache → api → client
 //   → scheduler, agent, gitops (peers: none imports another)
 //   → runtime → controllers → the composition root (control-plane.ts) → cli
 // A file imports only from its own layer or a layer below it.
@@ -14,13 +14,14 @@ const RANK: Record<string, number> = {
   util: 0,
   objects: 1, 'config.ts': 1, 'version.ts': 1,
   store: 2,
-  api: 3,
-  client: 4,
-  scheduler: 5, agent: 5, gitops: 5,
-  runtime: 6,
-  controllers: 7,
-  'control-plane.ts': 8,
-  cli: 9,
+  cache: 3,
+  api: 4,
+  client: 5,
+  scheduler: 6, agent: 6, gitops: 6,
+  runtime: 7,
+  controllers: 8,
+  'control-plane.ts': 9,
+  cli: 10,
 };
 
 /** The layer of a file: its folder under src/, or the file itself at the top. */
