@@ -78,6 +78,8 @@ export class ObjectCache {
   private bookmarkTimer?: Timer;
   private ready?: Promise<void>;
   private handle?: WatchHandle;
+  /** Watchers offered an event (whether or not it was theirs): what the watcher index keeps small. */
+  readonly stats = { offered: 0 };
 
   constructor(store: Store, opts: ObjectCacheOptions = {}) {
     this.store = store;
@@ -182,7 +184,10 @@ export class ObjectCache {
         event = { type: prev ? 'update' : 'create', revision: e.revision, object, prev };
       }
       this.remember(event);
-      state.watchers.forEachCandidate(event.object, event.prev, (w) => w.offer(event));
+      state.watchers.forEachCandidate(event.object, event.prev, (w) => {
+        this.stats.offered++;
+        w.offer(event);
+      });
     }
     if (this.waiters.length && this.waiters[0]!.revision <= this.revision) this.wake();
   }

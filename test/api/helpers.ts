@@ -8,7 +8,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { createApp } from '../../src/api/app.ts';
+import { createApp, type AppOptions } from '../../src/api/app.ts';
 import { adminTokenAuthenticator } from '../../src/api/auth.ts';
 import type { Registry } from '../../src/api/registry.ts';
 import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
@@ -82,8 +82,8 @@ export function client(url: string, token: string): Client {
 
 export interface AppFixtureOptions {
   historyLimit?: number;
-  /** Events the object cache keeps for watches that resume. */
-  cacheWindow?: number;
+  /** The object cache's window, bookmarks and snapshots. */
+  cache?: AppOptions['cache'];
   bodyLimit?: number;
 }
 
@@ -103,7 +103,7 @@ export async function openApi(t: ExecutionContext, options: AppFixtureOptions = 
   const logs: string[] = [];
   const { app, registry } = createApp({
     store, authenticator: adminTokenAuthenticator(TOKEN), bodyLimit: options.bodyLimit, log: (m) => logs.push(m),
-    cache: options.cacheWindow ? { windowSize: options.cacheWindow } : undefined,
+    cache: options.cache,
   });
   const server = createServer(app.callback());
   t.teardown(async () => {

@@ -131,7 +131,7 @@ test('a client that disconnects has its watch stopped while other watches go on'
   t.deepEqual(summary(first.events), ['ADDED seed']);
 });
 
-test('watching from a compacted resourceVersion yields an ERROR event with a 410 Expired Status', withAppOptions({ historyLimit: 5, cacheWindow: 5 }), async (t, api) => {
+test('watching from a compacted resourceVersion yields an ERROR event with a 410 Expired Status', withAppOptions({ historyLimit: 5, cache: { windowSize: 5 } }), async (t, api) => {
   const [created] = await createAll(t, api, [[NODES, node('a')]]);
   for (let i = 0; i < 20; i++) {
     t.is((await api.patch(nodePath('a'), { metadata: { labels: { i: String(i) } } })).status, 200);
