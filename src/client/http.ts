@@ -6,7 +6,7 @@ import type { CommitOp } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, Status, WatchEvent } from '../objects/types.ts';
 import { NdjsonParser } from '../util/ndjson.ts';
-import type { KcsClient, Response, Selectors, WatchHandle, WriteQuery } from './interface.ts';
+import type { KcsClient, ListQuery, Response, WatchHandle, WatchQuery, WriteQuery } from './interface.ts';
 
 // process.getBuiltinModule rather than `import 'node:http'`: the static
 // import also loads Node's bundled undici, about 40 ms of every CLI start.
@@ -62,8 +62,8 @@ export class Client implements KcsClient {
     return (await this.request<T>('GET', this.path(kind, namespace, name))).body;
   }
 
-  async list<T extends KubeObject = KubeObject>(kind: KindInfo, namespace?: string, selectors: Selectors = {}): Promise<ObjectList<T>> {
-    return (await this.request<ObjectList<T>>('GET', this.path(kind, namespace) + query({ ...selectors }))).body;
+  async list<T extends KubeObject = KubeObject>(kind: KindInfo, namespace?: string, q: ListQuery = {}): Promise<ObjectList<T>> {
+    return (await this.request<ObjectList<T>>('GET', this.path(kind, namespace) + query({ ...q, limit: q.limit?.toString() }))).body;
   }
 
   async create<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, obj: unknown, q: WriteQuery = {}): Promise<Response<T>> {
@@ -92,8 +92,8 @@ export class Client implements KcsClient {
   }
 
   /** Streams watch events until stop() is called or the server ends the watch. */
-  watch(kind: KindInfo, namespace: string | undefined, opts: Selectors & { resourceVersion?: string }, onEvent: (e: WatchEvent) => void): WatchHandle {
-    const path = this.path(kind, namespace) + query({ ...opts, watch: 'true' });
+  watch(kind: KindInfo, namespace: string | undefined, opts: WatchQuery, onEvent: (e: WatchEvent) => void): WatchHandle {
+    const path = this.path(kind, namespace) + query({ ...opts, allowWatchBookmarks: opts.allowWatchBookmarks ? 'true' : undefined, watch: 'true' });
     let res: IncomingMessage | undefined;
     let stopped = false;
     const req = this.raw('GET', path);

@@ -1,7 +1,9 @@
 // An informer keeps a local cache of one kind by list+watch, and tells its
-// handlers what changed. When a watch ends (server restart, 410 Expired) it
-// lists again and reports the difference, so handlers never miss a change
-// for long and never need the store's history.
+// handlers what changed. When a watch ends it watches again from the last
+// resourceVersion it saw (bookmarks keep that recent while nothing changes),
+// as Kubernetes' reflector does; only when the server cannot resume it
+// (410 Expired, any ERROR) does it list again and report the difference.
+// So a restart of the server costs each informer a watch, not a list.
 import type { KcsClient, Selectors } from './interface.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, WatchEvent } from '../objects/types.ts';
@@ -83,34 +85,46 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (this.stopped) return; // stopped while listing: start no watch
     this.replace(list.items);
     this.synced = true;
-    let ended = false;
+    this.watchFrom(list.metadata.resourceVersion);
+  }
+
+  private watchFrom(resourceVersion: string): void {
+    let last = resourceVersion;
+    let expired = false;
     const handle = this.client.watch(this.kind, this.opts.namespace, {
-      labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, resourceVersion: list.metadata.resourceVersion,
+      labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, resourceVersion, allowWatchBookmarks: true,
     }, (event: WatchEvent) => {
       const e = event as WatchEvent<T>;
       if (e.type === 'ERROR') {
-        ended = true;
+        expired = true;
         return;
       }
-      if (e.type === 'BOOKMARK') return;
+      last = e.object.metadata.resourceVersion ?? last;
       this.failures = 0;
-      this.apply(e.type, e.object);
+      if (e.type !== 'BOOKMARK') this.apply(e.type, e.object);
     });
     this.watch = handle;
-    handle.done.then(() => this.rewatchLater(ended), () => this.rewatchLater(true));
+    // Ended cleanly or lost: resume from the last revision seen. Refused: list again.
+    handle.done.then(() => this.rewatchLater(expired ? undefined : last, false), () => this.rewatchLater(last, true));
   }
 
-  private rewatchLater(failed: boolean): void {
+  /** Watches again from resourceVersion, or (undefined) lists and watches afresh; after a back-off if failed. */
+  private rewatchLater(resourceVersion: string | undefined, failed: boolean): void {
     if (this.stopped) return;
-    if (failed) this.failures++;
+    if (failed || resourceVersion === undefined) this.failures++;
     const base = this.opts.relistDelayMs ?? 200;
     const delay = Math.min(30_000, base * 2 ** Math.max(0, this.failures - 1));
     this.relistTimer = this.clock.setTimer(() => {
+      if (this.stopped) return;
+      if (resourceVersion !== undefined) {
+        this.watchFrom(resourceVersion);
+        return;
+      }
       this.listAndWatch().catch((err) => {
         this.opts.log?.(`${this.kind.plural} informer: list failed: ${(err as Error).message}`);
-        this.rewatchLater(true);
+        this.rewatchLater(undefined, true);
       });
-    }, failed ? delay : 0);
+    }, failed || resourceVersion === undefined ? delay : 0);
   }
 
   private apply(type: WatchEvent['type'], obj: T): void {

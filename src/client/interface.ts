@@ -10,6 +10,22 @@ export interface Selectors {
   fieldSelector?: string;
 }
 
+/** A list's selectors, and its page and resourceVersion, as Kubernetes takes them. */
+export interface ListQuery extends Selectors {
+  /** Items per page; the list's metadata.continue asks for the next. */
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: 'NotOlderThan' | 'Exact';
+}
+
+export interface WatchQuery extends Selectors {
+  /** Events after this; unset: the current objects as ADDED first. */
+  resourceVersion?: string;
+  /** BOOKMARK events with the current resourceVersion while nothing else happens. */
+  allowWatchBookmarks?: boolean;
+}
+
 export interface WriteQuery {
   dryRun?: boolean;
   strict?: boolean;
@@ -28,7 +44,7 @@ export interface WatchHandle {
 
 export interface KcsClient {
   get<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string): Promise<T>;
-  list<T extends KubeObject = KubeObject>(kind: KindInfo, namespace?: string, selectors?: Selectors): Promise<ObjectList<T>>;
+  list<T extends KubeObject = KubeObject>(kind: KindInfo, namespace?: string, query?: ListQuery): Promise<ObjectList<T>>;
   create<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, obj: unknown, q?: WriteQuery): Promise<Response<T>>;
   update<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, obj: unknown, q?: WriteQuery & { subresource?: string }): Promise<Response<T>>;
   patch<T extends KubeObject = KubeObject>(
@@ -36,7 +52,7 @@ export interface KcsClient {
     q?: WriteQuery & { subresource?: string; type?: 'merge' | 'json' },
   ): Promise<Response<T>>;
   delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q?: WriteQuery): Promise<T>;
-  watch(kind: KindInfo, namespace: string | undefined, opts: Selectors & { resourceVersion?: string }, onEvent: (e: WatchEvent) => void): WatchHandle;
+  watch(kind: KindInfo, namespace: string | undefined, opts: WatchQuery, onEvent: (e: WatchEvent) => void): WatchHandle;
   /**
    * Several writes in one transaction, all or nothing (the `commits` API
    * operation): the same operation over HTTP and in-process, each write

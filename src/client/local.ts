@@ -9,7 +9,7 @@ import { clusterAuthorizer, commitChecks, writeChecks } from '../api/node-auth.t
 import type { CommitOp, Registry } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
-import type { KcsClient, Response, Selectors, WatchHandle, WriteQuery } from './interface.ts';
+import type { KcsClient, ListQuery, Response, WatchHandle, WatchQuery, WriteQuery } from './interface.ts';
 
 export interface LocalIdentity {
   user: User;
@@ -45,9 +45,10 @@ export class LocalClient implements KcsClient {
     return (await this.registry.get(kind, namespace, name)) as T;
   }
 
-  async list<T extends KubeObject = KubeObject>(kind: KindInfo, namespace?: string, selectors: Selectors = {}): Promise<ObjectList<T>> {
-    await this.check({ verb: 'list', resource: kind.plural, namespace, fieldSelector: selectors.fieldSelector });
-    return (await this.registry.list(kind, namespace, selectors)) as ObjectList<T>;
+  /** The items are shared with the cache and frozen: copy one to change it. */
+  async list<T extends KubeObject = KubeObject>(kind: KindInfo, namespace?: string, q: ListQuery = {}): Promise<ObjectList<T>> {
+    await this.check({ verb: 'list', resource: kind.plural, namespace, fieldSelector: q.fieldSelector });
+    return (await this.registry.list(kind, namespace, q)) as ObjectList<T>;
   }
 
   async create<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, obj: unknown, q: WriteQuery = {}): Promise<Response<T>> {
@@ -80,7 +81,7 @@ export class LocalClient implements KcsClient {
     return (await this.registry.delete(kind, namespace, name, q)) as T;
   }
 
-  watch(kind: KindInfo, namespace: string | undefined, opts: Selectors & { resourceVersion?: string }, onEvent: (e: WatchEvent) => void): WatchHandle {
+  watch(kind: KindInfo, namespace: string | undefined, opts: WatchQuery, onEvent: (e: WatchEvent) => void): WatchHandle {
     let stopFn: (() => void) | undefined;
     let stopped = false;
     let finish!: () => void;
