@@ -18,6 +18,13 @@ const LEASE = kindByName('Lease')!;
 
 export interface AgentOptions {
   client: KcsClient;
+  /**
+   * What Lease renewals go through (default: client). Over HTTP, a client
+   * of its own (its own connection, and a timeout shorter than the grace):
+   * a node busy confirming a thousand pods still renews on time, and a
+   * renewal that hangs fails and is retried instead of stopping heartbeats.
+   */
+  leaseClient?: KcsClient;
   nodeName: string;
   clock?: Clock;
   /** How often the Lease is renewed (the heartbeat). */
@@ -37,8 +44,15 @@ function settled(pod: Pod): boolean {
   return pod.status?.phase === 'Running' && (pod.status.containerStatuses?.length ?? -1) === pod.spec.containers.length;
 }
 
-/** Pod status writes an agent has in flight at once. */
+/** Pod status writes an agent has in flight at once, when they go one by one. */
 const POD_WRITES_IN_FLIGHT = 8;
+/** Pod statuses confirmed in one commit (one request, one store transaction). */
+const POD_STATUSES_PER_COMMIT = 250;
+
+/** How long an HTTP agent waits on one renewal before it gives up on it and tries again. */
+export function leaseTimeoutMs(heartbeatMs: number): number {
+  return Math.max(1000, 2 * heartbeatMs);
+}
 
 export function appendHeartbeat(list: string | undefined, at: string): string {
   return [...(list ? list.split(',') : []), at].slice(-HEARTBEATS_KEPT).join(',');
@@ -51,6 +65,7 @@ interface Lease extends KubeObject {
 export class NodeAgent {
   readonly nodeName: string;
   private readonly client: KcsClient;
+  private readonly leaseClient: KcsClient;
   private readonly clock: Clock;
   private readonly heartbeatMs: number;
   private readonly statusRefreshMs: number;
@@ -72,6 +87,7 @@ export class NodeAgent {
 
   constructor(opts: AgentOptions) {
     this.client = opts.client;
+    this.leaseClient = opts.leaseClient ?? opts.client;
     this.nodeName = opts.nodeName;
     this.clock = opts.clock ?? systemClock;
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
@@ -112,9 +128,10 @@ export class NodeAgent {
     return this.podInformer.list();
   }
 
-  private scheduleHeartbeat(): void {
+  private scheduleHeartbeat(delayMs = this.heartbeatMs): void {
     if (this.stopped) return;
     this.heartbeatTimer = this.clock.setTimer(() => {
+      const started = this.clock.now().getTime();
       this.heartbeat().then(() => {
         // Declared failed while away (the health controller): say Ready again now that heartbeats go through.
         const ready = this.nodeInformer.get(this.nodeName)?.status?.conditions?.find((c) => c.type === 'Ready');
@@ -132,9 +149,10 @@ export class NodeAgent {
             .then(() => { this.stats.healthChecks++; })
             .catch((err) => this.log(`pod health check failed: ${(err as Error).message}`));
         }
-        this.scheduleHeartbeat();
+        // On a steady cadence: a slow renewal does not push the next one back.
+        this.scheduleHeartbeat(Math.max(0, this.heartbeatMs - (this.clock.now().getTime() - started)));
       });
-    }, this.heartbeatMs);
+    }, delayMs);
   }
 
   private scheduleRefresh(): void {
@@ -152,7 +170,7 @@ export class NodeAgent {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (!this.lease) {
         try {
-          this.lease = await this.client.get<Lease>(LEASE, NODE_LEASE_NAMESPACE, this.nodeName);
+          this.lease = await this.leaseClient.get<Lease>(LEASE, NODE_LEASE_NAMESPACE, this.nodeName);
         } catch (err) {
           if (!isNotFound(err)) throw err;
           const lease: Lease = {
@@ -161,7 +179,7 @@ export class NodeAgent {
             spec: { holderIdentity: this.nodeName, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now },
           };
           try {
-            this.lease = (await this.client.create<Lease>(LEASE, NODE_LEASE_NAMESPACE, lease)).body;
+            this.lease = (await this.leaseClient.create<Lease>(LEASE, NODE_LEASE_NAMESPACE, lease)).body;
             this.stats.heartbeats++;
             return;
           } catch (createErr) {
@@ -177,7 +195,7 @@ export class NodeAgent {
         spec: { ...this.lease.spec, holderIdentity: this.nodeName, leaseDurationSeconds: durationSeconds, renewTime: now },
       };
       try {
-        this.lease = (await this.client.update<Lease>(LEASE, NODE_LEASE_NAMESPACE, this.nodeName, next)).body;
+        this.lease = (await this.leaseClient.update<Lease>(LEASE, NODE_LEASE_NAMESPACE, this.nodeName, next)).body;
         this.stats.heartbeats++;
         return;
       } catch (err) {
@@ -219,8 +237,27 @@ export class NodeAgent {
       const status = nextPodStatus(pod, { now, backoff: this.restartBackoff, check });
       if (status) writes.push({ pod, status });
     }
-    // A few writes in flight at once: a node given a thousand pods confirms
-    // them in a second or two, not one round trip after another.
+    // In commits of many statuses at once: a node given a thousand pods
+    // confirms them in a few requests, not a thousand.
+    for (let i = 0; i < writes.length && !this.stopped; i += POD_STATUSES_PER_COMMIT) {
+      const batch = writes.slice(i, i + POD_STATUSES_PER_COMMIT);
+      try {
+        await this.client.commit(batch.map(({ pod, status }) => ({
+          // The whole status, as the merge patch below would leave it: the agent's fields over the rest.
+          verb: 'update' as const, kind: POD, subresource: 'status' as const, object: { ...pod, status: { ...pod.status, ...status } },
+        })));
+        this.stats.podStatusWrites += batch.length;
+      } catch (err) {
+        // One pod unbound, deleted or changed meanwhile fails the whole commit: write that batch one by one.
+        const code = (err as { code?: number }).code;
+        if (code !== 403 && code !== 404 && code !== 409) throw err;
+        await this.writeEach(batch);
+      }
+    }
+  }
+
+  /** Pod statuses one merge patch each, a few in flight at once; a pod that moved or changed is skipped. */
+  private async writeEach(writes: Array<{ pod: Pod; status: NonNullable<Pod['status']> }>): Promise<void> {
     let next = 0;
     const writer = async () => {
       while (next < writes.length && !this.stopped) {

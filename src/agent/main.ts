@@ -1,7 +1,7 @@
 // The agent process in a node container: configuration from the
 // environment the node controller sets, then run until SIGTERM.
 import { Client } from '../client/http.ts';
-import { NodeAgent } from './agent.ts';
+import { leaseTimeoutMs, NodeAgent } from './agent.ts';
 import { DEFAULT_RESTART_BACKOFF } from './pod-status.ts';
 
 function required(name: string): string {
@@ -14,7 +14,9 @@ function required(name: string): string {
 }
 
 const nodeName = required('KCS_NODE_NAME');
+const heartbeatMs = Number(process.env.KCS_HEARTBEAT_MS ?? 1000);
 const client = new Client({ server: required('KCS_SERVER'), token: required('KCS_TOKEN') });
+const leaseClient = new Client({ server: required('KCS_SERVER'), token: required('KCS_TOKEN'), timeoutMs: leaseTimeoutMs(heartbeatMs) });
 // Optional: how long a container that failed its health check waits (default 1 s doubling to 30 s).
 const backoffMs = Number(process.env.KCS_RESTART_BACKOFF_MS);
 const backoffMaxMs = Number(process.env.KCS_RESTART_BACKOFF_MAX_MS);
@@ -31,6 +33,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     clearInterval(keepAlive);
     agent?.stop();
     client.close();
+    leaseClient.close();
     process.exit(0);
   });
 }
@@ -38,7 +41,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 // Until the API answers (it may be starting too), keep trying, each time
 // with a fresh agent: a half-started one is stopped, never reused.
 for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-  agent = new NodeAgent({ client, nodeName, heartbeatMs: Number(process.env.KCS_HEARTBEAT_MS ?? 1000), restartBackoff, log });
+  agent = new NodeAgent({ client, leaseClient, nodeName, heartbeatMs, restartBackoff, log });
   try {
     await agent.start();
     log('registered');

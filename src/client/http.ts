@@ -38,16 +38,24 @@ export class ConnectionError extends Error {
 export interface ClientOptions {
   server: string;
   token?: string;
+  /** Requests (not watches) that take longer fail with a TimeoutError; default: no limit. */
+  timeoutMs?: number;
+}
+
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
 }
 
 export class Client implements KcsClient {
   readonly server: string;
   private readonly token?: string;
+  private readonly timeoutMs?: number;
   private readonly agent = new Agent({ keepAlive: true });
 
   constructor(opts: ClientOptions) {
     this.server = opts.server.replace(/\/+$/, '');
     this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs;
   }
 
   path(kind: KindInfo, namespace?: string, name?: string, subresource?: string): string {
@@ -123,13 +131,20 @@ export class Client implements KcsClient {
 
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Response<T>> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    let timer: NodeJS.Timeout | undefined;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = this.raw(method, path, payload === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) });
       req.on('response', resolve);
       req.on('error', (err) => reject(this.wrap(err)));
+      if (this.timeoutMs) {
+        // Covers the whole exchange, body included: the socket is dropped, not reused.
+        const ms = this.timeoutMs;
+        timer = setTimeout(() => req.destroy(new TimeoutError(`${method} ${path} took longer than ${ms} ms`)), ms);
+        timer.unref();
+      }
       req.end(payload);
     });
-    const text = await readBody(res);
+    const text = await readBody(res).finally(() => clearTimeout(timer));
     const code = res.statusCode ?? 0;
     if (code >= 300) throw toClientError(code, text);
     const warningHeader = res.headers.warning;
@@ -171,6 +186,8 @@ function readBody(res: IncomingMessage): Promise<string> {
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
+    // Destroyed before the end (a timeout): settles the wait instead of leaving it hanging.
+    res.on('close', () => { if (!res.complete) reject(new Error('the response was cut off')); });
   });
 }
 

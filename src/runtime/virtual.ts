@@ -1,7 +1,7 @@
 // Many simulated nodes in this process. Each runs the real NodeAgent over
 // HTTP with its own node token, so on the wire a virtual node is a
 // container node without the container.
-import { NodeAgent } from '../agent/agent.ts';
+import { leaseTimeoutMs, NodeAgent } from '../agent/agent.ts';
 import type { RestartBackoff } from '../agent/pod-status.ts';
 import { Client } from '../client/http.ts';
 import type { KcsClient } from '../client/interface.ts';
@@ -11,6 +11,8 @@ import { RuntimeError, specHash, type Machine, type MachineSpec, type NodeClient
 interface VirtualMachine extends Machine {
   agent: NodeAgent;
   client: KcsClient;
+  /** Over HTTP, a client of its own for Lease renewals (see NodeAgent); in-process, the same client. */
+  leaseClient: KcsClient;
   heartbeatMs: number;
 }
 
@@ -61,9 +63,10 @@ export class VirtualRuntime implements NodeRuntime {
     if (existing && existing.uid === spec.uid && existing.running && existing.specHash === hash) return this.view(existing);
     if (existing) await this.remove(spec.name);
     const client = this.clientFor(spec);
-    const agent = new NodeAgent({ client, nodeName: spec.name, heartbeatMs: spec.heartbeatMs, clock: this.clock, restartBackoff: this.restartBackoff, log: (m) => this.log(`virtual node ${spec.name}: ${m}`) });
+    const leaseClient = this.transport === 'http' ? new Client({ server: spec.server, token: spec.token, timeoutMs: leaseTimeoutMs(spec.heartbeatMs) }) : client;
+    const agent = new NodeAgent({ client, leaseClient, nodeName: spec.name, heartbeatMs: spec.heartbeatMs, clock: this.clock, restartBackoff: this.restartBackoff, log: (m) => this.log(`virtual node ${spec.name}: ${m}`) });
     const machine: VirtualMachine = {
-      name: spec.name, uid: spec.uid, id: `virtual://${spec.name}/${spec.uid.slice(0, 8)}`, running: true, agent, client, specHash: hash, heartbeatMs: spec.heartbeatMs,
+      name: spec.name, uid: spec.uid, id: `virtual://${spec.name}/${spec.uid.slice(0, 8)}`, running: true, agent, client, leaseClient, specHash: hash, heartbeatMs: spec.heartbeatMs,
       server: this.transport === 'http' ? spec.server : undefined,
     };
     // Listed from the moment it exists, like a container that is starting.
@@ -74,6 +77,7 @@ export class VirtualRuntime implements NodeRuntime {
       this.machines.delete(spec.name);
       agent.stop();
       client.close();
+      leaseClient.close();
       throw new RuntimeError('AgentStartFailed', `the agent of virtual node ${spec.name} could not register: ${(err as Error).message}`, { cause: err });
     }
     return this.view(machine);
@@ -85,6 +89,7 @@ export class VirtualRuntime implements NodeRuntime {
     this.machines.delete(name);
     m.agent.stop();
     m.client.close();
+    m.leaseClient.close();
   }
 
   /** Simulates the agent process dying: the machine stays, not running. */
@@ -94,6 +99,7 @@ export class VirtualRuntime implements NodeRuntime {
     m.running = false;
     m.agent.stop();
     m.client.close();
+    m.leaseClient.close();
     for (const l of this.listeners) l(name);
   }
 
@@ -117,7 +123,7 @@ export class VirtualRuntime implements NodeRuntime {
   async thaw(name: string): Promise<void> {
     const m = this.machines.get(name);
     if (!m) return;
-    m.agent = new NodeAgent({ client: m.client, nodeName: name, heartbeatMs: m.heartbeatMs, clock: this.clock, restartBackoff: this.restartBackoff, log: (msg) => this.log(`virtual node ${name}: ${msg}`) });
+    m.agent = new NodeAgent({ client: m.client, leaseClient: m.leaseClient, nodeName: name, heartbeatMs: m.heartbeatMs, clock: this.clock, restartBackoff: this.restartBackoff, log: (msg) => this.log(`virtual node ${name}: ${msg}`) });
     await m.agent.start();
   }
 
