@@ -471,6 +471,65 @@ export function watchStream(url: URL, path: string, token: string, onEvent: (e: 
   };
 }
 
+/**
+ * Like watchStream, but hands over each line as it is, unparsed and ERROR
+ * events included: for a bench that follows so many events that parsing
+ * them all would cost it more than looking for a few fields in the text.
+ */
+export function watchLines(url: URL, path: string, token: string, onLine: (line: string) => void): WatchStream {
+  let closed = false;
+  let endedResolve!: (e: Error) => void;
+  const ended = new Promise<Error>((r) => (endedResolve = r));
+  const end = (e: Error) => {
+    if (!closed) endedResolve(e);
+    closed = true;
+  };
+  let req: ReturnType<typeof request> | undefined;
+  const started = new Promise<void>((resolveStart, rejectStart) => {
+    req = request({ agent: false, host: url.hostname, port: url.port, method: 'GET', path, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (res) => {
+      if (res.statusCode !== 200) {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => {
+          const err = new Error(`watch ${path} -> ${res.statusCode} ${body.slice(0, 300)}`);
+          rejectStart(err);
+          end(err);
+        });
+        return;
+      }
+      resolveStart();
+      res.setEncoding('utf8');
+      let buffered = '';
+      res.on('data', (chunk: string) => {
+        let text = buffered + chunk;
+        let start = 0;
+        for (let nl: number; (nl = text.indexOf('\n', start)) >= 0; start = nl + 1) {
+          if (closed) return;
+          if (nl > start) onLine(text.slice(start, nl));
+        }
+        buffered = start === 0 ? text : text.slice(start);
+        text = '';
+      });
+      res.on('end', () => end(new Error(`watch ${path}: the server ended the stream`)));
+      res.on('error', (err) => end(err));
+    });
+    req.on('error', (err) => {
+      rejectStart(err);
+      end(err);
+    });
+    req.end();
+  });
+  started.catch(() => {});
+  return {
+    started,
+    ended,
+    close() {
+      closed = true;
+      req?.destroy();
+    },
+  };
+}
+
 // ---- options and cleanup shared by the benches ------------------------------------
 
 /** An integer from --<name> or $KCS_BENCH_<NAME>, within [min, max]; anything else exits 2 saying so. */
