@@ -263,7 +263,12 @@ export async function startChildControlPlane(opts: { env?: Record<string, string
   const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-'));
   const env = { ...process.env, ...opts.env };
   for (const k of ['KCS_STATE_DIR', 'KCS_CONFIG', 'KCS_SERVER', 'KCS_TOKEN']) delete env[k];
-  const child = spawn(KCS_BIN, ['up', '--port', '0', '--state-dir', dir, ...(opts.args ?? [])], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // KCS_BENCH_PROFILE_DIR: the control plane writes a V8 CPU profile there when it stops.
+  const profileDir = process.env.KCS_BENCH_PROFILE_DIR;
+  const upArgs = ['up', '--port', '0', '--state-dir', dir, ...(opts.args ?? [])];
+  const child = profileDir
+    ? spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, join(ROOT, 'dist', 'cli', 'main.js'), ...upArgs], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(KCS_BIN, upArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const entry = { child, dir };
   live.add(entry);
   let output = '';

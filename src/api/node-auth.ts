@@ -19,6 +19,8 @@ const TOKEN_PREFIX = 'kcs-node.';
 
 export class NodeTokens implements Authenticator {
   private readonly secret: Buffer;
+  /** Tokens made so far: an HMAC per node, not per request (the controllers ask on every reconcile). */
+  private readonly made = new Map<string, string>();
 
   constructor(secret: Buffer) {
     this.secret = secret;
@@ -35,7 +37,13 @@ export class NodeTokens implements Authenticator {
   }
 
   tokenFor(nodeName: string): string {
-    return `${TOKEN_PREFIX}${nodeName}.${this.mac(nodeName)}`;
+    let token = this.made.get(nodeName);
+    if (token === undefined) {
+      token = `${TOKEN_PREFIX}${nodeName}.${this.mac(nodeName)}`;
+      if (this.made.size >= 100_000) this.made.clear(); // a bound, far above any cluster kcs runs
+      this.made.set(nodeName, token);
+    }
+    return token;
   }
 
   authenticate(token: string): User | undefined {

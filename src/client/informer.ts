@@ -33,6 +33,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private readonly opts: InformerOptions;
   private readonly clock: Clock;
   private readonly cache = new Map<string, T>();
+  /** Named indexes: index -> value -> key -> object (Kubernetes' indexers). */
+  private readonly indexes = new Map<string, { valueOf: (obj: T) => string | undefined; byValue: Map<string, Map<string, T>> }>();
   private readonly handlers: Array<InformerHandlers<T>> = [];
   private watch?: { stop(): void };
   private relistTimer?: Timer;
@@ -49,6 +51,33 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   on(handlers: InformerHandlers<T>): void {
     this.handlers.push(handlers);
+  }
+
+  /**
+   * Keeps the objects by valueOf(obj) (undefined: not indexed), so byIndex
+   * answers "the pods on node X" without looking at every pod. Add indexes
+   * before start().
+   */
+  addIndex(name: string, valueOf: (obj: T) => string | undefined): void {
+    const byValue = new Map<string, Map<string, T>>();
+    for (const [key, obj] of this.cache) place(byValue, valueOf(obj), key, obj);
+    this.indexes.set(name, { valueOf, byValue });
+  }
+
+  hasIndex(name: string): boolean {
+    return this.indexes.has(name);
+  }
+
+  /** The cached objects whose indexed value is value (shared: copy before changing one). */
+  byIndex(name: string, value: string): T[] {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`${this.kind.plural} informer has no index ${name}`);
+    return [...(index.byValue.get(value)?.values() ?? [])];
+  }
+
+  /** The values an index has objects for. */
+  indexValues(name: string): string[] {
+    return [...(this.indexes.get(name)?.byValue.keys() ?? [])];
   }
 
   /** Resolves once the first list is in the cache. */
@@ -130,6 +159,10 @@ export class Informer<T extends KubeObject = KubeObject> {
   private apply(type: WatchEvent['type'], obj: T): void {
     const key = objectKey(obj);
     const prev = this.cache.get(key);
+    for (const { valueOf, byValue } of this.indexes.values()) {
+      if (prev) unplace(byValue, valueOf(prev), key);
+      if (type !== 'DELETED') place(byValue, valueOf(obj), key, obj);
+    }
     if (type === 'DELETED') {
       this.cache.delete(key);
       if (prev) for (const h of this.handlers) h.delete?.(obj);
@@ -155,4 +188,18 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (!seen.has(key)) this.apply('DELETED', obj);
     }
   }
+}
+
+function place<T>(byValue: Map<string, Map<string, T>>, value: string | undefined, key: string, obj: T): void {
+  if (value === undefined) return;
+  let objects = byValue.get(value);
+  if (!objects) byValue.set(value, (objects = new Map()));
+  objects.set(key, obj);
+}
+
+function unplace<T>(byValue: Map<string, Map<string, T>>, value: string | undefined, key: string): void {
+  if (value === undefined) return;
+  const objects = byValue.get(value);
+  objects?.delete(key);
+  if (objects?.size === 0) byValue.delete(value);
 }

@@ -11,6 +11,11 @@ import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
 import type { KcsClient, ListQuery, Response, WatchHandle, WatchQuery, WriteQuery } from './interface.ts';
 
+/** The caller's object stays the caller's (it may be shared and frozen): the registry gets a copy. Plain JSON, so a parse is cheaper than structuredClone. */
+function jsonCopy<T>(value: T): T {
+  return value === undefined ? value : JSON.parse(JSON.stringify(value)) as T;
+}
+
 export interface LocalIdentity {
   user: User;
   /** The authorizer HTTP requests go through (default: the cluster's). */
@@ -54,14 +59,14 @@ export class LocalClient implements KcsClient {
   async create<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, obj: unknown, q: WriteQuery = {}): Promise<Response<T>> {
     const name = (obj as { metadata?: { name?: unknown } } | null)?.metadata?.name;
     await this.check({ verb: 'create', resource: kind.plural, namespace, name: typeof name === 'string' ? name : undefined });
-    const r = await this.registry.create(kind, namespace, structuredClone(obj), q);
+    const r = await this.registry.create(kind, namespace, jsonCopy(obj), q);
     return { body: r.object as T, warnings: r.warnings };
   }
 
   async update<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, obj: unknown, q: WriteQuery & { subresource?: string } = {}): Promise<Response<T>> {
     await this.check({ verb: 'update', resource: kind.plural, subresource: q.subresource, namespace, name });
     const checks = writeChecks(this.user, kind.plural, name, q.subresource, this.registry);
-    const r = await this.registry.update(kind, namespace, name, structuredClone(obj), { ...q, ...checks, subresource: q.subresource === 'status' ? 'status' : undefined });
+    const r = await this.registry.update(kind, namespace, name, jsonCopy(obj), { ...q, ...checks, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
 
@@ -72,7 +77,7 @@ export class LocalClient implements KcsClient {
     await this.check({ verb: 'patch', resource: kind.plural, subresource: q.subresource, namespace, name });
     const checks = writeChecks(this.user, kind.plural, name, q.subresource, this.registry);
     const type = q.type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
-    const r = await this.registry.patch(kind, namespace, name, type, structuredClone(patch), { ...q, ...checks, subresource: q.subresource === 'status' ? 'status' : undefined });
+    const r = await this.registry.patch(kind, namespace, name, type, jsonCopy(patch), { ...q, ...checks, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
 

@@ -25,6 +25,7 @@ import type { Informer, InformerHandlers } from '../client/informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
 import { unbindPods } from '../client/unbind.ts';
 import { ObservationGaps } from './observation-gaps.ts';
+import { podsOnNode } from './pods-on-node.ts';
 
 const NODE = kindByName('Node')!;
 
@@ -115,7 +116,7 @@ export class HealthController implements Reconciler {
     if (ready?.status !== 'Unknown') {
       // The pods about to move leave this node's array first, so no pod ID is
       // in two nodes' arrays at once when their new node reports them.
-      const finished = new Set(this.opts.pods.list().filter((p) => p.spec.nodeName === name && (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')).map((p) => p.metadata.uid));
+      const finished = new Set(podsOnNode(this.opts.pods, name).filter((p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed').map((p) => p.metadata.uid));
       await this.markUnknown(name, heard, (ids) => ids.filter((id) => finished.has(id)));
       await this.opts.events?.record(node, 'Warning', 'NodeNotReady', `node ${name} missed heartbeats for ${silentFor} s (last at ${rfc3339(new Date(heard))})`);
       // Let watchers hear of the failure before the eviction, a transaction
@@ -147,7 +148,7 @@ export class HealthController implements Reconciler {
     const name = node.metadata.name!;
     const because = `${name} missed heartbeats for ${silentFor} s`;
     const events = this.opts.events;
-    const onNode = this.opts.pods.list().filter((p) => p.spec.nodeName === name);
+    const onNode = podsOnNode(this.opts.pods, name);
     await unbindPods(this.opts.client, onNode, because, events && ((pod) => events.build(pod, 'Warning', 'NodeFailed', `pod ${pod.metadata.name} unbound from ${name} after ${because}; the scheduler places it again`)));
   }
 }

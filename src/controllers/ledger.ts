@@ -14,6 +14,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { updateStatus } from '../client/update-status.ts';
 import type { Informer, InformerHandlers } from '../client/informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
+import { podsOnNode } from './pods-on-node.ts';
 
 const NODE = kindByName('Node')!;
 
@@ -62,7 +63,7 @@ export class LedgerCollector implements Reconciler {
   async reconcile(nodeName: string): Promise<ReconcileResult | void> {
     const cached = this.nodes.get(nodeName);
     if (!cached || reservationsOf(cached).length === 0) return;
-    const onNode = new Set(this.pods.list().filter((p) => p.spec.nodeName === nodeName && !isFinished(p)).map((p) => p.metadata.uid));
+    const onNode = new Set(podsOnNode(this.pods, nodeName).filter((p) => !isFinished(p)).map((p) => p.metadata.uid));
     const now = this.clock.now().getTime();
     let freed = false;
     try {

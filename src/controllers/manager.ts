@@ -11,6 +11,7 @@ import { EventRecorder } from '../client/events.ts';
 import { Informer } from '../client/informer.ts';
 import { NodeController } from './node.ts';
 import { LedgerCollector } from './ledger.ts';
+import { nodesWithPods } from './pods-on-node.ts';
 import { HealthController, type Lease } from './health.ts';
 import { PodHealthController } from './pod-health.ts';
 import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts';
@@ -63,7 +64,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   // The node controller: a running machine for every Node.
   const controller = new NodeController({
     client: opts.client, runtime: opts.runtime, nodes, server: opts.server, tokenFor: opts.tokenFor, heartbeatMs: opts.heartbeatMs, clock, events: recorder('node-controller'),
-    boundNodeNames: () => [...new Set(pods.list().map((p) => p.spec.nodeName).filter((n): n is string => !!n))],
+    boundNodeNames: () => nodesWithPods(pods),
     nodeGraceMs: opts.nodeGraceMs,
   });
   const nodeRunner = new ControllerRunner(controller, { clock, workers: 16, resyncMs, resyncKeys: () => controller.keys(), log });

@@ -8,7 +8,7 @@ import { kindByName } from '../objects/kinds.ts';
 import { formatBytes, formatMilliCpu } from '../objects/quantity.ts';
 import { nodeCapacity } from '../objects/requests.ts';
 import type { Node, Pod } from '../objects/types.ts';
-import { RuntimeError, type Machine, type NodeRuntime } from '../runtime/runtime.ts';
+import { machineNamed, RuntimeError, type Machine, type NodeRuntime } from '../runtime/runtime.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { setCondition, isNodeReady } from '../objects/conditions.ts';
 import { updateStatus } from '../client/update-status.ts';
@@ -110,7 +110,7 @@ export class NodeController implements Reconciler {
     const node = nodes.get(name);
     let machine: Machine | undefined;
     try {
-      machine = (await runtime.list()).find((m) => m.name === name);
+      machine = await machineNamed(runtime, name);
     } catch (err) {
       if (node) {
         const reason = err instanceof RuntimeError ? err.reason : 'RuntimeFailed';

@@ -38,6 +38,8 @@ export interface Machine {
 export interface NodeRuntime {
   readonly kind: 'docker' | 'virtual';
   list(): Promise<Machine[]>;
+  /** One machine by node name; where a runtime has no cheaper way, list().find (see machineNamed). */
+  get?(name: string): Promise<Machine | undefined>;
   /** Makes sure a running machine exists for spec (creating or starting it); returns it. */
   ensure(spec: MachineSpec): Promise<Machine>;
   /** Stops and removes the machine of this name, if any. */
@@ -70,4 +72,9 @@ export class RuntimeError extends Error {
     super(message, options);
     this.reason = reason;
   }
+}
+
+/** The machine of one node: the runtime's get when it has one (O(1) for virtual nodes), else from its list. */
+export async function machineNamed(runtime: NodeRuntime, name: string): Promise<Machine | undefined> {
+  return runtime.get ? runtime.get(name) : (await runtime.list()).find((m) => m.name === name);
 }

@@ -57,6 +57,11 @@ export class VirtualRuntime implements NodeRuntime {
     return [...this.machines.values()].map((m) => this.view(m));
   }
 
+  async get(name: string): Promise<Machine | undefined> {
+    const m = this.machines.get(name);
+    return m && this.view(m);
+  }
+
   async ensure(spec: MachineSpec): Promise<Machine> {
     const existing = this.machines.get(spec.name);
     const hash = specHash(spec);
