@@ -448,6 +448,32 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(await store.get('/registry/x'), undefined);
   });
 
+  test(title('transactions sent together stand alone: one that fails writes nothing, the others commit in order with consecutive revisions'), async (t) => {
+    const store = await harness(t, open).open();
+    const a = await store.create('/registry/a', 'a1');
+    const start = await store.currentRevision();
+    const c = await watchInto(store, '/registry/', start);
+    // Sent in one turn: a backend may write them in one group, but each is its own transaction.
+    const results = await Promise.allSettled([
+      store.create('/registry/one', '1'),
+      store.txn([{ type: 'create', key: '/registry/two', value: '2' }, { type: 'update', key: '/registry/a', value: 'stale', expectedModRevision: a.modRevision - 1 }]),
+      store.update('/registry/a', 'a2', a.modRevision),
+      store.create('/registry/one', 'again'),
+      store.txn([{ type: 'create', key: '/registry/three', value: '3' }, { type: 'delete', key: '/registry/one' }]),
+    ]);
+    t.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    t.true((results[1] as PromiseRejectedResult).reason instanceof ConflictError);
+    t.true((results[3] as PromiseRejectedResult).reason instanceof KeyExistsError);
+    t.is(await store.get('/registry/two'), undefined);
+    t.is((await store.get('/registry/a'))!.value, 'a2');
+    t.is(await store.get('/registry/one'), undefined);
+    t.is((await store.get('/registry/three'))!.value, '3');
+    t.is(await store.currentRevision(), start + 4);
+    await eventually('4 events', () => c.events.length === 4);
+    assertContiguous(t, c.events, start);
+    t.deepEqual(c.events.map((e) => `${e.type} ${e.key}`), ['create /registry/one', 'update /registry/a', 'create /registry/three', 'delete /registry/one']);
+  });
+
   test(title('two concurrent updates from the same modRevision: exactly one wins'), async (t) => {
     const store = await harness(t, open).open();
     for (let round = 0; round < 20; round++) {
