@@ -18,6 +18,7 @@ import { NodeTokens, nodeUser } from './api/node-auth.ts';
 import type { Registry } from './api/registry.ts';
 import type { KcsClient } from './client/interface.ts';
 import { LocalClient } from './client/local.ts';
+import { DEFAULT_GRACE_MS } from './controllers/health.ts';
 import { startControllers, type RunningControllers } from './controllers/manager.ts';
 import type { NodeRuntime } from './runtime/runtime.ts';
 
@@ -41,6 +42,9 @@ export interface ControlPlaneOptions {
 
 export interface ControlPlane {
   url: string;
+  /** The agents' heartbeat interval and the grace before a silent node is failed, as the controllers use them. */
+  heartbeatMs: number;
+  nodeGraceMs: number;
   adminToken: string;
   /** What `kcs controllers --token` runs as: the controllers' own identity. */
   controllerToken: string;
@@ -124,6 +128,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   }
   return {
     url,
+    heartbeatMs: opts.heartbeatMs ?? 1000,
+    nodeGraceMs: opts.nodeGraceMs ?? DEFAULT_GRACE_MS,
     controllers,
     adminToken,
     controllerToken,

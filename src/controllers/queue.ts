@@ -90,8 +90,9 @@ export class WorkQueue {
     return this.failures.get(key) ?? 0;
   }
 
-  /** The next key to process; undefined once the queue is shut down. */
+  /** The next key to process; undefined once the queue is shut down (what is still queued is dropped, not worked off). */
   get(): Promise<string | undefined> {
+    if (this.stopped) return Promise.resolve(undefined);
     const key = this.queue.shift();
     if (key !== undefined) {
       this.queued.delete(key);
@@ -108,8 +109,15 @@ export class WorkQueue {
     if (this.dirty.delete(key)) this.add(key);
   }
 
+  /**
+   * Stops handing out keys: each worker finishes the key it holds and gets
+   * no other. (Working off the rest first made a loaded kcs take minutes to
+   * stop, reconciling thousands of nodes it was about to leave.)
+   */
   shutdown(): void {
     this.stopped = true;
+    this.queue.length = 0;
+    this.queued.clear();
     for (const { timer } of this.delayed.values()) timer.cancel();
     this.delayed.clear();
     for (const w of this.waiters.splice(0)) w(undefined);

@@ -63,14 +63,14 @@ test('kcs up stops cleanly on SIGTERM and SIGINT, keeping the state and releasin
     t.is((await first.kcs(['create', 'node', 'kept', '--cpu', '1'])).code, 0);
     const termed = await first.stop('SIGTERM');
     t.is(termed.code, 0, termed.stderr);
-    t.regex(termed.stdout, /^stopped$/m);
+    t.regex(termed.stdout, /^stopped in \d+ ms$/m);
 
     second = await startServer({ root: first.root });
     const get = await second.kcs(['get', 'node', 'kept', '-o', 'name']);
     t.is(get.stdout.trim(), 'node/kept', get.stderr);
     const inted = await second.stop('SIGINT');
     t.is(inted.code, 0, inted.stderr);
-    t.regex(inted.stdout, /^stopped$/m);
+    t.regex(inted.stdout, /^stopped in \d+ ms$/m);
   } finally {
     await second?.stop('SIGKILL');
     await first.stop('SIGKILL');

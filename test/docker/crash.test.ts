@@ -75,11 +75,11 @@ async function crashWhileMoving(t: ExecutionContext, transport: 'in-process' | '
   await client.create(NODE, undefined, nodeManifest('b', { cpu: '40', memory: '4Gi', pods: '1000' }));
   await eventually('b Ready', () => ready('b'), 60_000);
 
-  // Told, not asserted: on a quiet machine a node taking 500 pods keeps its
-  // heartbeat, but a CI machine running every other test at once once
-  // starved it past the grace. Either way the end state below must hold.
-  const early = (await client.list<KubeObject & { reason: string }>(EVENT)).items.filter((e) => e.reason === 'NodeNotReady').length;
-  if (early) t.log(`${early} NodeNotReady while a took its pods`);
+  // A node busy confirming 500 pods still renews its Lease on time: the
+  // renewals have a connection of their own and the confirmations go in a
+  // few commits, so nothing was declared failed while a took its pods.
+  const early = (await client.list<KubeObject & { reason: string; message: string }>(EVENT)).items.filter((e) => e.reason === 'NodeNotReady');
+  t.deepEqual(early.map((e) => e.message), [], 'no node declared failed while a took its pods');
 
   // Watch for the first pod leaving a, and SIGKILL the control plane right then.
   const killed = new Promise<void>((resolve) => {

@@ -3,6 +3,20 @@ import * as Flags from '@oclif/core/flags';
 import { clientConfigPath, DEFAULT_HOST, DEFAULT_PORT, stateDir, writeClientConfig } from '../../config.ts';
 import { RUNTIME_CHOICES, type RuntimeChoice } from '../../runtime/select.ts';
 
+/**
+ * Heartbeat and grace by runtime. A few Docker nodes: every second, failed
+ * after three (failover in seconds, to watch). Virtual nodes are for
+ * thousands: Kubernetes' own 10 s renewals and 40 s grace, so 5,000 nodes
+ * cost 500 Lease writes a second, not 5,000.
+ */
+const HEARTBEATS: Record<'docker' | 'virtual', { heartbeatMs: number; nodeGraceMs: number }> = {
+  docker: { heartbeatMs: 1000, nodeGraceMs: 3000 },
+  virtual: { heartbeatMs: 10_000, nodeGraceMs: 40_000 },
+};
+
+/** How long `kcs up` may take to stop before it exits anyway. */
+const SHUTDOWN_LIMIT_MS = 4500;
+
 export default class Up extends Command {
   static override summary = 'Run a local control plane (API server and embedded store) in the foreground.';
   static override description = 'Needs no configuration: state goes to ~/.kcs (or --state-dir / $KCS_STATE_DIR), the API listens on 127.0.0.1:8080, and a client config (kubeconfig format) with the admin token is written for kcs to use. Ctrl-C stops it cleanly.';
@@ -17,8 +31,8 @@ export default class Up extends Command {
     port: Flags.integer({ summary: 'Port to listen on (0 picks a free one).', default: DEFAULT_PORT, min: 0, max: 65535 }),
     kubeconfig: Flags.string({ summary: 'Where to write the client config (default $KCS_CONFIG or <state-dir>/kubeconfig).' }),
     runtime: Flags.string({ summary: 'What runs the nodes: docker containers, virtual (in this process), none, or auto (docker when a daemon answers).', options: [...RUNTIME_CHOICES], default: 'auto' }),
-    'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease.', default: 1000, min: 100 }),
-    'node-grace-ms': Flags.integer({ summary: 'How long a node may miss heartbeats before it is declared failed and its pods moved.', default: 3000, min: 200 }),
+    'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease (default: 1000 for docker, 10000 for virtual).', min: 100 }),
+    'node-grace-ms': Flags.integer({ summary: 'How long a node may miss heartbeats before it is declared failed and its pods moved (default: 3000 for docker, 40000 for virtual).', min: 200 }),
     'max-restarts': Flags.integer({ summary: 'Restarts of a failing pod on one node before it is moved to another (pods may set kcs.io/max-restarts).', default: 3, min: 1 }),
     watch: Flags.string({ summary: 'Keep the cluster in sync with this directory of manifests (as `kcs sync --watch`); may be repeated.', multiple: true }),
     'resync-ms': Flags.integer({ summary: 'With --watch: how often to sync anyway, restoring objects changed out of band.', default: 30_000, min: 100 }),
@@ -43,7 +57,11 @@ export default class Up extends Command {
     }
     let cp: Awaited<ReturnType<typeof startControlPlane>>;
     try {
-      cp = await startControlPlane({ stateDir: dir, host: flags.host, port: flags.port, runtime: selected.runtime, heartbeatMs: flags['heartbeat-ms'], nodeGraceMs: flags['node-grace-ms'], maxRestarts: flags['max-restarts'], log });
+      const timing = HEARTBEATS[selected.runtime?.kind ?? 'docker'];
+      cp = await startControlPlane({
+        stateDir: dir, host: flags.host, port: flags.port, runtime: selected.runtime, maxRestarts: flags['max-restarts'], log,
+        heartbeatMs: flags['heartbeat-ms'] ?? timing.heartbeatMs, nodeGraceMs: flags['node-grace-ms'] ?? timing.nodeGraceMs,
+      });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') this.error(`port ${flags.port} on ${flags.host} is in use`, { exit: 1, suggestions: ['pick another with --port, or --port 0 for any free port'] });
@@ -55,6 +73,7 @@ export default class Up extends Command {
     this.log(`kcs control plane listening on ${cp.url}`);
     this.log(`state:         ${dir}`);
     this.log(selected.note);
+    if (selected.runtime) this.log(`heartbeats:    every ${cp.heartbeatMs} ms, a node failed after ${cp.nodeGraceMs} ms without one`);
     this.log(`client config: ${configPath}`);
     if (configPath !== clientConfigPath()) this.log(`other kcs commands find it with: export KCS_CONFIG=${configPath}`);
     const watchers = await this.startWatchers(watchDirs, cp, flags['resync-ms']);
@@ -68,11 +87,21 @@ export default class Up extends Command {
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
+    // A safety net, not the plan: everything below normally takes well under
+    // a second, even under load. Writes already acknowledged are in the
+    // store's log either way; a forced exit loses none of them.
+    const forced = setTimeout(() => {
+      this.logToStderr(`kcs up: shutdown took longer than ${SHUTDOWN_LIMIT_MS} ms; exiting now`);
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS);
+    forced.unref();
+    const stopping = Date.now();
     for (const w of watchers) await w.close();
     await cp.close();
     // Virtual nodes end with this process; containers keep running for the next kcs up to adopt.
     await selected.runtime?.close();
-    this.log('stopped');
+    clearTimeout(forced);
+    this.log(`stopped in ${Date.now() - stopping} ms`);
   }
 
   /** One watcher per directory, in this process, writing through the registry as the controllers do. */
