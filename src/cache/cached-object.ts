@@ -42,6 +42,16 @@ export class CachedObject {
     return this.parsed;
   }
 
+  /**
+   * Drops the parsed form of a version that is no longer current: the
+   * window of recent events keeps old versions, and their text is all it
+   * needs (a watch that resumes through them parses again). Readers that
+   * were handed the object keep it.
+   */
+  forget(): void {
+    this.parsed = undefined;
+  }
+
   /** The same object at another revision (a deleted object, at the revision of its delete). */
   at(revision: number): CachedObject {
     const parsed = this.parsed && Object.freeze({ ...this.parsed, metadata: Object.freeze({ ...this.parsed.metadata, resourceVersion: String(revision) }) });

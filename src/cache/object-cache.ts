@@ -84,7 +84,7 @@ export class ObjectCache {
   constructor(store: Store, opts: ObjectCacheOptions = {}) {
     this.store = store;
     this.clock = opts.clock ?? systemClock;
-    this.windowSize = opts.windowSize ?? 50_000;
+    this.windowSize = opts.windowSize ?? 20_000;
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 10_000;
     this.snapshotTtlMs = opts.snapshotTtlMs ?? 60_000;
     this.maxSnapshots = opts.maxSnapshots ?? 16;
@@ -188,6 +188,11 @@ export class ObjectCache {
         this.stats.offered++;
         w.offer(event);
       });
+      // Told to every watcher: the version replaced is now only history, and
+      // the forms made for this delivery are not kept with it.
+      event.views = undefined;
+      event.prev?.forget();
+      if (event.type === 'delete') event.object.forget();
     }
     if (this.waiters.length && this.waiters[0]!.revision <= this.revision) this.wake();
   }
