@@ -37,6 +37,10 @@
 //            (5000) pods requesting cpu 1 each from --student-clients (20)
 //            clients: first POST -> all bound, and pods/s = pods / that time
 //            (target >= 2500/s).
+//   shutdown --shutdown-nodes (3500) Nodes all Ready, then --clients clients
+//            creating pods without pause; 5 s into that, SIGTERM: the time
+//            until the control plane has exited (target <= 5 s), and whether
+//            it exited by itself (it is killed after 10 s).
 // A watch the server ends, or ends with an ERROR event (410), is resumed
 // from the last resourceVersion seen (from now, replaying every object, if
 // that is refused). Each measure also says how much CPU the rest of the
@@ -48,17 +52,17 @@
 // missed performance targets are printed as "target met: yes/no". Child
 // processes and temp state dirs are removed on every exit, Ctrl-C included.
 //
-//   node bench/scale.ts [--phases nodes,pods,steady,student] [--node-counts 1000,2000,5000]
+//   node bench/scale.ts [--phases nodes,pods,steady,student,shutdown] [--node-counts 1000,2000,5000]
 //                       [--clients 50] [--nodes 5000] [--pods 150000] [--baseline-pods 20000]
 //                       [--running-timeout 300] [--steady-seconds 300] [--cli-runs 3]
-//                       [--student-nodes 100] [--student-pods 5000] [--student-clients 20]
+//                       [--student-nodes 100] [--student-pods 5000] [--student-clients 20] [--shutdown-nodes 3500]
 //                       [--heartbeat-ms 10000] [--node-grace-ms 40000] [--time-limit 7200]
 // A quick run (about 2 minutes): --node-counts 200,500 --nodes 500 --pods 5000 --baseline-pods 2000
 // --steady-seconds 20 --student-nodes 20 --student-pods 1000
 // Env equivalents: KCS_BENCH_PHASES, KCS_BENCH_NODE_COUNTS, KCS_BENCH_CLIENTS,
 // KCS_BENCH_NODES, KCS_BENCH_PODS, KCS_BENCH_BASELINE_PODS, KCS_BENCH_RUNNING_TIMEOUT,
 // KCS_BENCH_STEADY_SECONDS, KCS_BENCH_CLI_RUNS, KCS_BENCH_STUDENT_NODES,
-// KCS_BENCH_STUDENT_PODS, KCS_BENCH_STUDENT_CLIENTS, KCS_BENCH_HEARTBEAT_MS,
+// KCS_BENCH_STUDENT_PODS, KCS_BENCH_STUDENT_CLIENTS, KCS_BENCH_SHUTDOWN_NODES, KCS_BENCH_HEARTBEAT_MS,
 // KCS_BENCH_NODE_GRACE_MS, KCS_BENCH_TIME_LIMIT.
 import { spawn } from 'node:child_process';
 import { Agent } from 'node:http';
@@ -83,6 +87,7 @@ const { values: args } = parseArgs({
     'cli-runs': { type: 'string' },
     'student-nodes': { type: 'string' },
     'student-pods': { type: 'string' },
+    'shutdown-nodes': { type: 'string' },
     'student-clients': { type: 'string' },
     'heartbeat-ms': { type: 'string' },
     'node-grace-ms': { type: 'string' },
@@ -103,7 +108,7 @@ function intListOpt(flag: string | undefined, name: string, dflt: number[], min:
   return list;
 }
 
-const PHASE_NAMES = ['nodes', 'pods', 'steady', 'student'] as const;
+const PHASE_NAMES = ['nodes', 'pods', 'steady', 'student', 'shutdown'] as const;
 type PhaseName = (typeof PHASE_NAMES)[number];
 const PHASES = new Set<PhaseName>();
 for (const p of (args.phases ?? process.env.KCS_BENCH_PHASES ?? PHASE_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -127,11 +132,12 @@ const CLI_RUNS = intOpt(args['cli-runs'], 'cli-runs', 3, 0, 100);
 const STUDENT_NODES = intOpt(args['student-nodes'], 'student-nodes', 100, 1, 100_000);
 const STUDENT_PODS = intOpt(args['student-pods'], 'student-pods', 5000, 1, 2_000_000);
 const STUDENT_CLIENTS = intOpt(args['student-clients'], 'student-clients', 20, 1, 1000);
+const SHUTDOWN_NODES = intOpt(args['shutdown-nodes'], 'shutdown-nodes', 3500, 1, 100_000);
 const HEARTBEAT_MS = intOpt(args['heartbeat-ms'], 'heartbeat-ms', 10_000, 100, 600_000);
 const NODE_GRACE_MS = intOpt(args['node-grace-ms'], 'node-grace-ms', 40_000, 200, 3_600_000);
 const TIME_LIMIT_S = intOpt(args['time-limit'], 'time-limit', 7200, 10, 86_400);
 
-const TARGETS = { createRateRatio: 0.8, studentPodsPerSec: 2500 };
+const TARGETS = { createRateRatio: 0.8, studentPodsPerSec: 2500, shutdownMs: 5000 };
 const NODES_PATH = '/api/v1/nodes';
 const PODS_PATH = '/api/v1/namespaces/default/pods';
 const LEASES_PATH = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
@@ -790,6 +796,7 @@ interface Results {
   pods?: Partial<PodRun> & { nodes: number; nodesReady?: Partial<NodeRun> };
   steady?: Partial<SteadyRun>;
   student?: Partial<PodRun> & { nodes: number; nodesReady?: Partial<NodeRun>; podsPerSec?: number };
+  shutdown?: { nodes: number; nodesReady?: Partial<NodeRun>; podsCreated?: number; stopMs?: number; exit?: string };
 }
 
 /** Runs one phase on a fresh control plane; a failure is recorded and the next phase runs. Returns the control plane if keep. */
@@ -883,6 +890,43 @@ async function main(): Promise<number> {
     });
   }
 
+  if (PHASES.has('shutdown')) {
+    console.log(`phase shutdown: ${SHUTDOWN_NODES} nodes, then SIGTERM while ${CLIENTS} clients create pods`);
+    const out: NonNullable<Results['shutdown']> = { nodes: SHUTDOWN_NODES };
+    results.shutdown = out;
+    let running: ChildControlPlane | undefined;
+    await phase('shutdown', async (cp) => {
+      running = cp;
+      out.nodesReady = {};
+      await createNodes(cp, SHUTDOWN_NODES, { cpu: '64', memory: '256Gi', pods: '110' }, 'node-', CLIENTS, out.nodesReady);
+      console.log(`    all ${SHUTDOWN_NODES} Ready ${round(out.nodesReady.readyMs!)} ms after the first POST; creating pods`);
+      const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+      let created = 0;
+      let stop = false;
+      const load = Array.from({ length: CLIENTS }, async (_, w) => {
+        for (let i = 0; !stop; i++) {
+          try {
+            const res = await httpCall(agent, cp.url, 'POST', PODS_PATH, cp.token, podBody(`load-${w}-${i}`, '{"cpu":"10m"}'));
+            if (res.status === 201) created++;
+          } catch {
+            return; // the server is going away
+          }
+        }
+      });
+      await sleep(5000);
+      out.podsCreated = created;
+      const t0 = process.hrtime.bigint();
+      await stopCp(cp);
+      out.stopMs = msSince(t0);
+      out.exit = cp.exitStatus();
+      stop = true;
+      await Promise.all(load);
+      agent.destroy();
+      console.log(`    ${created} pods created in the 5 s before SIGTERM; exited ${round(out.stopMs)} ms after it (${out.exit})`);
+    });
+    void running;
+  }
+
   // ---- report ---------------------------------------------------------------------
   const yesNo = (ok: boolean) => `target met: ${ok ? 'yes' : 'no'}`;
   const rows: Array<Array<string | number>> = [['measure', 'value', 'unit', 'note']];
@@ -923,6 +967,11 @@ async function main(): Promise<number> {
     rows.push(['  create -> bound per pod p50 / p99', `${round(student.bindLatencyMs?.p50 ?? NaN)} / ${round(student.bindLatencyMs?.p99 ?? NaN)}`, 'ms', '']);
     rows.push(['  first POST -> all Running', student.allRunningMs ?? NaN, 'ms', `control plane ${round(student.cpuSeconds ?? NaN)} CPU s to all bound; rest of machine ${round(student.otherCpuPct ?? NaN)}%`]);
   }
+  const sd = results.shutdown;
+  if (sd) {
+    if (sd.nodesReady) rows.push([`shutdown: ${sd.nodes} nodes first POST -> all Ready`, sd.nodesReady.readyMs ?? NaN, 'ms', '']);
+    rows.push(['shutdown: SIGTERM under load -> exited', sd.stopMs ?? NaN, 'ms', `${sd.podsCreated ?? 0} pods created in the 5 s before; ${sd.exit ?? '?'}; <= ${TARGETS.shutdownMs} ms: ${yesNo((sd.stopMs ?? Infinity) <= TARGETS.shutdownMs)}`]);
+  }
   console.log('');
   printTable(rows.map((r) => r.map((c) => (typeof c === 'number' && !Number.isFinite(c) ? '-' : c))));
   console.log('');
@@ -961,6 +1010,7 @@ async function main(): Promise<number> {
       allRunningMs: r(student.allRunningMs), running: student.running, bindLatencyMs: s(student.bindLatencyMs), runLatencyMs: s(student.runLatencyMs), cpuSeconds: r(student.cpuSeconds), unbinds: student.unbinds, otherCpuPct: r(student.otherCpuPct),
       targetPodsPerSec: TARGETS.studentPodsPerSec, targetMet: student.podsPerSec !== undefined ? student.podsPerSec >= TARGETS.studentPodsPerSec : false,
     },
+    shutdown: sd && { nodes: sd.nodes, nodesReadyMs: r(sd.nodesReady?.readyMs), podsCreated: sd.podsCreated, stopMs: r(sd.stopMs), exit: sd.exit, targetMet: (sd.stopMs ?? Infinity) <= TARGETS.shutdownMs },
     targets: TARGETS,
     failures: failures.length, timedOut: cap.passed,
   };
