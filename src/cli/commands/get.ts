@@ -1,5 +1,6 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
+import { DEFAULT_CHUNK_SIZE, listAll } from '../../client/list-all.ts';
 import { DEFAULT_NAMESPACE } from '../../objects/kinds.ts';
 import type { KubeObject, WatchEvent } from '../../objects/types.ts';
 import { ClientCommand, connectionFlags } from '../base.ts';
@@ -29,6 +30,7 @@ export default class Get extends ClientCommand {
     'field-selector': Flags.string({ summary: "Field selector, e.g. 'spec.nodeName=node-1'." }),
     watch: Flags.boolean({ char: 'w', summary: 'After listing, print every change as it happens.' }),
     'no-headers': Flags.boolean({ summary: 'Print tables without the header row.' }),
+    'chunk-size': Flags.integer({ summary: 'List in pages of this many objects (0: in one response), as kubectl does.', default: DEFAULT_CHUNK_SIZE, min: 0 }),
   };
 
   async run(): Promise<KubeObject[]> {
@@ -49,7 +51,7 @@ export default class Get extends ClientCommand {
       resourceVersion = obj.metadata.resourceVersion ?? '0';
       this.log(await formatObjects(kind, objects, printOpts, false));
     } else {
-      const list = await client.list(kind, namespace, selectors);
+      const list = await listAll(client, kind, namespace, selectors, flags['chunk-size']);
       objects = list.items;
       resourceVersion = list.metadata.resourceVersion;
       if (objects.length === 0 && (!output || output === 'wide' || output === 'name')) {
