@@ -54,6 +54,13 @@ export function leaseTimeoutMs(heartbeatMs: number): number {
   return Math.max(1000, 2 * heartbeatMs);
 }
 
+interface PodWrite { pod: Pod; status: NonNullable<Pod['status']> }
+
+/** A pod's status write in a commit: the whole status, as a merge patch of the agent's fields would leave it. */
+function podStatusOp({ pod, status }: PodWrite) {
+  return { verb: 'update' as const, kind: POD, subresource: 'status' as const, object: { ...pod, status: { ...pod.status, ...status } } };
+}
+
 export function appendHeartbeat(list: string | undefined, at: string): string {
   return [...(list ? list.split(',') : []), at].slice(-HEARTBEATS_KEPT).join(',');
 }
@@ -229,23 +236,28 @@ export class NodeAgent {
    * from (a pod changed meanwhile is looked at again next time).
    */
   private async reportPods(check: boolean): Promise<void> {
+    await this.confirm(this.podWrites(check));
+  }
+
+  /** The pod statuses to write now: outside a health check only those of pods not yet confirmed Running. */
+  private podWrites(check: boolean): PodWrite[] {
     const now = this.clock.now();
-    const writes: Array<{ pod: Pod; status: NonNullable<Pod['status']> }> = [];
+    const writes: PodWrite[] = [];
     for (const pod of this.podInformer.list()) {
-      // Outside a health check only pods not yet confirmed Running need anything.
       if (!check && settled(pod)) continue;
       const status = nextPodStatus(pod, { now, backoff: this.restartBackoff, check });
       if (status) writes.push({ pod, status });
     }
+    return writes;
+  }
+
+  private async confirm(writes: PodWrite[]): Promise<void> {
     // In commits of many statuses at once: a node given a thousand pods
     // confirms them in a few requests, not a thousand.
     for (let i = 0; i < writes.length && !this.stopped; i += POD_STATUSES_PER_COMMIT) {
       const batch = writes.slice(i, i + POD_STATUSES_PER_COMMIT);
       try {
-        await this.client.commit(batch.map(({ pod, status }) => ({
-          // The whole status, as the merge patch below would leave it: the agent's fields over the rest.
-          verb: 'update' as const, kind: POD, subresource: 'status' as const, object: { ...pod, status: { ...pod.status, ...status } },
-        })));
+        await this.client.commit(batch.map(podStatusOp));
         this.stats.podStatusWrites += batch.length;
       } catch (err) {
         // One pod unbound, deleted or changed meanwhile fails the whole commit: write that batch one by one.
@@ -257,7 +269,7 @@ export class NodeAgent {
   }
 
   /** Pod statuses one merge patch each, a few in flight at once; a pod that moved or changed is skipped. */
-  private async writeEach(writes: Array<{ pod: Pod; status: NonNullable<Pod['status']> }>): Promise<void> {
+  private async writeEach(writes: PodWrite[]): Promise<void> {
     let next = 0;
     const writer = async () => {
       while (next < writes.length && !this.stopped) {
@@ -275,6 +287,28 @@ export class NodeAgent {
     await Promise.all(Array.from({ length: Math.min(POD_WRITES_IN_FLIGHT, writes.length) }, writer));
   }
 
+  /**
+   * The node status and the pods it now reports, confirmed Running, in one
+   * commit: one write where there were two, for a node given its pods one
+   * or a few at a time. False if it did not apply (a pod or the Node changed
+   * meanwhile): the caller writes them apart, as before.
+   */
+  private async commitStatusWithPods(node: Node, desired: NonNullable<Node['status']>): Promise<boolean> {
+    const writes = this.podWrites(false);
+    const first = writes.slice(0, POD_STATUSES_PER_COMMIT - 1);
+    try {
+      await this.client.commit([{ verb: 'update', kind: NODE, subresource: 'status', object: { ...node, status: desired } }, ...first.map(podStatusOp)]);
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code === 403 || code === 404 || code === 409) return false;
+      throw err;
+    }
+    this.stats.statusWrites++;
+    this.stats.podStatusWrites += first.length;
+    await this.confirm(writes.slice(first.length));
+    return true;
+  }
+
   /** Writes the node status if it changed (or always, to refresh the heartbeat time), with compare-and-swap. */
   private async writeStatus(refresh: boolean): Promise<void> {
     for (let attempt = 0; attempt < 5 && !this.stopped; attempt++) {
@@ -285,6 +319,7 @@ export class NodeAgent {
         await this.reportPods(false);
         return;
       }
+      if (attempt === 0 && await this.commitStatusWithPods(node, desired)) return;
       try {
         const { body } = await this.client.update(NODE, undefined, this.nodeName, { ...node, status: desired }, { subresource: 'status' });
         if (body.metadata.resourceVersion !== node.metadata.resourceVersion) this.stats.statusWrites++;

@@ -93,8 +93,9 @@ test('a pod too large stays Pending saying why, and binds as soon as a big enoug
   t.is(cond.status, 'False');
   t.is(cond.message, '0/3 nodes are available: 3 Insufficient cpu.');
   t.is((await client.get<Pod>(POD, 'default', 'big')).status?.phase, 'Pending');
-  const events = (await client.list<KubeObject & { reason: string; message: string }>(EVENT, 'default')).items;
-  t.true(events.some((e) => e.reason === 'FailedScheduling' && e.message === cond.message));
+  // The Event is written after the condition: wait for it too.
+  await eventually('a FailedScheduling Event with the same message', async () => (await client.list<KubeObject & { reason: string; message: string }>(EVENT, 'default')).items
+    .some((e) => e.reason === 'FailedScheduling' && e.message === cond.message));
   // Not a poll: the resync is 30 s away; the new node's arrival is what brings the retry.
   await client.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'huge' }, spec: { capacity: { cpu: '8' } } });
   t.is(await boundTo(client, 'big'), 'huge');
