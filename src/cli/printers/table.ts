@@ -2,7 +2,10 @@
 // upper-case headers, as kubectl draws them.
 
 function widthsOf(rows: string[][], columns: number): number[] {
-  return Array.from({ length: columns }, (_, i) => Math.max(0, ...rows.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...cells): spread arguments overflow the stack at 150,000 rows.
+  const widths = new Array<number>(columns).fill(0);
+  for (const r of rows) for (let i = 0; i < columns; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
+  return widths;
 }
 
 function line(cells: string[], widths: number[]): string {
