@@ -13,6 +13,12 @@
 // ObservationGaps. Renewals sent during a stall wait unread on the sockets,
 // and after it Node runs the expired timers (this check among them) before
 // it reads them; so every node gets a full grace from the end of the gap.
+//
+// A renewal counts from when it was sent (renewTime) or, if later, from when
+// this controller saw it arrive, as Kubernetes' node lifecycle controller
+// keeps its own probe timestamp: on a loaded machine a renewal can wait in
+// the API server's queue for longer than the heartbeat, and a node whose
+// renewals keep arriving, however late, is alive.
 import { isDeepStrictEqual } from 'node:util';
 import { isNotFound, type KcsClient } from '../client/interface.ts';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
@@ -41,9 +47,9 @@ export const DEFAULT_GRACE_MS = 3_000;
  * without a gap (since it started, or since its last stall ended): what it
  * could not see is not held against the nodes.
  */
-export function lastHeard(lease: Lease | undefined, node: Node, observingSince: number): number {
+export function lastHeard(lease: Lease | undefined, node: Node, observingSince: number, renewalSeenAt = 0): number {
   const renew = lease?.spec?.renewTime ? Date.parse(lease.spec.renewTime) : Date.parse(node.metadata.creationTimestamp ?? '');
-  return Math.max(Number.isFinite(renew) ? renew : 0, observingSince);
+  return Math.max(Number.isFinite(renew) ? renew : 0, observingSince, renewalSeenAt);
 }
 
 /**
@@ -79,6 +85,8 @@ export class HealthController implements Reconciler {
   private readonly graceMs: number;
   /** Watched from construction: the controller's start is the end of its first gap. */
   private readonly gaps: ObservationGaps;
+  /** When this controller saw each node's latest renewal arrive (its own clock). */
+  private readonly renewalSeen = new Map<string, number>();
 
   constructor(opts: HealthOptions) {
     this.opts = opts;
@@ -94,7 +102,14 @@ export class HealthController implements Reconciler {
 
   /** Leases are named after their node, so a Lease key is the node's. */
   leaseHandlers(enqueue: (key: string) => void): InformerHandlers<Lease> {
-    return { add: (l) => enqueue(l.metadata.name!), update: (_prev, l) => enqueue(l.metadata.name!) };
+    return {
+      add: (l) => enqueue(l.metadata.name!),
+      update: (prev, l) => {
+        if (l.spec?.renewTime !== prev.spec?.renewTime) this.renewalSeen.set(l.metadata.name!, this.clock.now().getTime());
+        enqueue(l.metadata.name!);
+      },
+      delete: (l) => { this.renewalSeen.delete(l.metadata.name!); },
+    };
   }
 
   /** Stops watching for gaps (its timer); after the runner has stopped. */
@@ -106,7 +121,7 @@ export class HealthController implements Reconciler {
     const node = this.opts.nodes.get(name);
     if (!node) return;
     const now = this.clock.now().getTime();
-    const heard = lastHeard(this.opts.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`), node, this.gaps.observingSince(now));
+    const heard = lastHeard(this.opts.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`), node, this.gaps.observingSince(now), this.renewalSeen.get(name));
     if (!heartbeatsMissed(heard, now, this.graceMs)) {
       // Look again exactly when it would expire: no polling.
       return { requeueAfterMs: heard + this.graceMs - now + 1 };

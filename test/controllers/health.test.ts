@@ -37,6 +37,9 @@ test('heartbeats are missed only past the grace period, judged from when the con
   // A control plane that starts (or restarts, or stalls) later gives every node a full grace from then.
   t.is(lastHeard(lease, node, renewed + 60_000), renewed + 60_000);
   t.is(lastHeard(undefined, node, 0), Date.parse('2026-01-01T00:00:00Z'), 'never heard: counted from creation');
+  // A renewal that reached this controller after it was sent (a queue in the API server) counts from its arrival.
+  t.is(lastHeard(lease, node, 0, renewed + 2500), renewed + 2500);
+  t.is(lastHeard(lease, node, 0, renewed - 1000), renewed, 'an arrival before the renewTime (clock skew) does not move it back');
 });
 
 const isReady = (n: Node | undefined, s = 'True') => n?.status?.conditions?.find((c) => c.type === 'Ready')?.status === s;
