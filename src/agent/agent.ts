@@ -49,9 +49,16 @@ const POD_WRITES_IN_FLIGHT = 8;
 /** Pod statuses confirmed in one commit (one request, one store transaction). */
 const POD_STATUSES_PER_COMMIT = 250;
 
-/** How long an HTTP agent waits on one renewal before it gives up on it and tries again. */
+/**
+ * How long an HTTP agent waits on one renewal before it gives up on it and
+ * tries again: for a renewal that hangs (a connection that died without a
+ * word), not for one that is merely slow. A loaded API server may take
+ * seconds to answer, and a renewal given up on is usually written anyway:
+ * giving up after 2 s made every next renewal conflict, re-read and time
+ * out in turn, and a busy node went 6 s without one reaching the API.
+ */
 export function leaseTimeoutMs(heartbeatMs: number): number {
-  return Math.max(1000, 2 * heartbeatMs);
+  return Math.max(10_000, 5 * heartbeatMs);
 }
 
 interface PodWrite { pod: Pod; status: NonNullable<Pod['status']> }
