@@ -116,8 +116,8 @@ test('a pod made unhealthy restarts on its node with back-off, and at the limit 
   t.is(unbound.status?.containerStatuses, undefined, 'what a reported is not carried to the next node');
   t.false(unbound.status?.conditions?.some((c) => c.type === 'Ready'));
   t.is(unbound.metadata.annotations?.['kcs.io/avoid-node'], 'a');
-  // On b: a fresh count.
-  const firstOnB = history.find((p) => p.metadata.name === 'web' && p.spec.nodeName === 'b' && p.status?.containerStatuses);
+  // On b: a fresh count (b's agent reports it after the Moved event: wait for it).
+  const firstOnB = await eventually('web reported by b', () => history.find((p) => p.metadata.name === 'web' && p.spec.nodeName === 'b' && p.status?.containerStatuses), 15_000);
   t.is(firstOnB && restartsOf(firstOnB), 0);
   const now = await client.get<Pod>(POD, 'default', 'web');
   t.is(now.metadata.annotations?.['kcs.io/avoid-node'], now.spec.nodeName === 'a' ? 'b' : 'a', 'kept after binding, naming the node it last failed on');
