@@ -42,6 +42,14 @@ export interface Lease extends KubeObject {
 export const DEFAULT_GRACE_MS = 3_000;
 
 /**
+ * How long a node that has never renewed a Lease may take to start, as
+ * Kubernetes' nodeStartupGracePeriod (60 s there): a container node starting
+ * on a loaded machine can take longer than the heartbeat grace to register,
+ * and it has not failed, it has not begun.
+ */
+export const STARTUP_GRACE_MS = 30_000;
+
+/**
  * When a node was last heard from, as this controller may judge it: its
  * Lease's renewTime, but never before this controller has been observing
  * without a gap (since it started, or since its last stall ended): what it
@@ -74,6 +82,8 @@ export interface HealthOptions {
   leases: Informer<Lease>;
   pods: Informer<Pod>;
   graceMs?: number;
+  /** The grace of a node that has never renewed a Lease (default STARTUP_GRACE_MS, never less than graceMs). */
+  startupGraceMs?: number;
   clock?: Clock;
   events?: EventRecorder;
 }
@@ -121,10 +131,12 @@ export class HealthController implements Reconciler {
     const node = this.opts.nodes.get(name);
     if (!node) return;
     const now = this.clock.now().getTime();
-    const heard = lastHeard(this.opts.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`), node, this.gaps.observingSince(now), this.renewalSeen.get(name));
-    if (!heartbeatsMissed(heard, now, this.graceMs)) {
+    const lease = this.opts.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`);
+    const heard = lastHeard(lease, node, this.gaps.observingSince(now), this.renewalSeen.get(name));
+    const grace = lease ? this.graceMs : Math.max(this.graceMs, this.opts.startupGraceMs ?? STARTUP_GRACE_MS);
+    if (!heartbeatsMissed(heard, now, grace)) {
       // Look again exactly when it would expire: no polling.
-      return { requeueAfterMs: heard + this.graceMs - now + 1 };
+      return { requeueAfterMs: heard + grace - now + 1 };
     }
     const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
     const silentFor = ((now - heard) / 1000).toFixed(1);
