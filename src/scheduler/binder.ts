@@ -26,6 +26,16 @@ import { updateStatus } from '../client/update-status.ts';
 import { MOVED_BECAUSE, MOVED_FROM } from '../client/unbind.ts';
 import type { EventRecorder } from '../client/events.ts';
 
+/** Times one node's bindings are tried again on a fresh read of the Node when only the Node changed. */
+const MAX_NODE_CONFLICTS = 8;
+
+/** What a 409 says was modified ("nodes/node-1"), over HTTP and in-process alike. */
+function conflictOn(err: unknown): string | undefined {
+  const e = err as { details?: { kind?: string; name?: string }; status?: { details?: { kind?: string; name?: string } } };
+  const details = e.details ?? e.status?.details;
+  return details?.kind && details.name ? `${details.kind}/${details.name}` : undefined;
+}
+
 const POD = kindByName('Pod')!;
 const NODE = kindByName('Node')!;
 const EVENT = kindByName('Event')!;
@@ -64,6 +74,8 @@ interface Waiting {
   binding: Binding;
   resolve: (bound: boolean) => void;
   reject: (err: Error) => void;
+  /** Rejected already (it no longer fitted): left out of a retry. */
+  settled?: boolean;
 }
 
 export class Binder {
@@ -153,16 +165,22 @@ export class Binder {
   /** One node's bindings on the Node as it is now; without their events if only the events were refused. */
   private async writeGroup(name: string, group: Waiting[]): Promise<void> {
     let failure: unknown;
-    for (const withEvents of [true, false]) {
+    let nodeConflicts = 0;
+    for (let withEvents = true; ;) {
       const committed: Waiting[] = [];
       try {
         const node = await this.opts.client.get<Node>(NODE, undefined, name);
-        await this.opts.client.commit(this.groupOps(node, group, committed, withEvents));
+        await this.opts.client.commit(this.groupOps(node, group.filter((w) => !w.settled), committed, withEvents));
         for (const w of committed) w.resolve(true);
         return;
       } catch (err) {
         failure = err;
-        if (isConflict(err) || isNotFound(err)) break; // events are not the trouble
+        // The Node changed between the read and the write (its agent reports
+        // status as pods arrive): read it again, as an update without a
+        // precondition does. Deciding these pods again would cost far more.
+        if (isConflict(err) && conflictOn(err) === `nodes/${name}` && ++nodeConflicts < MAX_NODE_CONFLICTS) continue;
+        if (isConflict(err) || isNotFound(err) || !withEvents) break; // a pod changed or is gone: events are not the trouble
+        withEvents = false;
       }
     }
     const why = isNotFound(failure) ? `node ${name} or a pod is gone` : `binding on ${name} failed: ${(failure as Error).message}`;
@@ -184,6 +202,7 @@ export class Binder {
       const { pod, requests } = w.binding;
       if (resourcesFit.filter({ pod, requests }, info) !== undefined) {
         w.reject(new BindError(`node ${name} filled up meanwhile`));
+        w.settled = true;
         continue;
       }
       info.allocated = { milliCpu: info.allocated.milliCpu + requests.milliCpu, memory: info.allocated.memory + requests.memory, pods: info.allocated.pods + 1 };
