@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Registry } from '../../src/api/registry.ts';
+import type { KcsClient } from '../../src/client/interface.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { ADMIN_USER } from '../../src/api/auth.ts';
 import { EventRecorder, eventName } from '../../src/client/events.ts';
@@ -22,14 +23,15 @@ const NODE = kindByName('Node')!;
 const POD = kindByName('Pod')!;
 const EVENT = kindByName('Event')!;
 
-async function setup(t: ExecutionContext) {
+/** wrap: what the scheduler writes through (the test's own reads and writes go straight to the registry). */
+async function setup(t: ExecutionContext, wrap: (client: KcsClient) => KcsClient = (c) => c) {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-binder-'));
   const store = new SqliteStore(join(dir, 'kcs.db'));
   const client = new LocalClient(new Registry(store), { user: ADMIN_USER });
   const pods = new Informer<Pod>(client, POD);
   const nodes = new Informer<Node>(client, NODE);
   const requeued: string[] = [];
-  const scheduler = new SchedulerController({ client, pods, nodes, events: new EventRecorder(client, 'scheduler'), requeue: (key) => requeued.push(key) });
+  const scheduler = new SchedulerController({ client: wrap(client), pods, nodes, events: new EventRecorder(client, 'scheduler'), requeue: (key) => requeued.push(key) });
   t.teardown(async () => { pods.stop(); nodes.stop(); await store.close(); rmSync(dir, { recursive: true, force: true }); });
   await client.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '4' } } });
   await client.patch(NODE, undefined, 'n1', { status: { conditions: [{ type: 'Ready', status: 'True' }] } }, { subresource: 'status' });
@@ -54,6 +56,28 @@ test('a background binding writes the pod, its node ledger and a Scheduled event
   const events = (await client.list(EVENT, 'default')).items as unknown as Array<{ reason: string; involvedObject: { name: string } }>;
   t.deepEqual(events.map((e) => [e.reason, e.involvedObject.name]), [['Scheduled', 'web']]);
   t.deepEqual(requeued, []);
+});
+
+test('a binding whose Node changed under it (its agent reporting status) is written on the Node as it is, not decided again', async (t) => {
+  let commits = 0;
+  // Before each of the scheduler's first three commits the Node's status changes, as an agent's write would.
+  const { client, scheduler, requeued } = await setup(t, (inner) => Object.assign(Object.create(inner) as KcsClient, {
+    commit: async (ops: Parameters<KcsClient['commit']>[0]) => {
+      if (++commits <= 3) await inner.patch(NODE, undefined, 'n1', { status: { agentSaid: commits } }, { subresource: 'status' });
+      return inner.commit(ops);
+    },
+  }));
+  await scheduler.reconcile('default/web');
+  const bound = await eventually('bound', async () => {
+    const p = await client.get<Pod>(POD, 'default', 'web');
+    return p.spec.nodeName ? p : undefined;
+  });
+  t.is(bound.spec.nodeName, 'n1');
+  t.is(commits, 4, 'three commits conflicted on the Node; the fourth, on a fresh read, went through');
+  t.deepEqual(requeued, [], 'never handed back to be decided again');
+  const node = await client.get<Node>(NODE, undefined, 'n1');
+  t.is(reservationsOf(node).length, 1);
+  t.is((node.status as { agentSaid?: number }).agentSaid, 3, 'the agent\'s writes were kept');
 });
 
 test('a background binding that fails forgets the assumed pod and hands it back to be decided again', async (t) => {
