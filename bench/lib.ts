@@ -7,7 +7,6 @@ import { request, type Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NdjsonParser } from '../src/util/ndjson.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const KCS_BIN = join(ROOT, 'bin', 'kcs');
@@ -425,55 +424,15 @@ export interface WatchStream {
 
 /**
  * Follows a watch (`path` should carry ?watch=true) on its own connection,
- * calling onEvent for each JSON line, in order, as it arrives.
+ * calling onEvent for each JSON line, in order, as it arrives; an ERROR
+ * event ends it.
  */
 export function watchStream(url: URL, path: string, token: string, onEvent: (e: WatchEvent) => void): WatchStream {
-  let closed = false;
-  let endedResolve!: (e: Error) => void;
-  const ended = new Promise<Error>((r) => (endedResolve = r));
-  const end = (e: Error) => {
-    if (!closed) endedResolve(e);
-    closed = true;
-  };
-  let req: ReturnType<typeof request> | undefined;
-  const started = new Promise<void>((resolveStart, rejectStart) => {
-    req = request({ agent: false, host: url.hostname, port: url.port, method: 'GET', path, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (res) => {
-      if (res.statusCode !== 200) {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
-        res.on('end', () => {
-          const err = new Error(`watch ${path} -> ${res.statusCode} ${body.slice(0, 300)}`);
-          rejectStart(err);
-          end(err);
-        });
-        return;
-      }
-      resolveStart();
-      res.setEncoding('utf8');
-      const lines = new NdjsonParser<WatchEvent>();
-      res.on('data', (chunk: string) => lines.push(chunk, (e) => {
-        if (closed) return;
-        if (e.type === 'ERROR') end(new Error(`watch ${path} ended with an ERROR event: ${JSON.stringify(e.object).slice(0, 300)}`));
-        else onEvent(e);
-      }));
-      res.on('end', () => end(new Error(`watch ${path}: the server ended the stream`)));
-      res.on('error', (err) => end(err));
-    });
-    req.on('error', (err) => {
-      rejectStart(err);
-      end(err);
-    });
-    req.end();
+  return followWatch(url, path, token, (line, end) => {
+    const e = JSON.parse(line) as WatchEvent;
+    if (e.type === 'ERROR') end(new Error(`watch ${path} ended with an ERROR event: ${JSON.stringify(e.object).slice(0, 300)}`));
+    else onEvent(e);
   });
-  started.catch(() => {});
-  return {
-    started,
-    ended,
-    close() {
-      closed = true;
-      req?.destroy();
-    },
-  };
 }
 
 /**
@@ -482,6 +441,11 @@ export function watchStream(url: URL, path: string, token: string, onEvent: (e: 
  * them all would cost it more than looking for a few fields in the text.
  */
 export function watchLines(url: URL, path: string, token: string, onLine: (line: string) => void): WatchStream {
+  return followWatch(url, path, token, (line) => onLine(line));
+}
+
+/** The connection both share: each non-empty line in order, until the stream ends, fails or end() is called. */
+function followWatch(url: URL, path: string, token: string, onLine: (line: string, end: (e: Error) => void) => void): WatchStream {
   let closed = false;
   let endedResolve!: (e: Error) => void;
   const ended = new Promise<Error>((r) => (endedResolve = r));
@@ -510,7 +474,7 @@ export function watchLines(url: URL, path: string, token: string, onLine: (line:
         let start = 0;
         for (let nl: number; (nl = text.indexOf('\n', start)) >= 0; start = nl + 1) {
           if (closed) return;
-          if (nl > start) onLine(text.slice(start, nl));
+          if (nl > start) onLine(text.slice(start, nl), end);
         }
         buffered = start === 0 ? text : text.slice(start);
         text = '';
