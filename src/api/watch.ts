@@ -45,6 +45,8 @@ export async function streamWatch(ctx: Context, registry: Registry, kind: KindIn
     }
     throw err;
   }
+  // The first burst (the current objects) may already have ended it: stop the watcher now that we can.
+  if (out.writableEnded) stop?.();
   ctx.req.socket.setTimeout(0);
   ctx.req.socket.setNoDelay(true);
   ctx.req.on('close', () => finish());

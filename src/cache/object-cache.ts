@@ -204,6 +204,7 @@ export class ObjectCache {
       const dropped = this.window.length - this.windowSize;
       this.windowFloor = this.window[dropped - 1]!.revision;
       this.window = this.window.slice(dropped);
+      this.dropExpiredSnapshots();
     }
   }
 
@@ -291,9 +292,16 @@ export class ObjectCache {
   }
 
   /** The snapshot a later page reads: the one kept for revision, or the objects now if nothing changed since. */
-  private snapshotAt(state: KindState, revision: number): Snapshot {
+  /** Snapshots past their time go at once: each holds every version replaced since it was taken. */
+  private dropExpiredSnapshots(): void {
+    if (this.snapshots.size === 0) return;
     const now = this.clock.now().getTime();
     for (const [id, s] of this.snapshots) if (s.expiresAt <= now) this.snapshots.delete(id);
+  }
+
+  private snapshotAt(state: KindState, revision: number): Snapshot {
+    const now = this.clock.now().getTime();
+    this.dropExpiredSnapshots();
     const kept = this.snapshots.get(`${state.kind.plural}@${revision}`);
     if (kept) return kept;
     if (revision === this.revision) return { revision, tree: state.tree, namespaceCounts: state.namespaceCounts, expiresAt: now };
@@ -302,6 +310,7 @@ export class ObjectCache {
 
   /** Keeps the objects as they are now for the next pages (an O(1) copy-on-write clone). */
   private keepSnapshot(state: KindState, revision: number): void {
+    this.dropExpiredSnapshots();
     const id = `${state.kind.plural}@${revision}`;
     if (this.snapshots.has(id)) return;
     this.snapshots.set(id, state.snapshot(revision, this.clock.now().getTime() + this.snapshotTtlMs));
@@ -320,6 +329,9 @@ export class ObjectCache {
     const state = this.state(kind);
     if (query.resourceVersion === undefined) await this.latest();
     else await this.start();
+    // A revision the cache has not reached: wait for it (504 if it never comes, as
+    // Kubernetes answers "Too large resource version"), never skip events silently.
+    if (query.resourceVersion !== undefined) await this.waitFor(query.resourceVersion);
     const from = query.resourceVersion ?? this.revision;
     if (from < this.windowFloor) throw new ExpiredError(`too old resource version: ${from} (${this.windowFloor})`);
     const watcher = new Watcher(state, selection, from, sink, query.bookmarks ?? false, (w) => {
@@ -334,9 +346,16 @@ export class ObjectCache {
     } else if (from < this.revision) {
       for (let i = firstAfter(this.window, from); i < this.window.length; i++) {
         const event = this.window[i]!;
-        if (event.object.kind === kind) watcher.offer(event);
+        if (event.object.kind !== kind) continue;
+        watcher.offer(event);
+        // History stays light: what this replay made is not kept with it.
+        event.views = undefined;
+        if (state.tree.get(event.object.key) !== event.object) event.object.forget();
+        if (event.prev && state.tree.get(event.prev.key) !== event.prev) event.prev.forget();
       }
     }
+    // Its handler failed while it was being caught up: it is over, not to be registered.
+    if (watcher.ended) return () => {};
     state.watchers.add(watcher);
     if (watcher.bookmarks) {
       this.bookmarkWatchers.add(watcher);

@@ -112,6 +112,11 @@ export class Watcher {
     this.sink.end(err);
   }
 
+  /** Ended (stopped, or its handler failed). */
+  get ended(): boolean {
+    return this.stopped;
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;

@@ -4,7 +4,7 @@
 // as Kubernetes' reflector does; only when the server cannot resume it
 // (410 Expired, any ERROR) does it list again and report the difference.
 // So a restart of the server costs each informer a watch, not a list.
-import type { KcsClient, Selectors } from './interface.ts';
+import { errorCode, type KcsClient, type Selectors } from './interface.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, WatchEvent } from '../objects/types.ts';
 import { systemClock, type Clock, type Timer } from '../util/clock.ts';
@@ -133,8 +133,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       if (e.type !== 'BOOKMARK') this.apply(e.type, e.object);
     });
     this.watch = handle;
-    // Ended cleanly or lost: resume from the last revision seen. Refused: list again.
-    handle.done.then(() => this.rewatchLater(expired ? undefined : last, false), () => this.rewatchLater(last, true));
+    // Ended cleanly or the connection lost: resume from the last revision seen.
+    // Refused (an ERROR event, or an HTTP status such as 504 for a revision the
+    // server never reached): list again.
+    handle.done.then(() => this.rewatchLater(expired ? undefined : last, false), (err) => this.rewatchLater(errorCode(err) === undefined ? last : undefined, true));
   }
 
   /** Watches again from resourceVersion, or (undefined) lists and watches afresh; after a back-off if failed. */

@@ -205,3 +205,36 @@ test('the HTTP form of a list is the stored text with each resourceVersion splic
     t.truthy(json.items[0].metadata.resourceVersion);
   }
 });
+
+test('a watch whose handler fails while it is caught up is not left registered', async (t) => {
+  const { registry, clock } = await open(t, { bookmarkIntervalMs: 1000 });
+  await registry.create(NODE, undefined, node('a'));
+  let ended: unknown;
+  await registry.watch(NODE, undefined, { allowWatchBookmarks: true }, {
+    event: () => { throw new TypeError('a handler that changed a frozen object'); },
+    end: (err) => { ended = err ?? true; },
+  });
+  t.truthy(ended, 'the watch was ended');
+  t.is(registry.cache.watcherCount, 0);
+  t.is(clock.pending, 0, 'no bookmark timer runs for it');
+});
+
+test('a watch from a revision the cache has not reached waits for it, then is 504, never silently skipping', async (t) => {
+  const { registry, clock } = await open(t, { freshnessTimeoutMs: 500 });
+  const sink = recorder();
+  const future = registry.watch(NODE, undefined, { resourceVersion: '1000' }, sink);
+  await settle();
+  clock.advance(500);
+  await refuses(t, future, 504);
+  t.is(registry.cache.watcherCount, 0);
+});
+
+test('expired snapshots are dropped when another list keeps one, not only when their token comes back', async (t) => {
+  const { registry, clock } = await open(t, { snapshotTtlMs: 1000 });
+  for (let i = 0; i < 3; i++) await registry.create(NODE, undefined, node(`n${i}`));
+  await registry.list(NODE, undefined, { limit: 1 });
+  await registry.create(NODE, undefined, node('later'));
+  clock.advance(1001);
+  await registry.list(NODE, undefined, { limit: 1 });
+  t.is((registry.cache as unknown as { snapshots: Map<string, unknown> }).snapshots.size, 1, 'only the new one');
+});
