@@ -8,9 +8,11 @@ import { withApp, withControlPlane } from './helpers.ts';
 const node = (name: string) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { capacity: { cpu: '1' } } });
 
 test('a watch with nothing to report sends its status line and headers at once', withApp, async (t, api) => {
+  // From the current revision: nothing has happened since, so there is nothing to send.
+  const rv = (await api.get('/api/v1/nodes')).body.metadata.resourceVersion;
   const { status, type } = await new Promise<{ status?: number; type?: string }>((resolve, reject) => {
     const u = new URL(api.url);
-    const req = request({ host: u.hostname, port: u.port, path: '/api/v1/nodes?watch=true&resourceVersion=1000', headers: { authorization: `Bearer ${api.token}` } }, (res) => {
+    const req = request({ host: u.hostname, port: u.port, path: `/api/v1/nodes?watch=true&resourceVersion=${rv}`, headers: { authorization: `Bearer ${api.token}` } }, (res) => {
       resolve({ status: res.statusCode, type: res.headers['content-type'] });
       res.destroy();
     });
