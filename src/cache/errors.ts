@@ -13,10 +13,8 @@ export class ExpiredError extends CacheError {
 /** A resourceVersion the cache did not reach in time (newer than anything written). */
 export class TooLargeResourceVersionError extends CacheError {
   override name = 'TooLargeResourceVersionError';
-  readonly requested: number;
   constructor(requested: number, current: number) {
     super(`Too large resource version: ${requested}, current: ${current}`);
-    this.requested = requested;
   }
 }
 

@@ -242,12 +242,6 @@ export class ObjectCache {
 
   // ---- lists -------------------------------------------------------------------
 
-  /** One object, consistent with every acknowledged write. */
-  async get(kind: KindInfo, key: string): Promise<CachedObject | undefined> {
-    await this.latest();
-    return this.state(kind).tree.get(key);
-  }
-
   async list(kind: KindInfo, selection: Selection, query: ListQuery = {}): Promise<ListPage> {
     const state = this.state(kind);
     const prefix = selection.namespace !== undefined ? `${state.prefix}${selection.namespace}/` : state.prefix;
@@ -398,11 +392,6 @@ export class ObjectCache {
     let n = 0;
     for (const state of this.kinds.values()) for (const _ of state.watchers) n++;
     return n;
-  }
-
-  /** The current revision the cache has reached. */
-  get currentRevision(): number {
-    return this.revision;
   }
 }
 

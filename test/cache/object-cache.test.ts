@@ -12,6 +12,7 @@ import type { KubeObject, WatchEvent } from '../../src/objects/types.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import type { ObjectCacheOptions } from '../../src/cache/object-cache.ts';
+import { CachedObject } from '../../src/cache/cached-object.ts';
 
 const NODE = kindByName('Node')!;
 const POD = kindByName('Pod')!;
@@ -197,7 +198,7 @@ test('lists by an indexed field read only what the index holds, in key order', a
 test('the HTTP form of a list is the stored text with each resourceVersion spliced in', async (t) => {
   const { registry } = await open(t);
   await registry.create(POD, 'default', pod('p'));
-  await registry.create(NODE, undefined, { ...node('empty-meta'), metadata: { name: 'empty-meta' } });
+  await registry.create(NODE, undefined, node('n'));
   for (const kind of [POD, NODE]) {
     const json = JSON.parse(await registry.listJson(kind, kind.namespaced ? 'default' : undefined));
     const objects = await registry.list(kind, kind.namespaced ? 'default' : undefined);
@@ -237,4 +238,11 @@ test('expired snapshots are dropped when another list keeps one, not only when t
   clock.advance(1001);
   await registry.list(NODE, undefined, { limit: 1 });
   t.is((registry.cache as unknown as { snapshots: Map<string, unknown> }).snapshots.size, 1, 'only the new one');
+});
+
+test('an object\'s JSON gets its resourceVersion spliced in, empty metadata or not, and one stored in another order the slow way', (t) => {
+  const text = (value: string, rv: number) => JSON.parse(new CachedObject('/registry/nodes/n', NODE, value, rv).json());
+  t.deepEqual(text('{"apiVersion":"v1","kind":"Node","metadata":{}}', 7), { apiVersion: 'v1', kind: 'Node', metadata: { resourceVersion: '7' } });
+  t.deepEqual(text('{"apiVersion":"v1","kind":"Node","metadata":{"name":"n"},"spec":{}}', 8), { apiVersion: 'v1', kind: 'Node', metadata: { resourceVersion: '8', name: 'n' }, spec: {} });
+  t.deepEqual(text('{"kind":"Node","metadata":{"name":"n"},"apiVersion":"v1"}', 9), { kind: 'Node', metadata: { name: 'n', resourceVersion: '9' }, apiVersion: 'v1' });
 });

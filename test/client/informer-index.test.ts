@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { ADMIN_USER } from '../../src/api/auth.ts';
+import { Registry } from '../../src/api/registry.ts';
+import { Informer } from '../../src/client/informer.ts';
+import { LocalClient } from '../../src/client/local.ts';
+import { kindByName } from '../../src/objects/kinds.ts';
+import type { Pod } from '../../src/objects/types.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { eventually } from '../support/eventually.ts';
+
+const POD = kindByName('Pod')!;
+
+test('an informer index finds the pods of a node, and follows a pod that moves or goes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-index-'));
+  const store = new SqliteStore(join(dir, 'kcs.db'));
+  const registry = new Registry(store);
+  const client = new LocalClient(registry, { user: ADMIN_USER });
+  const pods = new Informer<Pod>(client, POD);
+  t.teardown(async () => { pods.stop(); registry.cache.stop(); await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  const make = (name: string, nodeName?: string) => client.create(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: 'c' }] } });
+  await make('a1', 'a');
+  await make('loose');
+  pods.addIndex('node', (p) => p.spec.nodeName || undefined);
+  await pods.start();
+  await make('a2', 'a');
+  await make('b1', 'b');
+  const names = (node: string) => pods.byIndex('node', node).map((p) => p.metadata.name).sort();
+  await eventually('b1 seen', () => pods.get('default/b1'));
+  t.deepEqual(names('a'), ['a1', 'a2']);
+  t.deepEqual(names('b'), ['b1']);
+  t.deepEqual(pods.indexValues('node').sort(), ['a', 'b'], 'an unbound pod is in no entry');
+  await client.patch(POD, 'default', 'a2', { spec: { nodeName: 'b' } });
+  await client.delete(POD, 'default', 'b1');
+  await eventually('the move and the delete seen', () => !pods.get('default/b1') && pods.get('default/a2')?.spec.nodeName === 'b');
+  t.deepEqual(names('a'), ['a1']);
+  t.deepEqual(names('b'), ['a2']);
+  t.throws(() => pods.byIndex('missing', 'a'), { message: /no index missing/ });
+});
