@@ -14,17 +14,19 @@ export interface KindInfo {
   apiVersion: string;
   /** Whether the kind has a /status subresource (and so a status the main resource may not write). */
   hasStatus: boolean;
+  /** Groups a user can name at once, as in Kubernetes discovery (`kubectl get all`). */
+  categories: string[];
 }
 
-function kind(k: Omit<KindInfo, 'apiVersion' | 'version' | 'group' | 'hasStatus'> & { group?: string; version?: string; hasStatus?: boolean }): KindInfo {
+function kind(k: Omit<KindInfo, 'apiVersion' | 'version' | 'group' | 'hasStatus' | 'categories'> & { group?: string; version?: string; hasStatus?: boolean; categories?: string[] }): KindInfo {
   const group = k.group ?? '';
   const version = k.version ?? 'v1';
-  return { ...k, group, version, apiVersion: group ? `${group}/${version}` : version, hasStatus: k.hasStatus ?? true };
+  return { ...k, group, version, apiVersion: group ? `${group}/${version}` : version, hasStatus: k.hasStatus ?? true, categories: k.categories ?? [] };
 }
 
 export const KINDS: KindInfo[] = [
   kind({ kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false }),
-  kind({ kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], namespaced: true }),
+  kind({ kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], namespaced: true, categories: ['all'] }),
   // The default scheduling policy, changed at runtime by applying this object.
   kind({ kind: 'SchedulerConfiguration', listKind: 'SchedulerConfigurationList', plural: 'schedulerconfigurations', singular: 'schedulerconfiguration', shortNames: ['schedconf'], namespaced: false, group: 'kcs.io', hasStatus: false }),
   kind({ kind: 'Event', listKind: 'EventList', plural: 'events', singular: 'event', shortNames: ['ev'], namespaced: true, hasStatus: false }),
