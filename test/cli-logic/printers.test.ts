@@ -1,7 +1,7 @@
 import test from 'ava';
-import { humanDuration } from '../../src/cli/printers/age.ts';
+import { humanDuration } from '../../src/objects/age.ts';
 import { renderTable } from '../../src/cli/printers/table.ts';
-import { columnsFor, nodeStatus } from '../../src/cli/printers/columns.ts';
+import { columnsFor, nodeStatus } from '../../src/objects/columns.ts';
 import type { Node, Pod } from '../../src/objects/types.ts';
 
 test('ages read like kubectl', (t) => {

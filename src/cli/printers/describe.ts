@@ -4,8 +4,8 @@ import { nodeCapacity, podRequests } from '../../objects/requests.ts';
 import type { Condition, ContainerState, ContainerStatus, KubeObject, Node, Pod } from '../../objects/types.ts';
 import { LAST_APPLIED } from '../../client/apply-patch.ts';
 import type { SchedulingRecord } from '../../scheduler/explain.ts';
-import { age } from './age.ts';
-import { nodeStatus } from './columns.ts';
+import { age } from '../../objects/age.ts';
+import { nodeStatus } from '../../objects/columns.ts';
 import { renderTable } from './table.ts';
 
 function field(label: string, value: string): string {

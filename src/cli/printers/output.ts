@@ -2,7 +2,7 @@
 // every format; only the rendering differs.
 import type { KindInfo } from '../../objects/kinds.ts';
 import type { KubeObject } from '../../objects/types.ts';
-import { columnsFor } from './columns.ts';
+import { columnsFor } from '../../objects/columns.ts';
 import { renderTable, StreamingTable } from './table.ts';
 
 export const OUTPUT_FORMATS = ['wide', 'yaml', 'json', 'name'] as const;

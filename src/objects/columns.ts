@@ -1,8 +1,9 @@
-// Which columns `kcs get` shows for each kind, derived from the object alone.
-import { formatBytes, formatMilliCpu, parseBytes, parseMilliCpu } from '../../objects/quantity.ts';
-import { nodeCapacity, podRequests } from '../../objects/requests.ts';
-import { podRestarts } from '../../objects/pod-health.ts';
-import type { KubeObject, Node, Pod } from '../../objects/types.ts';
+// Which columns a listing shows for each kind, derived from the object alone:
+// `kcs get` prints them and the API serves them as Table responses.
+import { formatBytes, formatMilliCpu, parseBytes, parseMilliCpu } from './quantity.ts';
+import { nodeCapacity, podRequests } from './requests.ts';
+import { podRestarts } from './pod-health.ts';
+import type { KubeObject, Node, Pod } from './types.ts';
 import { age } from './age.ts';
 
 export interface Column {
