@@ -99,6 +99,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const server = createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   try {
+    await registry.ready();
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
       server.listen(opts.port, opts.host, () => resolveListen());

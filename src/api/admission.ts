@@ -11,6 +11,7 @@ import { DEFAULT_NAMESPACE, type KindInfo } from '../objects/kinds.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { validateObject, type FieldError } from '../objects/validation.ts';
 import { errors } from './errors.ts';
+import { isNamespace, prepareNamespaceForCreate, prepareNamespaceForUpdate } from './namespaces.ts';
 
 export interface FieldOptions {
   /** `fieldValidation=Strict`: unknown fields are an error instead of being dropped with a warning. */
@@ -23,6 +24,7 @@ export function prepareForCreate(obj: KubeObject, now: string): KubeObject {
   const next: KubeObject = { ...obj, metadata: { ...metadata, uid: randomUUID(), creationTimestamp: now, generation: 1 } };
   delete next.status;
   if (obj.kind === 'Pod') next.status = { phase: 'Pending' };
+  if (isNamespace(next)) prepareNamespaceForCreate(next);
   return next;
 }
 
@@ -40,7 +42,8 @@ export function prepareForUpdate(next: KubeObject, prev: KubeObject): KubeObject
   const out: KubeObject = { ...next, metadata };
   delete out.status;
   if (prev.status !== undefined) out.status = prev.status;
-  if (!isDeepStrictEqual(next.spec, prev.spec)) out.metadata.generation = (prev.metadata.generation ?? 0) + 1;
+  if (isNamespace(out) && isNamespace(prev)) prepareNamespaceForUpdate(out, prev);
+  if (!isDeepStrictEqual(out.spec, prev.spec)) out.metadata.generation = (prev.metadata.generation ?? 0) + 1;
   return out;
 }
 

@@ -24,7 +24,7 @@ export interface ValidationResult {
 }
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
-const SCHEMA_FILES: Record<string, string> = { Node: 'node.json', Pod: 'pod.json', Lease: 'lease.json', Event: 'event.json', SchedulerConfiguration: 'schedulerconfiguration.json' };
+const SCHEMA_FILES: Record<string, string> = { Namespace: 'namespace.json', Node: 'node.json', Pod: 'pod.json', Lease: 'lease.json', Event: 'event.json', SchedulerConfiguration: 'schedulerconfiguration.json' };
 
 const FORMAT_CHECKS: Record<string, (v: string) => string | undefined> = {
   'dns1123-label': dns1123LabelError,
@@ -74,10 +74,15 @@ export function validateObject(obj: KubeObject): ValidationResult {
   return result;
 }
 
+/**
+ * One error per message per field, and one format error per field: where two
+ * schemas check a value's form (a Namespace's name is a label, and as every
+ * name a subdomain), the first, stricter one says it.
+ */
 function dedupe(errors: FieldError[]): FieldError[] {
   const seen = new Set<string>();
   return errors.filter((e) => {
-    const k = `${e.field}\0${e.message}`;
+    const k = e.reason === 'FieldValueInvalid' && e.message.startsWith('Invalid value: ') ? `${e.field}\0format` : `${e.field}\0${e.message}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;

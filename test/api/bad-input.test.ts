@@ -4,7 +4,7 @@ import test, { type ExecutionContext } from 'ava';
 import { DEFAULT_BODY_LIMIT } from '../../src/api/body.ts';
 import { MAX_COMMIT_OPERATIONS } from '../../src/api/commit.ts';
 import {
-  createAll, node, nodePath, NODES, openApi, pod, podPath, PODS, rawRequest, withApp, withAppOptions,
+  createAll, FRESH_REVISION, namespace, NAMESPACES, node, nodePath, NODES, openApi, pod, podPath, PODS, rawRequest, withApp, withAppOptions,
   type Client, type TestApi,
 } from './helpers.ts';
 
@@ -338,7 +338,7 @@ for (const c of CASES) {
 
 test('a body exactly at the configured limit is read; one byte more is 413', withAppOptions({ bodyLimit: 4096 }), async (t, api) => {
   await sendAndCheck(t, api, { title: 'one byte over', body: paddedNode(4097), stream: 'content-length', code: 413, reason: 'RequestEntityTooLarge' });
-  t.is(await api.store.currentRevision(), 0);
+  t.is(await api.store.currentRevision(), FRESH_REVISION);
   const at = await api.post(NODES, paddedNode(4096));
   t.is(at.status, 201, at.text);
   t.is(at.body.metadata.name, 'big');
@@ -351,7 +351,7 @@ test('all bad requests at once leave the server alive and the store untouched', 
 
   await fireAll(CASES.filter((c) => !c.needsTargets));
   t.is((await api.get('/healthz', { token: null })).status, 200);
-  t.deepEqual(await snapshot(api), { revision: 0, nodes: [], pods: [], events: [] }, 'the store is empty');
+  t.deepEqual(await snapshot(api), { revision: FRESH_REVISION, nodes: [], pods: [], events: [] }, 'the store is empty');
 
   const targets = await createTargets(t, api);
   const before = await snapshot(api);

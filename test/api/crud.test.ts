@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createAll, node, nodePath, NODES, pod, podPath, PODS, withApp } from './helpers.ts';
+import { createAll, FRESH_REVISION, namespace, NAMESPACES, node, nodePath, NODES, pod, podPath, PODS, withApp } from './helpers.ts';
 
 const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
@@ -77,7 +77,7 @@ test('a pod namespace that differs from the URL is refused with 400', withApp, a
   t.is(r.status, 400);
   t.like(r.body, { kind: 'Status', reason: 'BadRequest', code: 400 });
   t.regex(r.body.message, /namespace/);
-  t.is(await api.store.currentRevision(), 0);
+  t.is(await api.store.currentRevision(), FRESH_REVISION);
 });
 
 test('a node with metadata.namespace is refused with 400 because nodes are cluster-scoped', withApp, async (t, api) => {
@@ -85,7 +85,7 @@ test('a node with metadata.namespace is refused with 400 because nodes are clust
   t.is(r.status, 400);
   t.like(r.body, { reason: 'BadRequest', code: 400 });
   t.regex(r.body.message, /cluster-scoped/);
-  t.is(await api.store.currentRevision(), 0);
+  t.is(await api.store.currentRevision(), FRESH_REVISION);
 });
 
 test('a PUT whose body names another object than the URL is refused with 400', withApp, async (t, api) => {
@@ -123,7 +123,7 @@ test('an object without name or generateName is refused with 422 naming metadata
 test('lists nodes, pods in one namespace, and pods in all namespaces', withApp, async (t, api) => {
   await createAll(t, api, [
     [NODES, node('n1')], [NODES, node('n2')],
-    [PODS, pod('a')], ['/api/v1/namespaces/team/pods', pod('b')], ['/api/v1/namespaces/team/pods', pod('c')],
+    [NAMESPACES, namespace('team')], [PODS, pod('a')], ['/api/v1/namespaces/team/pods', pod('b')], ['/api/v1/namespaces/team/pods', pod('c')],
   ]);
   const nodes = await api.get(NODES);
   t.is(nodes.status, 200);
@@ -142,13 +142,13 @@ test('lists nodes, pods in one namespace, and pods in all namespaces', withApp, 
 });
 
 test('a list carries the store revision as its resourceVersion, even when empty', withApp, async (t, api) => {
-  t.is((await api.get(NODES)).body.metadata.resourceVersion, '0');
+  t.is((await api.get(NODES)).body.metadata.resourceVersion, String(FRESH_REVISION));
   await createAll(t, api, [[NODES, node('n1')], [PODS, pod('p')]]);
   // The pod write is newer than any node, and the node list still reports it.
   const list = await api.get(NODES);
   t.is(list.body.metadata.resourceVersion, String(await api.store.currentRevision()));
-  t.is(list.body.metadata.resourceVersion, '2');
-  t.is(list.body.items[0].metadata.resourceVersion, '1');
+  t.is(list.body.metadata.resourceVersion, String(FRESH_REVISION + 2));
+  t.is(list.body.items[0].metadata.resourceVersion, String(FRESH_REVISION + 1));
 });
 
 test('getting a missing object answers 404 NotFound naming it', withApp, async (t, api) => {
@@ -178,7 +178,7 @@ test('a PUT without a resourceVersion replaces unconditionally', withApp, async 
   const r = await api.put(nodePath('n1'), body);
   t.is(r.status, 200, r.text);
   t.deepEqual(r.body.metadata.labels, { zone: 'b' });
-  t.is(r.body.metadata.resourceVersion, '3');
+  t.is(r.body.metadata.resourceVersion, String(FRESH_REVISION + 3));
 });
 
 test('a PUT that changes nothing writes nothing and keeps the resourceVersion', withApp, async (t, api) => {
@@ -372,7 +372,7 @@ test('dryRun=All validates and answers as if written, but stores nothing', withA
   t.is(dry.body.metadata.name, 'n1');
   t.is(dry.body.metadata.generation, 1);
   t.is((await api.get(nodePath('n1'))).status, 404);
-  t.is(await api.store.currentRevision(), 0);
+  t.is(await api.store.currentRevision(), FRESH_REVISION);
 
   const invalid = await api.post(`${NODES}?dryRun=All`, node('n1', { spec: { capacity: { cpu: 'lots' } } }));
   t.is(invalid.status, 422);
