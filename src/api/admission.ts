@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { DEFAULT_NAMESPACE, type KindInfo } from '../objects/kinds.ts';
 import type { KubeObject } from '../objects/types.ts';
+import { withMachineSize } from '../objects/node-capacity.ts';
 import { validateObject, type FieldError } from '../objects/validation.ts';
 import { errors } from './errors.ts';
 import { isNamespace, prepareNamespaceForCreate, prepareNamespaceForUpdate } from './namespaces.ts';
@@ -100,6 +101,11 @@ export function checkShape(kind: KindInfo, body: unknown, namespace: string | un
 
 /** Schema validation; unknown fields are dropped with a warning, or refused when strict. */
 export function admitFields(kind: KindInfo, obj: KubeObject, opts: FieldOptions): string[] {
+  // A Node sized in its status (as kubelets and KWOK write it) gets that size as spec.capacity.
+  if (obj.kind === 'Node') {
+    const sized = withMachineSize(obj);
+    if (sized !== obj) obj.spec = sized.spec;
+  }
   const { errors: errs, unknownFields, unknownPaths } = validateObject(obj);
   const name = typeof obj.metadata?.name === 'string' ? obj.metadata.name : '';
   if (opts.strict && unknownFields.length) {

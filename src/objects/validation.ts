@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { dns1123LabelError, dns1123SubdomainError, labelValueError, qualifiedNameError } from './names.ts';
 import { isQuantity, parseBytes, parseMilliCpu, QuantityError } from './quantity.ts';
+import { lacksMachineSize, MACHINE_SIZE_REQUIRED, withMachineSize } from './node-capacity.ts';
 import type { KubeObject, ResourceList } from './types.ts';
 
 export interface FieldError {
@@ -52,7 +53,9 @@ function readSchema(file: string): object {
   return JSON.parse(readFileSync(SCHEMA_DIR + file, 'utf8'));
 }
 
-export function validateObject(obj: KubeObject): ValidationResult {
+export function validateObject(given: KubeObject): ValidationResult {
+  // A Node sized in its status is judged as the server will store it.
+  const obj = withMachineSize(given);
   const validate = validators().get(obj.kind);
   if (!validate) throw new Error(`no schema for kind ${obj.kind}`);
   const result: ValidationResult = { errors: [], unknownFields: [], unknownPaths: [] };
@@ -68,6 +71,9 @@ export function validateObject(obj: KubeObject): ValidationResult {
         result.errors.push(describeAjvError(e));
       }
     }
+  }
+  if (obj.kind === 'Node' && lacksMachineSize(obj) && !result.errors.some((e) => e.field === 'spec')) {
+    result.errors.push({ reason: 'FieldValueRequired', field: 'spec.capacity', message: MACHINE_SIZE_REQUIRED });
   }
   if (result.errors.length === 0) result.errors.push(...checkQuantities(obj));
   result.errors = dedupe(result.errors);

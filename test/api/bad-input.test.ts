@@ -145,7 +145,7 @@ const CASES: BadCase[] = [
   { title: 'spec.containers as a string', path: PODS, body: podWith((p) => { p.spec.containers = 'x'; }), code: 422, reason: 'Invalid', fields: ['spec.containers'] },
   { title: 'metadata.labels as a number', body: nodeWith((n) => { n.metadata.labels = 5; }), code: 422, reason: 'Invalid', fields: ['metadata.labels'] },
   { title: 'spec as a list', body: nodeWith((n) => { n.spec = []; }), code: 422, reason: 'Invalid', fields: ['spec'] },
-  { title: 'a missing spec', body: nodeWith((n) => delete n.spec), code: 422, reason: 'Invalid', fields: ['spec'] },
+  { title: 'a node sized nowhere (no spec, no status.capacity)', body: nodeWith((n) => delete n.spec), code: 422, reason: 'Invalid', fields: ['spec.capacity'], message: /spec\.capacity \(cpu, and optionally memory and pods\), or status\.capacity/ },
   { title: 'a pod without containers', path: PODS, body: podWith((p) => { p.spec.containers = []; }), code: 422, reason: 'Invalid', fields: ['spec.containers'] },
   { title: 'a container without a name', path: PODS, body: podWith((p) => delete p.spec.containers[0].name), code: 422, reason: 'Invalid', fields: ['spec.containers[0].name'] },
   { title: 'spec.nodeName as a number', path: PODS, body: podWith((p) => { p.spec.nodeName = 7; }), code: 422, reason: 'Invalid', fields: ['spec.nodeName'] },

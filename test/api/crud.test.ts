@@ -26,6 +26,34 @@ test('creating a node returns 201 with uid, creationTimestamp, generation 1 and 
   t.deepEqual(got.body, r.body);
 });
 
+test('a Node sized in status.capacity, as KWOK and kubelets write it, is created with that size as spec.capacity', withApp, async (t, api) => {
+  const yaml = [
+    'apiVersion: v1',
+    'kind: Node',
+    'metadata:',
+    '  name: kwok-node-0',
+    '  labels: {type: kwok}',
+    'spec:',
+    '  taints: [{key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule}]',
+    'status:',
+    '  allocatable: {cpu: 32, memory: 256Gi, pods: 110}',
+    '  capacity: {cpu: 32, memory: 256Gi, pods: 110}',
+    '',
+  ].join('\n');
+  const r = await api.post(NODES, yaml, { type: 'application/yaml' });
+  t.is(r.status, 201, r.text);
+  t.deepEqual(r.body.spec.capacity, { cpu: '32', memory: '256Gi', pods: '110' });
+  t.deepEqual(r.body.spec.taints, [{ key: 'kwok.x-k8s.io/node', value: 'fake', effect: 'NoSchedule' }]);
+  t.deepEqual((await api.get(nodePath('kwok-node-0'))).body.spec.capacity, { cpu: '32', memory: '256Gi', pods: '110' });
+  // A re-apply of the same manifest keeps it; spec.capacity, when stated, wins.
+  const put = await api.put(nodePath('kwok-node-0'), { ...r.body, spec: { capacity: { cpu: '8' } }, status: { capacity: { cpu: '32' } } });
+  t.is(put.body.spec.capacity.cpu, '8');
+
+  const unsized = await api.post(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'nothing' }, spec: {} });
+  t.is(unsized.status, 422, unsized.text);
+  t.deepEqual(unsized.body.details.causes, [{ reason: 'FieldValueRequired', field: 'spec.capacity', message: "Required value: the machine's size: spec.capacity (cpu, and optionally memory and pods), or status.capacity as a kubelet or KWOK writes it" }]);
+});
+
 test('creating a pod from a YAML body defaults its namespace and sets status.phase Pending', withApp, async (t, api) => {
   const yaml = [
     'apiVersion: v1',
