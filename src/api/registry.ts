@@ -380,7 +380,7 @@ export class Registry {
    * commit with 409. The scheduler binds a batch of pods and reserves their
    * room on the nodes this way: one transaction instead of two per pod.
    */
-  async commit(ops: CommitOp[], checks: CommitChecks = {}): Promise<KubeObject[]> {
+  async commit(ops: CommitOp[], checks: CommitChecks = {}, opts: { dryRun?: boolean } = {}): Promise<KubeObject[]> {
     const txn: TxnOp[] = [];
     const prepared: KubeObject[] = [];
     const now = rfc3339(this.clock.now());
@@ -444,6 +444,13 @@ export class Registry {
     }
     // Last, so nothing but microtasks runs between the check and the write.
     await this.checkNamespaces(ops.flatMap((op, i) => (op.verb === 'create' && op.kind.namespaced ? [{ kind: op.kind, namespace: prepared[i]!.metadata.namespace!, name: prepared[i]!.metadata.name }] : [])));
+    if (opts.dryRun) {
+      // Everything admitted as for real; a create that would collide is refused as the store would.
+      for (const [i, op] of txn.entries()) {
+        if (op.type === 'create' && (await this.store.get(op.key))) throw errors.alreadyExists(ops[i]!.kind.plural, prepared[i]!.metadata.name!);
+      }
+      return prepared.map((obj, i) => (txn[i]!.type === 'update' ? withVersion(obj, (txn[i] as { expectedModRevision: number }).expectedModRevision) : obj));
+    }
     try {
       const written = await this.store.txn(txn);
       return prepared.map((obj, i) => withVersion(obj, written[i]!.modRevision));
@@ -458,7 +465,7 @@ export class Registry {
    * outside scheduler posts, as in Kubernetes), with PodScheduled=True. The
    * node must exist; a pod already assigned is a 409.
    */
-  async bind(namespace: string | undefined, name: string, nodeName: string, annotations: Record<string, string> | undefined): Promise<KubeObject> {
+  async bind(namespace: string | undefined, name: string, nodeName: string, annotations: Record<string, string> | undefined, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
     const pods = kindByName('Pod')!;
     if (!(await this.store.get(keyFor(kindByName('Node')!, undefined, nodeName)))) throw errors.notFound('nodes', nodeName);
     for (let attempt = 0; ; attempt++) {
@@ -468,7 +475,7 @@ export class Registry {
       const conditions = setCondition(status.conditions, { type: 'PodScheduled', status: 'True', reason: 'Scheduled', message: `assigned to ${nodeName} by a binding` }, this.clock.now());
       const bound = { ...pod, metadata: { ...pod.metadata, annotations: annotations ? { ...pod.metadata.annotations, ...annotations } : pod.metadata.annotations }, spec: { ...pod.spec, nodeName }, status: { ...status, conditions } };
       try {
-        return (await this.commit([{ verb: 'update', kind: pods, subresource: 'binding', object: bound, transfer: true }]))[0]!;
+        return (await this.commit([{ verb: 'update', kind: pods, subresource: 'binding', object: bound, transfer: true }], {}, opts))[0]!;
       } catch (err) {
         // Changed between the read and the write: read again, as an update without a precondition does.
         if ((err as ApiError).code !== 409 || attempt >= MAX_UNCONDITIONAL_RETRIES) throw err;

@@ -88,10 +88,11 @@ const COMMIT_BODY_FACTOR = 8;
 function mountCommits(router: Router, registry: Registry, authorize: Authorizer, bodyLimit: number): void {
   router.post(COMMIT_KIND.path, async (ctx) => {
     await check(ctx, authorize, { verb: 'create', resource: COMMIT_KIND.plural });
+    const { dryRun } = writeOptions(ctx);
     const ops = parseCommit(await readObject(ctx, bodyLimit * COMMIT_BODY_FACTOR));
     const user = ctx.state.user as User;
     for (const op of ops) await check(ctx, authorize, commitOpAttributes(op));
-    const objects = await registry.commit(ops, commitChecks(user, registry));
+    const objects = await registry.commit(ops, commitChecks(user, registry), { dryRun });
     ctx.status = 201;
     ctx.body = { apiVersion: COMMIT_KIND.apiVersion, kind: COMMIT_KIND.kind, metadata: { resourceVersion: objects.at(-1)?.metadata.resourceVersion }, results: objects };
   });
@@ -104,9 +105,10 @@ function mountBinding(router: Router, registry: Registry, authorize: Authorizer,
     const namespace = namespaceParam(ctx);
     const name = ctx.params.name;
     await check(ctx, authorize, { verb: 'create', resource: 'pods', subresource: 'binding', namespace, name });
+    const { dryRun } = writeOptions(ctx);
     const body = await readObject(ctx, bodyLimit);
     const binding = parseBinding(body, namespace, name);
-    await registry.bind(namespace, name, binding.target, binding.annotations);
+    await registry.bind(namespace, name, binding.target, binding.annotations, { dryRun });
     ctx.status = 201;
     ctx.body = { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Success', code: 201 };
   });
