@@ -154,3 +154,14 @@ test('DELETE with a DeleteOptions body asking for a dry run deletes nothing, as 
   t.is(bad.status, 422, bad.text);
   t.deepEqual(bad.body.details.causes.map((c: any) => c.field), ['dryRun']);
 });
+
+test('discovery lists namespaces (short name ns) and deletecollection on every collection but namespaces', withApp, async (t, api) => {
+  const resources = (await api.get('/api/v1')).body.resources as Array<{ name: string; namespaced: boolean; shortNames?: string[]; verbs: string[] }>;
+  const ns = resources.find((r) => r.name === 'namespaces')!;
+  t.like(ns, { namespaced: false, shortNames: ['ns'] });
+  t.false(ns.verbs.includes('deletecollection'));
+  t.true(resources.find((r) => r.name === 'pods')!.verbs.includes('deletecollection'));
+  t.true(resources.find((r) => r.name === 'nodes')!.verbs.includes('deletecollection'));
+  const leases = (await api.get('/apis/coordination.k8s.io/v1')).body.resources.find((r: any) => r.name === 'leases');
+  t.true(leases.verbs.includes('deletecollection'));
+});
