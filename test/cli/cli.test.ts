@@ -251,21 +251,21 @@ test('kcs apply creates each object of a multi-document file, then reports uncha
 test('kcs apply of one file holding a Pod and, after it, its Namespace creates the Namespace first; kcs get ns and get pods -n show them; kcs delete -f removes both', async (t) => {
   const s = server();
   const dir = s.scratchDir();
-  writeFiles(dir, { 'app.yaml': [podYaml('api', '100m', 'apply-ns'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apply-ns\n'].join('---\n') });
+  writeFiles(dir, { 'app.yaml': [podYaml('ns-api', '100m', 'apply-ns'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apply-ns\n'].join('---\n') });
   const apply = await s.kcs(['apply', '-f', join(dir, 'app.yaml')]);
   t.is(apply.code, 0, apply.stderr);
-  t.is(apply.stdout, 'namespace/apply-ns created\npod/api created\n');
+  t.is(apply.stdout, 'namespace/apply-ns created\npod/ns-api created\n');
 
   const [ns, pods] = await Promise.all([s.kcs(['get', 'ns']), s.kcs(['get', 'pods', '-n', 'apply-ns', '-o', 'name'])]);
   t.is(ns.code, 0, ns.stderr);
   t.deepEqual(headersOf(ns.stdout), ['NAME', 'STATUS', 'AGE']);
   t.like(rowNamed(ns.stdout, 'apply-ns'), { STATUS: 'Active' });
   t.like(rowNamed(ns.stdout, 'kube-node-lease'), { STATUS: 'Active' });
-  t.is(pods.stdout, 'pod/api\n');
+  t.is(pods.stdout, 'pod/ns-api\n');
 
   const del = await s.kcs(['delete', '-f', join(dir, 'app.yaml')]);
   t.is(del.code, 0, del.stderr);
-  t.is(del.stdout, 'pod/api deleted\nnamespace/apply-ns deleted\n', 'namespaces last');
+  t.is(del.stdout, 'pod/ns-api deleted\nnamespace/apply-ns deleted\n', 'namespaces last');
   // The namespace controller runs in kcs up: the namespace goes once empty.
   await eventually('the namespace to be gone', async () => (await s.kcs(['get', 'ns', 'apply-ns'])).code === 1);
 });
