@@ -3,7 +3,7 @@
 // here: shape checks -> schema validation -> admission -> compare-and-swap.
 import { isDeepStrictEqual } from 'node:util';
 import { setCondition } from '../objects/conditions.ts';
-import { DEFAULT_NAMESPACE, kindByName, SYSTEM_NAMESPACES, type KindInfo } from '../objects/kinds.ts';
+import { DEFAULT_NAMESPACE, KINDS, kindByName, SYSTEM_NAMESPACES, type KindInfo } from '../objects/kinds.ts';
 import { encodeObject } from '../cache/cached-object.ts';
 import { ExpiredError, InvalidContinueError, TooLargeResourceVersionError } from '../cache/errors.ts';
 import { ObjectCache, type ListPage, type ListQuery, type ObjectCacheOptions } from '../cache/object-cache.ts';
@@ -126,10 +126,21 @@ export class Registry {
     return this.bootstrapped;
   }
 
+  /**
+   * The system namespaces, and a Namespace for every namespace that holds
+   * objects but has none: a store written before kcs served namespaces keeps
+   * working (its pods in `team` can still be joined by others).
+   */
   private async createSystemNamespaces(): Promise<void> {
     const now = rfc3339(this.clock.now());
     const missing: TxnOp[] = [];
-    for (const name of SYSTEM_NAMESPACES) {
+    const names = new Set(SYSTEM_NAMESPACES);
+    for (const kind of KINDS.filter((k) => k.namespaced)) {
+      const prefix = prefixFor(kind, undefined);
+      // Keys are /registry/{plural}/{namespace}/{name}: no value is parsed.
+      for (const kv of (await this.store.list(prefix)).items) names.add(kv.key.slice(prefix.length, kv.key.indexOf('/', prefix.length)));
+    }
+    for (const name of names) {
       if (await this.store.get(keyFor(NAMESPACE, undefined, name))) continue;
       const ns = checkShape(NAMESPACE, systemNamespace(name), undefined);
       admitFields(NAMESPACE, ns, {});

@@ -2,7 +2,13 @@
 // start; content needs a namespace that exists and is not being deleted; a
 // deleted namespace is Terminating until it is empty; deletecollection.
 import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { COMMIT_KIND } from '../../src/api/commit.ts';
+import { Registry } from '../../src/api/registry.ts';
+import { kindByName } from '../../src/objects/kinds.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
 import { eventually } from '../support/eventually.ts';
 import { createAll, FRESH_REVISION, namespace, NAMESPACES, node, NODES, pod, podPath, PODS, withApp, withControlPlane } from './helpers.ts';
 
@@ -164,4 +170,22 @@ test('discovery lists namespaces (short name ns) and deletecollection on every c
   t.true(resources.find((r) => r.name === 'nodes')!.verbs.includes('deletecollection'));
   const leases = (await api.get('/apis/coordination.k8s.io/v1')).body.resources.find((r: any) => r.name === 'leases');
   t.true(leases.verbs.includes('deletecollection'));
+});
+
+test('a store written before namespaces were served gets a Namespace for each namespace its objects are in', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-ns-legacy-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'kcs.db');
+  const old = new SqliteStore(path);
+  await old.create('/registry/pods/legacy/web', JSON.stringify(pod('web', { metadata: { namespace: 'legacy' } })));
+  await old.create('/registry/events/audit/e1', JSON.stringify({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1', namespace: 'audit' } }));
+  await old.close();
+
+  const store = new SqliteStore(path);
+  const registry = new Registry(store);
+  t.teardown(async () => { registry.cache.stop(); await store.close(); });
+  await registry.ready();
+  const names = (await registry.list(kindByName('Namespace')!, undefined)).items.map((n) => n.metadata.name);
+  t.deepEqual(names, ['audit', 'default', 'kube-node-lease', 'kube-public', 'kube-system', 'legacy']);
+  t.is((await registry.create(kindByName('Pod')!, 'legacy', pod('api'))).object.metadata.namespace, 'legacy', 'new pods can join the old ones');
 });
