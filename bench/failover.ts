@@ -330,7 +330,8 @@ async function runOnce(docker: Docker, run: number): Promise<RunResult> {
     console.log(`run ${run}: control plane pid ${cp.pid} at ${cp.url.origin}, cluster ${clusterId}`);
     await view.started();
 
-    // 1. The victim, then every pod on it, Running.
+    // 1. The victim, then every pod on it (in a namespace of their own), Running.
+    await post(agent, cp, '/api/v1/namespaces', JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }), `Namespace ${NS}`);
     await post(agent, cp, NODES_PATH, nodeBody(VICTIM, VICTIM_CAPACITY), `Node ${VICTIM}`);
     await view.until(`${VICTIM} Ready`, () => view.nodeReady(VICTIM), cap.cap(60_000), () => `RuntimeReady: ${view.nodes.get(VICTIM)?.runtimeMessage ?? 'none yet'}`);
     let next = 0;

@@ -20,7 +20,7 @@ import type { Registry } from './api/registry.ts';
 import type { KcsClient } from './client/interface.ts';
 import { LocalClient } from './client/local.ts';
 import { DEFAULT_GRACE_MS } from './controllers/health.ts';
-import { startControllers, type RunningControllers } from './controllers/manager.ts';
+import { startControllers, startNamespaceController, type RunningControllers, type RunningNamespaceController } from './controllers/manager.ts';
 import type { NodeRuntime } from './runtime/runtime.ts';
 import { loadOrCreateServingTls } from './pki/serving-tls.ts';
 
@@ -64,6 +64,8 @@ export interface ControlPlane {
   registry: Registry;
   server: Server;
   controllers?: RunningControllers;
+  /** Without a runtime, the one controller that needs no machines: deleted namespaces are still emptied. */
+  namespaceController?: RunningNamespaceController;
   /** An in-process client acting as user (through the same authorizer as HTTP). */
   clientAs(user: User): KcsClient;
   /** An in-process admin client (what `kcs up --watch` syncs with). */
@@ -112,6 +114,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const server: Server = tls ? createTlsServer({ cert: tls.certPem, key: tls.keyPem }, app.callback()) : createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   try {
+    await registry.ready();
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
       server.listen(opts.port, opts.host, () => resolveListen());
@@ -125,19 +128,22 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
   const clientAs = (user: User): KcsClient => new LocalClient(registry, { user, authorize });
   let controllers: RunningControllers | undefined;
+  let namespaceController: RunningNamespaceController | undefined;
   opts.runtime?.useInProcessClients?.((nodeName) => clientAs(nodeUser(nodeName)));
-  if (opts.runtime) {
-    try {
+  try {
+    if (opts.runtime) {
       controllers = await startControllers({
         client: clientAs(CONTROLLERS_USER), runtime: opts.runtime, server: opts.agentServer ?? url, ca: tls?.caPem,
         tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, nodeGraceMs: opts.nodeGraceMs, maxRestarts: opts.maxRestarts, log: opts.log,
       });
-    } catch (err) {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await store.close();
-      throw err;
+    } else {
+      namespaceController = await startNamespaceController({ client: clientAs(CONTROLLERS_USER), log: opts.log });
     }
+  } catch (err) {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await store.close();
+    throw err;
   }
   return {
     url,
@@ -145,6 +151,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     heartbeatMs: opts.heartbeatMs ?? 1000,
     nodeGraceMs: opts.nodeGraceMs ?? DEFAULT_GRACE_MS,
     controllers,
+    namespaceController,
     adminToken,
     controllerToken,
     nodeTokens,
@@ -157,6 +164,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       // Controllers first, so nothing acts on a half-closed server. Machines
       // are left running: a restarted kcs adopts them.
       await controllers?.stop();
+      await namespaceController?.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await store.close();

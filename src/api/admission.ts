@@ -9,8 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { DEFAULT_NAMESPACE, type KindInfo } from '../objects/kinds.ts';
 import type { KubeObject } from '../objects/types.ts';
+import { withMachineSize } from '../objects/node-capacity.ts';
 import { validateObject, type FieldError } from '../objects/validation.ts';
 import { errors } from './errors.ts';
+import { isNamespace, prepareNamespaceForCreate, prepareNamespaceForUpdate } from './namespaces.ts';
 
 export interface FieldOptions {
   /** `fieldValidation=Strict`: unknown fields are an error instead of being dropped with a warning. */
@@ -23,6 +25,7 @@ export function prepareForCreate(obj: KubeObject, now: string): KubeObject {
   const next: KubeObject = { ...obj, metadata: { ...metadata, uid: randomUUID(), creationTimestamp: now, generation: 1 } };
   delete next.status;
   if (obj.kind === 'Pod') next.status = { phase: 'Pending' };
+  if (isNamespace(next)) prepareNamespaceForCreate(next);
   return next;
 }
 
@@ -40,7 +43,8 @@ export function prepareForUpdate(next: KubeObject, prev: KubeObject): KubeObject
   const out: KubeObject = { ...next, metadata };
   delete out.status;
   if (prev.status !== undefined) out.status = prev.status;
-  if (!isDeepStrictEqual(next.spec, prev.spec)) out.metadata.generation = (prev.metadata.generation ?? 0) + 1;
+  if (isNamespace(out) && isNamespace(prev)) prepareNamespaceForUpdate(out, prev);
+  if (!isDeepStrictEqual(out.spec, prev.spec)) out.metadata.generation = (prev.metadata.generation ?? 0) + 1;
   return out;
 }
 
@@ -97,6 +101,11 @@ export function checkShape(kind: KindInfo, body: unknown, namespace: string | un
 
 /** Schema validation; unknown fields are dropped with a warning, or refused when strict. */
 export function admitFields(kind: KindInfo, obj: KubeObject, opts: FieldOptions): string[] {
+  // A Node sized in its status (as kubelets and KWOK write it) gets that size as spec.capacity.
+  if (obj.kind === 'Node') {
+    const sized = withMachineSize(obj);
+    if (sized !== obj) obj.spec = sized.spec;
+  }
   const { errors: errs, unknownFields, unknownPaths } = validateObject(obj);
   const name = typeof obj.metadata?.name === 'string' ? obj.metadata.name : '';
   if (opts.strict && unknownFields.length) {

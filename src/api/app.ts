@@ -55,6 +55,12 @@ export function createApp(opts: AppOptions): ApiApp {
     }
   });
 
+  // Nothing is served before the system namespaces exist (made at once on a fresh store).
+  app.use(async (ctx, next) => {
+    await registry.ready();
+    await next();
+  });
+
   const open = publicRouter(opts.clusterId);
   app.use(open.routes());
 

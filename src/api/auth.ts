@@ -9,7 +9,7 @@ export interface User {
   groups: string[];
 }
 
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 export interface RequestAttributes {
   verb: Verb;

@@ -47,7 +47,8 @@ export function discoveryRouter(): Router {
     resources: kinds.flatMap((k) => [
       {
         name: k.plural, singularName: k.singular, namespaced: k.namespaced, kind: k.kind, shortNames: k.shortNames,
-        verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+        // deletecollection on every collection but namespaces, as Kubernetes serves it.
+        verbs: ['create', 'delete', ...(k.kind === 'Namespace' ? [] : ['deletecollection']), 'get', 'list', 'patch', 'update', 'watch'],
       },
       ...(k.hasStatus ? [{ name: `${k.plural}/status`, singularName: '', namespaced: k.namespaced, kind: k.kind, verbs: ['get', 'patch', 'update'] }] : []),
       ...(k.kind === 'Pod' ? [{ name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] }] : []),

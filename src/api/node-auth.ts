@@ -129,9 +129,17 @@ export function clusterAuthorizer(registry: Registry): Authorizer {
       return false; // a pod that does not exist is not bound here either
     }
   };
+  const terminating = async (namespace: string | undefined) => {
+    if (!namespace) return false;
+    try {
+      return !!(await registry.get(kindByName('Namespace')!, undefined, namespace)).metadata.deletionTimestamp;
+    } catch {
+      return false;
+    }
+  };
   return async (user, attrs) => {
     if (user.groups.includes(ADMIN_GROUP)) return true;
-    if (isController(user)) return controllersMay(attrs);
+    if (isController(user)) return controllersMay(attrs) && (attrs.verb !== 'deletecollection' || terminating(attrs.namespace));
     const node = nodeNameOf(user);
     if (!node) return false;
     const read = attrs.verb === 'get' || attrs.verb === 'list' || attrs.verb === 'watch';

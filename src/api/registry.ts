@@ -3,19 +3,20 @@
 // here: shape checks -> schema validation -> admission -> compare-and-swap.
 import { isDeepStrictEqual } from 'node:util';
 import { setCondition } from '../objects/conditions.ts';
-import { DEFAULT_NAMESPACE, kindByName, type KindInfo } from '../objects/kinds.ts';
+import { DEFAULT_NAMESPACE, KINDS, kindByName, SYSTEM_NAMESPACES, type KindInfo } from '../objects/kinds.ts';
 import { encodeObject } from '../cache/cached-object.ts';
 import { ExpiredError, InvalidContinueError, TooLargeResourceVersionError } from '../cache/errors.ts';
 import { ObjectCache, type ListPage, type ListQuery, type ObjectCacheOptions } from '../cache/object-cache.ts';
 import { parseSelection, type Selection } from '../cache/selection.ts';
 import type { EventView, WatchEventType } from '../cache/watcher.ts';
 import { SelectorError } from '../objects/selectors.ts';
-import type { Condition, KubeObject, ObjectList } from '../objects/types.ts';
+import type { Condition, KubeObject, Namespace, ObjectList } from '../objects/types.ts';
 import { ConflictError, KeyExistsError, KeyNotFoundError, type KeyValue, type Store, type TxnOp } from '../store/store.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
 import { admitFields, type FieldOptions, checkShape, prepareForCreate, prepareForPlacement, prepareForStatusUpdate, prepareForUpdate } from './admission.ts';
 import type { PatchType } from './body.ts';
 import { errors, type ApiError } from './errors.ts';
+import { isFinalized, isNamespace, markTerminating, prepareNamespaceForFinalize, refuseNewContent, refuseSystemNamespaceDelete, stillTerminating, systemNamespace } from './namespaces.ts';
 import { applyPatchTo, checkJsonPatch } from './patch.ts';
 
 export interface WriteOptions extends FieldOptions {
@@ -29,6 +30,13 @@ export interface WriteOptions extends FieldOptions {
   guard?: { allows(current: KubeObject): boolean; denied(): ApiError };
   /** Rewrites what a writer may not claim, on each attempt (a node's pod array). */
   fence?: (incoming: KubeObject) => Promise<void>;
+}
+
+export interface DeleteOptions {
+  dryRun?: boolean;
+  /** Preconditions: delete only the object at this resourceVersion, with this uid. */
+  resourceVersion?: string;
+  uid?: string;
 }
 
 export interface WriteResult {
@@ -91,16 +99,81 @@ export interface CommitChecks {
 
 const MAX_UNCONDITIONAL_RETRIES = 16;
 
+const NAMESPACE = kindByName('Namespace')!;
+
 export class Registry {
   readonly store: Store;
   /** Lists and watches are served from here; gets and writes go to the store. */
   readonly cache: ObjectCache;
   private readonly clock: Clock;
+  private readonly bootstrapped: Promise<void>;
 
   constructor(store: Store, clock: Clock = systemClock, cacheOptions: Omit<ObjectCacheOptions, 'clock'> = {}) {
     this.store = store;
     this.clock = clock;
     this.cache = new ObjectCache(store, { ...cacheOptions, clock });
+    this.bootstrapped = this.createSystemNamespaces();
+    // Awaited by ready() and by every namespace check; never an unhandled rejection meanwhile.
+    this.bootstrapped.catch(() => {});
+  }
+
+  /**
+   * Settles once the system namespaces exist in the store (made at once on
+   * a fresh store): the API serves no request before, so nothing can find
+   * `default` or `kube-node-lease` missing.
+   */
+  ready(): Promise<void> {
+    return this.bootstrapped;
+  }
+
+  /**
+   * The system namespaces, and a Namespace for every namespace that holds
+   * objects but has none: a store written before kcs served namespaces keeps
+   * working (its pods in `team` can still be joined by others).
+   */
+  private async createSystemNamespaces(): Promise<void> {
+    const now = rfc3339(this.clock.now());
+    const missing: TxnOp[] = [];
+    const names = new Set(SYSTEM_NAMESPACES);
+    for (const kind of KINDS.filter((k) => k.namespaced)) {
+      const prefix = prefixFor(kind, undefined);
+      // Keys are /registry/{plural}/{namespace}/{name}: no value is parsed.
+      for (const kv of (await this.store.list(prefix)).items) names.add(kv.key.slice(prefix.length, kv.key.indexOf('/', prefix.length)));
+    }
+    for (const name of names) {
+      if (await this.store.get(keyFor(NAMESPACE, undefined, name))) continue;
+      const ns = checkShape(NAMESPACE, systemNamespace(name), undefined);
+      admitFields(NAMESPACE, ns, {});
+      missing.push({ type: 'create', key: keyFor(NAMESPACE, undefined, name), value: encode(prepareForCreate(ns, now)) });
+    }
+    if (!missing.length) return;
+    try {
+      await this.store.txn(missing);
+    } catch (err) {
+      // Another registry over the same store (a second in-process API) made them first.
+      if (!(err instanceof KeyExistsError)) throw err;
+    }
+  }
+
+  /**
+   * NamespaceLifecycle: content is created only in a namespace that exists
+   * and is not being deleted (404 NotFound, 403 Forbidden). The caller writes
+   * right after this returns, with nothing but microtasks in between: the
+   * store commits in event-loop turns, so a namespace seen open here cannot
+   * have been marked Terminating in a commit before this create's, and the
+   * namespace controller, which empties a namespace only after it sees it
+   * Terminating, will see this object and delete it.
+   */
+  private async checkNamespaces(creates: Array<{ kind: KindInfo; namespace: string; name?: string }>): Promise<void> {
+    if (!creates.length) return;
+    await this.bootstrapped;
+    const seen = new Map<string, Promise<KeyValue | undefined>>();
+    for (const c of creates) if (!seen.has(c.namespace)) seen.set(c.namespace, this.store.get(keyFor(NAMESPACE, undefined, c.namespace)));
+    for (const c of creates) {
+      const kv = await seen.get(c.namespace)!;
+      const refusal = refuseNewContent(c.kind, c.name, c.namespace, kv && (decode(kv) as Namespace));
+      if (refusal) throw refusal;
+    }
   }
 
   // ---- reads -------------------------------------------------------------
@@ -166,6 +239,9 @@ export class Registry {
 
   async create(kind: KindInfo, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
     const incoming = checkShape(kind, body, namespace);
+    // As the NamespaceLifecycle admission plugin, before validation; from
+    // here to the write everything is synchronous (see checkNamespaces).
+    if (kind.namespaced) await this.checkNamespaces([{ kind, namespace: incoming.metadata.namespace!, name: typeof incoming.metadata.name === 'string' ? incoming.metadata.name : undefined }]);
     if (!incoming.metadata.name) {
       if (!incoming.metadata.generateName) {
         throw errors.invalid(kind.kind, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
@@ -204,10 +280,11 @@ export class Registry {
   }
 
   /** Deletes; with preconditions (DeleteOptions), only the object at that resourceVersion and/or uid. */
-  async delete(kind: KindInfo, namespace: string | undefined, name: string, opts: { dryRun?: boolean; resourceVersion?: string; uid?: string } = {}): Promise<KubeObject> {
+  async delete(kind: KindInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
     const key = keyFor(kind, namespace, name);
     let expected = opts.resourceVersion === undefined ? undefined : Number(opts.resourceVersion);
     if (expected !== undefined && !Number.isSafeInteger(expected)) throw errors.badRequest(`invalid resourceVersion precondition ${JSON.stringify(opts.resourceVersion)}`);
+    if (kind === NAMESPACE) return this.deleteNamespace(name, expected, opts);
     if (opts.uid !== undefined || opts.dryRun) {
       const current = await this.get(kind, namespace, name);
       if (opts.uid !== undefined && current.metadata.uid !== opts.uid) throw errors.conflict(kind.plural, name);
@@ -223,13 +300,98 @@ export class Registry {
   }
 
   /**
+   * A namespace is not deleted at once: the first delete marks it
+   * Terminating (deletionTimestamp, status.phase), and it goes from the store
+   * only when its finalizers are gone (the namespace controller removes
+   * `kubernetes` through /finalize once the namespace is empty). Answers the
+   * namespace as it is now, as Kubernetes does.
+   */
+  private async deleteNamespace(name: string, expected: number | undefined, opts: DeleteOptions): Promise<KubeObject> {
+    const refusal = refuseSystemNamespaceDelete(name);
+    if (refusal) throw refusal;
+    const key = keyFor(NAMESPACE, undefined, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw errors.notFound(NAMESPACE.plural, name);
+      const current = decode(kv) as Namespace;
+      if (opts.uid !== undefined && current.metadata.uid !== opts.uid) throw errors.conflict(NAMESPACE.plural, name);
+      if (expected !== undefined && expected !== kv.modRevision) throw errors.conflict(NAMESPACE.plural, name);
+      const next = current.metadata.deletionTimestamp ? current : markTerminating(current, rfc3339(this.clock.now()));
+      if (current.metadata.deletionTimestamp && !isFinalized(current)) throw stillTerminating(name);
+      try {
+        if (isFinalized(next)) {
+          if (!opts.dryRun) await this.store.delete(key, kv.modRevision);
+          return withVersion(next, kv.modRevision);
+        }
+        if (opts.dryRun) return withVersion(next, kv.modRevision);
+        const written = await this.store.update(key, encode(next), kv.modRevision);
+        return withVersion(next, written.modRevision);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || expected !== undefined || attempt >= MAX_UNCONDITIONAL_RETRIES) throw apiErrorOf(err, NAMESPACE.plural, name);
+      }
+    }
+  }
+
+  /**
+   * PUT namespaces/{name}/finalize: sets spec.finalizers (and nothing else).
+   * A deleted namespace left with no finalizer goes from the store.
+   */
+  async finalizeNamespace(name: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+    const incoming = checkShape(NAMESPACE, body, undefined, name) as Namespace;
+    const precondition = incoming.metadata.resourceVersion;
+    const key = keyFor(NAMESPACE, undefined, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw errors.notFound(NAMESPACE.plural, name);
+      if (precondition && precondition !== String(kv.modRevision)) throw errors.conflict(NAMESPACE.plural, name);
+      const current = decode(kv) as Namespace;
+      const next = prepareNamespaceForFinalize(structuredClone(incoming), current);
+      const warnings = admitFields(NAMESPACE, next, opts);
+      try {
+        if (isFinalized(next)) {
+          if (!opts.dryRun) await this.store.delete(key, kv.modRevision);
+          return { object: withVersion(next, kv.modRevision), warnings, changed: true };
+        }
+        const { resourceVersion: _rv, ...currentMeta } = current.metadata;
+        if (isDeepStrictEqual(next, { ...current, metadata: currentMeta })) return { object: current, warnings, changed: false };
+        if (opts.dryRun) return { object: withVersion(next, kv.modRevision), warnings, changed: true };
+        const written = await this.store.update(key, encode(next), kv.modRevision);
+        return { object: withVersion(next, written.modRevision), warnings, changed: true };
+      } catch (err) {
+        if (!(err instanceof ConflictError) || precondition || attempt >= MAX_UNCONDITIONAL_RETRIES) throw apiErrorOf(err, NAMESPACE.plural, name);
+      }
+    }
+  }
+
+  /**
+   * DELETE on a collection (deletecollection): every object the selectors
+   * match is deleted, one by one, as Kubernetes does; the answer is the list
+   * of what was deleted (what would be, with dryRun). An object that went
+   * away meanwhile is skipped.
+   */
+  async deleteCollection(kind: KindInfo, namespace: string | undefined, opts: ListOptions & { dryRun?: boolean } = {}): Promise<ObjectList> {
+    if (kind === NAMESPACE) throw errors.methodNotAllowed('DELETE', `${apiPathOf(kind)}`);
+    const { labelSelector, fieldSelector } = opts;
+    const list = await this.list(kind, namespace, { labelSelector, fieldSelector });
+    const deleted: KubeObject[] = [];
+    for (const obj of list.items) {
+      try {
+        deleted.push(await this.delete(kind, obj.metadata.namespace, obj.metadata.name!, { dryRun: opts.dryRun }));
+      } catch (err) {
+        if ((err as ApiError).code !== 404) throw err;
+      }
+    }
+    return { apiVersion: kind.apiVersion, kind: kind.listKind, metadata: { resourceVersion: list.metadata.resourceVersion }, items: deleted };
+  }
+
+  /**
    * Several writes applied all together or not at all, in one store
    * transaction: each is validated and admitted as on its own, and an update
    * whose object changed since the stated resourceVersion fails the whole
    * commit with 409. The scheduler binds a batch of pods and reserves their
    * room on the nodes this way: one transaction instead of two per pod.
    */
-  async commit(ops: CommitOp[], checks: CommitChecks = {}): Promise<KubeObject[]> {
+  async commit(ops: CommitOp[], checks: CommitChecks = {}, opts: { dryRun?: boolean } = {}): Promise<KubeObject[]> {
     const txn: TxnOp[] = [];
     const prepared: KubeObject[] = [];
     const now = rfc3339(this.clock.now());
@@ -291,6 +453,15 @@ export class Registry {
       txn.push({ type: 'update', key, value: encode(next), expectedModRevision: kv.modRevision });
       prepared.push(next);
     }
+    // Last, so nothing but microtasks runs between the check and the write.
+    await this.checkNamespaces(ops.flatMap((op, i) => (op.verb === 'create' && op.kind.namespaced ? [{ kind: op.kind, namespace: prepared[i]!.metadata.namespace!, name: prepared[i]!.metadata.name }] : [])));
+    if (opts.dryRun) {
+      // Everything admitted as for real; a create that would collide is refused as the store would.
+      for (const [i, op] of txn.entries()) {
+        if (op.type === 'create' && (await this.store.get(op.key))) throw errors.alreadyExists(ops[i]!.kind.plural, prepared[i]!.metadata.name!);
+      }
+      return prepared.map((obj, i) => (txn[i]!.type === 'update' ? withVersion(obj, (txn[i] as { expectedModRevision: number }).expectedModRevision) : obj));
+    }
     try {
       const written = await this.store.txn(txn);
       return prepared.map((obj, i) => withVersion(obj, written[i]!.modRevision));
@@ -305,7 +476,7 @@ export class Registry {
    * outside scheduler posts, as in Kubernetes), with PodScheduled=True. The
    * node must exist; a pod already assigned is a 409.
    */
-  async bind(namespace: string | undefined, name: string, nodeName: string, annotations: Record<string, string> | undefined): Promise<KubeObject> {
+  async bind(namespace: string | undefined, name: string, nodeName: string, annotations: Record<string, string> | undefined, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
     const pods = kindByName('Pod')!;
     if (!(await this.store.get(keyFor(kindByName('Node')!, undefined, nodeName)))) throw errors.notFound('nodes', nodeName);
     for (let attempt = 0; ; attempt++) {
@@ -315,7 +486,7 @@ export class Registry {
       const conditions = setCondition(status.conditions, { type: 'PodScheduled', status: 'True', reason: 'Scheduled', message: `assigned to ${nodeName} by a binding` }, this.clock.now());
       const bound = { ...pod, metadata: { ...pod.metadata, annotations: annotations ? { ...pod.metadata.annotations, ...annotations } : pod.metadata.annotations }, spec: { ...pod.spec, nodeName }, status: { ...status, conditions } };
       try {
-        return (await this.commit([{ verb: 'update', kind: pods, subresource: 'binding', object: bound, transfer: true }]))[0]!;
+        return (await this.commit([{ verb: 'update', kind: pods, subresource: 'binding', object: bound, transfer: true }], {}, opts))[0]!;
       } catch (err) {
         // Changed between the read and the write: read again, as an update without a precondition does.
         if ((err as ApiError).code !== 409 || attempt >= MAX_UNCONDITIONAL_RETRIES) throw err;
@@ -381,6 +552,10 @@ function patchedResourceVersion(type: PatchType, patch: unknown): string | undef
     if (op.path === '/metadata/resourceVersion' && ['add', 'replace', 'test'].includes(op.op) && typeof op.value === 'string') return op.value;
   }
   return undefined;
+}
+
+function apiPathOf(kind: KindInfo): string {
+  return kind.group ? `/apis/${kind.group}/${kind.version}/${kind.plural}` : `/api/${kind.version}/${kind.plural}`;
 }
 
 export function keyFor(kind: KindInfo, namespace: string | undefined, name: string): string {

@@ -11,7 +11,7 @@ import { readObject, readPatch } from './body.ts';
 import { COMMIT_KIND, commitOpAttributes, parseCommit } from './commit.ts';
 import { errors } from './errors.ts';
 import { commitChecks, writeChecks } from './node-auth.ts';
-import type { Registry, WriteOptions, WriteResult } from './registry.ts';
+import type { DeleteOptions, Registry, WriteOptions, WriteResult } from './registry.ts';
 import { streamWatch } from './watch.ts';
 
 export interface RouteOptions {
@@ -88,10 +88,11 @@ const COMMIT_BODY_FACTOR = 8;
 function mountCommits(router: Router, registry: Registry, authorize: Authorizer, bodyLimit: number): void {
   router.post(COMMIT_KIND.path, async (ctx) => {
     await check(ctx, authorize, { verb: 'create', resource: COMMIT_KIND.plural });
+    const { dryRun } = writeOptions(ctx);
     const ops = parseCommit(await readObject(ctx, bodyLimit * COMMIT_BODY_FACTOR));
     const user = ctx.state.user as User;
     for (const op of ops) await check(ctx, authorize, commitOpAttributes(op));
-    const objects = await registry.commit(ops, commitChecks(user, registry));
+    const objects = await registry.commit(ops, commitChecks(user, registry), { dryRun });
     ctx.status = 201;
     ctx.body = { apiVersion: COMMIT_KIND.apiVersion, kind: COMMIT_KIND.kind, metadata: { resourceVersion: objects.at(-1)?.metadata.resourceVersion }, results: objects };
   });
@@ -104,9 +105,10 @@ function mountBinding(router: Router, registry: Registry, authorize: Authorizer,
     const namespace = namespaceParam(ctx);
     const name = ctx.params.name;
     await check(ctx, authorize, { verb: 'create', resource: 'pods', subresource: 'binding', namespace, name });
+    const { dryRun } = writeOptions(ctx);
     const body = await readObject(ctx, bodyLimit);
     const binding = parseBinding(body, namespace, name);
-    await registry.bind(namespace, name, binding.target, binding.annotations);
+    await registry.bind(namespace, name, binding.target, binding.annotations, { dryRun });
     ctx.status = 201;
     ctx.body = { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Success', code: 201 };
   });
@@ -202,16 +204,48 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
   router.delete(`${base}/:name`, async (ctx) => {
     const namespace = ns(ctx);
     await check(ctx, authorize, { verb: 'delete', resource: r, namespace, name: ctx.params.name });
-    const { dryRun } = writeOptions(ctx);
-    // An optional DeleteOptions body, as kubectl sends: its preconditions make the delete conditional.
-    const options = ctx.get('content-length') && ctx.get('content-length') !== '0' || ctx.get('transfer-encoding')
-      ? (await readObject(ctx, bodyLimit)) as { preconditions?: { resourceVersion?: unknown; uid?: unknown } } | null
-      : undefined;
-    const pre = options?.preconditions;
-    ctx.body = await registry.delete(kind, namespace, ctx.params.name, {
-      dryRun,
-      resourceVersion: typeof pre?.resourceVersion === 'string' ? pre.resourceVersion : undefined,
-      uid: typeof pre?.uid === 'string' ? pre.uid : undefined,
-    });
+    const options = await deleteOptions(ctx, bodyLimit);
+    ctx.body = await registry.delete(kind, namespace, ctx.params.name, options);
   });
+
+  // deletecollection, as Kubernetes serves it on every collection but namespaces.
+  if (kind.kind !== 'Namespace') {
+    router.delete(base, async (ctx) => {
+      const namespace = ns(ctx);
+      const selectors = { labelSelector: query(ctx, 'labelSelector'), fieldSelector: query(ctx, 'fieldSelector') };
+      await check(ctx, authorize, { verb: 'deletecollection', resource: r, namespace, fieldSelector: selectors.fieldSelector });
+      const { dryRun } = await deleteOptions(ctx, bodyLimit);
+      ctx.body = await registry.deleteCollection(kind, namespace, { ...selectors, dryRun });
+    });
+  } else {
+    // PUT namespaces/{name}/finalize: how the namespace controller says it is done.
+    router.put(`${base}/:name/finalize`, async (ctx) => {
+      await check(ctx, authorize, { verb: 'update', resource: r, subresource: 'finalize', name: ctx.params.name });
+      const options = writeOptions(ctx);
+      const body = await readObject(ctx, bodyLimit);
+      respond(ctx, await registry.finalizeNamespace(ctx.params.name, body, options), 200);
+    });
+  }
+}
+
+/**
+ * dryRun from the query, and an optional DeleteOptions body as kubectl
+ * sends it: its dryRun too, and preconditions that make the delete
+ * conditional.
+ */
+async function deleteOptions(ctx: Context, bodyLimit: number): Promise<DeleteOptions> {
+  const { dryRun } = writeOptions(ctx);
+  const hasBody = (ctx.get('content-length') && ctx.get('content-length') !== '0') || ctx.get('transfer-encoding');
+  const body = hasBody ? await readObject(ctx, bodyLimit) : undefined;
+  if (body === undefined || body === null) return { dryRun };
+  if (typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a DeleteOptions object');
+  const { preconditions: pre, dryRun: bodyDryRun } = body as { preconditions?: { resourceVersion?: unknown; uid?: unknown } | null; dryRun?: unknown };
+  if (bodyDryRun !== undefined && bodyDryRun !== null && !(Array.isArray(bodyDryRun) && bodyDryRun.every((v) => v === 'All'))) {
+    throw errors.invalid('DeleteOptions', '', [{ reason: 'FieldValueNotSupported', field: 'dryRun', message: `Unsupported value: ${JSON.stringify(bodyDryRun)}: supported values: "All"` }]);
+  }
+  return {
+    dryRun: dryRun || (Array.isArray(bodyDryRun) && bodyDryRun.length > 0),
+    resourceVersion: typeof pre?.resourceVersion === 'string' ? pre.resourceVersion : undefined,
+    uid: typeof pre?.uid === 'string' ? pre.uid : undefined,
+  };
 }

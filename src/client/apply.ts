@@ -3,6 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { errorCode, isNotFound, type KcsClient } from './interface.ts';
 import { DEFAULT_NAMESPACE, KINDS, kindByName } from '../objects/kinds.ts';
+import { withMachineSize } from '../objects/node-capacity.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { LAST_APPLIED, threeWayMergePatch } from './apply-patch.ts';
 import type { SourcedDocument } from './manifests.ts';
@@ -49,7 +50,8 @@ export async function applyOne(client: KcsClient, doc: SourcedDocument, opts: Ap
 
   // The manifest as written is what the next apply compares against, less
   // what the server owns (a manifest saved with `get -o yaml` carries it).
-  const desired: KubeObject = structuredClone(obj);
+  // A Node sized in its status (KWOK, kubelets) is sent sized in its spec, since status is not.
+  const desired: KubeObject = withMachineSize(structuredClone(obj));
   if (kind.namespaced && !desired.metadata.namespace) desired.metadata.namespace = namespace;
   delete desired.status;
   for (const owned of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'deletionTimestamp', 'managedFields'] as const) delete desired.metadata[owned as keyof typeof desired.metadata];

@@ -6,7 +6,7 @@ import type { CommitOp } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, Status, WatchEvent } from '../objects/types.ts';
 import { NdjsonParser } from '../util/ndjson.ts';
-import type { KcsClient, ListQuery, Response, WatchHandle, WatchQuery, WriteQuery } from './interface.ts';
+import type { KcsClient, ListQuery, Response, Selectors, WatchHandle, WatchQuery, WriteQuery } from './interface.ts';
 
 // process.getBuiltinModule rather than `import 'node:http'`: the static
 // import also loads Node's bundled undici, about 40 ms of every CLI start.
@@ -109,6 +109,11 @@ export class Client implements KcsClient {
 
   async delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q: WriteQuery = {}): Promise<T> {
     return (await this.request<T>('DELETE', this.path(kind, namespace, name) + writeQuery(q))).body;
+  }
+
+  async deleteCollection<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, q: Selectors & WriteQuery = {}): Promise<ObjectList<T>> {
+    const params = { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector, dryRun: q.dryRun ? 'All' : undefined };
+    return (await this.request<ObjectList<T>>('DELETE', this.path(kind, namespace) + query(params))).body;
   }
 
   /** Several writes in one transaction: POST /apis/kcs.io/v1/commits. */

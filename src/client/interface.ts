@@ -52,6 +52,8 @@ export interface KcsClient {
     q?: WriteQuery & { subresource?: string; type?: 'merge' | 'json' },
   ): Promise<Response<T>>;
   delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q?: WriteQuery): Promise<T>;
+  /** deletecollection: deletes what the selectors match (all, without); answers the list of what it deleted. */
+  deleteCollection<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, q?: Selectors & WriteQuery): Promise<ObjectList<T>>;
   watch(kind: KindInfo, namespace: string | undefined, opts: WatchQuery, onEvent: (e: WatchEvent) => void): WatchHandle;
   /**
    * Several writes in one transaction, all or nothing (the `commits` API

@@ -9,7 +9,7 @@ import { clusterAuthorizer, commitChecks, writeChecks } from '../api/node-auth.t
 import type { CommitOp, Registry } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
-import type { KcsClient, ListQuery, Response, WatchHandle, WatchQuery, WriteQuery } from './interface.ts';
+import type { KcsClient, ListQuery, Response, Selectors, WatchHandle, WatchQuery, WriteQuery } from './interface.ts';
 
 /** The caller's object stays the caller's (it may be shared and frozen): the registry gets a copy. Plain JSON, so a parse is cheaper than structuredClone. */
 function jsonCopy<T>(value: T): T {
@@ -65,6 +65,10 @@ export class LocalClient implements KcsClient {
 
   async update<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, obj: unknown, q: WriteQuery & { subresource?: string } = {}): Promise<Response<T>> {
     await this.check({ verb: 'update', resource: kind.plural, subresource: q.subresource, namespace, name });
+    if (q.subresource === 'finalize' && kind.kind === 'Namespace') {
+      const r = await this.registry.finalizeNamespace(name, jsonCopy(obj), q);
+      return { body: r.object as T, warnings: r.warnings };
+    }
     const checks = writeChecks(this.user, kind.plural, name, q.subresource, this.registry);
     const r = await this.registry.update(kind, namespace, name, jsonCopy(obj), { ...q, ...checks, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
@@ -84,6 +88,11 @@ export class LocalClient implements KcsClient {
   async delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q: WriteQuery = {}): Promise<T> {
     await this.check({ verb: 'delete', resource: kind.plural, namespace, name });
     return (await this.registry.delete(kind, namespace, name, q)) as T;
+  }
+
+  async deleteCollection<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, q: Selectors & WriteQuery = {}): Promise<ObjectList<T>> {
+    await this.check({ verb: 'deletecollection', resource: kind.plural, namespace, fieldSelector: q.fieldSelector });
+    return (await this.registry.deleteCollection(kind, namespace, q)) as ObjectList<T>;
   }
 
   watch(kind: KindInfo, namespace: string | undefined, opts: WatchQuery, onEvent: (e: WatchEvent) => void): WatchHandle {

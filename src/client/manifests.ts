@@ -63,6 +63,25 @@ function filesNamedBy(path: string, recursive: boolean): string[] {
   return listManifestFiles(path, { recursive }).map((rel) => join(path, rel));
 }
 
+const isNamespaceDocument = (doc: SourcedDocument) => {
+  const v = doc.value as { kind?: unknown; apiVersion?: unknown } | null;
+  return v !== null && typeof v === 'object' && v.kind === 'Namespace' && v.apiVersion === 'v1';
+};
+
+/**
+ * The order to apply documents in: Namespaces before everything else (what
+ * they contain cannot be created before them), the rest as written. One
+ * file holding a Namespace and a Pod in it applies in one go.
+ */
+export function namespacesFirst(docs: SourcedDocument[]): SourcedDocument[] {
+  return [...docs.filter(isNamespaceDocument), ...docs.filter((d) => !isNamespaceDocument(d))];
+}
+
+/** The order to delete documents in: Namespaces last (deleting one deletes what is in it). */
+export function namespacesLast(docs: SourcedDocument[]): SourcedDocument[] {
+  return [...docs.filter((d) => !isNamespaceDocument(d)), ...docs.filter(isNamespaceDocument)];
+}
+
 export function parseSource(source: string, text: string): SourcedDocument[] {
   return flattenLists(parseDocuments(text)).map((value, index) => ({ source, index, value }));
 }

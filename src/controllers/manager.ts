@@ -4,7 +4,7 @@
 // nodeHandlers, podHandlers, ...): this file only builds, wires and runs them.
 import type { KcsClient } from '../client/interface.ts';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
-import type { Node, Pod } from '../objects/types.ts';
+import type { Namespace, Node, Pod } from '../objects/types.ts';
 import type { NodeRuntime } from '../runtime/runtime.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { EventRecorder } from '../client/events.ts';
@@ -14,6 +14,7 @@ import { LedgerCollector } from './ledger.ts';
 import { nodesWithPods } from './pods-on-node.ts';
 import { HealthController, type Lease } from './health.ts';
 import { PodHealthController } from './pod-health.ts';
+import { NamespaceController } from './namespace.ts';
 import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts';
 import type { PolicyName } from '../scheduler/plugins/policies.ts';
 import { ControllerRunner } from './runner.ts';
@@ -38,6 +39,36 @@ export interface ControllerOptions {
   log?: (message: string) => void;
 }
 
+export interface RunningNamespaceController {
+  namespaces: Informer<Namespace>;
+  runner: ControllerRunner;
+  stop(): Promise<void>;
+}
+
+/**
+ * The namespace controller alone: it needs no machines, so it runs in every
+ * control plane, `kcs up --runtime none` too (a deleted namespace must
+ * still be emptied and go), and with the others in startControllers.
+ */
+export async function startNamespaceController(opts: { client: KcsClient; clock?: Clock; resyncMs?: number; log?: (message: string) => void }): Promise<RunningNamespaceController> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? (() => {});
+  const namespaces = new Informer<Namespace>(opts.client, kindByName('Namespace')!, { clock, log });
+  const controller = new NamespaceController({ client: opts.client, namespaces, log });
+  const runner = new ControllerRunner(controller, { clock, workers: 2, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => controller.keys(), log });
+  namespaces.on(controller.namespaceHandlers((name) => runner.enqueue(name)));
+  await namespaces.start();
+  runner.start();
+  return {
+    namespaces,
+    runner,
+    async stop() {
+      namespaces.stop();
+      await runner.stop();
+    },
+  };
+}
+
 export interface RunningControllers {
   nodes: Informer<Node>;
   pods: Informer<Pod>;
@@ -45,6 +76,7 @@ export interface RunningControllers {
   scheduler: SchedulerController;
   schedulerRunner: ControllerRunner;
   healthRunner: ControllerRunner;
+  namespaceController: RunningNamespaceController;
   stop(): Promise<void>;
 }
 
@@ -103,6 +135,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   const podHealthRunner = new ControllerRunner(podHealth, { clock, workers: 2, resyncMs, resyncKeys: () => podHealth.keysToMove(), log });
   pods.on(podHealth.podHandlers((key) => podHealthRunner.enqueue(key)));
 
+  const namespaceController = await startNamespaceController({ client: opts.client, clock, resyncMs, log });
   await nodes.start();
   await pods.start();
   await configurations.start();
@@ -128,8 +161,10 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     scheduler,
     schedulerRunner,
     healthRunner,
+    namespaceController,
     async stop() {
       unwatch();
+      await namespaceController.stop();
       nodes.stop();
       pods.stop();
       configurations.stop();

@@ -71,7 +71,8 @@ function creatorRoot(obj: KubeObject): string | undefined {
   return obj.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE ? obj.metadata.annotations?.[SOURCE_ROOT_ANNOTATION] : undefined;
 }
 
-const ORDER = ['SchedulerConfiguration', 'Node', 'Pod'];
+/** Applied in this order and pruned in the reverse: a Namespace before what it holds, and deleted after it. */
+const ORDER = ['Namespace', 'SchedulerConfiguration', 'Node', 'Pod'];
 
 export function plan(input: PlanInput): Plan {
   const { root } = input;
@@ -134,7 +135,7 @@ export function plan(input: PlanInput): Plan {
     if (obj.metadata.deletionTimestamp) continue;
     prune.push({ kind: l.kind, namespace: obj.metadata.namespace, name: obj.metadata.name!, file, live: obj });
   }
-  // Pods before the nodes they may run on, nodes before the scheduler configuration.
+  // Pods before the nodes they may run on, nodes before the scheduler configuration, namespaces last.
   prune.sort((a, b) => kindRank(b.kind) - kindRank(a.kind));
 
   return { apply, prune, errors, kept, good };

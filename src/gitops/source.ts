@@ -14,7 +14,7 @@ import type { KubeObject } from '../objects/types.ts';
 import { validateObject } from '../objects/validation.ts';
 
 /** The kinds a directory may declare. Events and Leases are written by kcs itself. */
-export const SYNCED_KINDS: KindInfo[] = ['SchedulerConfiguration', 'Node', 'Pod'].map((k) => kindByName(k)!);
+export const SYNCED_KINDS: KindInfo[] = ['Namespace', 'SchedulerConfiguration', 'Node', 'Pod'].map((k) => kindByName(k)!);
 
 /** One object a file declares. */
 export interface DesiredObject {

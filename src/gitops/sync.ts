@@ -88,11 +88,17 @@ export class GitOpsSync {
     const p = plan({ root: this.root, files, lastGood: this.lastGood, live });
 
     const results: SyncResult[] = new Array(p.apply.length);
-    await pool(p.apply.map((a, i) => async () => {
+    const applyAt = (i: number) => async () => {
+      const a = p.apply[i]!;
       const d = a.desired;
       const r = await applyOne(this.client, { source: d.file, index: d.index, value: a.manifest }, { dryRun: this.dryRun, live: a.live });
       results[i] = { ref: objectRef(d), namespace: d.namespace, file: d.file, outcome: r.error ? 'failed' : r.outcome!, error: r.error, warnings: r.warnings?.length ? r.warnings : undefined };
-    }), this.concurrency);
+    };
+    // Namespaces first, all of them done before anything that may be in one
+    // starts (the plan puts them first; the writes after them run 16 at once).
+    const namespaces = p.apply.findLastIndex((a) => a.desired.kind.kind === 'Namespace') + 1;
+    await pool(p.apply.slice(0, namespaces).map((_, i) => applyAt(i)), this.concurrency);
+    await pool(p.apply.slice(namespaces).map((_, i) => applyAt(namespaces + i)), this.concurrency);
     for (const pr of p.prune) {
       const result: SyncResult = { ref: objectRef(pr), namespace: pr.namespace, file: pr.file, outcome: 'pruned' };
       try {

@@ -94,6 +94,14 @@ const POD_COLUMNS: Column[] = [
   { header: 'LABELS', wide: true, value: labels },
 ];
 
+/** kubectl's columns for namespaces: NAME STATUS AGE, the status being the phase. */
+const NAMESPACE_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'STATUS', value: (o) => String((o.status as { phase?: string } | undefined)?.phase ?? '') },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+  { header: 'LABELS', wide: true, value: labels },
+];
+
 const LEASE_COLUMNS: Column[] = [
   { header: 'NAME', value: (o) => o.metadata.name ?? '' },
   { header: 'HOLDER', value: (o) => String((o.spec as { holderIdentity?: string } | undefined)?.holderIdentity ?? '') },
@@ -116,7 +124,7 @@ const EVENT_COLUMNS: Column[] = [
 const NAMESPACE_COLUMN: Column = { header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' };
 
 export function columnsFor(kind: string, opts: { wide: boolean; allNamespaces: boolean }): Column[] {
-  const base = kind === 'Node' ? NODE_COLUMNS : kind === 'Lease' ? LEASE_COLUMNS : kind === 'Event' ? EVENT_COLUMNS : POD_COLUMNS;
+  const base = kind === 'Node' ? NODE_COLUMNS : kind === 'Namespace' ? NAMESPACE_COLUMNS : kind === 'Lease' ? LEASE_COLUMNS : kind === 'Event' ? EVENT_COLUMNS : POD_COLUMNS;
   const cols = base.filter((c) => opts.wide || !c.wide);
-  return opts.allNamespaces && kind !== 'Node' ? [NAMESPACE_COLUMN, ...cols] : cols;
+  return opts.allNamespaces && kind !== 'Node' && kind !== 'Namespace' ? [NAMESPACE_COLUMN, ...cols] : cols;
 }

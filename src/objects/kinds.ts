@@ -25,6 +25,7 @@ function kind(k: Omit<KindInfo, 'apiVersion' | 'version' | 'group' | 'hasStatus'
 }
 
 export const KINDS: KindInfo[] = [
+  kind({ kind: 'Namespace', listKind: 'NamespaceList', plural: 'namespaces', singular: 'namespace', shortNames: ['ns'], namespaced: false }),
   kind({ kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false }),
   kind({ kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], namespaced: true, categories: ['all'] }),
   // The default scheduling policy, changed at runtime by applying this object.
@@ -44,6 +45,15 @@ export function apiPrefix(kind: KindInfo): string {
 }
 
 export const DEFAULT_NAMESPACE = 'default';
+
+/**
+ * The namespaces every cluster has from its start, as Kubernetes makes them,
+ * and which may never be deleted (Kubernetes' immortal namespaces).
+ */
+export const SYSTEM_NAMESPACES: readonly string[] = [DEFAULT_NAMESPACE, 'kube-system', 'kube-public', NODE_LEASE_NAMESPACE];
+
+/** The finalizer Kubernetes puts in every Namespace's spec: the namespace controller removes it once the namespace is empty. */
+export const NAMESPACE_FINALIZER = 'kubernetes';
 
 export function kindByName(kind: string): KindInfo | undefined {
   return KINDS.find((k) => k.kind === kind);

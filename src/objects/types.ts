@@ -107,6 +107,13 @@ export interface Pod extends KubeObject {
   status?: PodStatus;
 }
 
+export interface Namespace extends KubeObject {
+  kind: 'Namespace';
+  /** Set by the server: what must still happen before a deleted namespace is gone (`kubernetes`: its content removed). */
+  spec?: { finalizers?: string[]; [field: string]: unknown };
+  status?: { phase?: 'Active' | 'Terminating'; conditions?: Condition[]; [field: string]: unknown };
+}
+
 export interface ListMeta { resourceVersion: string; continue?: string; remainingItemCount?: number }
 
 export interface ObjectList<T extends KubeObject = KubeObject> {

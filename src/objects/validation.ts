@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { dns1123LabelError, dns1123SubdomainError, labelValueError, qualifiedNameError } from './names.ts';
 import { isQuantity, parseBytes, parseMilliCpu, QuantityError } from './quantity.ts';
+import { lacksMachineSize, MACHINE_SIZE_REQUIRED, withMachineSize } from './node-capacity.ts';
 import type { KubeObject, ResourceList } from './types.ts';
 
 export interface FieldError {
@@ -24,7 +25,7 @@ export interface ValidationResult {
 }
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
-const SCHEMA_FILES: Record<string, string> = { Node: 'node.json', Pod: 'pod.json', Lease: 'lease.json', Event: 'event.json', SchedulerConfiguration: 'schedulerconfiguration.json' };
+const SCHEMA_FILES: Record<string, string> = { Namespace: 'namespace.json', Node: 'node.json', Pod: 'pod.json', Lease: 'lease.json', Event: 'event.json', SchedulerConfiguration: 'schedulerconfiguration.json' };
 
 const FORMAT_CHECKS: Record<string, (v: string) => string | undefined> = {
   'dns1123-label': dns1123LabelError,
@@ -52,7 +53,9 @@ function readSchema(file: string): object {
   return JSON.parse(readFileSync(SCHEMA_DIR + file, 'utf8'));
 }
 
-export function validateObject(obj: KubeObject): ValidationResult {
+export function validateObject(given: KubeObject): ValidationResult {
+  // A Node sized in its status is judged as the server will store it.
+  const obj = withMachineSize(given);
   const validate = validators().get(obj.kind);
   if (!validate) throw new Error(`no schema for kind ${obj.kind}`);
   const result: ValidationResult = { errors: [], unknownFields: [], unknownPaths: [] };
@@ -69,15 +72,23 @@ export function validateObject(obj: KubeObject): ValidationResult {
       }
     }
   }
+  if (obj.kind === 'Node' && lacksMachineSize(obj) && !result.errors.some((e) => e.field === 'spec')) {
+    result.errors.push({ reason: 'FieldValueRequired', field: 'spec.capacity', message: MACHINE_SIZE_REQUIRED });
+  }
   if (result.errors.length === 0) result.errors.push(...checkQuantities(obj));
   result.errors = dedupe(result.errors);
   return result;
 }
 
+/**
+ * One error per message per field, and one format error per field: where two
+ * schemas check a value's form (a Namespace's name is a label, and as every
+ * name a subdomain), the first, stricter one says it.
+ */
 function dedupe(errors: FieldError[]): FieldError[] {
   const seen = new Set<string>();
   return errors.filter((e) => {
-    const k = `${e.field}\0${e.message}`;
+    const k = e.reason === 'FieldValueInvalid' && e.message.startsWith('Invalid value: ') ? `${e.field}\0format` : `${e.field}\0${e.message}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;

@@ -5,7 +5,7 @@ import test from 'ava';
 import { startControlPlane } from '../../src/control-plane.ts';
 import { DEFAULT_HOST } from '../../src/config.ts';
 import { StateLockedError } from '../../src/store/sqlite.ts';
-import { createAll, node, nodePath, NODES, openControlPlane, pod, podPath, PODS, tempStateDir, withApp, withControlPlane } from './helpers.ts';
+import { createAll, FRESH_REVISION, namespace, NAMESPACES, node, nodePath, NODES, openControlPlane, pod, podPath, PODS, tempStateDir, withApp, withControlPlane } from './helpers.ts';
 
 // ---- authentication ------------------------------------------------------------------
 
@@ -16,7 +16,7 @@ test('a request without a token answers 401 Unauthorized and does nothing', with
     t.like(r.body, { apiVersion: 'v1', kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 });
     t.regex(r.headers.get('www-authenticate') ?? '', /^Bearer/);
   }
-  t.is(await api.store.currentRevision(), 0);
+  t.is(await api.store.currentRevision(), FRESH_REVISION);
 });
 
 test('a request with a wrong or malformed token answers 401 Unauthorized', withApp, async (t, api) => {
@@ -27,7 +27,7 @@ test('a request with a wrong or malformed token answers 401 Unauthorized', withA
   }
   const wrong = await api.post(NODES, node('n1'), { token: 'guess' });
   t.is(wrong.status, 401);
-  t.is(await api.store.currentRevision(), 0);
+  t.is(await api.store.currentRevision(), FRESH_REVISION);
   t.is((await api.get(NODES, { headers: { authorization: `bearer ${api.token}` } })).status, 200, 'the scheme is case-insensitive');
 });
 
@@ -68,14 +68,14 @@ test('an unknown path answers 404 with a NotFound Status', withApp, async (t, ap
 test('a method a resource does not support answers 405 with a MethodNotAllowed Status', withApp, async (t, api) => {
   await createAll(t, api, [[NODES, node('x')]]);
   const cases: Array<[string, string]> = [
-    ['POST', nodePath('x')], ['DELETE', NODES], ['PUT', NODES], ['PATCH', PODS], ['DELETE', `${nodePath('x')}/status`], ['POST', '/api/v1/pods'],
+    ['POST', nodePath('x')], ['DELETE', NAMESPACES], ['DELETE', '/api/v1/pods'], ['PUT', NODES], ['PATCH', PODS], ['DELETE', `${nodePath('x')}/status`], ['POST', '/api/v1/pods'],
   ];
   for (const [method, path] of cases) {
     const r = await api.request(method, path, method === 'DELETE' ? {} : { body: node('x') });
     t.is(r.status, 405, `${method} ${path}: ${r.text}`);
     t.like(r.body, { kind: 'Status', status: 'Failure', reason: 'MethodNotAllowed', code: 405 });
   }
-  t.is(await api.store.currentRevision(), 1);
+  t.is(await api.store.currentRevision(), FRESH_REVISION + 1);
 });
 
 test('a namespace in the URL that is not a DNS label answers 400', withApp, async (t, api) => {
@@ -83,7 +83,7 @@ test('a namespace in the URL that is not a DNS label answers 400', withApp, asyn
   t.is(r.status, 400);
   t.is(r.body.reason, 'BadRequest');
   t.regex(r.body.message, /Bad_NS/);
-  t.is(await api.store.currentRevision(), 0);
+  t.is(await api.store.currentRevision(), FRESH_REVISION);
 });
 
 // ---- the control plane -------------------------------------------------------------------
@@ -122,6 +122,7 @@ test('the admin token is kept in stateDir/admin.token with mode 0600 and reused 
 test('objects survive a restart with the same resourceVersions, and revisions continue after them', async (t) => {
   const dir = tempStateDir(t);
   const first = await openControlPlane(t, dir);
+  await createAll(t, first, [[NAMESPACES, namespace('team')]]);
   const created = await createAll(t, first, [[NODES, node('n1')], [PODS, pod('p1')], ['/api/v1/namespaces/team/pods', pod('p2')]]);
   const patched = await first.patch(podPath('p1'), { spec: { nodeName: 'n1' } });
   t.is(patched.status, 200);
@@ -136,10 +137,10 @@ test('objects survive a restart with the same resourceVersions, and revisions co
   t.is((await second.get(podPath('p2', 'team'))).status, 404);
   t.deepEqual((await second.get(NODES)).body, before.nodes);
   t.deepEqual((await second.get('/api/v1/pods')).body, before.pods);
-  t.is(before.pods.metadata.resourceVersion, '5');
+  t.is(before.pods.metadata.resourceVersion, String(FRESH_REVISION + 6));
 
   const next = await second.post(NODES, node('n2'));
-  t.is(next.body.metadata.resourceVersion, '6', 'a restart never reuses a revision');
+  t.is(next.body.metadata.resourceVersion, String(FRESH_REVISION + 7), 'a restart never reuses a revision');
 });
 
 test('a second control plane on the same state dir is refused while the first runs', withControlPlane, async (t, cp, dir) => {

@@ -4,7 +4,7 @@ import test, { type ExecutionContext } from 'ava';
 import { DEFAULT_BODY_LIMIT } from '../../src/api/body.ts';
 import { MAX_COMMIT_OPERATIONS } from '../../src/api/commit.ts';
 import {
-  createAll, node, nodePath, NODES, openApi, pod, podPath, PODS, rawRequest, withApp, withAppOptions,
+  createAll, FRESH_REVISION, namespace, NAMESPACES, node, nodePath, NODES, openApi, pod, podPath, PODS, rawRequest, withApp, withAppOptions,
   type Client, type TestApi,
 } from './helpers.ts';
 
@@ -20,7 +20,7 @@ interface Targets {
 
 interface BadCase {
   title: string;
-  method?: 'POST' | 'PUT' | 'PATCH';
+  method?: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Defaults to the node collection. */
   path?: string;
   /**
@@ -145,7 +145,7 @@ const CASES: BadCase[] = [
   { title: 'spec.containers as a string', path: PODS, body: podWith((p) => { p.spec.containers = 'x'; }), code: 422, reason: 'Invalid', fields: ['spec.containers'] },
   { title: 'metadata.labels as a number', body: nodeWith((n) => { n.metadata.labels = 5; }), code: 422, reason: 'Invalid', fields: ['metadata.labels'] },
   { title: 'spec as a list', body: nodeWith((n) => { n.spec = []; }), code: 422, reason: 'Invalid', fields: ['spec'] },
-  { title: 'a missing spec', body: nodeWith((n) => delete n.spec), code: 422, reason: 'Invalid', fields: ['spec'] },
+  { title: 'a node sized nowhere (no spec, no status.capacity)', body: nodeWith((n) => delete n.spec), code: 422, reason: 'Invalid', fields: ['spec.capacity'], message: /spec\.capacity \(cpu, and optionally memory and pods\), or status\.capacity/ },
   { title: 'a pod without containers', path: PODS, body: podWith((p) => { p.spec.containers = []; }), code: 422, reason: 'Invalid', fields: ['spec.containers'] },
   { title: 'a container without a name', path: PODS, body: podWith((p) => delete p.spec.containers[0].name), code: 422, reason: 'Invalid', fields: ['spec.containers[0].name'] },
   { title: 'spec.nodeName as a number', path: PODS, body: podWith((p) => { p.spec.nodeName = 7; }), code: 422, reason: 'Invalid', fields: ['spec.nodeName'] },
@@ -261,6 +261,34 @@ const CASES: BadCase[] = [
   { title: 'a Binding of a pod already bound', path: bindingPath('p2'), body: binding('p2'), needsTargets: true, code: 409, reason: 'Conflict', message: /pod p2 is already assigned to node n1/ },
   { title: 'a Binding to a node that does not exist', path: bindingPath('p1'), body: binding('p1', { kind: 'Node', name: 'ghost' }), needsTargets: true, code: 404, reason: 'NotFound', message: /nodes "ghost" not found/ },
   { title: 'a Binding of a pod that does not exist', path: bindingPath('ghost'), body: binding('ghost'), needsTargets: true, code: 404, reason: 'NotFound', message: /pods "ghost" not found/ },
+
+  // ---- namespaces
+  { title: 'a namespace name with capitals', path: NAMESPACES, body: namespace('Team'), code: 422, reason: 'Invalid', fields: ['metadata.name'], message: /RFC 1123 label/ },
+  { title: 'a namespace name with a dot (a subdomain, not a label)', path: NAMESPACES, body: namespace('team.a'), code: 422, reason: 'Invalid', fields: ['metadata.name'], message: /RFC 1123 label/ },
+  { title: 'a namespace name of 64 characters', path: NAMESPACES, body: namespace('n'.repeat(64)), code: 422, reason: 'Invalid', fields: ['metadata.name'], message: /no more than 63 characters/ },
+  { title: 'a namespace without a name', path: NAMESPACES, body: { apiVersion: 'v1', kind: 'Namespace', metadata: {} }, code: 422, reason: 'Invalid', fields: ['metadata.name'] },
+  { title: 'a metadata.namespace in a Namespace (cluster-scoped)', path: NAMESPACES, body: namespace('team', { metadata: { namespace: 'default' } }), code: 400, reason: 'BadRequest', message: /Namespace is cluster-scoped/ },
+  { title: 'namespace finalizers that are not a list', path: NAMESPACES, body: namespace('team', { spec: { finalizers: 'kubernetes' } }), code: 422, reason: 'Invalid', fields: ['spec.finalizers'] },
+  { title: 'a namespace finalizer that is not a qualified name', path: NAMESPACES, body: namespace('team', { spec: { finalizers: ['a/b/c'] } }), code: 422, reason: 'Invalid', fields: ['spec.finalizers[0]'] },
+  { title: 'a Namespace posted to pods', path: PODS, body: namespace('team'), code: 400, reason: 'BadRequest', message: /Namespace/ },
+  { title: 'a pod in a namespace that does not exist', path: '/api/v1/namespaces/ghost/pods', body: pod('p9'), code: 404, reason: 'NotFound', message: /^namespaces "ghost" not found$/ },
+  { title: 'a commit creating an event in a namespace that does not exist', path: COMMITS, body: commit(createEvent(), { verb: 'create', object: { ...event('e2'), metadata: { name: 'e2', namespace: 'ghost' } } }), code: 404, reason: 'NotFound', message: /namespaces "ghost" not found/ },
+  { title: 'a delete of the default namespace', method: 'DELETE', path: `${NAMESPACES}/default`, body: '', code: 403, reason: 'Forbidden', message: /this namespace may not be deleted/ },
+  { title: 'a delete of a namespace that does not exist', method: 'DELETE', path: `${NAMESPACES}/ghost`, body: '', code: 404, reason: 'NotFound', message: /namespaces "ghost" not found/ },
+  { title: 'a finalize of kind Pod', method: 'PUT', path: `${NAMESPACES}/default/finalize`, body: pod('default'), code: 400, reason: 'BadRequest', message: /kind in the body \(Pod\)/ },
+  { title: 'a finalize naming another namespace', method: 'PUT', path: `${NAMESPACES}/default/finalize`, body: namespace('kube-system', { spec: { finalizers: [] } }), code: 400, reason: 'BadRequest', message: /does not match the name on the URL/ },
+  { title: 'a finalize with finalizers as a string', method: 'PUT', path: `${NAMESPACES}/default/finalize`, body: namespace('default', { spec: { finalizers: 'none' } }), code: 422, reason: 'Invalid', fields: ['spec.finalizers'] },
+  { title: 'a finalize of a namespace that does not exist', method: 'PUT', path: `${NAMESPACES}/ghost/finalize`, body: namespace('ghost', { spec: { finalizers: [] } }), code: 404, reason: 'NotFound' },
+
+  // ---- deletecollection
+  { title: 'a deletecollection with a malformed label selector', method: 'DELETE', path: `${PODS}?labelSelector=app%20in%20(web`, body: '', needsTargets: true, code: 400, reason: 'BadRequest' },
+  { title: 'a deletecollection with an unsupported field selector', method: 'DELETE', path: `${PODS}?fieldSelector=spec.image%3Dnginx`, body: '', needsTargets: true, code: 400, reason: 'BadRequest' },
+  { title: 'a deletecollection with dryRun=Some', method: 'DELETE', path: `${PODS}?dryRun=Some`, body: '', needsTargets: true, code: 400, reason: 'BadRequest', message: /dryRun must be "All"/ },
+  { title: 'a deletecollection with a DeleteOptions body that is a list', method: 'DELETE', path: PODS, body: '[]', needsTargets: true, code: 400, reason: 'BadRequest', message: /DeleteOptions/ },
+  { title: 'a deletecollection with DeleteOptions asking dryRun Some', method: 'DELETE', path: NODES, body: { apiVersion: 'v1', kind: 'DeleteOptions', dryRun: ['Some'] }, needsTargets: true, code: 422, reason: 'Invalid', fields: ['dryRun'] },
+  { title: 'a deletecollection under an invalid namespace', method: 'DELETE', path: '/api/v1/namespaces/Bad_NS/pods', body: '', needsTargets: true, code: 400, reason: 'BadRequest', message: /invalid namespace "Bad_NS"/ },
+  { title: 'a deletecollection of namespaces (not served, as in Kubernetes)', method: 'DELETE', path: NAMESPACES, body: '', code: 405, reason: 'MethodNotAllowed' },
+  { title: 'a deletecollection of pods in all namespaces (not served)', method: 'DELETE', path: '/api/v1/pods', body: '', needsTargets: true, code: 405, reason: 'MethodNotAllowed' },
 ];
 
 // ---- running a case ------------------------------------------------------------------------
@@ -338,7 +366,7 @@ for (const c of CASES) {
 
 test('a body exactly at the configured limit is read; one byte more is 413', withAppOptions({ bodyLimit: 4096 }), async (t, api) => {
   await sendAndCheck(t, api, { title: 'one byte over', body: paddedNode(4097), stream: 'content-length', code: 413, reason: 'RequestEntityTooLarge' });
-  t.is(await api.store.currentRevision(), 0);
+  t.is(await api.store.currentRevision(), FRESH_REVISION);
   const at = await api.post(NODES, paddedNode(4096));
   t.is(at.status, 201, at.text);
   t.is(at.body.metadata.name, 'big');
@@ -351,7 +379,7 @@ test('all bad requests at once leave the server alive and the store untouched', 
 
   await fireAll(CASES.filter((c) => !c.needsTargets));
   t.is((await api.get('/healthz', { token: null })).status, 200);
-  t.deepEqual(await snapshot(api), { revision: 0, nodes: [], pods: [], events: [] }, 'the store is empty');
+  t.deepEqual(await snapshot(api), { revision: FRESH_REVISION, nodes: [], pods: [], events: [] }, 'the store is empty');
 
   const targets = await createTargets(t, api);
   const before = await snapshot(api);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createAll, node, nodePath, NODES, pod, podPath, PODS, withApp } from './helpers.ts';
+import { createAll, FRESH_REVISION, namespace, NAMESPACES, node, nodePath, NODES, pod, podPath, PODS, withApp } from './helpers.ts';
 
 const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
@@ -24,6 +24,34 @@ test('creating a node returns 201 with uid, creationTimestamp, generation 1 and 
   const got = await api.get(nodePath('n1'));
   t.is(got.status, 200);
   t.deepEqual(got.body, r.body);
+});
+
+test('a Node sized in status.capacity, as KWOK and kubelets write it, is created with that size as spec.capacity', withApp, async (t, api) => {
+  const yaml = [
+    'apiVersion: v1',
+    'kind: Node',
+    'metadata:',
+    '  name: kwok-node-0',
+    '  labels: {type: kwok}',
+    'spec:',
+    '  taints: [{key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule}]',
+    'status:',
+    '  allocatable: {cpu: 32, memory: 256Gi, pods: 110}',
+    '  capacity: {cpu: 32, memory: 256Gi, pods: 110}',
+    '',
+  ].join('\n');
+  const r = await api.post(NODES, yaml, { type: 'application/yaml' });
+  t.is(r.status, 201, r.text);
+  t.deepEqual(r.body.spec.capacity, { cpu: '32', memory: '256Gi', pods: '110' });
+  t.deepEqual(r.body.spec.taints, [{ key: 'kwok.x-k8s.io/node', value: 'fake', effect: 'NoSchedule' }]);
+  t.deepEqual((await api.get(nodePath('kwok-node-0'))).body.spec.capacity, { cpu: '32', memory: '256Gi', pods: '110' });
+  // A re-apply of the same manifest keeps it; spec.capacity, when stated, wins.
+  const put = await api.put(nodePath('kwok-node-0'), { ...r.body, spec: { capacity: { cpu: '8' } }, status: { capacity: { cpu: '32' } } });
+  t.is(put.body.spec.capacity.cpu, '8');
+
+  const unsized = await api.post(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'nothing' }, spec: {} });
+  t.is(unsized.status, 422, unsized.text);
+  t.deepEqual(unsized.body.details.causes, [{ reason: 'FieldValueRequired', field: 'spec.capacity', message: "Required value: the machine's size: spec.capacity (cpu, and optionally memory and pods), or status.capacity as a kubelet or KWOK writes it" }]);
 });
 
 test('creating a pod from a YAML body defaults its namespace and sets status.phase Pending', withApp, async (t, api) => {
@@ -77,7 +105,7 @@ test('a pod namespace that differs from the URL is refused with 400', withApp, a
   t.is(r.status, 400);
   t.like(r.body, { kind: 'Status', reason: 'BadRequest', code: 400 });
   t.regex(r.body.message, /namespace/);
-  t.is(await api.store.currentRevision(), 0);
+  t.is(await api.store.currentRevision(), FRESH_REVISION);
 });
 
 test('a node with metadata.namespace is refused with 400 because nodes are cluster-scoped', withApp, async (t, api) => {
@@ -85,7 +113,7 @@ test('a node with metadata.namespace is refused with 400 because nodes are clust
   t.is(r.status, 400);
   t.like(r.body, { reason: 'BadRequest', code: 400 });
   t.regex(r.body.message, /cluster-scoped/);
-  t.is(await api.store.currentRevision(), 0);
+  t.is(await api.store.currentRevision(), FRESH_REVISION);
 });
 
 test('a PUT whose body names another object than the URL is refused with 400', withApp, async (t, api) => {
@@ -123,7 +151,7 @@ test('an object without name or generateName is refused with 422 naming metadata
 test('lists nodes, pods in one namespace, and pods in all namespaces', withApp, async (t, api) => {
   await createAll(t, api, [
     [NODES, node('n1')], [NODES, node('n2')],
-    [PODS, pod('a')], ['/api/v1/namespaces/team/pods', pod('b')], ['/api/v1/namespaces/team/pods', pod('c')],
+    [NAMESPACES, namespace('team')], [PODS, pod('a')], ['/api/v1/namespaces/team/pods', pod('b')], ['/api/v1/namespaces/team/pods', pod('c')],
   ]);
   const nodes = await api.get(NODES);
   t.is(nodes.status, 200);
@@ -142,13 +170,13 @@ test('lists nodes, pods in one namespace, and pods in all namespaces', withApp, 
 });
 
 test('a list carries the store revision as its resourceVersion, even when empty', withApp, async (t, api) => {
-  t.is((await api.get(NODES)).body.metadata.resourceVersion, '0');
+  t.is((await api.get(NODES)).body.metadata.resourceVersion, String(FRESH_REVISION));
   await createAll(t, api, [[NODES, node('n1')], [PODS, pod('p')]]);
   // The pod write is newer than any node, and the node list still reports it.
   const list = await api.get(NODES);
   t.is(list.body.metadata.resourceVersion, String(await api.store.currentRevision()));
-  t.is(list.body.metadata.resourceVersion, '2');
-  t.is(list.body.items[0].metadata.resourceVersion, '1');
+  t.is(list.body.metadata.resourceVersion, String(FRESH_REVISION + 2));
+  t.is(list.body.items[0].metadata.resourceVersion, String(FRESH_REVISION + 1));
 });
 
 test('getting a missing object answers 404 NotFound naming it', withApp, async (t, api) => {
@@ -178,7 +206,7 @@ test('a PUT without a resourceVersion replaces unconditionally', withApp, async 
   const r = await api.put(nodePath('n1'), body);
   t.is(r.status, 200, r.text);
   t.deepEqual(r.body.metadata.labels, { zone: 'b' });
-  t.is(r.body.metadata.resourceVersion, '3');
+  t.is(r.body.metadata.resourceVersion, String(FRESH_REVISION + 3));
 });
 
 test('a PUT that changes nothing writes nothing and keeps the resourceVersion', withApp, async (t, api) => {
@@ -372,7 +400,7 @@ test('dryRun=All validates and answers as if written, but stores nothing', withA
   t.is(dry.body.metadata.name, 'n1');
   t.is(dry.body.metadata.generation, 1);
   t.is((await api.get(nodePath('n1'))).status, 404);
-  t.is(await api.store.currentRevision(), 0);
+  t.is(await api.store.currentRevision(), FRESH_REVISION);
 
   const invalid = await api.post(`${NODES}?dryRun=All`, node('n1', { spec: { capacity: { cpu: 'lots' } } }));
   t.is(invalid.status, 422);

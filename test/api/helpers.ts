@@ -11,6 +11,7 @@ import test, { type ExecutionContext } from 'ava';
 import { createApp, type AppOptions } from '../../src/api/app.ts';
 import { adminTokenAuthenticator } from '../../src/api/auth.ts';
 import type { Registry } from '../../src/api/registry.ts';
+import { SYSTEM_NAMESPACES } from '../../src/objects/kinds.ts';
 import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { NdjsonParser } from '../../src/util/ndjson.ts';
@@ -116,6 +117,8 @@ export async function openApi(t: ExecutionContext, options: AppFixtureOptions = 
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  // The system namespaces are in the store before a test looks at it.
+  await registry.ready();
   const { port } = server.address() as AddressInfo;
   return { ...client(`http://127.0.0.1:${port}`, TOKEN), store, registry, server, dir, logs };
 }
@@ -358,6 +361,14 @@ export function pod(name: string, extra: Record<string, any> = {}): any {
   };
 }
 
+export function namespace(name: string, extra: Record<string, any> = {}): any {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...extra.metadata }, ...(extra.spec ? { spec: extra.spec } : {}) };
+}
+
+/** The revision of a fresh store: one write for each system namespace made at start. */
+export const FRESH_REVISION = SYSTEM_NAMESPACES.length;
+
+export const NAMESPACES = '/api/v1/namespaces';
 export const NODES = '/api/v1/nodes';
 export const PODS = '/api/v1/namespaces/default/pods';
 export const nodePath = (name: string) => `${NODES}/${name}`;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createAll, node, NODES, pod, PODS, withApp } from './helpers.ts';
+import { createAll, namespace, NAMESPACES, node, NODES, pod, PODS, withApp } from './helpers.ts';
 
 const names = (list: any) => list.items.map((o: any) => o.metadata.name).sort();
 
@@ -32,6 +32,7 @@ test('label selectors filter lists with =, !=, in, notin, exists and !key', with
 
 test('field selectors filter pods by spec.nodeName and metadata.name; other fields answer 400', withApp, async (t, api) => {
   await createAll(t, api, [
+    [NAMESPACES, namespace('other')],
     [PODS, pod('p1', { spec: { nodeName: 'n1' } })],
     [PODS, pod('p2', { spec: { nodeName: 'n2' } })],
     [PODS, pod('p3')],

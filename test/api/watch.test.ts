@@ -1,6 +1,6 @@
 import test from 'ava';
 import { eventually } from '../support/eventually.ts';
-import { createAll, eventsBefore, node, nodePath, NODES, pod, podPath, PODS, watch, withApp, withAppOptions } from './helpers.ts';
+import { createAll, eventsBefore, FRESH_REVISION, namespace, NAMESPACES, node, nodePath, NODES, pod, podPath, PODS, watch, withApp, withAppOptions } from './helpers.ts';
 
 const summary = (events: Array<{ type: string; object: any }>) => events.map((e) => `${e.type} ${e.object.metadata?.name}`);
 
@@ -17,7 +17,7 @@ test('a watch without resourceVersion first sends ADDED for existing objects, th
   t.deepEqual(summary(events.slice(2)), ['ADDED c', 'MODIFIED a', 'DELETED b']);
   t.deepEqual(events[3].object.metadata.labels, { x: 'y' });
   const rvs = events.slice(2).map((e) => Number(e.object.metadata.resourceVersion));
-  t.deepEqual(rvs, [3, 4, 5]);
+  t.deepEqual(rvs, [3, 4, 5].map((n) => FRESH_REVISION + n));
   t.is((await eventsBefore(t, api, w, NODES, node('later'))).length, 5, 'no duplicate or extra events');
 });
 
@@ -31,19 +31,19 @@ test('a watch from resourceVersion N replays exactly the events after N, in orde
   const w = watch(t, api, `${NODES}?watch=1&resourceVersion=${from}`);
   const replay = await w.waitFor(3);
   t.deepEqual(summary(replay), ['ADDED b', 'MODIFIED a', 'DELETED b']);
-  t.deepEqual(replay.map((e) => e.object.metadata.resourceVersion), ['2', '4', '5']);
+  t.deepEqual(replay.map((e) => e.object.metadata.resourceVersion), [2, 4, 5].map((n) => String(FRESH_REVISION + n)));
   t.is(replay[1].object.spec.unschedulable, true);
 
   await createAll(t, api, [[NODES, node('c')]]);
   const all = await w.waitFor(4);
   t.deepEqual(summary(all.slice(3)), ['ADDED c']);
-  t.is(all[3].object.metadata.resourceVersion, '6');
+  t.is(all[3].object.metadata.resourceVersion, String(FRESH_REVISION + 6));
   t.is((await eventsBefore(t, api, w, NODES, node('later'))).length, 4);
 });
 
 test('a watch on pods in one namespace sees nothing from other namespaces', withApp, async (t, api) => {
   // Watches start from a known revision, so no write can race their registration.
-  const [seed] = await createAll(t, api, [['/api/v1/namespaces/other/pods', pod('seed')]]);
+  const [, seed] = await createAll(t, api, [[NAMESPACES, namespace('other')], ['/api/v1/namespaces/other/pods', pod('seed')]]);
   const rv = seed.metadata.resourceVersion;
   const w = watch(t, api, `${PODS}?watch=true&resourceVersion=${rv}`);
   const all = watch(t, api, `/api/v1/pods?watch=true&resourceVersion=${rv}`);
@@ -102,7 +102,7 @@ test('a DELETED event carries the deleted object at the deletion resourceVersion
 });
 
 test('timeoutSeconds ends the watch stream', withApp, async (t, api) => {
-  await createAll(t, api, [[NODES, node('a')]]);
+  const [a] = await createAll(t, api, [[NODES, node('a')]]);
   const started = Date.now();
   const w = watch(t, api, `${NODES}?watch=true&timeoutSeconds=1`);
   await w.waitFor(1);
@@ -113,7 +113,7 @@ test('timeoutSeconds ends the watch stream', withApp, async (t, api) => {
   await eventually('the timed-out watch stopped in the cache', () => api.registry.cache.watcherCount === 0);
   // The server forgot the watcher: later writes still work and reach new watches.
   await createAll(t, api, [[NODES, node('b')]]);
-  const again = watch(t, api, `${NODES}?watch=true&resourceVersion=1`);
+  const again = watch(t, api, `${NODES}?watch=true&resourceVersion=${a.metadata.resourceVersion}`);
   t.deepEqual(summary(await again.waitFor(1)), ['ADDED b']);
 });
 

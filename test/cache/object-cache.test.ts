@@ -181,6 +181,7 @@ test('a watcher that asked for bookmarks hears the current resourceVersion while
 
 test('lists by an indexed field read only what the index holds, in key order', async (t) => {
   const { registry } = await open(t);
+  for (const ns of ['x', 'y']) await registry.create(kindByName('Namespace')!, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   for (const [name, nodeName, ns] of [['b', 'n1', 'x'], ['a', 'n1', 'y'], ['c', 'n2', 'x'], ['d', undefined, 'x']] as const) {
     await registry.create(POD, ns, pod(name, nodeName, ns));
   }

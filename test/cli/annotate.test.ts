@@ -6,7 +6,7 @@ import { AnnotateError, annotationPatch, overwriteRefusal, parseChanges } from '
 import { eventually } from '../support/eventually.ts';
 import { oneLine, parseTable, sharedServer } from './helpers.ts';
 
-const server = sharedServer(test);
+const server = sharedServer(test, ['ann', 'ann-sel', 'health']);
 
 async function annotations(kind: string, name: string, ns?: string): Promise<Record<string, string> | undefined> {
   const r = await server().kcs(['get', kind, name, '-o', 'json', ...(ns ? ['-n', ns] : [])]);

@@ -12,7 +12,8 @@ import {
   type KcsServer,
 } from './helpers.ts';
 
-const server = sharedServer(test);
+// The namespaces the tests below create pods and events in.
+const server = sharedServer(test, ['team-a', 'team-b', 'sel', 'fs', 'desc', 'delf', 'dell', 'drain', 'ev-one', 'ev-two', 'mixed']);
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 
 function rowNamed(table: string, name: string): Record<string, string> | undefined {
@@ -245,6 +246,28 @@ test('kcs apply creates each object of a multi-document file, then reports uncha
   t.is(edited.stdout, 'node/a unchanged\nnode/b configured\npod/p unchanged\n');
   const b = JSON.parse((await s.kcs(['get', 'node', 'b', '-o', 'json'])).stdout);
   t.is(b.spec.capacity.memory, '2Gi');
+});
+
+test('kcs apply of one file holding a Pod and, after it, its Namespace creates the Namespace first; kcs get ns and get pods -n show them; kcs delete -f removes both', async (t) => {
+  const s = server();
+  const dir = s.scratchDir();
+  writeFiles(dir, { 'app.yaml': [podYaml('ns-api', '100m', 'apply-ns'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apply-ns\n'].join('---\n') });
+  const apply = await s.kcs(['apply', '-f', join(dir, 'app.yaml')]);
+  t.is(apply.code, 0, apply.stderr);
+  t.is(apply.stdout, 'namespace/apply-ns created\npod/ns-api created\n');
+
+  const [ns, pods] = await Promise.all([s.kcs(['get', 'ns']), s.kcs(['get', 'pods', '-n', 'apply-ns', '-o', 'name'])]);
+  t.is(ns.code, 0, ns.stderr);
+  t.deepEqual(headersOf(ns.stdout), ['NAME', 'STATUS', 'AGE']);
+  t.like(rowNamed(ns.stdout, 'apply-ns'), { STATUS: 'Active' });
+  t.like(rowNamed(ns.stdout, 'kube-node-lease'), { STATUS: 'Active' });
+  t.is(pods.stdout, 'pod/ns-api\n');
+
+  const del = await s.kcs(['delete', '-f', join(dir, 'app.yaml')]);
+  t.is(del.code, 0, del.stderr);
+  t.is(del.stdout, 'pod/ns-api deleted\nnamespace/apply-ns deleted\n', 'namespaces last');
+  // The namespace controller runs in kcs up: the namespace goes once empty.
+  await eventually('the namespace to be gone', async () => (await s.kcs(['get', 'ns', 'apply-ns'])).code === 1);
 });
 
 test('kcs apply removes fields the manifest no longer states and keeps a label added by hand', async (t) => {

@@ -258,12 +258,17 @@ export async function startServer(opts: { root?: string; keepRoot?: boolean } = 
 
 /**
  * One control plane for a whole test file: started before the first test,
- * stopped after the last. Returns a getter for the tests to use.
+ * stopped after the last, with the namespaces its tests put pods in (a pod
+ * needs its namespace to exist). Returns a getter for the tests to use.
  */
-export function sharedServer(test: TestFn): () => KcsServer {
+export function sharedServer(test: TestFn, namespaces: string[] = []): () => KcsServer {
   let server: KcsServer | undefined;
   test.before(async () => {
     server = await startServer();
+    for (const name of namespaces) {
+      const r = await server.api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      if (r.status !== 201) throw new Error(`could not create namespace ${name}: ${JSON.stringify(r.body)}`);
+    }
   });
   test.after.always(async () => {
     await server?.stop();

@@ -88,3 +88,27 @@ test('an unbound pod leaves behind what its node reported about its containers, 
     t.deepEqual(after.metadata.annotations, { 'kcs.io/avoid-node': 'n1', [MOVED_FROM]: 'n1', [MOVED_BECAUSE]: 'it kept failing on n1' }, name);
   }
 });
+
+test('a pod in a namespace being deleted is still unbound, without its event (refused there), and the batch\'s other pods keep theirs', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-unbind-'));
+  const store = new SqliteStore(join(dir, 'kcs.db'));
+  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  const client = new LocalClient(new Registry(store), { user: ADMIN_USER });
+  const NAMESPACE = kindByName('Namespace')!;
+  const EVENT = kindByName('Event')!;
+  await client.create(NAMESPACE, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'leaving' } });
+  const make = async (ns: string, name: string) => (await client.create<Pod>(POD, ns, { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: 'n1', containers: [{ name: 'c' }] } })).body;
+  const pods = [await make('default', 'a'), await make('leaving', 'b'), await make('default', 'c')];
+  await client.delete(NAMESPACE, undefined, 'leaving');
+
+  const recorder = new EventRecorder(client, 'health');
+  const done = await unbindPods(client, pods, 'n1 failed', (p) => recorder.build(p, 'Warning', 'NodeFailed', `${p.metadata.name} off n1`));
+  t.deepEqual(done.map((p) => p.metadata.name), ['a', 'b', 'c']);
+  t.is((await client.get<Pod>(POD, 'leaving', 'b')).spec.nodeName, undefined);
+  t.deepEqual((await client.list(EVENT, 'default')).items.map((e) => (e as any).involvedObject.name).sort(), ['a', 'c']);
+  t.deepEqual((await client.list(EVENT, 'leaving')).items, []);
+  // The recorder's own writes are refused there too, and recording never fails the caller.
+  const logs: string[] = [];
+  await new EventRecorder(client, 'health', { log: (m) => logs.push(m) }).record(pods[1]!, 'Normal', 'Seen', 'seen');
+  t.regex(logs.join('\n'), /could not record event Seen for pod\/b: .*being terminated/);
+});

@@ -192,6 +192,7 @@ const raceOverTransport = test.macro(async (t, transport: 'in-process' | 'http')
   // binding while nodes fill.
   const user = new Client({ server: cp.url, token: cp.adminToken });
   t.teardown(() => user.close());
+  await user.create(kindByName('Namespace')!, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'race' } });
   for (let wave = 0; wave < 1000; wave += 50) {
     await Promise.all(Array.from({ length: 50 }, (_, j) => wave + j).map((i) => user.create(POD, 'race', { ...pod(`p${i}`, '1', i % 2 ? 'second-scheduler' : undefined), metadata: { name: `p${i}`, namespace: 'race' } })));
   }

@@ -77,6 +77,7 @@ async function crashWhileMoving(t: ExecutionContext, transport: 'in-process' | '
     if (renewTime) renewals.push(`${new Date().toISOString()} <- ${renewTime}`);
   });
   t.teardown(() => leaseWatch.stop());
+  await client.create(kindByName('Namespace')!, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crash' } });
   await Promise.all(Array.from({ length: 500 }, (_, i) => client.create(POD, 'crash', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}` }, spec: { containers: [{ name: 'c', resources: { requests: { cpu: '100m' } } }] } })));
   const runningOnA = async () => (await client.list<Pod>(POD, 'crash')).items.filter((p) => p.spec.nodeName === 'a' && p.status?.phase === 'Running').length;
   await eventually('500 pods Running on a', async () => (await runningOnA()) === 500, 120_000)

@@ -7,7 +7,7 @@ import test from 'ava';
 import { eventually } from '../support/eventually.ts';
 import { nodeYaml, oneLine, parseTable, podYaml, runKcs, sharedServer, spawnKcs, writeFiles } from '../cli/helpers.ts';
 
-const server = sharedServer(test);
+const server = sharedServer(test, ['cli-sync']);
 
 test('kcs sync --dry-run lists what would change; kcs sync applies it; get -o wide and describe show the source', async (t) => {
   const s = server();

@@ -99,3 +99,13 @@ test('a user-written managed-by label does not make an adopted object prunable',
   const p = plan({ root: ROOT, files: files({ 'a.yaml': nodeYaml('x').replace('  name: x\n', `  name: x\n  labels:\n    ${MANAGED_BY_LABEL}: gitops\n`) }), live: [live(NODE, 'x', undefined, null)] });
   t.is(p.apply[0].manifest.metadata.labels, undefined);
 });
+
+test('a Namespace is applied before what it holds, wherever it is declared, and pruned after it', (t) => {
+  const NAMESPACE = kindByName('Namespace')!;
+  const teamPod = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: api\n  namespace: team\nspec:\n  containers:\n  - name: c\n`;
+  const p = plan({ root: ROOT, files: files({ 'a-pods.yaml': teamPod, 'z-team.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n' }), live: [] });
+  t.deepEqual(names(p), { apply: ['namespace/team+', 'pod/api+'], prune: [] });
+
+  const pruned = plan({ root: ROOT, files: files({}), live: [live(NAMESPACE, 'old', 'ns.yaml'), live(POD, 'p', 'ns.yaml'), live(NODE, 'n', 'ns.yaml')] });
+  t.deepEqual(names(pruned).prune, ['pod/p', 'node/n', 'namespace/old']);
+});

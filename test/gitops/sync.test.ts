@@ -4,6 +4,8 @@ import test from 'ava';
 import { GitOpsSync, type SyncReport } from '../../src/gitops/sync.ts';
 import { MANAGED_BY_LABEL, SOURCE_ANNOTATION, SOURCE_ROOT_ANNOTATION } from '../../src/gitops/plan.ts';
 import type { KubeObject } from '../../src/objects/types.ts';
+import { kindByName } from '../../src/objects/kinds.ts';
+import { eventually } from '../support/eventually.ts';
 import { cluster, EVENT, manifestsDir, NODE, nodeYaml, POD, podYaml } from './helpers.ts';
 
 const outcomes = (r: SyncReport) => r.results.map((x) => `${x.ref} ${x.outcome}`).sort();
@@ -159,4 +161,26 @@ test('a dry run prints what would be created, configured and pruned, and changes
   t.deepEqual(outcomes(dry), ['node/change configured', 'node/drop pruned', 'node/keep unchanged', 'node/new created']);
   const after = await c.client.list(NODE);
   t.is(after.metadata.resourceVersion, before.metadata.resourceVersion, 'nothing was written');
+});
+
+test('a Namespace and the pods in it sync in one go; pruned, the namespace goes after its pods, and the system namespaces are never touched', async (t) => {
+  const c = await cluster(t);
+  const m = manifestsDir(t);
+  const sync = new GitOpsSync({ client: c.client, dir: m.dir });
+  const inTeam = (name: string) => podYaml(name).replace(`name: ${name}\n`, `name: ${name}\n  namespace: team\n`);
+  // Many pods in the namespace, so they run in parallel; the namespace declared last.
+  m.write({ 'a-pods.yaml': Array.from({ length: 20 }, (_, i) => inTeam(`p${i}`)).join('---\n'), 'z-namespace.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n' });
+  const first = await sync.sync();
+  t.deepEqual(first.results.filter((r) => r.outcome !== 'created'), []);
+  t.is(first.results[0]!.ref, 'namespace/team');
+  t.is((await c.client.list(POD, 'team')).items.length, 20);
+  t.deepEqual(outcomes(await sync.sync()).filter((o) => !o.endsWith('unchanged')), [], 'a second sync changes nothing');
+
+  m.remove('a-pods.yaml');
+  m.remove('z-namespace.yaml');
+  const pruned = await sync.sync();
+  t.is(pruned.results.at(-1)!.ref, 'namespace/team', 'the namespace last');
+  t.true(pruned.results.every((r) => r.outcome === 'pruned'));
+  // Terminating until the namespace controller has finalized it.
+  await eventually('namespace team to be gone', async () => (await c.names(kindByName('Namespace')!)).join() === 'default,kube-node-lease,kube-public,kube-system');
 });

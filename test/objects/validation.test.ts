@@ -175,6 +175,29 @@ test('a missing spec.capacity.cpu is FieldValueRequired', (t) => {
   t.deepEqual(r.errors, [{ reason: 'FieldValueRequired', field: 'spec.capacity.cpu', message: 'Required value' }]);
 });
 
+test('a Node sized only in status.capacity (as KWOK and kubelets write it) is valid; one sized nowhere names both fields', (t) => {
+  const kwok = parse(`
+apiVersion: v1
+kind: Node
+metadata: { name: kwok-node-0 }
+spec:
+  taints: [{ key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule }]
+status:
+  allocatable: { cpu: 32, memory: 256Gi, pods: 110 }
+  capacity: { cpu: 32, memory: 256Gi, pods: 110 }
+`) as KubeObject;
+  t.deepEqual(validateObject(kwok).errors, []);
+  t.is((kwok.spec as any).capacity, undefined, 'validation changes nothing');
+  const noSpec = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, status: { capacity: { cpu: '2' } } } as KubeObject;
+  t.deepEqual(validateObject(noSpec).errors, [], 'no spec at all is fine too');
+  const quantity = validateObject({ ...noSpec, status: { capacity: { cpu: 'lots' } } } as KubeObject);
+  t.deepEqual(fields(quantity), ['spec.capacity.cpu', 'status.capacity.cpu'], 'the size taken from status is checked as spec.capacity');
+
+  const unsized = validateObject({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: {} } as KubeObject);
+  t.deepEqual(unsized.errors, [{ reason: 'FieldValueRequired', field: 'spec.capacity', message: "Required value: the machine's size: spec.capacity (cpu, and optionally memory and pods), or status.capacity as a kubelet or KWOK writes it" }]);
+  t.deepEqual(fields(validateObject({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' } } as KubeObject)), ['spec.capacity']);
+});
+
 test('spec.capacity of the wrong type is FieldValueTypeInvalid', (t) => {
   const r = validateObject(node('4'));
   t.deepEqual(fields(r), ['spec.capacity']);

@@ -24,11 +24,11 @@ export default class Apply extends ClientCommand {
     const { flags } = await this.parse(Apply);
     const client = this.client(flags);
     // yaml is only loaded by the commands that read manifests, keeping `kcs get` fast.
-    const { readManifests } = await import('../../client/manifests.ts');
+    const { namespacesFirst, readManifests } = await import('../../client/manifests.ts');
     const { documents, errors } = readManifests(flags.filename, flags.recursive, await readStdinIfNeeded(flags.filename));
     const results: ApplyResult[] = errors.map((e) => ({ source: e.source, error: e.message }));
     for (const e of errors) this.logToStderr(`error: ${e.source}: ${e.message}`);
-    for (const doc of documents) {
+    for (const doc of namespacesFirst(documents)) {
       const result = await applyOne(client, doc, { namespace: flags.namespace, dryRun: flags['dry-run'] });
       results.push(result);
       if (result.error) this.logToStderr(`error: ${result.source}${result.ref ? `: ${result.ref}` : ''}: ${result.error}`);

@@ -41,13 +41,13 @@ export default class Delete extends ClientCommand {
 
     if (flags.filename) {
       // yaml is only loaded by the commands that read manifests, keeping `kcs get` fast.
-    const { readManifests } = await import('../../client/manifests.ts');
+    const { namespacesLast, readManifests } = await import('../../client/manifests.ts');
     const { documents, errors } = readManifests(flags.filename, flags.recursive, await readStdinIfNeeded(flags.filename));
       for (const e of errors) { this.logToStderr(`error: ${e.source}: ${e.message}`); failed = true; }
-      for (const doc of documents) {
+      for (const doc of namespacesLast(documents)) {
         const obj = doc.value as KubeObject;
         const kind = obj && kindByName(obj.kind);
-        if (!kind || !obj.metadata?.name) { this.logToStderr(`error: ${doc.source}: not a Node or Pod with a name`); failed = true; continue; }
+        if (!kind || !obj.metadata?.name) { this.logToStderr(`error: ${doc.source}: not an object kcs serves, with a name`); failed = true; continue; }
         targets.push({ kind, name: obj.metadata.name, namespace: kind.namespaced ? (obj.metadata.namespace ?? flags.namespace ?? DEFAULT_NAMESPACE) : undefined });
       }
     } else {
