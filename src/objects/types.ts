@@ -138,6 +138,6 @@ export interface Status {
   status: 'Success' | 'Failure';
   message: string;
   reason: string;
-  details?: { name?: string; kind?: string; causes?: Array<{ reason: string; message: string; field?: string }> };
+  details?: { name?: string; group?: string; kind?: string; causes?: Array<{ reason: string; message: string; field?: string }> };
   code: number;
 }
