@@ -41,6 +41,13 @@ export class ApplyConflictError extends Error {
 }
 
 export const MAX_UPDATE_MANAGERS = 10;
+
+/**
+ * The appliers that also apply client-side, with the last-applied
+ * annotation: kubectl's (as Kubernetes knows it) and kcs's own CLI. Moving
+ * from one way to the other does not conflict on what the annotation says.
+ */
+const CLI_MANAGERS = new Set(['kubectl', 'kcs']);
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** Server-owned fields no manager is said to own. */
@@ -248,7 +255,7 @@ export function applyConfiguration(live: KubeObject | undefined, config: KubeObj
     }
   }
   let force = ctx.force;
-  if (conflicts.length && !force && ctx.manager === 'kubectl' && live) {
+  if (conflicts.length && !force && CLI_MANAGERS.has(ctx.manager) && live) {
     // Moving from client-side to server-side apply: fields the last client-side apply set, unchanged since, are kubectl's already.
     const allowed = lastAppliedFields(live, ctx);
     const left = allowed ? conflicts.filter((c) => !allowed.has(c.path)) : conflicts;
@@ -265,7 +272,7 @@ export function applyConfiguration(live: KubeObject | undefined, config: KubeObj
   mine.set = strip(mine.set);
   const objectChanged = !changed.isEmpty() || !removed.isEmpty();
   mine.time = objectChanged || !previousTime ? ctx.now : previousTime;
-  if (ctx.manager === 'kubectl' && merged.metadata.annotations?.[LAST_APPLIED_ANNOTATION]) {
+  if (CLI_MANAGERS.has(ctx.manager) && merged.metadata.annotations?.[LAST_APPLIED_ANNOTATION]) {
     // kubectl reads this annotation on a later client-side apply: keep it saying what was applied last.
     const { [LAST_APPLIED_ANNOTATION]: _last, ...annotations } = config.metadata.annotations ?? {};
     const applied = { ...config, metadata: { ...config.metadata, annotations } };
