@@ -184,22 +184,28 @@ function capUpdateManagers(owners: Map<string, Owner>): void {
   const seconds = (t?: string) => (t ? Math.floor(Date.parse(t) / 1000) : 0);
   updaters.sort(([, a], [, b]) => seconds(a.time) - seconds(b.time) || cmp(a.manager, b.manager));
   let excess = updaters.length - MAX_UPDATE_MANAGERS;
-  const buckets = new Map<string, Owner>();
+  // As Kubernetes: the oldest of a version is set aside; when a second one
+  // goes, both fold into that version's "ancient-changes" (which may be the oldest).
+  const firstOfVersion = new Map<string, string>();
   for (const [id, o] of updaters) {
     if (excess <= 0) break;
-    const bucketId = identity({ manager: 'ancient-changes', operation: 'Update', apiVersion: o.apiVersion });
-    const bucket = buckets.get(o.apiVersion) ?? owners.get(bucketId);
-    owners.delete(id);
-    if (bucket) {
-      bucket.set = bucket.set.union(o.set);
-      bucket.time = o.time;
-      excess--;
-    } else {
-      // The first of a version becomes the bucket; the next folded into it makes the count drop.
-      const fresh: Owner = { manager: 'ancient-changes', operation: 'Update', apiVersion: o.apiVersion, time: o.time, set: o.set };
-      owners.set(bucketId, fresh);
-      buckets.set(o.apiVersion, fresh);
+    const first = firstOfVersion.get(o.apiVersion);
+    if (first === undefined) {
+      firstOfVersion.set(o.apiVersion, id);
+      continue;
     }
+    const bucketId = identity({ manager: 'ancient-changes', operation: 'Update', apiVersion: o.apiVersion });
+    let bucket = owners.get(bucketId);
+    if (!bucket) {
+      const f = owners.get(first)!;
+      owners.delete(first);
+      bucket = { manager: 'ancient-changes', operation: 'Update', apiVersion: o.apiVersion, time: f.time, set: f.set };
+      owners.set(bucketId, bucket);
+    }
+    bucket.set = bucket.set.union(o.set);
+    bucket.time = o.time;
+    owners.delete(id);
+    excess--;
   }
 }
 
