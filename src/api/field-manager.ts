@@ -52,13 +52,15 @@ export function fieldManagerErrors(value: string | undefined): Array<{ reason: s
 /** The managedFields a non-apply write leaves on `after` (undefined `before`: a create). */
 export function recordedManagedFields(
   kind: KindInfo, before: KubeObject | undefined, after: KubeObject, requested: unknown,
-  opts: FieldManagerOptions & { subresource?: string }, now: string,
+  opts: FieldManagerOptions & { subresource?: string }, now: string | (() => string),
 ): ManagedFieldsEntry[] | undefined {
   if (!opts.fieldManager) return after.metadata.managedFields;
   // What the main resource does not write (status) is not the writer's on a create.
   const written = before === undefined && kind.hasStatus && after.status !== undefined ? { ...after, status: undefined } : after;
   return managedFieldsAfterUpdate(before, written, requested, {
     type: fieldSchemaOf(kind), manager: opts.fieldManager, apiVersion: kind.apiVersion, subresource: opts.subresource, now,
+    // The main resource keeps the stored status (admission): comparing it would find nothing.
+    statusUnchanged: kind.hasStatus && !opts.subresource,
   });
 }
 

@@ -409,7 +409,7 @@ export class Registry {
         if (opts.subresource === 'status') setManagedFields(next, incoming.metadata.managedFields);
       } else {
         const requested = opts.subresource ? undefined : incoming.metadata.managedFields;
-        setManagedFields(next, recordedManagedFields(kind, current, next, requested, opts, rfc3339(this.clock.now())));
+        setManagedFields(next, recordedManagedFields(kind, current, next, requested, opts, () => rfc3339(this.clock.now())));
       }
       const { resourceVersion: _rv, ...currentMeta } = current.metadata;
       if (isDeepStrictEqual(next, { ...current, metadata: currentMeta })) {

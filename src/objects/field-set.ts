@@ -10,6 +10,7 @@
 export class FieldSet {
   /** This node's path itself is in the set (FieldsV1's `"."`). */
   member = false;
+  /** Never holds an empty node: every operation below drops the children it empties. */
   readonly children = new Map<string, FieldSet>();
 
   child(pe: string): FieldSet {
@@ -31,9 +32,7 @@ export class FieldSet {
   }
 
   isEmpty(): boolean {
-    if (this.member) return false;
-    for (const c of this.children.values()) if (!c.isEmpty()) return false;
-    return true;
+    return !this.member && this.children.size === 0;
   }
 
   union(other: FieldSet): FieldSet {
@@ -43,18 +42,31 @@ export class FieldSet {
   }
 
   /** Adds every member of other to this set (in place). */
-  addAll(other: FieldSet): void {
+  addAll(other: FieldSet): this {
     if (other.member) this.member = true;
     for (const [pe, c] of other.children) this.child(pe).addAll(c);
+    return this;
+  }
+
+  /** Takes every member of other out of this set (in place); true if anything went. */
+  subtract(other: FieldSet): boolean {
+    let changed = false;
+    if (other.member && this.member) {
+      this.member = false;
+      changed = true;
+    }
+    for (const [pe, oc] of other.children) {
+      const c = this.children.get(pe);
+      if (!c) continue;
+      if (c.subtract(oc)) changed = true;
+      if (c.isEmpty()) this.children.delete(pe);
+    }
+    return changed;
   }
 
   difference(other: FieldSet | undefined): FieldSet {
-    const out = new FieldSet();
-    out.member = this.member && !other?.member;
-    for (const [pe, c] of this.children) {
-      const d = c.difference(other?.children.get(pe));
-      if (!d.isEmpty()) out.children.set(pe, d);
-    }
+    const out = this.copy();
+    if (other) out.subtract(other);
     return out;
   }
 
@@ -87,8 +99,8 @@ export class FieldSet {
   /** FieldsV1: `{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:image":{}}}}}`. */
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const keys = [...this.children.keys()].filter((k) => !this.children.get(k)!.isEmpty()).sort(comparePathElements);
-    if (this.member && keys.length) out['.'] = {};
+    if (this.member && this.children.size) out['.'] = {};
+    const keys = this.children.size > 1 ? [...this.children.keys()].sort(comparePathElements) : this.children.keys();
     for (const k of keys) out[k] = this.children.get(k)!.toJSON();
     return out;
   }
@@ -97,21 +109,25 @@ export class FieldSet {
   static fromJSON(json: unknown, top = true): FieldSet {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error('fieldsV1 must be an object');
     const out = new FieldSet();
-    const entries = Object.entries(json as Record<string, unknown>);
-    if (!top && entries.length === 0) out.member = true;
-    for (const [k, v] of entries) {
+    let any = false;
+    for (const k in json as Record<string, unknown>) {
+      any = true;
       if (k === '.') { out.member = true; continue; }
-      if (!/^[fkvi]:/.test(k)) throw new Error(`unknown path element ${JSON.stringify(k)} in fieldsV1`);
-      out.children.set(k, FieldSet.fromJSON(v, false));
+      const c = k.charCodeAt(0);
+      // f: k: v: i:
+      if (k.charCodeAt(1) !== 58 || (c !== 102 && c !== 107 && c !== 118 && c !== 105)) throw new Error(`unknown path element ${JSON.stringify(k)} in fieldsV1`);
+      const child = FieldSet.fromJSON((json as Record<string, unknown>)[k], false);
+      if (!child.isEmpty()) out.children.set(k, child);
     }
+    if (!top && !any) out.member = true;
     return out;
   }
 }
 
 /** Fields before keys before values before indexes, each in text order: a stable FieldsV1. */
+const RANK: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
 function comparePathElements(a: string, b: string): number {
-  const rank = (s: string) => 'fkvi'.indexOf(s[0]);
-  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+  return RANK[a[0]] - RANK[b[0]] || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 export const fieldPE = (name: string) => `f:${name}`;

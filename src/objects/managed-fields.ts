@@ -15,7 +15,7 @@
 // - At most 10 Update managers are kept: the oldest are folded into
 //   "ancient-changes".
 import { FieldSet, formatPath } from './field-set.ts';
-import type { FieldType } from './field-schema.ts';
+import { childType, type FieldType } from './field-schema.ts';
 import { compare, fieldSetOf, jsonEqual, mergeApplied, removeFields, withNamedFieldsAsMembers } from './structured-merge.ts';
 import type { KubeObject, ManagedFieldsEntry } from './types.ts';
 
@@ -55,10 +55,15 @@ const STRIPPED = ['apiVersion', 'kind', 'metadata', 'metadata.name', 'metadata.n
   'metadata.uid', 'metadata.clusterName', 'metadata.generation', 'metadata.managedFields', 'metadata.resourceVersion']
   .map((p) => p.split('.').map((f) => `f:${f}`));
 
+const STRIPPED_SET = new FieldSet();
+for (const path of STRIPPED) STRIPPED_SET.insert(path);
+
 const skipManagedFields = (path: readonly string[]) => path.length === 2 && path[0] === 'f:metadata' && path[1] === 'f:managedFields';
+const skipManagedFieldsAndStatus = (path: readonly string[]) => (path.length === 1 && path[0] === 'f:status') || skipManagedFields(path);
+const nowOf = (now: string | (() => string)) => (typeof now === 'string' ? now : now());
 
 function identity(o: Pick<Owner, 'manager' | 'operation' | 'apiVersion' | 'subresource'>): string {
-  return JSON.stringify([o.manager, o.operation, o.operation === 'Apply' ? '' : o.apiVersion, o.subresource ?? '']);
+  return `${o.operation}\0${o.operation === 'Apply' ? '' : o.apiVersion}\0${o.subresource ?? ''}\0${o.manager}`;
 }
 
 /** Kubernetes' description of a manager in a conflict: `"kcs" using v1`, `"kubelet" with subresource "status" using v1`, `"ci"`. */
@@ -114,14 +119,10 @@ function encode(owners: Map<string, Owner>): ManagedFieldsEntry[] | undefined {
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Takes the server-owned fields out of a set, in place. */
 function strip(set: FieldSet): FieldSet {
-  const out = set.copy();
-  for (const path of STRIPPED) {
-    let node: FieldSet | undefined = out;
-    for (const pe of path) node = node?.children.get(pe);
-    if (node) node.member = false;
-  }
-  return out;
+  set.subtract(STRIPPED_SET);
+  return set;
 }
 
 /** `[]` or `[{}]` in a request: the client clears managedFields. */
@@ -134,7 +135,10 @@ export interface UpdateContext {
   manager: string;
   apiVersion: string;
   subresource?: string;
-  now: string;
+  /** The time an entry that changes is stamped with (a function: most writes need none). */
+  now: string | (() => string);
+  /** The write cannot change status (the main resource of a kind with a status subresource): it is not compared. */
+  statusUnchanged?: boolean;
 }
 
 /**
@@ -145,26 +149,37 @@ export interface UpdateContext {
  */
 export function managedFieldsAfterUpdate(before: KubeObject | undefined, after: KubeObject, requested: unknown, ctx: UpdateContext): ManagedFieldsEntry[] | undefined {
   const live = before?.metadata.managedFields;
+  const fromRequest = !ctx.subresource && requested !== undefined && requested !== live;
+  // An existing object nobody tracked stays untracked (Kubernetes' skip-non-applied): nothing to compare.
+  if (before !== undefined && !fromRequest && (live === undefined || (Array.isArray(live) && live.length === 0))) return undefined;
+  // A status write changes only status, a main-resource write anything but: only that part is compared.
+  const { added, modified, removed } = before !== undefined && ctx.subresource === 'status'
+    ? compare(before.status, after.status, childType(ctx.type, 'status'), undefined, ['f:status'])
+    : compare(before ?? emptyLike(after), after, ctx.type, ctx.statusUnchanged && before !== undefined ? skipManagedFieldsAndStatus : skipManagedFields);
+  const changed = added.addAll(modified);
+  // Nothing changed: the entries stay exactly as they are (times included), and nothing is decoded.
+  if (!fromRequest && changed.isEmpty() && removed.isEmpty()) return live;
   let owners: Map<string, Owner>;
-  if (ctx.subresource || requested === undefined) owners = decode(live) ?? new Map();
+  if (!fromRequest) owners = decode(live) ?? new Map();
   else if (isReset(requested)) owners = new Map();
   else {
-    const fromRequest = decode(requested);
-    owners = fromRequest && fromRequest.size > 0 ? fromRequest : decode(live) ?? new Map();
+    const decoded = decode(requested);
+    owners = decoded && decoded.size > 0 ? decoded : decode(live) ?? new Map();
   }
-  // An existing object nobody tracked stays untracked (Kubernetes' skip-non-applied).
   if (owners.size === 0 && before !== undefined) return undefined;
-  const base = before ?? emptyLike(after);
-  const { added, modified, removed } = compare(base, after, ctx.type, skipManagedFields);
-  const changed = added.union(modified);
   const me = identity({ manager: ctx.manager, operation: 'Update', apiVersion: ctx.apiVersion, subresource: ctx.subresource });
   for (const [id, o] of owners) {
-    if (id !== me) o.set = o.set.difference(changed).difference(removed);
+    if (id === me) continue;
+    o.set.subtract(changed);
+    o.set.subtract(removed);
   }
-  const previous = owners.get(me)?.set ?? new FieldSet();
-  const mine = strip(previous.difference(removed).union(changed));
-  if (!changed.isEmpty() || !removed.isEmpty() || owners.has(me)) {
-    owners.set(me, { manager: ctx.manager, operation: 'Update', apiVersion: ctx.apiVersion, subresource: ctx.subresource, time: changed.isEmpty() && removed.isEmpty() ? owners.get(me)?.time : ctx.now, set: mine });
+  const previous = owners.get(me);
+  const mine = previous?.set ?? new FieldSet();
+  mine.subtract(removed);
+  mine.addAll(changed);
+  strip(mine);
+  if (!changed.isEmpty() || !removed.isEmpty() || previous) {
+    owners.set(me, { manager: ctx.manager, operation: 'Update', apiVersion: ctx.apiVersion, subresource: ctx.subresource, time: changed.isEmpty() && removed.isEmpty() ? previous?.time : nowOf(ctx.now), set: mine });
   }
   capUpdateManagers(owners);
   return encode(owners);
@@ -179,6 +194,7 @@ function emptyLike(obj: KubeObject): KubeObject {
 }
 
 function capUpdateManagers(owners: Map<string, Owner>): void {
+  if (owners.size <= MAX_UPDATE_MANAGERS) return;
   const updaters = [...owners.entries()].filter(([, o]) => o.operation === 'Update' && !o.set.isEmpty());
   if (updaters.length <= MAX_UPDATE_MANAGERS) return;
   const seconds = (t?: string) => (t ? Math.floor(Date.parse(t) / 1000) : 0);
@@ -229,7 +245,7 @@ export function applyConfiguration(live: KubeObject | undefined, config: KubeObj
   if (owners.size === 0 && live !== undefined) {
     // Fields that exist before the first apply belong to someone.
     const { added, modified } = compare(emptyLike(live), live, ctx.type, skipManagedFields);
-    const set = strip(added.union(modified));
+    const set = strip(added.addAll(modified));
     if (!set.isEmpty()) {
       const o: Owner = { manager: 'before-first-apply', operation: 'Update', apiVersion: ctx.apiVersion, set };
       owners.set(identity(o), o);
@@ -249,7 +265,7 @@ export function applyConfiguration(live: KubeObject | undefined, config: KubeObj
     merged = removeFields(merged, gone, ctx.type) as KubeObject;
   }
   const { added, modified, removed } = compare(base, merged, ctx.type, skipManagedFields);
-  const changed = added.union(modified);
+  const changed = added.addAll(modified);
   const conflicts: Conflict[] = [];
   const taken = new Map<string, FieldSet>();
   for (const [id, o] of owners) {
@@ -272,10 +288,11 @@ export function applyConfiguration(live: KubeObject | undefined, config: KubeObj
   for (const [id, o] of owners) {
     if (id === me) continue;
     const lost = taken.get(id);
-    o.set = (lost ? o.set.difference(lost) : o.set).difference(removed);
+    if (lost) o.set.subtract(lost);
+    o.set.subtract(removed);
   }
   const mine = owners.get(me)!;
-  mine.set = strip(mine.set);
+  strip(mine.set);
   const objectChanged = !changed.isEmpty() || !removed.isEmpty();
   mine.time = objectChanged || !previousTime ? ctx.now : previousTime;
   if (CLI_MANAGERS.has(ctx.manager) && merged.metadata.annotations?.[LAST_APPLIED_ANNOTATION]) {

@@ -88,36 +88,50 @@ export interface Comparison { added: FieldSet; modified: FieldSet; removed: Fiel
  * What changed from `before` to `after`, field by field. Paths in `skip`
  * (at the top: metadata.managedFields) are not compared.
  */
-export function compare(before: unknown, after: unknown, type: FieldType, skip?: (path: readonly string[]) => boolean): Comparison {
+export function compare(before: unknown, after: unknown, type: FieldType, skip?: (path: readonly string[]) => boolean, prefix: readonly string[] = []): Comparison {
   const cmp: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  walkCompare(before, after, type, [], cmp, skip);
+  walkCompare(before, after, type, [...prefix], cmp, skip);
   return cmp;
 }
 
+function isEmptyValue(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length === 0;
+  for (const _ in v as Obj) return false;
+  return true;
+}
+
+/** `path` is one array, pushed and popped along the walk: a copy per node was most of the cost. */
 function walkCompare(l: unknown, r: unknown, type: FieldType, path: string[], cmp: Comparison, skip?: (path: readonly string[]) => boolean): void {
   if (l === undefined && r === undefined) return;
   if (skip?.(path)) return;
-  const ls = shapeOf(type, l);
-  const rs = shapeOf(type, r);
-  const lEmpty = l === undefined || (ls.kind === 'object' && Object.keys(l as Obj).length === 0) || (ls.kind === 'list' && (l as unknown[]).length === 0);
-  const rEmpty = r === undefined || (rs.kind === 'object' && Object.keys(r as Obj).length === 0) || (rs.kind === 'list' && (r as unknown[]).length === 0);
-  const shape = l === undefined ? rs : r === undefined ? ls : ls.kind === rs.kind ? ls : LEAF;
-  if (shape.kind === 'leaf' || (lEmpty && rEmpty)) {
+  let shape: Shape;
+  if (l === undefined) shape = shapeOf(type, r);
+  else if (r === undefined) shape = shapeOf(type, l);
+  else {
+    shape = shapeOf(type, l);
+    if (shape.kind !== 'leaf' && shapeOf(type, r).kind !== shape.kind) shape = LEAF;
+  }
+  if (shape.kind === 'leaf' || ((l === undefined || isEmptyValue(l)) && (r === undefined || isEmptyValue(r)))) {
     if (l === undefined) cmp.added.insert(path);
     else if (r === undefined) cmp.removed.insert(path);
     else if (!jsonEqual(l, r)) cmp.modified.insert(path);
     return;
   }
+  const step = (lv: unknown, rv: unknown, t: FieldType, pe: string) => {
+    path.push(pe);
+    walkCompare(lv, rv, t, path, cmp, skip);
+    path.pop();
+  };
   if (shape.kind === 'object') {
     const lo = isObject(l) ? l : {};
     const ro = isObject(r) ? r : {};
-    for (const k of Object.keys(lo)) walkCompare(lo[k], ro[k], childType(shape.type, k), [...path, fieldPE(k)], cmp, skip);
-    for (const k of Object.keys(ro)) if (!(k in lo)) walkCompare(undefined, ro[k], childType(shape.type, k), [...path, fieldPE(k)], cmp, skip);
+    for (const k in lo) step(lo[k], ro[k], childType(shape.type, k), fieldPE(k));
+    for (const k in ro) if (!(k in lo)) step(undefined, ro[k], childType(shape.type, k), fieldPE(k));
   } else {
     const li = indexItems(shape.type, Array.isArray(l) ? l : undefined, false);
     const ri = indexItems(shape.type, Array.isArray(r) ? r : undefined, false);
-    for (const [pe, item] of li) walkCompare(item, ri.get(pe), shape.type.elem, [...path, pe], cmp, skip);
-    for (const [pe, item] of ri) if (!li.has(pe)) walkCompare(undefined, item, shape.type.elem, [...path, pe], cmp, skip);
+    for (const [pe, item] of li) step(item, ri.get(pe), shape.type.elem, pe);
+    for (const [pe, item] of ri) if (!li.has(pe)) step(undefined, item, shape.type.elem, pe);
   }
   if (l === undefined) cmp.added.insert(path);
   else if (r === undefined) cmp.removed.insert(path);

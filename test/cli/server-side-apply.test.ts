@@ -20,7 +20,8 @@ test('kcs apply --server-side creates, prints serverside-applied, and records th
   const first = await s.kcs(['apply', '--server-side', '-f', file]);
   t.is(first.code, 0, first.stderr);
   t.is(first.stdout, 'pod/web serverside-applied\n');
-  const pod = JSON.parse((await s.kcs(['get', 'pod', 'web', '-n', 'ssa1', '-o', 'json'])).stdout);
+  t.is(JSON.parse((await s.kcs(['get', 'pod', 'web', '-n', 'ssa1', '-o', 'json'])).stdout).metadata.managedFields, undefined, 'hidden by default, as kubectl hides them');
+  const pod = JSON.parse((await s.kcs(['get', 'pod', 'web', '-n', 'ssa1', '-o', 'json', '--show-managed-fields'])).stdout);
   const mine = pod.metadata.managedFields.find((e: any) => e.manager === 'kcs');
   t.like(mine, { operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1' });
   t.truthy(mine.fieldsV1['f:spec']['f:containers']['k:{"name":"app"}']['f:image']);

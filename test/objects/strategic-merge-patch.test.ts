@@ -102,6 +102,6 @@ test('malformed patches throw PatchError with the status code Kubernetes answers
   ];
   for (const [p, code, message] of cases) {
     const err = t.throws(() => patch(p), { instanceOf: PatchError, message }, JSON.stringify(p));
-    t.is(err?.code, code);
+    t.is(err?.code as number | undefined, code);
   }
 });
