@@ -58,7 +58,9 @@ const STRIPPED = ['apiVersion', 'kind', 'metadata', 'metadata.name', 'metadata.n
 const STRIPPED_SET = new FieldSet();
 for (const path of STRIPPED) STRIPPED_SET.insert(path);
 
-const skipManagedFields = (path: readonly string[]) => path.length === 2 && path[0] === 'f:metadata' && path[1] === 'f:managedFields';
+/** Server-owned metadata is nobody's: not compared (resourceVersion alone would make every write look like a change). */
+const SKIPPED_METADATA = new Set(STRIPPED.filter((p) => p.length === 2).map((p) => p[1]));
+const skipManagedFields = (path: readonly string[]) => path.length === 2 && path[0] === 'f:metadata' && SKIPPED_METADATA.has(path[1]);
 const skipManagedFieldsAndStatus = (path: readonly string[]) => (path.length === 1 && path[0] === 'f:status') || skipManagedFields(path);
 const nowOf = (now: string | (() => string)) => (typeof now === 'string' ? now : now());
 
@@ -149,7 +151,7 @@ export interface UpdateContext {
  */
 export function managedFieldsAfterUpdate(before: KubeObject | undefined, after: KubeObject, requested: unknown, ctx: UpdateContext): ManagedFieldsEntry[] | undefined {
   const live = before?.metadata.managedFields;
-  const fromRequest = !ctx.subresource && requested !== undefined && requested !== live;
+  const fromRequest = !ctx.subresource && requested !== undefined && requested !== live && !jsonEqual(requested, live);
   // An existing object nobody tracked stays untracked (Kubernetes' skip-non-applied): nothing to compare.
   if (before !== undefined && !fromRequest && (live === undefined || (Array.isArray(live) && live.length === 0))) return undefined;
   // A status write changes only status, a main-resource write anything but: only that part is compared.

@@ -290,7 +290,7 @@ const CASES: BadCase[] = [
   { title: 'an apply that is a list', method: 'PATCH', path: applyPath(), type: APPLY, body: '[1, 2]', code: 400, reason: 'BadRequest' },
   { title: 'an apply of malformed YAML', method: 'PATCH', path: applyPath(), type: APPLY, body: 'kind: Node\nmetadata: {name: n1\n', code: 400, reason: 'BadRequest' },
   { title: 'an apply that is a YAML alias bomb', method: 'PATCH', path: applyPath(), type: APPLY, body: billionLaughs(), code: 400, reason: 'BadRequest', message: /alias/i },
-  { title: 'an apply of an invalid node', method: 'PATCH', path: applyPath(), type: APPLY, body: nodeYaml('lots'), code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'an apply of an invalid node', method: 'PATCH', path: '/api/v1/nodes/fresh?fieldManager=ci', type: APPLY, body: nodeYaml('lots', 'fresh'), code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
   { title: 'an apply that changes a field another manager owns', method: 'PATCH', path: `${podPath('p1')}?fieldManager=ci`, type: APPLY, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1' }, spec: { containers: [{ name: 'app', image: 'other' }] } }, needsTargets: true, code: 409, reason: 'Conflict', message: /Apply failed with 1 conflict: conflict with "node" using v1: \.spec\.containers\[name="app"\]\.image/ },
 ];
 
