@@ -54,7 +54,8 @@ export function recordedManagedFields(
   kind: KindInfo, before: KubeObject | undefined, after: KubeObject, requested: unknown,
   opts: FieldManagerOptions & { subresource?: string }, now: string | (() => string),
 ): ManagedFieldsEntry[] | undefined {
-  if (!opts.fieldManager) return after.metadata.managedFields;
+  // Unrecorded (internal) writes change no ownership; a body without managedFields keeps the stored ones, as in Kubernetes.
+  if (!opts.fieldManager) return after.metadata.managedFields ?? before?.metadata.managedFields;
   // What the main resource does not write (status) is not the writer's on a create.
   const written = before === undefined && kind.hasStatus && after.status !== undefined ? { ...after, status: undefined } : after;
   return managedFieldsAfterUpdate(before, written, requested, {

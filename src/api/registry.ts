@@ -338,6 +338,8 @@ export class Registry {
         }
       } else {
         incoming = checkShape(op.kind, op.transfer ? op.object : jsonCopy(op.object), ns, name);
+        // Batched internal writes record no field manager; one that does not carry managedFields keeps the stored ones.
+        if (incoming.metadata.managedFields === undefined && current.metadata.managedFields !== undefined) incoming.metadata.managedFields = current.metadata.managedFields;
       }
       // Only a node's status write has a fence; no other write waits here.
       const fence = checks.fence?.(op);

@@ -4,7 +4,7 @@
 // owns a field it would change (unless force=true), and every other write
 // records an Update entry in managedFields.
 import test from 'ava';
-import { createAll, pod, podPath, PODS, withApp, type Client } from './helpers.ts';
+import { createAll, node, NODES, pod, podPath, PODS, withApp, type Client } from './helpers.ts';
 
 const APPLY = 'application/apply-patch+yaml';
 
@@ -151,3 +151,18 @@ for (const [title, body, query, code, message] of [
     t.is(await api.store.currentRevision(), rev);
   });
 }
+
+test('a binding (an internal batched write, as Kubernetes\' binding subresource) keeps managedFields and records no manager', withApp, async (t, api) => {
+  await createAll(t, api, [[NODES, node('n1')]]);
+  t.is((await apply(api, podYaml('app:1'), 'fieldManager=ci')).status, 201);
+  const before = (await api.get(podPath('p'))).body.metadata.managedFields;
+  const bound = await api.post(`${podPath('p')}/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p' }, target: { kind: 'Node', name: 'n1' } });
+  t.is(bound.status, 201, bound.text);
+  const after = (await api.get(podPath('p'))).body;
+  t.is(after.spec.nodeName, 'n1');
+  t.deepEqual(after.metadata.managedFields, before);
+  // The applier's next apply does not take nodeName away: nobody owns it, and the apply does not state it.
+  const again = await apply(api, podYaml('app:1'), 'fieldManager=ci');
+  t.is(again.status, 200, again.text);
+  t.is(again.body.spec.nodeName, 'n1');
+});
