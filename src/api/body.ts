@@ -6,7 +6,7 @@ import { errors } from './errors.ts';
 /** Kubernetes' own limit for a request body. */
 export const DEFAULT_BODY_LIMIT = 3 * 1024 * 1024;
 
-export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json'] as const;
+export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'] as const;
 export type PatchType = (typeof PATCH_TYPES)[number];
 const OBJECT_TYPES = ['application/json', 'application/yaml'];
 
@@ -67,11 +67,18 @@ export async function readObject(ctx: Context, limit: number): Promise<unknown> 
   }
 }
 
-export async function readPatch(ctx: Context, limit: number): Promise<{ type: PatchType; patch: unknown }> {
+/** A PATCH body of one of the `allowed` types: JSON, or for server-side apply YAML (of which JSON is a part). */
+export async function readPatch(ctx: Context, limit: number, allowed: readonly PatchType[] = PATCH_TYPES): Promise<{ type: PatchType; patch: unknown }> {
   const type = mediaType(ctx);
-  if (!(PATCH_TYPES as readonly string[]).includes(type)) throw errors.unsupportedMediaType(type, [...PATCH_TYPES]);
+  if (!(allowed as readonly string[]).includes(type)) throw errors.unsupportedMediaType(type, [...allowed]);
   const text = await readText(ctx, limit);
   try {
+    if (type === 'application/apply-patch+yaml') {
+      if (text.trim() === '') throw new ManifestError('the request body is empty');
+      const docs = parseDocuments(text);
+      if (docs.length !== 1) throw new ManifestError(`expected one document in the apply patch, got ${docs.length}`);
+      return { type, patch: docs[0] };
+    }
     return { type: type as PatchType, patch: parseJson(text) };
   } catch (err) {
     if (err instanceof ManifestError) throw errors.badRequest(err.message, err);

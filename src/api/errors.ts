@@ -8,7 +8,7 @@ export type StatusReason =
   | 'Conflict' | 'Expired' | 'RequestEntityTooLarge' | 'UnsupportedMediaType' | 'Invalid' | 'NotAcceptable'
   | 'InternalError' | 'ServiceUnavailable' | 'Timeout';
 
-export interface ErrorDetails { name?: string; kind?: string; causes?: Array<{ reason: string; message: string; field?: string }> }
+export interface ErrorDetails { name?: string; group?: string; kind?: string; causes?: Array<{ reason: string; message: string; field?: string }> }
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -57,5 +57,12 @@ export const errors = {
     new ApiError(422, 'Invalid', `${kind} ${JSON.stringify(name)} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
       name, kind: kind.toLowerCase(), causes: causes.map((c) => ({ reason: c.reason, message: c.message, field: c.field })),
     }),
+  /** An apply without a field manager (Kubernetes: PatchOptions invalid). */
+  fieldManagerRequired: () => new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
+    group: 'meta.k8s.io', kind: 'PatchOptions', name: '', causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
+  }),
+  /** Server-side apply: fields other managers own would change (Kubernetes' apply conflict, no name or kind in its details). */
+  applyConflict: (message: string, causes: Array<{ message: string; field: string }>) =>
+    new ApiError(409, 'Conflict', message, { causes: causes.map((c) => ({ reason: 'FieldManagerConflict', message: c.message, field: c.field })) }),
   internal: (cause: unknown) => new ApiError(500, 'InternalError', `Internal error occurred: ${(cause as Error)?.message ?? String(cause)}`, undefined, { cause }),
 };

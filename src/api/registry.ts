@@ -17,9 +17,11 @@ import { admitFields, type FieldOptions, checkShape, prepareForCreate, prepareFo
 import type { PatchType } from './body.ts';
 import { errors, type ApiError } from './errors.ts';
 import { isFinalized, isNamespace, markTerminating, prepareNamespaceForFinalize, refuseNewContent, refuseSystemNamespaceDelete, stillTerminating, systemNamespace } from './namespaces.ts';
-import { applyPatchTo, checkJsonPatch } from './patch.ts';
+import { applyPatchTo, checkPatch, patchError } from './patch.ts';
+import { applyBody, fieldSchemaOf, recordedManagedFields, type FieldManagerOptions } from './field-manager.ts';
+import { applyConfiguration } from '../objects/managed-fields.ts';
 
-export interface WriteOptions extends FieldOptions {
+export interface WriteOptions extends FieldOptions, FieldManagerOptions {
   /** `dryRun=All`: validate and admit, but store nothing. */
   dryRun?: boolean;
   /**
@@ -45,6 +47,17 @@ export interface WriteResult {
   warnings: string[];
   /** False when an update changed nothing and so wrote nothing. */
   changed: boolean;
+  /** A server-side apply made the object (201 rather than 200). */
+  created?: boolean;
+}
+
+/** A server-side apply: the manager is required; force takes over fields other managers own. */
+export interface ApplyOptions extends WriteOptions {
+  fieldManager: string;
+  force?: boolean;
+  subresource?: 'status';
+  /** Called before an apply creates the object: creating may need more permission than patching. */
+  mayCreate?: () => Promise<void>;
 }
 
 export interface ListOptions {
@@ -238,7 +251,11 @@ export class Registry {
   // ---- writes ------------------------------------------------------------
 
   async create(kind: KindInfo, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
-    const incoming = checkShape(kind, body, namespace);
+    return this.createChecked(kind, namespace, checkShape(kind, body, namespace), opts, true);
+  }
+
+  /** A create of a body already shaped; `track`: record the write in managedFields (an apply recorded it already). */
+  private async createChecked(kind: KindInfo, namespace: string | undefined, incoming: KubeObject, opts: WriteOptions, track: boolean): Promise<WriteResult> {
     // As the NamespaceLifecycle admission plugin, before validation; from
     // here to the write everything is synchronous (see checkNamespaces).
     if (kind.namespaced) await this.checkNamespaces([{ kind, namespace: incoming.metadata.namespace!, name: typeof incoming.metadata.name === 'string' ? incoming.metadata.name : undefined }]);
@@ -249,7 +266,13 @@ export class Registry {
       incoming.metadata.name = incoming.metadata.generateName + randomSuffix();
     }
     const warnings = admitFields(kind, incoming, opts);
-    const object = prepareForCreate(incoming, rfc3339(this.clock.now()));
+    const now = rfc3339(this.clock.now());
+    if (track) {
+      const managed = recordedManagedFields(kind, undefined, incoming, incoming.metadata.managedFields, opts, now);
+      if (managed) incoming.metadata.managedFields = managed;
+      else delete incoming.metadata.managedFields;
+    }
+    const object = prepareForCreate(incoming, now);
     const name = object.metadata.name!;
     if (opts.dryRun) {
       if (await this.store.get(keyFor(kind, namespace, name))) throw errors.alreadyExists(kind.plural, name);
@@ -270,13 +293,48 @@ export class Registry {
     return this.guaranteedUpdate(kind, namespace, name, precondition, opts, () => incoming);
   }
 
-  async patch(kind: KindInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<WriteResult> {
-    if (type === 'application/json-patch+json') checkJsonPatch(patch);
-    else if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw errors.badRequest('a merge patch must be a JSON object');
+  async patch(kind: KindInfo, namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions & Pick<ApplyOptions, 'force' | 'mayCreate' | 'subresource'> = {}): Promise<WriteResult> {
+    if (type === 'application/apply-patch+yaml') {
+      if (!opts.fieldManager) throw errors.fieldManagerRequired();
+      return this.apply(kind, namespace, name, patch, { ...opts, fieldManager: opts.fieldManager });
+    }
+    checkPatch(kind, type, patch);
     // A patch that states a resourceVersion asks for optimistic concurrency,
     // as in Kubernetes: it applies only to the object at that version.
     const precondition = patchedResourceVersion(type, patch);
-    return this.guaranteedUpdate(kind, namespace, name, precondition, opts, (current) => checkShape(kind, applyPatchTo(current, type, patch), namespace, name));
+    return this.guaranteedUpdate(kind, namespace, name, precondition, opts, (current) => checkShape(kind, applyPatchTo(kind, current, type, patch), namespace, name));
+  }
+
+  /**
+   * Server-side apply (PATCH with application/apply-patch+yaml): the body is
+   * the manager's whole intent for the object; it is merged into the live
+   * object by the schema's list and map types, fields the manager stopped
+   * stating are removed unless someone else owns them, and changing a field
+   * another manager owns is a 409 unless forced. An object that does not
+   * exist is created.
+   */
+  async apply(kind: KindInfo, namespace: string | undefined, name: string, body: unknown, opts: ApplyOptions): Promise<WriteResult> {
+    const config = applyBody(kind, body, namespace, name, opts.subresource);
+    const type = fieldSchemaOf(kind);
+    const applyAt = (current: KubeObject | undefined) => {
+      try {
+        return applyConfiguration(current, config, { type, manager: opts.fieldManager, apiVersion: kind.apiVersion, subresource: opts.subresource, force: opts.force === true, now: rfc3339(this.clock.now()) });
+      } catch (err) {
+        throw patchError(err);
+      }
+    };
+    const key = keyFor(kind, namespace, name);
+    if (!opts.subresource && !(await this.store.get(key))) {
+      await opts.mayCreate?.();
+      try {
+        const result = await this.createChecked(kind, namespace, checkShape(kind, applyAt(undefined), namespace, name), opts, false);
+        return { ...result, created: true };
+      } catch (err) {
+        // Made by someone else meanwhile: apply to theirs.
+        if ((err as ApiError).reason !== 'AlreadyExists') throw err;
+      }
+    }
+    return this.guaranteedUpdate(kind, namespace, name, config.metadata.resourceVersion, { ...opts, applied: true }, (current) => checkShape(kind, applyAt(current), namespace, name));
   }
 
   /** Deletes; with preconditions (DeleteOptions), only the object at that resourceVersion and/or uid. */
@@ -442,6 +500,8 @@ export class Registry {
         }
       } else {
         incoming = checkShape(op.kind, op.transfer ? op.object : jsonCopy(op.object), ns, name);
+        // Batched internal writes record no field manager; one that does not carry managedFields keeps the stored ones.
+        if (incoming.metadata.managedFields === undefined && current.metadata.managedFields !== undefined) incoming.metadata.managedFields = current.metadata.managedFields;
       }
       // Only a node's status write has a fence; no other write waits here.
       const fence = checks.fence?.(op);
@@ -501,7 +561,7 @@ export class Registry {
   private async guaranteedUpdate(
     kind: KindInfo, namespace: string | undefined, name: string,
     precondition: string | undefined | (() => string | undefined),
-    opts: WriteOptions & { subresource?: 'status' },
+    opts: WriteOptions & { subresource?: 'status'; applied?: boolean },
     change: (current: KubeObject) => KubeObject,
   ): Promise<WriteResult> {
     const key = keyFor(kind, namespace, name);
@@ -517,6 +577,13 @@ export class Registry {
       if (wanted !== undefined && wanted !== '' && wanted !== String(kv.modRevision)) throw errors.conflict(kind.plural, name);
       const warnings = admitFields(kind, incoming, opts);
       const next = opts.subresource === 'status' ? prepareForStatusUpdate(incoming, current) : prepareForUpdate(incoming, current);
+      if (opts.applied) {
+        // The apply computed the managedFields of the whole object; a status apply keeps the rest of it.
+        if (opts.subresource === 'status') setManagedFields(next, incoming.metadata.managedFields);
+      } else {
+        const requested = opts.subresource ? undefined : incoming.metadata.managedFields;
+        setManagedFields(next, recordedManagedFields(kind, current, next, requested, opts, () => rfc3339(this.clock.now())));
+      }
       const { resourceVersion: _rv, ...currentMeta } = current.metadata;
       if (isDeepStrictEqual(next, { ...current, metadata: currentMeta })) {
         return { object: current, warnings, changed: false };
@@ -544,7 +611,7 @@ function apiErrorOf(err: unknown, plural: string, name: string): unknown {
 }
 
 function patchedResourceVersion(type: PatchType, patch: unknown): string | undefined {
-  if (type === 'application/merge-patch+json') {
+  if (type !== 'application/json-patch+json') {
     const rv = (patch as { metadata?: { resourceVersion?: unknown } | null }).metadata?.resourceVersion;
     return typeof rv === 'string' ? rv : undefined;
   }
@@ -567,6 +634,11 @@ export function prefixFor(kind: KindInfo, namespace: string | undefined): string
 }
 
 const encode = encodeObject;
+
+function setManagedFields(obj: KubeObject, entries: KubeObject['metadata']['managedFields']): void {
+  if (entries) obj.metadata.managedFields = entries;
+  else delete obj.metadata.managedFields;
+}
 
 /** A deep copy of plain JSON data (faster than structuredClone for it). */
 function jsonCopy<T>(value: T): T {

@@ -8,6 +8,8 @@ import { dns1123LabelError } from '../objects/names.ts';
 import type { FieldError } from '../objects/validation.ts';
 import type { RequestAttributes, User, Authorizer } from './auth.ts';
 import { readObject, readPatch } from './body.ts';
+import { fieldManagerErrors, invalidOptions, managerOf } from './field-manager.ts';
+import { patchTypesFor } from './patch.ts';
 import { COMMIT_KIND, commitOpAttributes, parseCommit } from './commit.ts';
 import { errors } from './errors.ts';
 import { commitChecks, writeChecks } from './node-auth.ts';
@@ -27,14 +29,28 @@ function query(ctx: Context, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function writeOptions(ctx: Context): WriteOptions {
+function writeOptions(ctx: Context, optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' = 'UpdateOptions'): WriteOptions {
   const validation = query(ctx, 'fieldValidation');
   const dryRun = query(ctx, 'dryRun');
   if (validation !== undefined && !['Strict', 'Warn', 'Ignore'].includes(validation)) {
     throw errors.badRequest(`fieldValidation must be one of Strict, Warn, Ignore (got ${JSON.stringify(validation)})`);
   }
   if (dryRun !== undefined && dryRun !== 'All') throw errors.badRequest(`dryRun must be "All" (got ${JSON.stringify(dryRun)})`);
-  return { strict: validation === 'Strict', dryRun: dryRun === 'All' };
+  const manager = query(ctx, 'fieldManager');
+  const problems = fieldManagerErrors(manager);
+  if (problems.length) throw invalidOptions(optionsKind, problems);
+  // Recorded in managedFields as Kubernetes does: the parameter, else the client's User-Agent.
+  return { strict: validation === 'Strict', dryRun: dryRun === 'All', fieldManager: managerOf(manager, ctx.get('user-agent')) };
+}
+
+/** PATCH's own options: `force` belongs to apply alone, which needs a named field manager. */
+function patchOptions(ctx: Context, type: string): { force?: boolean } {
+  const force = query(ctx, 'force');
+  const apply = type === 'application/apply-patch+yaml';
+  if (force !== undefined && !apply) throw invalidOptions('PatchOptions', [{ reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified for non-apply patch', field: 'force' }]);
+  if (force !== undefined && force !== 'true' && force !== 'false') throw errors.badRequest(`force must be true or false (got ${JSON.stringify(force)})`);
+  if (apply && !query(ctx, 'fieldManager')) throw errors.fieldManagerRequired();
+  return { force: force === 'true' };
 }
 
 function respond(ctx: Context, result: WriteResult, status: number): void {
@@ -170,7 +186,7 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
 
   router.post(base, async (ctx) => {
     const namespace = ns(ctx);
-    const options = writeOptions(ctx);
+    const options = writeOptions(ctx, 'CreateOptions');
     const body = await readObject(ctx, bodyLimit);
     // Authorized after reading: who may create depends on the name in the body.
     const bodyName = (body as { metadata?: { name?: unknown } } | null)?.metadata?.name;
@@ -195,9 +211,14 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
     router.patch(path, async (ctx) => {
       const namespace = ns(ctx);
       await check(ctx, authorize, { verb: 'patch', resource: r, subresource: sub, namespace, name: ctx.params.name });
-      const options = { ...writeOptions(ctx), ...writeChecks(ctx.state.user as User, r, ctx.params.name, sub, registry) };
-      const { type, patch } = await readPatch(ctx, bodyLimit);
-      respond(ctx, await registry.patch(kind, namespace, ctx.params.name, type, patch, { ...options, subresource: sub }), 200);
+      const options = { ...writeOptions(ctx, 'PatchOptions'), ...writeChecks(ctx.state.user as User, r, ctx.params.name, sub, registry) };
+      const { type, patch } = await readPatch(ctx, bodyLimit, patchTypesFor(kind));
+      const { force } = patchOptions(ctx, type);
+      const name = ctx.params.name;
+      // An apply that creates the object needs the permission to create it, as in Kubernetes.
+      const mayCreate = () => check(ctx, authorize, { verb: 'create', resource: r, namespace, name });
+      const result = await registry.patch(kind, namespace, name, type, patch, { ...options, force, mayCreate, subresource: sub });
+      respond(ctx, result, result.created ? 201 : 200);
     });
   }
 

@@ -2,7 +2,7 @@
 // otherwise a three-way merge patch (see apply-patch.ts).
 import { isDeepStrictEqual } from 'node:util';
 import { errorCode, isNotFound, type KcsClient } from './interface.ts';
-import { DEFAULT_NAMESPACE, KINDS, kindByName } from '../objects/kinds.ts';
+import { DEFAULT_NAMESPACE, KINDS, kindByName, type KindInfo } from '../objects/kinds.ts';
 import { withMachineSize } from '../objects/node-capacity.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { LAST_APPLIED, threeWayMergePatch } from './apply-patch.ts';
@@ -10,12 +10,14 @@ import type { SourcedDocument } from './manifests.ts';
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
-export interface ApplyResult {
+export interface ApplyResult<Outcome = ApplyOutcome> {
   source: string;
   /** `node/node-1`, as kubectl names objects. */
   ref?: string;
-  outcome?: ApplyOutcome;
+  outcome?: Outcome;
   error?: string;
+  /** The error is a server-side apply conflict (other managers own fields). */
+  conflict?: boolean;
   warnings?: string[];
 }
 
@@ -27,10 +29,26 @@ export interface ApplyOptions {
    * which saves the GET; undefined reads it.
    */
   live?: KubeObject | null;
+  /** Who the writes are recorded as in managedFields (default: kcs-client-side-apply, as kubectl names its own). */
+  fieldManager?: string;
 }
 
-/** Works over any transport: HTTP (kcs apply) or in-process (kcs up --watch). */
-export async function applyOne(client: KcsClient, doc: SourcedDocument, opts: ApplyOptions): Promise<ApplyResult> {
+export interface ServerSideApplyOptions {
+  namespace?: string;
+  dryRun?: boolean;
+  /** Take over fields other managers own instead of failing with their conflicts. */
+  forceConflicts?: boolean;
+  /** Who owns what this apply states (default: kcs). */
+  fieldManager?: string;
+}
+
+export const SERVER_SIDE_FIELD_MANAGER = 'kcs';
+export const CLIENT_SIDE_FIELD_MANAGER = 'kcs-client-side-apply';
+
+interface Prepared { where: string; kind: KindInfo; name: string; ref: string; namespace: string | undefined; desired: KubeObject }
+
+/** The document checked and stripped of what the server owns, or the reason it cannot be applied. */
+async function prepare(doc: SourcedDocument, namespaceDefault: string | undefined): Promise<Prepared | ApplyResult<never>> {
   const where = `${doc.source}${doc.index ? ` (document ${doc.index + 1})` : ''}`;
   const obj = doc.value as KubeObject;
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return { source: where, error: 'the document is not an object' };
@@ -46,7 +64,7 @@ export async function applyOne(client: KcsClient, doc: SourcedDocument, opts: Ap
   const { validateObject } = await import('../objects/validation.ts');
   const invalid = validateObject(structuredClone(obj)).errors;
   if (invalid.length) return { source: where, ref, error: `${kind.kind} ${JSON.stringify(name)} is invalid: ${invalid.map((e) => `${e.field}: ${e.message}`).join(', ')}` };
-  const namespace = kind.namespaced ? (obj.metadata.namespace ?? opts.namespace ?? DEFAULT_NAMESPACE) : undefined;
+  const namespace = kind.namespaced ? (obj.metadata.namespace ?? namespaceDefault ?? DEFAULT_NAMESPACE) : undefined;
 
   // The manifest as written is what the next apply compares against, less
   // what the server owns (a manifest saved with `get -o yaml` carries it).
@@ -55,11 +73,40 @@ export async function applyOne(client: KcsClient, doc: SourcedDocument, opts: Ap
   if (kind.namespaced && !desired.metadata.namespace) desired.metadata.namespace = namespace;
   delete desired.status;
   for (const owned of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'deletionTimestamp', 'managedFields'] as const) delete desired.metadata[owned as keyof typeof desired.metadata];
+  return { where, kind, name, ref, namespace, desired };
+}
+
+/**
+ * Server-side apply of one document: the manifest is the whole intent of its
+ * field manager; the server merges it and keeps who owns what (`kubectl
+ * apply --server-side`).
+ */
+export async function applyServerSide(client: KcsClient, doc: SourcedDocument, opts: ServerSideApplyOptions): Promise<ApplyResult<'serverside-applied'>> {
+  const p = await prepare(doc, opts.namespace);
+  if (!('desired' in p)) return p;
+  try {
+    const res = await client.patch(p.kind, p.namespace, p.name, p.desired, {
+      type: 'apply', fieldManager: opts.fieldManager ?? SERVER_SIDE_FIELD_MANAGER, force: opts.forceConflicts, dryRun: opts.dryRun,
+    });
+    return { source: p.where, ref: p.ref, outcome: 'serverside-applied', warnings: res.warnings };
+  } catch (err) {
+    const code = errorCode(err);
+    if (code !== undefined) return { source: p.where, ref: p.ref, error: (err as Error).message, conflict: code === 409 && (err as { reason?: string }).reason === 'Conflict' };
+    throw err;
+  }
+}
+
+/** Works over any transport: HTTP (kcs apply) or in-process (kcs up --watch). */
+export async function applyOne(client: KcsClient, doc: SourcedDocument, opts: ApplyOptions): Promise<ApplyResult> {
+  const p = await prepare(doc, opts.namespace);
+  if (!('desired' in p)) return p;
+  const { where, kind, name, ref, namespace, desired } = p;
   if (desired.metadata.annotations) {
     const { [LAST_APPLIED]: _previous, ...others } = desired.metadata.annotations;
     desired.metadata.annotations = Object.keys(others).length ? others : undefined;
     if (!desired.metadata.annotations) delete desired.metadata.annotations;
   }
+  const fieldManager = opts.fieldManager ?? CLIENT_SIDE_FIELD_MANAGER;
   const lastApplied = JSON.stringify(desired);
   desired.metadata.annotations = { ...desired.metadata.annotations, [LAST_APPLIED]: lastApplied };
 
@@ -73,13 +120,13 @@ export async function applyOne(client: KcsClient, doc: SourcedDocument, opts: Ap
       }
     }
     if (!live) {
-      const res = await client.create(kind, namespace, desired, { dryRun: opts.dryRun });
+      const res = await client.create(kind, namespace, desired, { dryRun: opts.dryRun, fieldManager });
       return { source: where, ref, outcome: 'created', warnings: res.warnings };
     }
     const previous = parseLastApplied(live.metadata.annotations?.[LAST_APPLIED]);
     const patch = threeWayMergePatch(previous, desired, live);
     if (!patch) return { source: where, ref, outcome: 'unchanged' };
-    const res = await client.patch(kind, namespace, name, patch, { dryRun: opts.dryRun });
+    const res = await client.patch(kind, namespace, name, patch, { dryRun: opts.dryRun, fieldManager });
     // A dry run keeps the resourceVersion, so compare what the server would store.
     const changed = opts.dryRun ? !sameObject(res.body, live) : res.body.metadata.resourceVersion !== live.metadata.resourceVersion;
     return { source: where, ref, outcome: changed ? 'configured' : 'unchanged', warnings: res.warnings };

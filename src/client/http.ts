@@ -6,7 +6,11 @@ import type { CommitOp } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, Status, WatchEvent } from '../objects/types.ts';
 import { NdjsonParser } from '../util/ndjson.ts';
-import type { KcsClient, ListQuery, Response, Selectors, WatchHandle, WatchQuery, WriteQuery } from './interface.ts';
+import { KCS_VERSION } from '../version.ts';
+import { PATCH_CONTENT_TYPES, type KcsClient, type ListQuery, type PatchQuery, type Response, type Selectors, type WatchHandle, type WatchQuery, type WriteQuery } from './interface.ts';
+
+/** As kubectl's: the server records writes without a fieldManager under what precedes the "/" (`kcs`). */
+const USER_AGENT = `kcs/${KCS_VERSION} (${process.platform}/${process.arch})`;
 
 // process.getBuiltinModule rather than `import 'node:http'`: the static
 // import also loads Node's bundled undici, about 40 ms of every CLI start.
@@ -101,10 +105,12 @@ export class Client implements KcsClient {
 
   async patch<T extends KubeObject = KubeObject>(
     kind: KindInfo, namespace: string | undefined, name: string, patch: unknown,
-    q: WriteQuery & { subresource?: string; type?: 'merge' | 'json' } = {},
+    q: PatchQuery = {},
   ): Promise<Response<T>> {
-    const contentType = q.type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
-    return this.request<T>('PATCH', this.path(kind, namespace, name, q.subresource) + writeQuery(q), patch, contentType);
+    // An apply body is YAML; JSON is YAML.
+    const contentType = PATCH_CONTENT_TYPES[q.type ?? 'merge'];
+    const force = q.type === 'apply' && q.force ? 'true' : undefined;
+    return this.request<T>('PATCH', this.path(kind, namespace, name, q.subresource) + writeQuery(q, { force }), patch, contentType);
   }
 
   async delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q: WriteQuery = {}): Promise<T> {
@@ -182,7 +188,7 @@ export class Client implements KcsClient {
     return this.http.request(url, {
       method,
       agent: this.agent,
-      headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers },
+      headers: { accept: 'application/json', 'user-agent': USER_AGENT, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers },
     });
   }
 
@@ -204,8 +210,8 @@ function query(params: { [name: string]: string | undefined }): string {
   return entries.length ? '?' + new URLSearchParams(entries).toString() : '';
 }
 
-function writeQuery(q: WriteQuery): string {
-  return query({ dryRun: q.dryRun ? 'All' : undefined, fieldValidation: q.strict ? 'Strict' : undefined });
+function writeQuery(q: WriteQuery, extra: { [name: string]: string | undefined } = {}): string {
+  return query({ dryRun: q.dryRun ? 'All' : undefined, fieldValidation: q.strict ? 'Strict' : undefined, fieldManager: q.fieldManager, ...extra });
 }
 
 function readBody(res: IncomingMessage): Promise<string> {

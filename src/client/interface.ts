@@ -29,7 +29,29 @@ export interface WatchQuery extends Selectors {
 export interface WriteQuery {
   dryRun?: boolean;
   strict?: boolean;
+  /** Who the write is recorded as in managedFields (required for an apply). */
+  fieldManager?: string;
 }
+
+/**
+ * merge: JSON merge patch; json: JSON patch; strategic: strategic merge
+ * patch; apply: server-side apply (the patch is the whole intended object).
+ */
+export type PatchKind = 'merge' | 'json' | 'strategic' | 'apply';
+
+export interface PatchQuery extends WriteQuery {
+  subresource?: string;
+  type?: PatchKind;
+  /** Apply only: take over fields other managers own instead of a 409. */
+  force?: boolean;
+}
+
+export const PATCH_CONTENT_TYPES: Record<PatchKind, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
 
 export interface Response<T> {
   body: T;
@@ -49,7 +71,7 @@ export interface KcsClient {
   update<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, obj: unknown, q?: WriteQuery & { subresource?: string }): Promise<Response<T>>;
   patch<T extends KubeObject = KubeObject>(
     kind: KindInfo, namespace: string | undefined, name: string, patch: unknown,
-    q?: WriteQuery & { subresource?: string; type?: 'merge' | 'json' },
+    q?: PatchQuery,
   ): Promise<Response<T>>;
   delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q?: WriteQuery): Promise<T>;
   /** deletecollection: deletes what the selectors match (all, without); answers the list of what it deleted. */

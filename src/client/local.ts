@@ -9,7 +9,9 @@ import { clusterAuthorizer, commitChecks, writeChecks } from '../api/node-auth.t
 import type { CommitOp, Registry } from '../api/registry.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
-import type { KcsClient, ListQuery, Response, Selectors, WatchHandle, WatchQuery, WriteQuery } from './interface.ts';
+import { CONTROLLERS_USER } from '../api/controller-auth.ts';
+import type { PatchType } from '../api/body.ts';
+import { PATCH_CONTENT_TYPES, type KcsClient, type ListQuery, type PatchQuery, type Response, type Selectors, type WatchHandle, type WatchQuery, type WriteQuery } from './interface.ts';
 
 /** The caller's object stays the caller's (it may be shared and frozen): the registry gets a copy. Plain JSON, so a parse is cheaper than structuredClone. */
 function jsonCopy<T>(value: T): T {
@@ -20,12 +22,22 @@ export interface LocalIdentity {
   user: User;
   /** The authorizer HTTP requests go through (default: the cluster's). */
   authorize?: Authorizer;
+  /** Who this client's writes are recorded as in managedFields (default: by the user: kcs-controller-manager, kcs-agent, kcs). */
+  fieldManager?: string;
+}
+
+/** As an HTTP client's User-Agent names it: the component that writes. */
+function defaultFieldManager(user: User): string {
+  if (user.name === CONTROLLERS_USER.name) return 'kcs-controller-manager';
+  if (user.name.startsWith('system:node:')) return 'kcs-agent';
+  return 'kcs';
 }
 
 export class LocalClient implements KcsClient {
   private readonly registry: Registry;
   private readonly user: User;
   private readonly authorize: Authorizer;
+  private readonly fieldManager: string;
 
   /**
    * Every call is authorized exactly as the same user's HTTP request would
@@ -36,6 +48,7 @@ export class LocalClient implements KcsClient {
     this.registry = registry;
     this.user = identity.user;
     this.authorize = identity.authorize ?? clusterAuthorizer(registry);
+    this.fieldManager = identity.fieldManager ?? defaultFieldManager(identity.user);
   }
 
   private async check(attrs: RequestAttributes): Promise<void> {
@@ -59,7 +72,7 @@ export class LocalClient implements KcsClient {
   async create<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, obj: unknown, q: WriteQuery = {}): Promise<Response<T>> {
     const name = (obj as { metadata?: { name?: unknown } } | null)?.metadata?.name;
     await this.check({ verb: 'create', resource: kind.plural, namespace, name: typeof name === 'string' ? name : undefined });
-    const r = await this.registry.create(kind, namespace, jsonCopy(obj), q);
+    const r = await this.registry.create(kind, namespace, jsonCopy(obj), { ...q, fieldManager: q.fieldManager ?? this.fieldManager });
     return { body: r.object as T, warnings: r.warnings };
   }
 
@@ -70,18 +83,25 @@ export class LocalClient implements KcsClient {
       return { body: r.object as T, warnings: r.warnings };
     }
     const checks = writeChecks(this.user, kind.plural, name, q.subresource, this.registry);
-    const r = await this.registry.update(kind, namespace, name, jsonCopy(obj), { ...q, ...checks, subresource: q.subresource === 'status' ? 'status' : undefined });
+    const r = await this.registry.update(kind, namespace, name, jsonCopy(obj), { ...q, ...checks, fieldManager: q.fieldManager ?? this.fieldManager, subresource: q.subresource === 'status' ? 'status' : undefined });
     return { body: r.object as T, warnings: r.warnings };
   }
 
   async patch<T extends KubeObject = KubeObject>(
     kind: KindInfo, namespace: string | undefined, name: string, patch: unknown,
-    q: WriteQuery & { subresource?: string; type?: 'merge' | 'json' } = {},
+    q: PatchQuery = {},
   ): Promise<Response<T>> {
     await this.check({ verb: 'patch', resource: kind.plural, subresource: q.subresource, namespace, name });
     const checks = writeChecks(this.user, kind.plural, name, q.subresource, this.registry);
-    const type = q.type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
-    const r = await this.registry.patch(kind, namespace, name, type, jsonCopy(patch), { ...q, ...checks, subresource: q.subresource === 'status' ? 'status' : undefined });
+    const type = PATCH_CONTENT_TYPES[q.type ?? 'merge'] as PatchType;
+    const apply = q.type === 'apply';
+    const r = await this.registry.patch(kind, namespace, name, type, jsonCopy(patch), {
+      ...q, ...checks, subresource: q.subresource === 'status' ? 'status' : undefined,
+      // An apply names its manager; other writes default to this client's.
+      fieldManager: apply ? q.fieldManager : q.fieldManager ?? this.fieldManager,
+      force: apply ? q.force : undefined,
+      mayCreate: () => this.check({ verb: 'create', resource: kind.plural, namespace, name }),
+    });
     return { body: r.object as T, warnings: r.warnings };
   }
 

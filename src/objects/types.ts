@@ -12,6 +12,18 @@ export interface ObjectMeta {
   generation?: number;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  /** Who owns which fields (server-side apply); see objects/managed-fields.ts. */
+  managedFields?: ManagedFieldsEntry[];
+}
+
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: 'Apply' | 'Update';
+  apiVersion?: string;
+  time?: string;
+  fieldsType?: 'FieldsV1';
+  fieldsV1?: Record<string, unknown>;
+  subresource?: string;
 }
 
 export interface KubeObject {
@@ -133,6 +145,6 @@ export interface Status {
   status: 'Success' | 'Failure';
   message: string;
   reason: string;
-  details?: { name?: string; kind?: string; causes?: Array<{ reason: string; message: string; field?: string }> };
+  details?: { name?: string; group?: string; kind?: string; causes?: Array<{ reason: string; message: string; field?: string }> };
   code: number;
 }

@@ -43,6 +43,10 @@ interface BadCase {
 const JSON_PATCH = 'application/json-patch+json';
 const MERGE_PATCH = 'application/merge-patch+json';
 const YAML = 'application/yaml';
+const STRATEGIC = 'application/strategic-merge-patch+json';
+const APPLY = 'application/apply-patch+yaml';
+/** A server-side apply of node n1 by the manager "ci"; `query` adds or replaces parameters. */
+const applyPath = (query = 'fieldManager=ci') => `${nodePath('n1')}?${query}`;
 
 const nodeYaml = (capacity: string, name = 'n1') => `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${name}\nspec:\n  capacity:\n    cpu: ${capacity}\n`;
 const nodeWith = (mutate: (n: any) => void) => { const n = node('n1'); mutate(n); return n; };
@@ -289,6 +293,33 @@ const CASES: BadCase[] = [
   { title: 'a deletecollection under an invalid namespace', method: 'DELETE', path: '/api/v1/namespaces/Bad_NS/pods', body: '', needsTargets: true, code: 400, reason: 'BadRequest', message: /invalid namespace "Bad_NS"/ },
   { title: 'a deletecollection of namespaces (not served, as in Kubernetes)', method: 'DELETE', path: NAMESPACES, body: '', code: 405, reason: 'MethodNotAllowed' },
   { title: 'a deletecollection of pods in all namespaces (not served)', method: 'DELETE', path: '/api/v1/pods', body: '', needsTargets: true, code: 405, reason: 'MethodNotAllowed' },
+
+  // ---- strategic merge patch
+  { title: 'a strategic merge patch that is an array', method: 'PATCH', path: podPath('p1'), type: STRATEGIC, body: [{ name: 'app' }], needsTargets: true, code: 400, reason: 'BadRequest', message: /must be a JSON object/ },
+  { title: 'a strategic merge patch with an unknown $patch directive', method: 'PATCH', path: podPath('p1'), type: STRATEGIC, body: { spec: { $patch: 'explode' } }, needsTargets: true, code: 400, reason: 'BadRequest', message: /unknown patch type: explode/ },
+  { title: 'a strategic merge patch with a container lacking its merge key', method: 'PATCH', path: podPath('p1'), type: STRATEGIC, body: { spec: { containers: [{ image: 'x' }] } }, needsTargets: true, code: 400, reason: 'BadRequest', message: /does not contain declared merge key: name/ },
+  { title: 'a strategic merge patch with $patch: merge in a list', method: 'PATCH', path: podPath('p1'), type: STRATEGIC, body: { spec: { containers: [{ $patch: 'merge' }] } }, needsTargets: true, code: 400, reason: 'BadRequest', message: /merging lists cannot yet be specified/ },
+  { title: 'a strategic merge patch with a malformed $setElementOrder', method: 'PATCH', path: podPath('p1'), type: STRATEGIC, body: { spec: { '$setElementOrder/containers': 'app' } }, needsTargets: true, code: 400, reason: 'BadRequest', message: /setElementOrder/ },
+  { title: 'a strategic merge patch with lists of lists', method: 'PATCH', path: podPath('p1'), type: STRATEGIC, body: { metadata: { '$deleteFromPrimitiveList/finalizers': [['a']] }, spec: { containers: [[1]] } }, needsTargets: true, code: 422, reason: 'Invalid', message: /lists of lists/ },
+  { title: 'a strategic merge patch that changes the kind', method: 'PATCH', path: nodePath('n1'), type: STRATEGIC, body: { kind: 'Pod' }, needsTargets: true, code: 400, reason: 'BadRequest' },
+  { title: 'a strategic merge patch of the scheduler configuration (a kcs.io kind)', method: 'PATCH', path: '/apis/kcs.io/v1/schedulerconfigurations/default', type: STRATEGIC, body: { spec: {} }, code: 415, reason: 'UnsupportedMediaType' },
+  { title: 'a strategic merge patch containing __proto__', method: 'PATCH', path: podPath('p1'), type: STRATEGIC, body: '{"metadata":{"__proto__":{"polluted":"yes"}}}', needsTargets: true, code: 400, reason: 'BadRequest', message: /__proto__/ },
+  { title: 'a strategic merge patch that makes the pod invalid', method: 'PATCH', path: podPath('p1'), type: STRATEGIC, body: { spec: { containers: [{ name: 'app', resources: { requests: { cpu: 'lots' } } }] } }, needsTargets: true, code: 422, reason: 'Invalid' },
+
+  // ---- server-side apply
+  { title: 'an apply without a fieldManager', method: 'PATCH', path: nodePath('n1'), type: APPLY, body: nodeYaml('"1"'), code: 422, reason: 'Invalid', fields: ['fieldManager'], message: /is required for apply patch/ },
+  { title: 'force=true on a merge patch', method: 'PATCH', path: applyPath('force=true'), type: MERGE_PATCH, body: { metadata: { labels: { a: '1' } } }, needsTargets: true, code: 422, reason: 'Invalid', fields: ['force'] },
+  { title: 'an apply with force=maybe', method: 'PATCH', path: applyPath('fieldManager=ci&force=maybe'), type: APPLY, body: nodeYaml('"1"'), code: 400, reason: 'BadRequest', message: /force/ },
+  { title: 'an apply with a fieldManager of 129 characters', method: 'PATCH', path: applyPath(`fieldManager=${'m'.repeat(129)}`), type: APPLY, body: nodeYaml('"1"'), code: 422, reason: 'Invalid', fields: ['fieldManager'] },
+  { title: 'an apply of another apiVersion', method: 'PATCH', path: applyPath(), type: APPLY, body: nodeYaml('"1"').replace('apiVersion: v1', 'apiVersion: v2'), code: 400, reason: 'BadRequest', message: /Incorrect version specified in apply patch/ },
+  { title: 'an apply of another kind', method: 'PATCH', path: applyPath(), type: APPLY, body: nodeYaml('"1"').replace('kind: Node', 'kind: Pod'), code: 400, reason: 'BadRequest', message: /Pod/ },
+  { title: 'an apply naming another object', method: 'PATCH', path: applyPath(), type: APPLY, body: nodeYaml('"1"', 'n2'), code: 400, reason: 'BadRequest', message: /does not match the name on the URL/ },
+  { title: 'an apply carrying managedFields', method: 'PATCH', path: applyPath(), type: APPLY, body: nodeYaml('"1"').replace('  name: n1\n', '  name: n1\n  managedFields: [{manager: x, operation: Apply}]\n'), code: 400, reason: 'BadRequest', message: /managedFields must be nil/ },
+  { title: 'an apply that is a list', method: 'PATCH', path: applyPath(), type: APPLY, body: '[1, 2]', code: 400, reason: 'BadRequest' },
+  { title: 'an apply of malformed YAML', method: 'PATCH', path: applyPath(), type: APPLY, body: 'kind: Node\nmetadata: {name: n1\n', code: 400, reason: 'BadRequest' },
+  { title: 'an apply that is a YAML alias bomb', method: 'PATCH', path: applyPath(), type: APPLY, body: billionLaughs(), code: 400, reason: 'BadRequest', message: /alias/i },
+  { title: 'an apply of an invalid node', method: 'PATCH', path: '/api/v1/nodes/fresh?fieldManager=ci', type: APPLY, body: nodeYaml('lots', 'fresh'), code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
+  { title: 'an apply that changes a field another manager owns', method: 'PATCH', path: `${podPath('p1')}?fieldManager=ci`, type: APPLY, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1' }, spec: { containers: [{ name: 'app', image: 'other' }] } }, needsTargets: true, code: 409, reason: 'Conflict', message: /Apply failed with 1 conflict: conflict with "node" using v1: \.spec\.containers\[name="app"\]\.image/ },
 ];
 
 // ---- running a case ------------------------------------------------------------------------

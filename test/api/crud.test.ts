@@ -355,13 +355,15 @@ test('a JSON patch that sets a stale resourceVersion answers 409 Conflict, as a 
   t.deepEqual((await api.get(nodePath('n1'))).body.metadata.labels, { a: '1' });
 });
 
-test('a strategic merge patch is refused with 415 UnsupportedMediaType', withApp, async (t, api) => {
-  await createAll(t, api, [[NODES, node('n1')]]);
+test('a strategic merge patch of a kcs.io kind is refused with 415, as Kubernetes refuses it for custom resources', withApp, async (t, api) => {
+  const CONFIGS = '/apis/kcs.io/v1/schedulerconfigurations';
+  await createAll(t, api, [[CONFIGS, { apiVersion: 'kcs.io/v1', kind: 'SchedulerConfiguration', metadata: { name: 'default' }, spec: { defaultPolicy: 'best-fit' } }]]);
   const rev = await api.store.currentRevision();
-  const r = await api.patch(nodePath('n1'), { metadata: { labels: { a: '1' } } }, { type: 'application/strategic-merge-patch+json' });
+  const r = await api.patch(`${CONFIGS}/default`, { metadata: { labels: { a: '1' } } }, { type: 'application/strategic-merge-patch+json' });
   t.is(r.status, 415);
   t.like(r.body, { kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
   t.regex(r.body.message, /merge-patch\+json/);
+  t.notRegex(r.body.message, /strategic-merge-patch\+json, /);
   t.is(await api.store.currentRevision(), rev);
 });
 

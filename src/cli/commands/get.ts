@@ -24,6 +24,7 @@ export default class Get extends ClientCommand {
   static override flags = {
     ...connectionFlags,
     output: outputFlag,
+    'show-managed-fields': Flags.boolean({ summary: 'Keep metadata.managedFields when printing yaml or json.' }),
     namespace: namespaceFlag,
     'all-namespaces': Flags.boolean({ char: 'A', summary: 'List pods in every namespace.' }),
     selector: selectorFlag,
@@ -40,7 +41,7 @@ export default class Get extends ClientCommand {
     const allNamespaces = flags['all-namespaces'] && kind.namespaced;
     const namespace = allNamespaces ? undefined : (flags.namespace ?? DEFAULT_NAMESPACE);
     const output = flags.output as OutputFormat;
-    const printOpts = { output, allNamespaces, noHeaders: flags['no-headers'] };
+    const printOpts = { output, allNamespaces, noHeaders: flags['no-headers'], showManagedFields: flags['show-managed-fields'] };
     const selectors = { labelSelector: flags.selector, fieldSelector: flags['field-selector'] };
 
     let objects: KubeObject[];

@@ -13,9 +13,12 @@ export interface PrintOptions {
   allNamespaces: boolean;
   noHeaders?: boolean;
   now?: Date;
+  /** Keep metadata.managedFields in yaml and json (kubectl's --show-managed-fields); hidden by default, as kubectl hides them. */
+  showManagedFields?: boolean;
 }
 
 export async function formatObjects(kind: KindInfo, objects: KubeObject[], opts: PrintOptions, asList: boolean): Promise<string> {
+  if ((opts.output === 'json' || opts.output === 'yaml') && !opts.showManagedFields) objects = objects.map(withoutManagedFields);
   switch (opts.output) {
     case 'json':
       return JSON.stringify(asList ? toList(objects) : objects[0], null, 4);
@@ -40,6 +43,12 @@ export function watchPrinter(kind: KindInfo, initial: KubeObject[], opts: PrintO
   const cells = (o: KubeObject) => cols.map((c) => c.value(o, new Date()));
   const table = new StreamingTable(cols.map((c) => c.header), initial.map(cells));
   return async (obj) => table.row(cells(obj));
+}
+
+function withoutManagedFields(obj: KubeObject): KubeObject {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _hidden, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 function toList(items: KubeObject[]) {
