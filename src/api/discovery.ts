@@ -239,10 +239,12 @@ function aggregatedVersionOf(ctx: Context): AggregatedVersion | undefined {
  */
 function send(ctx: Context, body: unknown, type = 'application/json'): void {
   const text = JSON.stringify(body);
+  const etag = `"${createHash('sha256').update(type).update(text).digest('hex').slice(0, 32)}"`;
   ctx.set('Vary', 'Accept');
-  ctx.etag = createHash('sha256').update(type).update(text).digest('hex').slice(0, 32);
-  ctx.status = 200;
-  if (ctx.fresh) {
+  ctx.set('ETag', etag);
+  // As Kubernetes does, the ETag alone decides (a Cache-Control: no-cache
+  // that fetch() adds to a conditional request does not force the body).
+  if (ctx.get('if-none-match') === etag) {
     ctx.status = 304;
     return;
   }
