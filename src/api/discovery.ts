@@ -252,6 +252,11 @@ function send(ctx: Context, body: unknown, type = 'application/json'): void {
   ctx.body = text;
 }
 
+/** The documents that exist only as plain JSON: 406 for an Accept that takes no plain JSON. */
+function plainOnly(ctx: Context): void {
+  negotiate<undefined>(ctx.get('accept'), undefined, () => null);
+}
+
 function aggregatedType(version: AggregatedVersion): string {
   return `application/json;g=${AGGREGATED_GROUP};v=${version};as=APIGroupDiscoveryList`;
 }
@@ -277,16 +282,19 @@ export function discoveryRouter(served: Router[]): Router {
   router.get('/api/:version', (ctx, next) => {
     const gv = core().find((g) => g.version === ctx.params.version);
     if (!gv) return next();
+    plainOnly(ctx);
     send(ctx, resourceList(gv));
   });
   router.get('/apis/:group', (ctx, next) => {
     const list = groupList(named()).groups.find((g) => g.name === ctx.params.group);
     if (!list) return next();
+    plainOnly(ctx);
     send(ctx, { kind: 'APIGroup', apiVersion: 'v1', ...list });
   });
   router.get('/apis/:group/:version', (ctx, next) => {
     const gv = named().find((g) => g.group === ctx.params.group && g.version === ctx.params.version);
     if (!gv) return next();
+    plainOnly(ctx);
     send(ctx, resourceList(gv));
   });
   return router;
