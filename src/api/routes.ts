@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import { apiPrefix, KINDS, type KindInfo } from '../objects/kinds.ts';
 import { dns1123LabelError } from '../objects/names.ts';
 import type { FieldError } from '../objects/validation.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import type { RequestAttributes, User, Authorizer } from './auth.ts';
 import { readObject, readPatch } from './body.ts';
 import { COMMIT_KIND, commitOpAttributes, parseCommit } from './commit.ts';
@@ -14,7 +15,6 @@ import { commitChecks, writeChecks } from './node-auth.ts';
 import { listOutput, objectOutput, outputOf, watchEncoder } from './output.ts';
 import type { Registry, WriteOptions, WriteResult } from './registry.ts';
 import { streamWatch } from './watch.ts';
-import { systemClock, type Clock } from '../util/clock.ts';
 
 export interface RouteOptions {
   registry: Registry;

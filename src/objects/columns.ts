@@ -115,7 +115,7 @@ const EVENT_COLUMNS: Column[] = [
 
 const NAMESPACE_COLUMN: Column = { header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' };
 
-/** A kind without columns of its own lists as Kubernetes lists one it has no printer for: by name and age. */
+/** A kind without columns of its own lists by name and age, as Kubernetes lists a custom resource that declares no printer columns. */
 const DEFAULT_COLUMNS: Column[] = [
   { header: 'NAME', value: (o) => o.metadata.name ?? '' },
   { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
