@@ -48,6 +48,9 @@ test('kcs api-resources --namespaced=true|false keeps one scope; -o wide adds ve
 
   const listable = await s.kcs(['api-resources', '--verbs=list,watch', '-o', 'name']);
   t.false(listable.stdout.split('\n').includes('commits.kcs.io'), 'commits cannot be listed');
+  const byKind = await s.kcs(['api-resources', '--sort-by=kind', '--no-headers']);
+  const kinds = byKind.stdout.trim().split('\n').map((line) => line.trim().split(/\s+/).at(-1)!);
+  t.deepEqual(kinds, [...kinds].sort(), '--sort-by=kind');
   const core = await s.kcs(['api-resources', '--api-group=', '--no-headers']);
   t.true(core.stdout.trim().split('\n').every((line) => / v1 /.test(line)), core.stdout);
 });

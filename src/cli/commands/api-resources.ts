@@ -54,6 +54,7 @@ export default class ApiResources extends ClientCommand {
     'api-group': Flags.string({ summary: 'Only resources in this API group ("" for the core group).' }),
     verbs: Flags.string({ summary: 'Only resources that support all these verbs (comma-separated).', multiple: true, delimiter: ',' }),
     'no-headers': Flags.boolean({ summary: 'Print the table without the header row.' }),
+    'sort-by': Flags.string({ summary: 'Sort by this field instead of by group.', options: ['name', 'kind'] }),
   };
 
   async run(): Promise<DiscoveredResource[]> {
@@ -67,9 +68,9 @@ export default class ApiResources extends ClientCommand {
       .filter((r) => namespaced === undefined || r.namespaced === namespaced)
       .filter((r) => flags['api-group'] === undefined || r.group === flags['api-group'])
       .filter((r) => wanted.every((v) => r.verbs.includes(v)))
-      // By group (the core group first), each group in the server's order, as kubectl sorts.
-      .map((r, i) => ({ r, i }))
-      .sort((a, b) => (a.r.group === b.r.group ? a.i - b.i : a.r.group < b.r.group ? -1 : 1))
+      // By group (the core group first) unless told otherwise, ties in the server's order, as kubectl sorts.
+      .map((r, i) => ({ r, i, key: flags['sort-by'] === 'name' ? r.name : flags['sort-by'] === 'kind' ? r.kind : r.group }))
+      .sort((a, b) => (a.key === b.key ? a.i - b.i : a.key < b.key ? -1 : 1))
       .map(({ r }) => r);
 
     if (flags.output === 'name') {
