@@ -72,10 +72,11 @@ export function createApp(opts: AppOptions): ApiApp {
     await next();
   });
 
-  const discovery = discoveryRouter();
-  app.use(discovery.routes());
   const authorize = opts.authorizer ?? clusterAuthorizer(registry);
-  const resources = resourceRouter({ registry, authorize, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, nodeToken: opts.nodeToken });
+  const resources = resourceRouter({ registry, authorize, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, nodeToken: opts.nodeToken, clock: opts.clock });
+  // Discovery describes what the resource routes serve, read from them.
+  const discovery = discoveryRouter([resources]);
+  app.use(discovery.routes());
   app.use(resources.routes());
   app.use(async (ctx, next) => {
     await next();

@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import { apiPrefix, KINDS, type KindInfo } from '../objects/kinds.ts';
 import { dns1123LabelError } from '../objects/names.ts';
 import type { FieldError } from '../objects/validation.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import type { RequestAttributes, User, Authorizer } from './auth.ts';
 import { readObject, readPatch } from './body.ts';
 import { fieldManagerErrors, invalidOptions, managerOf } from './field-manager.ts';
@@ -13,6 +14,7 @@ import { patchTypesFor } from './patch.ts';
 import { COMMIT_KIND, commitOpAttributes, parseCommit } from './commit.ts';
 import { errors } from './errors.ts';
 import { commitChecks, writeChecks } from './node-auth.ts';
+import { listOutput, objectOutput, outputOf, watchEncoder } from './output.ts';
 import type { DeleteOptions, Registry, WriteOptions, WriteResult } from './registry.ts';
 import { streamWatch } from './watch.ts';
 
@@ -22,6 +24,8 @@ export interface RouteOptions {
   bodyLimit: number;
   /** Mints node tokens for POST /api/v1/nodes/{name}/token (controllers running outside kcs up). */
   nodeToken?: (nodeName: string) => string;
+  /** The time Table responses count ages from. */
+  clock?: Clock;
 }
 
 function query(ctx: Context, name: string): string | undefined {
@@ -76,7 +80,8 @@ function namespaceParam(ctx: Context): string {
 export function resourceRouter(opts: RouteOptions): Router {
   const router = new Router();
   const { registry, authorize, bodyLimit } = opts;
-  for (const kind of KINDS) mount(router, kind, registry, authorize, bodyLimit);
+  const clock = opts.clock ?? systemClock;
+  for (const kind of KINDS) mount(router, kind, registry, authorize, bodyLimit, clock);
   mountCommits(router, registry, authorize, bodyLimit);
   mountBinding(router, registry, authorize, bodyLimit);
   const nodeToken = opts.nodeToken;
@@ -151,7 +156,7 @@ function parseBinding(body: unknown, namespace: string, name: string): { target:
   return { target: target.name, annotations: annotations as Record<string, string> | undefined };
 }
 
-function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Authorizer, bodyLimit: number): void {
+function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Authorizer, bodyLimit: number, clock: Clock): void {
   const prefix = apiPrefix(kind);
   const base = kind.namespaced ? `${prefix}/namespaces/:namespace/${kind.plural}` : `${prefix}/${kind.plural}`;
   const ns = (ctx: Context) => (kind.namespaced ? namespaceParam(ctx) : undefined);
@@ -162,6 +167,7 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
     const watch = query(ctx, 'watch');
     if (watch === 'true' || watch === '1') {
       await check(ctx, authorize, { verb: 'watch', resource: r, namespace, fieldSelector: selectors.fieldSelector });
+      const output = outputOf(ctx);
       const rawTimeout = query(ctx, 'timeoutSeconds');
       const timeoutSeconds = rawTimeout === undefined ? 0 : Number(rawTimeout);
       if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0) throw errors.badRequest(`timeoutSeconds must be a whole number of seconds (got ${JSON.stringify(rawTimeout)})`);
@@ -170,15 +176,22 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
       await streamWatch(ctx, registry, kind, namespace, {
         ...selectors, resourceVersion: query(ctx, 'resourceVersion'), allowWatchBookmarks: bookmarks === 'true' || bookmarks === '1',
         timeoutSeconds: Math.min(timeoutSeconds, 86_400),
+        encode: output.as === 'Object' ? undefined : watchEncoder(kind, output, () => clock.now()),
       });
       return;
     }
     await check(ctx, authorize, { verb: 'list', resource: r, namespace, fieldSelector: selectors.fieldSelector });
-    ctx.type = 'application/json';
-    ctx.body = await registry.listJson(kind, namespace, {
+    const output = outputOf(ctx);
+    const listOptions = {
       ...selectors, limit: query(ctx, 'limit'), continue: query(ctx, 'continue'),
       resourceVersion: query(ctx, 'resourceVersion'), resourceVersionMatch: query(ctx, 'resourceVersionMatch'),
-    });
+    };
+    if (output.as !== 'Object') {
+      ctx.body = listOutput(kind, await registry.list(kind, namespace, listOptions), output, clock.now());
+      return;
+    }
+    ctx.type = 'application/json';
+    ctx.body = await registry.listJson(kind, namespace, listOptions);
   };
 
   router.get(base, (ctx) => listOrWatch(ctx, ns(ctx)));
@@ -199,7 +212,8 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
     router.get(path, async (ctx) => {
       const namespace = ns(ctx);
       await check(ctx, authorize, { verb: 'get', resource: r, subresource: sub, namespace, name: ctx.params.name });
-      ctx.body = await registry.get(kind, namespace, ctx.params.name);
+      const output = outputOf(ctx);
+      ctx.body = objectOutput(kind, await registry.get(kind, namespace, ctx.params.name), output, clock.now());
     });
     router.put(path, async (ctx) => {
       const namespace = ns(ctx);

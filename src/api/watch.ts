@@ -5,9 +5,18 @@ import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import type { KindInfo } from '../objects/kinds.ts';
 import { ApiError } from './errors.ts';
-import type { Registry, WatchOptions } from './registry.ts';
+import type { EventView, Registry, WatchOptions } from './registry.ts';
 
-export async function streamWatch(ctx: Context, registry: Registry, kind: KindInfo, namespace: string | undefined, opts: WatchOptions & { timeoutSeconds?: number }): Promise<void> {
+export interface StreamOptions extends WatchOptions {
+  timeoutSeconds?: number;
+  /**
+   * Writes an event in another shape than the object as stored (a Table for
+   * kubectl get -w). Unset, each event is the cache's shared JSON line.
+   */
+  encode?: (type: string, view: EventView) => string;
+}
+
+export async function streamWatch(ctx: Context, registry: Registry, kind: KindInfo, namespace: string | undefined, opts: StreamOptions): Promise<void> {
   const out = new PassThrough();
   // A client that stops reading must not grow the server's memory without
   // bound: past this much unsent data the watch ends, as Kubernetes ends
@@ -15,6 +24,7 @@ export async function streamWatch(ctx: Context, registry: Registry, kind: KindIn
   const maxBuffered = 16 * 1024 * 1024;
   let stop: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const encode = opts.encode;
   const finish = (err?: ApiError) => {
     stop?.();
     stop = undefined;
@@ -25,13 +35,13 @@ export async function streamWatch(ctx: Context, registry: Registry, kind: KindIn
   };
   try {
     stop = await registry.watch(kind, namespace, opts, {
-      event: (_type, view) => {
+      event: (type, view) => {
         if (out.writableEnded) return;
         if (out.writableLength > maxBuffered) {
           finish(new ApiError(410, 'Expired', 'the watch fell too far behind; list and watch again'));
           return;
         }
-        out.write(view.json() + '\n');
+        out.write((encode ? encode(type, view) : view.json()) + '\n');
       },
       end: finish,
     });

@@ -1,6 +1,7 @@
 // The explicit command table oclif loads (fast start: no directory scan).
 // Command modules keep heavy imports inside run(), so loading this is cheap.
 import Annotate from './commands/annotate.ts';
+import ApiResources from './commands/api-resources.ts';
 import Apply from './commands/apply.ts';
 import Controllers from './commands/controllers.ts';
 import Cordon from './commands/cordon.ts';
@@ -18,6 +19,7 @@ import Version from './commands/version.ts';
 
 export const COMMANDS = {
   annotate: Annotate,
+  'api-resources': ApiResources,
   apply: Apply,
   controllers: Controllers,
   cordon: Cordon,

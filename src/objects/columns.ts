@@ -123,8 +123,16 @@ const EVENT_COLUMNS: Column[] = [
 
 const NAMESPACE_COLUMN: Column = { header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' };
 
+/** A kind without columns of its own lists by name and age, as Kubernetes lists a custom resource that declares no printer columns. */
+const DEFAULT_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+];
+
+const COLUMNS: Record<string, Column[]> = { Node: NODE_COLUMNS, Namespace: NAMESPACE_COLUMNS, Pod: POD_COLUMNS, Lease: LEASE_COLUMNS, Event: EVENT_COLUMNS };
+
 export function columnsFor(kind: string, opts: { wide: boolean; allNamespaces: boolean }): Column[] {
-  const base = kind === 'Node' ? NODE_COLUMNS : kind === 'Namespace' ? NAMESPACE_COLUMNS : kind === 'Lease' ? LEASE_COLUMNS : kind === 'Event' ? EVENT_COLUMNS : POD_COLUMNS;
+  const base = COLUMNS[kind] ?? DEFAULT_COLUMNS;
   const cols = base.filter((c) => opts.wide || !c.wide);
   return opts.allNamespaces && kind !== 'Node' && kind !== 'Namespace' ? [NAMESPACE_COLUMN, ...cols] : cols;
 }

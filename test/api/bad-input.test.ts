@@ -20,15 +20,17 @@ interface Targets {
 
 interface BadCase {
   title: string;
-  method?: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  method?: 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET';
   /** Defaults to the node collection. */
   path?: string;
   /**
    * A string is sent as is, an object as JSON; a function is called per
    * send (large bodies, or bodies naming the targets' resourceVersions).
    */
-  body: string | object | ((targets?: Targets) => string | object);
+  body?: string | object | ((targets?: Targets) => string | object);
   type?: string;
+  /** The Accept header (reads asked for as Tables). */
+  accept?: string;
   /** Sent with node:http in 64 KiB chunks, with a Content-Length or chunked. */
   stream?: 'content-length' | 'chunked';
   /** Needs the target objects (node n1, pods p1 and p2) to exist. */
@@ -320,6 +322,17 @@ const CASES: BadCase[] = [
   { title: 'an apply that is a YAML alias bomb', method: 'PATCH', path: applyPath(), type: APPLY, body: billionLaughs(), code: 400, reason: 'BadRequest', message: /alias/i },
   { title: 'an apply of an invalid node', method: 'PATCH', path: '/api/v1/nodes/fresh?fieldManager=ci', type: APPLY, body: nodeYaml('lots', 'fresh'), code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
   { title: 'an apply that changes a field another manager owns', method: 'PATCH', path: `${podPath('p1')}?fieldManager=ci`, type: APPLY, body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1' }, spec: { containers: [{ name: 'app', image: 'other' }] } }, needsTargets: true, code: 409, reason: 'Conflict', message: /Apply failed with 1 conflict: conflict with "node" using v1: \.spec\.containers\[name="app"\]\.image/ },
+
+  // ---- reads asked for in a shape the server does not have (Accept, includeObject)
+  { title: 'a list as a kind of meta.k8s.io that does not exist', method: 'GET', path: PODS, accept: 'application/json;as=Foo;v=v1;g=meta.k8s.io', code: 406, reason: 'NotAcceptable', message: /only the following media types are accepted: application\/json/ },
+  { title: 'a list as a Table of meta.k8s.io/v2', method: 'GET', path: PODS, accept: 'application/json;as=Table;v=v2;g=meta.k8s.io', code: 406, reason: 'NotAcceptable' },
+  { title: 'a get as YAML only', method: 'GET', path: nodePath('n1'), accept: 'application/yaml', needsTargets: true, code: 406, reason: 'NotAcceptable' },
+  { title: 'a watch as a Table of another group', method: 'GET', path: `${NODES}?watch=1`, accept: 'application/json;as=Table;v=v1;g=example.com', code: 406, reason: 'NotAcceptable' },
+  { title: 'a list as the metadata of one object', method: 'GET', path: NODES, accept: 'application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io', code: 406, reason: 'NotAcceptable', message: /requested object is a list/ },
+  { title: 'a get as a list of metadata', method: 'GET', path: nodePath('n1'), accept: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io', needsTargets: true, code: 406, reason: 'NotAcceptable', message: /requested object is not a list/ },
+  { title: 'discovery as a Table', method: 'GET', path: '/api/v1', accept: 'application/json;as=Table;v=v1;g=meta.k8s.io', code: 406, reason: 'NotAcceptable' },
+  { title: 'a Table with includeObject=Everything', method: 'GET', path: `${PODS}?includeObject=Everything`, accept: 'application/json;as=Table;v=v1;g=meta.k8s.io', code: 400, reason: 'BadRequest', message: /includeObject: Unsupported value: "Everything"/ },
+  { title: 'a watch of Tables with includeObject=all', method: 'GET', path: `${PODS}?watch=1&includeObject=all`, accept: 'application/json;as=Table;v=v1;g=meta.k8s.io', code: 400, reason: 'BadRequest', message: /includeObject/ },
 ];
 
 // ---- running a case ------------------------------------------------------------------------
@@ -327,7 +340,7 @@ const CASES: BadCase[] = [
 interface Answer { status: number; body: any; text: string }
 
 function bodyText(c: BadCase, targets?: Targets): string {
-  const body = typeof c.body === 'function' ? c.body(targets) : c.body;
+  const body = typeof c.body === 'function' ? c.body(targets) : c.body ?? '';
   return typeof body === 'string' ? body : JSON.stringify(body);
 }
 
@@ -336,6 +349,7 @@ async function send(api: Client, c: BadCase, targets?: Targets): Promise<Answer>
   const path = c.path ?? NODES;
   const type = c.type ?? (c.method === 'PATCH' ? MERGE_PATCH : 'application/json');
   if (c.needsTargets && !targets) throw new Error(`${c.title}: needs the targets`);
+  if (method === 'GET') return api.request(method, path, c.accept ? { headers: { accept: c.accept } } : {});
   const text = bodyText(c, targets);
   if (c.stream) {
     const data = Buffer.from(text);

@@ -14,6 +14,7 @@ import type { Registry } from '../../src/api/registry.ts';
 import { SYSTEM_NAMESPACES } from '../../src/objects/kinds.ts';
 import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
+import type { Clock } from '../../src/util/clock.ts';
 import { NdjsonParser } from '../../src/util/ndjson.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -86,6 +87,8 @@ export interface AppFixtureOptions {
   /** The object cache's window, bookmarks and snapshots. */
   cache?: AppOptions['cache'];
   bodyLimit?: number;
+  /** The API's clock (timestamps it writes, ages in Tables); the system clock by default. */
+  clock?: Clock;
 }
 
 export interface TestApi extends Client {
@@ -104,7 +107,7 @@ export async function openApi(t: ExecutionContext, options: AppFixtureOptions = 
   const logs: string[] = [];
   const { app, registry } = createApp({
     store, authenticator: adminTokenAuthenticator(TOKEN), bodyLimit: options.bodyLimit, log: (m) => logs.push(m),
-    cache: options.cache,
+    cache: options.cache, clock: options.clock,
   });
   const server = createServer(app.callback());
   t.teardown(async () => {
@@ -187,14 +190,15 @@ export class WatchStream {
   private readonly controller = new AbortController();
   private resolveEnded!: () => void;
 
-  constructor(api: Client, path: string) {
+  /** headers: sent with the request (an Accept asking for Tables). */
+  constructor(api: Client, path: string, headers: Record<string, string> = {}) {
     this.ended = new Promise((r) => { this.resolveEnded = r; });
-    void this.run(api, path);
+    void this.run(api, path, headers);
   }
 
-  private async run(api: Client, path: string): Promise<void> {
+  private async run(api: Client, path: string, headers: Record<string, string>): Promise<void> {
     try {
-      const res = await fetch(api.url + path, { headers: { authorization: `Bearer ${api.token}` }, signal: this.controller.signal });
+      const res = await fetch(api.url + path, { headers: { ...headers, authorization: `Bearer ${api.token}` }, signal: this.controller.signal });
       this.status = res.status;
       const reader = res.body!.getReader();
       const lines = new NdjsonParser<WatchEventJson>();
@@ -241,8 +245,8 @@ export class WatchStream {
 }
 
 /** Opens a watch and aborts it at teardown. */
-export function watch(t: ExecutionContext, api: Client, path: string): WatchStream {
-  const w = new WatchStream(api, path);
+export function watch(t: ExecutionContext, api: Client, path: string, headers?: Record<string, string>): WatchStream {
+  const w = new WatchStream(api, path, headers);
   t.teardown(() => w.close());
   return w;
 }
