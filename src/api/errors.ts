@@ -53,6 +53,8 @@ export const errors = {
   tooLarge: (limit: number) => new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit} bytes`),
   unsupportedMediaType: (type: string, supported: string[]) =>
     new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${supported.join(', ')} (got ${JSON.stringify(type)})`),
+  /** No clause of the Accept header names a representation this endpoint serves. */
+  notAcceptable: (supported: string[]) => new ApiError(406, 'NotAcceptable', `only the following media types are accepted: ${supported.join(', ')}`),
   invalid: (kind: string, name: string, causes: FieldError[]) =>
     new ApiError(422, 'Invalid', `${kind} ${JSON.stringify(name)} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
       name, kind: kind.toLowerCase(), causes: causes.map((c) => ({ reason: c.reason, message: c.message, field: c.field })),
