@@ -45,6 +45,11 @@ const KCS_FIELDS: Record<string, Record<string, Schema>> = {
       },
     },
   },
+  'io.k8s.apimachinery.pkg.version.Info': {
+    clusterId: { description: 'kcs: names this cluster\'s machines (a control plane sharing a Docker daemon with another keeps its own).', type: 'string' },
+    kcsVersion: { description: 'kcs: the kcs release.', type: 'string' },
+    runtime: { description: 'kcs: the runtime the server runs on.', type: 'string' },
+  },
   'io.k8s.api.core.v1.PodStatus': {
     scheduling: {
       description: 'kcs: the scheduler\'s last decision about this pod: the policy, the node chosen, and each node\'s verdict (kcs describe pod shows it).',
