@@ -41,8 +41,10 @@ function groupVersionPath(kind: { group: string; version: string }): string {
 }
 
 // ---- paths: what kubectl reads from them is each operation's kind
-// (x-kubernetes-group-version-kind) and its query parameters (fieldValidation
-// tells it the server validates fields itself).
+// (x-kubernetes-group-version-kind) and its query parameters. A PATCH that
+// takes fieldValidation tells kubectl the server validates fields itself;
+// without it kubectl validates on the client with the v2 document, which it
+// reads only as protobuf, and so fails every apply.
 
 type Ref = (name: string) => Schema;
 

@@ -24,7 +24,7 @@ test('kcs explain pods.spec.containers shows the field, its type and the real Co
 test('kcs explain shows kcs\'s own fields, the group of a grouped kind, and the tree with --recursive', async (t) => {
   const capacity = await server().kcs(['explain', 'node.spec.capacity']);
   t.is(capacity.code, 0, capacity.stderr);
-  t.regex(capacity.stdout, /FIELD: capacity <map\[string\]Quantity>/);
+  t.regex(capacity.stdout, /FIELD: capacity <map\[string\]string>/, 'a map of quantities, which are strings on the wire, as kubectl names it');
   t.regex(capacity.stdout, /kcs: the size of the simulated machine/);
 
   const lease = await server().kcs(['explain', 'leases.spec']);
@@ -74,30 +74,39 @@ test('types are named as kubectl names them', (t) => {
   const spec = doc.components.schemas['io.example.v1.ThingSpec'].properties;
   t.is(typeName(doc, spec.size), 'integer');
   t.is(typeName(doc, spec.parts), '[]ThingSpec');
-  t.is(typeName(doc, spec.when), 'string', 'a date-time is a string');
+  t.is(typeName(doc, spec.when), 'string', 'a reference to a primitive is named by its type');
   t.is(typeName(doc, spec.labels), 'map[string]string');
   t.is(typeName(doc, doc.components.schemas['io.example.v1.Thing'].properties.spec), 'ThingSpec');
 });
 
-test('a field is described by its own description and its type\'s; a type that contains itself is listed once per branch', (t) => {
+test('a field is described by its own description and its type\'s, laid out line for line as kubectl 1.32 lays it out; a type that contains itself is listed once per branch', (t) => {
   const text = explain(doc, { group: 'example.io', version: 'v1', kind: 'Thing' }, ['spec']);
   t.is(text, [
     'GROUP:      example.io', 'KIND:       Thing', 'VERSION:    v1', '',
-    'FIELD: spec <ThingSpec>', '',
-    'DESCRIPTION:', '    What it should be.', '    ThingSpec is the desired state.', '',
+    'FIELD: spec <ThingSpec>', '', '',
+    'DESCRIPTION:', '    What it should be.', '    ThingSpec is the desired state.', '    ',
     'FIELDS:',
     '  labels\t<map[string]string>', '',
     '  parts\t<[]ThingSpec>', '',
     '  size\t<integer> -required-', '    How big.', '',
-    '  when\t<string>', '',
-  ].join('\n').trimEnd() + '\n');
+    '  when\t<string>', '', '',
+  ].join('\n'));
   const tree = explain(doc, { group: 'example.io', version: 'v1', kind: 'Thing' }, [], true);
-  t.true(tree.endsWith('FIELDS:\n  spec\t<ThingSpec>\n    labels\t<map[string]string>\n    parts\t<[]ThingSpec>\n    size\t<integer> -required-\n    when\t<string>\n'));
+  t.true(tree.endsWith('FIELDS:\n  spec\t<ThingSpec>\n    labels\t<map[string]string>\n    parts\t<[]ThingSpec>\n    size\t<integer> -required-\n    when\t<string>\n'), tree);
 });
 
-test('descriptions wrap at 80 columns under their indent, paragraphs kept', (t) => {
-  const lines = wrap(`${'word '.repeat(30)}\n\nnext`, 4);
+test('descriptions wrap at 80 columns under their indent, paragraphs, leading and inner spaces kept, trailing ones dropped', (t) => {
+  const lines = wrap(`${'word '.repeat(30)}\n\n - item  two `, 4);
   t.true(lines.every((l) => l.length <= 80));
-  t.true(lines.every((l) => l === '' || l.startsWith('    ')));
-  t.deepEqual(lines.slice(-2), ['', '    next']);
+  t.true(lines.every((l) => l.startsWith('    ')));
+  t.deepEqual(lines.slice(-2), ['    ', '     - item  two']);
+});
+
+test('an enum beside a field shows four values at most, and an empty one quoted', (t) => {
+  const d = { components: { schemas: { K: { type: 'object', 'x-kubernetes-group-version-kind': [{ group: '', version: 'v1', kind: 'K' }], properties: {
+    few: { type: 'string', enum: ['A', 'B'] }, many: { type: 'string', enum: ['', 'A', 'B', 'C', 'D'] },
+  } } } } };
+  const text = explain(d, { group: '', version: 'v1', kind: 'K' }, []);
+  t.regex(text, /\n {2}few\t<string>\n {2}enum: A, B\n/);
+  t.regex(text, /\n {2}many\t<string>\n {2}enum: "", A, B, C, \.\.\.\.\n/);
 });

@@ -32,7 +32,7 @@ export default class Explain extends ClientCommand {
     if (!entry) this.error(`the server publishes no schema for ${kind.apiVersion}`, { exit: 1 });
     const doc = (await client.request<OpenApiV3Document>('GET', entry.serverRelativeURL)).body;
     try {
-      this.log(explain(doc, { group: kind.group, version: kind.version, kind: kind.kind }, fields, flags.recursive).replace(/\n$/, ''));
+      this.log(explain(doc, { group: kind.group, version: kind.version, kind: kind.kind }, fields, flags.recursive));
     } catch (err) {
       if (err instanceof ExplainError) this.error(err.message, { exit: 1 });
       throw err;

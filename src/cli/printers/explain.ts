@@ -46,59 +46,76 @@ export function kindSchema(doc: OpenApiV3Document, gvk: Gvk): Schema {
   throw new ExplainError(`couldn't find resource for "${gvk.group ? `${gvk.group}/` : ''}${gvk.version}, Kind=${gvk.kind}"`);
 }
 
-/** Follows `spec.containers` down from a kind's schema; an array leads to its items, as in kubectl. */
+/** Follows `spec.containers` down from a kind's schema; a list leads to its items, as in kubectl. */
 export function resolveFields(doc: OpenApiV3Document, root: Schema, fields: string[]): Resolved {
   let declared = root;
   let schema = follow(doc, root);
   let field: string | undefined;
   for (const name of fields) {
-    const element = elementOf(doc, schema);
+    const element = heldType(doc, schema);
     const next = element.properties?.[name];
     if (!next) throw new ExplainError(`field "${name}" does not exist`);
     declared = next;
     schema = follow(doc, next);
     field = name;
   }
-  return { schema: elementOf(doc, schema), declared, field };
+  return { schema: heldType(doc, schema), declared, field };
 }
 
-/** What a list holds (or a map maps to), else the schema itself: the thing whose fields are listed. */
-function elementOf(doc: OpenApiV3Document, schema: Schema): Schema {
-  let s = schema;
-  while (s.type === 'array' && s.items) s = follow(doc, s.items);
-  return s;
-}
-
-/** kubectl's type names: string, []Container, map[string]Quantity, ObjectMeta. */
+/** kubectl's type names: string, []Container, map[string]string, ObjectMeta (a reference to a primitive is named by its type). */
 export function typeName(doc: OpenApiV3Document, schema: Schema): string {
   if (schema.items) return `[]${typeName(doc, schema.items)}`;
   if (schema.additionalProperties && typeof schema.additionalProperties === 'object') return `map[string]${typeName(doc, schema.additionalProperties)}`;
   const ref = schema.$ref ?? (Array.isArray(schema.allOf) && schema.allOf.length === 1 ? schema.allOf[0].$ref : undefined);
   if (typeof ref === 'string') {
     const target = follow(doc, schema);
-    // Time and MicroTime are strings on the wire, and kubectl says so.
-    if (target.type === 'string' && target.format === 'date-time') return 'string';
+    if (target.type && target.type !== 'object') return typeName(doc, target);
     return ref.split('.').pop() ?? 'Object';
   }
   if (schema.type === 'object') return 'Object';
   return schema.type ?? 'Object';
 }
 
-/** Words wrapped to `width` columns, each line indented; paragraphs kept. */
+/** The type a field holds once lists and maps are looked through: where its type's description and fields are. */
+function heldType(doc: OpenApiV3Document, schema: Schema): Schema {
+  let s = follow(doc, schema);
+  for (let hops = 0; hops < 32; hops++) {
+    if (s.type === 'array' && s.items) s = follow(doc, s.items);
+    else if (!s.properties && s.additionalProperties && typeof s.additionalProperties === 'object') s = follow(doc, s.additionalProperties);
+    else break;
+  }
+  return s;
+}
+
+/** kubectl lists at most four values of an enum beside a field. */
+function enumLine(values: unknown[]): string {
+  const shown = values.slice(0, 4).map(enumValue).join(', ');
+  return values.length > 4 ? `${shown}, ....` : shown;
+}
+
+/** An empty value is shown quoted, so that it can be seen. */
+function enumValue(value: unknown): string {
+  return value === '' ? '""' : String(value);
+}
+
+/**
+ * Words wrapped to `width` columns under an indent, as kubectl wraps them:
+ * paragraphs kept, a paragraph's leading whitespace kept (enum lists), blank
+ * lines indented too.
+ */
 export function wrap(text: string, indent: number, width = 80): string[] {
   const pad = ' '.repeat(indent);
   const out: string[] = [];
   for (const paragraph of text.split('\n')) {
-    if (!paragraph.trim()) { out.push(''); continue; }
-    let line = '';
-    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
-      if (line && pad.length + line.length + 1 + word.length > width) { out.push(pad + line); line = word; }
-      else line = line ? `${line} ${word}` : word;
+    if (!paragraph.trim()) { out.push(pad); continue; }
+    let line = /^\s*/.exec(paragraph)![0];
+    let empty = true;
+    for (const word of paragraph.trimStart().split(' ')) {
+      if (!empty && pad.length + line.length + 1 + word.length > width) { out.push((pad + line).trimEnd()); line = word; }
+      else { line = empty ? line + word : `${line} ${word}`; empty = false; }
     }
-    if (line) out.push(pad + line);
+    out.push((pad + line).trimEnd());
   }
-  // Drop trailing blank lines: the template's spacing decides those.
-  while (out.length && out[out.length - 1] === '') out.pop();
   return out;
 }
 
@@ -110,15 +127,14 @@ function fieldLines(doc: OpenApiV3Document, schema: Schema, recursive: boolean, 
   for (const name of Object.keys(props).sort()) {
     const prop = props[name]!;
     out.push(`${' '.repeat(indent)}${name}\t<${typeName(doc, prop)}>${required.has(name) ? ' -required-' : ''}`);
+    const enumValues = (prop.enum ?? follow(doc, prop).enum) as unknown[] | undefined;
+    if (enumValues?.length) out.push(`${' '.repeat(indent)}enum: ${enumLine(enumValues)}`);
     if (recursive) {
-      const child = elementOf(doc, follow(doc, prop));
-      const inner = child.additionalProperties && typeof child.additionalProperties === 'object' && !child.properties ? elementOf(doc, follow(doc, child.additionalProperties)) : child;
+      const inner = heldType(doc, prop);
       // A type that contains itself is listed once on each branch.
       if (inner.properties && !seen.has(inner)) out.push(...fieldLines(doc, inner, true, depth + 1, new Set([...seen, inner])));
       continue;
     }
-    const enumValues = (prop.enum ?? follow(doc, prop).enum) as unknown[] | undefined;
-    if (enumValues?.length) out.push(`${' '.repeat(indent)}enum: ${enumValues.join(', ')}`);
     const description = prop.description ?? follow(doc, prop).description;
     if (description) out.push(...wrap(description, indent + 2));
     out.push('');
@@ -126,24 +142,22 @@ function fieldLines(doc: OpenApiV3Document, schema: Schema, recursive: boolean, 
   return out;
 }
 
-/** The text kubectl explain prints for a kind (and a field path in it). */
+/** The text kubectl explain prints for a kind (and a field path in it), line for line as its plaintext template lays it out. */
 export function explain(doc: OpenApiV3Document, gvk: Gvk, fields: string[], recursive = false): string {
   const root = kindSchema(doc, gvk);
-  const { schema, declared, field } = resolveFields(doc, root, fields);
+  const { declared, field } = resolveFields(doc, root, fields);
+  const type = heldType(doc, declared);
   const lines: string[] = [];
   if (gvk.group) lines.push(`GROUP:      ${gvk.group}`);
   lines.push(`KIND:       ${gvk.kind}`, `VERSION:    ${gvk.version}`, '');
-  if (field !== undefined) lines.push(`FIELD: ${field} <${typeName(doc, declared)}>`, '');
-  // A field's own description, then that of its type, as kubectl shows both.
-  const descriptions = [...new Set([declared.description, field !== undefined ? schema.description : undefined].filter((d): d is string => !!d))];
-  const enumValues = (declared.enum ?? schema.enum) as unknown[] | undefined;
-  if (field !== undefined && enumValues?.length) lines.push(`ENUM:`, ...enumValues.map((v) => `    ${String(v)}`), '');
-  lines.push('DESCRIPTION:');
-  const text = descriptions.length ? descriptions.flatMap((d) => wrap(d, 4)) : [`    <empty>`];
-  lines.push(...text, '');
-  if (schema.properties && Object.keys(schema.properties).length) {
-    lines.push('FIELDS:', ...fieldLines(doc, schema, recursive, 0, new Set([schema])));
+  if (field !== undefined) {
+    lines.push(`FIELD: ${field} <${typeName(doc, declared)}>`);
+    const enumValues = (declared.enum ?? type.enum) as unknown[] | undefined;
+    lines.push(...(enumValues?.length ? ['ENUM:', ...enumValues.map((v) => `    ${enumValue(v)}`)] : ['']), '');
   }
-  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  // A field's own description, then that of the type it holds, as kubectl shows both.
+  const descriptions = [...new Set([declared.description, field !== undefined ? type.description : undefined].filter((d): d is string => !!d))];
+  lines.push('DESCRIPTION:', ...(descriptions.length ? descriptions.flatMap((d) => wrap(d, 4)) : ['    <empty>']), '    ');
+  if (type.properties && Object.keys(type.properties).length) lines.push('FIELDS:', ...fieldLines(doc, type, recursive, 0, new Set([type])));
   return lines.join('\n') + '\n';
 }
