@@ -28,7 +28,7 @@ const ROOTS = [
   'kubernetes-models/v1/Node', 'kubernetes-models/v1/NodeList',
   'kubernetes-models/v1/Event', 'kubernetes-models/v1/EventList',
   'kubernetes-models/v1/Namespace', 'kubernetes-models/v1/NamespaceList',
-  'kubernetes-models/v1/Binding',
+  'kubernetes-models/v1/Binding', 'kubernetes-models/policy/v1/Eviction',
   'kubernetes-models/coordination.k8s.io/v1/Lease', 'kubernetes-models/coordination.k8s.io/v1/LeaseList',
   'apimachinery/apis/meta/v1/Status', 'apimachinery/apis/meta/v1/WatchEvent', 'apimachinery/apis/meta/v1/DeleteOptions',
   'apimachinery/apis/meta/v1/APIResourceList', 'apimachinery/apis/meta/v1/APIGroupList', 'apimachinery/apis/meta/v1/APIVersions',
@@ -297,7 +297,9 @@ export async function generate(): Promise<Record<string, Schema>> {
 }
 
 export function render(definitions: Record<string, Schema>): string {
-  return JSON.stringify({ definitions }, null, 1) + '\n';
+  const { version } = JSON.parse(readFileSync(join(MODELS, 'package.json'), 'utf8')) as { version: string };
+  const source = `Kubernetes API definitions (Apache License 2.0, The Kubernetes Authors), as the kubernetes-models package ${version} (MIT) carries them; written by tools/openapi-definitions.ts`;
+  return JSON.stringify({ 'x-source': source, definitions }, null, 1) + '\n';
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {

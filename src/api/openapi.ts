@@ -147,7 +147,7 @@ function rootsOf(kinds: KindInfo[], group: string): string[] {
   return [
     ...kinds.flatMap((k) => [kindDefinition(k), kindDefinition(k, true)]),
     ...SHARED,
-    ...(group === '' ? ['io.k8s.api.core.v1.Binding'] : []),
+    ...(group === '' ? ['io.k8s.api.core.v1.Binding', 'io.k8s.api.policy.v1.Eviction'] : []),
     ...(`${group}/v1` === COMMIT_KIND.apiVersion ? ['io.kcs.v1.Commit'] : []),
   ];
 }
