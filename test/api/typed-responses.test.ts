@@ -68,14 +68,27 @@ test('every object, list, watch event, error, version and discovery document dec
     w.close();
   }
 
-  // Writes answer with the object written.
+  // Writes answer with the object written; a watch sees them as MODIFIED and DELETED.
+  const podWatch = watch(t, api, '/api/v1/namespaces/default/pods?watch=true');
   const node = await ok('/api/v1/nodes/n1');
   await check('update', await ok('/api/v1/nodes/n1', { body: { ...node, metadata: { ...node.metadata, labels: { zone: 'b' } } } }, 'PUT'));
   await check('patch', await ok('/api/v1/nodes/n1', { body: { metadata: { labels: { zone: 'c' } } }, type: 'application/merge-patch+json' }, 'PATCH'));
-  await check('status', await ok('/api/v1/nodes/n1/status'));
+  const status = await ok('/api/v1/nodes/n1/status');
+  await check('status', status);
+  await check('status update', await ok('/api/v1/nodes/n1/status', { body: { ...status, metadata: { ...status.metadata, resourceVersion: undefined } } }, 'PUT'));
   await ok('/api/v1/namespaces/default/pods', { body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bind-me' }, spec: { schedulerName: 'elsewhere', containers: [{ name: 'c', image: 'x' }] } } }, 'POST');
   await check('binding', await ok('/api/v1/namespaces/default/pods/bind-me/binding', { body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'bind-me' }, target: { kind: 'Node', name: 'n1' } } }, 'POST'));
   await check('delete', await ok('/api/v1/namespaces/default/pods/bind-me', undefined, 'DELETE'));
+  const seen = await eventually('the watch to see bind-me deleted', () => {
+    const i = podWatch.events.findIndex((e) => e.type === 'DELETED' && e.object?.metadata?.name === 'bind-me');
+    return i >= 0 ? podWatch.events.slice(0, i + 1) : undefined;
+  });
+  t.true(seen.some((e) => e.type === 'MODIFIED'), 'the binding was seen');
+  for (const e of seen) {
+    await check(`watch ${e.type}`, e, `${META}.WatchEvent`);
+    await check(`watch ${e.type} object`, e.object);
+  }
+  podWatch.close();
   const commit = await ok('/apis/kcs.io/v1/commits', {
     body: { apiVersion: 'kcs.io/v1', kind: 'Commit', operations: [{ verb: 'create', object: { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1', namespace: 'default' }, involvedObject: { kind: 'Node', name: 'n1' }, reason: 'Test', message: 'hello', type: 'Normal' } }] },
   }, 'POST');
@@ -92,12 +105,17 @@ test('every object, list, watch event, error, version and discovery document dec
     ['GET', '/api/v1/nodes', { token: null }],
     ['GET', '/api/v1/nosuchthing'],
     ['PUT', '/api/v1/nodes/n1', { body: { ...node, metadata: { ...node.metadata, resourceVersion: '1' } } }],
+    ['PUT', '/api/v1/nodes', { body: node }],
+    ['POST', '/api/v1/nodes', { body: 'a: b', type: 'text/plain' }],
+    ['GET', '/openapi/v2', { headers: { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } }],
   ];
+  const codes = new Set<number>();
   for (const [method, path, init] of failures) {
     const r = await api.request(method, path, init);
-    t.true(r.status >= 400, `${method} ${path} fails`);
+    codes.add(r.status);
     await check(`${method} ${path} (${r.status})`, r.body);
   }
+  t.deepEqual([...codes].sort(), [400, 401, 404, 405, 406, 409, 415, 422], 'one of each error the API gives');
 
   // Version and discovery.
   await check('/version', (await api.get('/version', { token: null })).body, 'io.k8s.apimachinery.pkg.version.Info');
