@@ -18,7 +18,7 @@ import { KINDS, apiPrefix, type KindInfo } from '../objects/kinds.ts';
 import { KCS_VERSION, KUBE_COMPAT } from '../version.ts';
 import { COMMIT_KIND } from './commit.ts';
 import { errors } from './errors.ts';
-import { closure, definitions, kindDefinition, type Schema } from './openapi-definitions.ts';
+import { closure, definitionName, definitions, kindDefinition, type Schema } from './openapi-definitions.ts';
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 const STATUS = `${META}.Status`;
@@ -132,8 +132,8 @@ function kindPaths(kind: KindInfo, v3: boolean, ref: Ref): Record<string, Schema
 }
 
 function commitPaths(v3: boolean, ref: Ref): Record<string, Schema> {
-  const [group, version] = COMMIT_KIND.apiVersion.split('/');
-  const name = `${group.split('.').reverse().join('.')}.${version}.${COMMIT_KIND.kind}`;
+  const [group, version] = COMMIT_KIND.apiVersion.split('/') as [string, string];
+  const name = definitionName(group, version, COMMIT_KIND.kind);
   return { [COMMIT_KIND.path]: { post: operation({ group, version, kind: COMMIT_KIND.kind }, 'post', 'createCommit', [], name, name, v3, ref) } };
 }
 
@@ -143,12 +143,12 @@ function servedKinds(): KindInfo[] {
   return KINDS.filter((k) => defs[kindDefinition(k)] && defs[kindDefinition(k, true)]);
 }
 
-function rootsOf(kinds: KindInfo[], group: string): string[] {
+function rootsOf(kinds: KindInfo[], group: string, version: string): string[] {
   return [
     ...kinds.flatMap((k) => [kindDefinition(k), kindDefinition(k, true)]),
     ...SHARED,
     ...(group === '' ? ['io.k8s.api.core.v1.Binding', 'io.k8s.api.policy.v1.Eviction'] : []),
-    ...(`${group}/v1` === COMMIT_KIND.apiVersion ? ['io.kcs.v1.Commit'] : []),
+    ...(`${group}/${version}` === COMMIT_KIND.apiVersion ? [definitionName(group, version, COMMIT_KIND.kind)] : []),
   ];
 }
 
@@ -190,7 +190,7 @@ function buildV3(group: string, version: string): Document {
   for (const kind of kinds) Object.assign(paths, kindPaths(kind, true, v3Ref));
   if (`${group}/${version}` === COMMIT_KIND.apiVersion) Object.assign(paths, commitPaths(true, v3Ref));
   const defs = definitions();
-  const schemas = Object.fromEntries([...closure(rootsOf(kinds, group))].sort().map((name) => [name, toV3(defs[name])]));
+  const schemas = Object.fromEntries([...closure(rootsOf(kinds, group, version))].sort().map((name) => [name, toV3(defs[name])]));
   return document({ openapi: '3.0.0', info: info(), paths, components: { schemas } });
 }
 
