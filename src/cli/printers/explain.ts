@@ -14,7 +14,7 @@ export interface OpenApiV3Document { components?: { schemas?: Record<string, Sch
 export interface Gvk { group: string; version: string; kind: string }
 
 interface Resolved {
-  /** The schema a path leads to, references followed. */
+  /** What the path leads to, references followed and lists and maps looked through: where its fields are. */
   schema: Schema;
   /** The schema as the parent declares it (its description, its type as written). */
   declared: Schema;
@@ -145,8 +145,7 @@ function fieldLines(doc: OpenApiV3Document, schema: Schema, recursive: boolean, 
 /** The text kubectl explain prints for a kind (and a field path in it), line for line as its plaintext template lays it out. */
 export function explain(doc: OpenApiV3Document, gvk: Gvk, fields: string[], recursive = false): string {
   const root = kindSchema(doc, gvk);
-  const { declared, field } = resolveFields(doc, root, fields);
-  const type = heldType(doc, declared);
+  const { schema: type, declared, field } = resolveFields(doc, root, fields);
   const lines: string[] = [];
   if (gvk.group) lines.push(`GROUP:      ${gvk.group}`);
   lines.push(`KIND:       ${gvk.kind}`, `VERSION:    ${gvk.version}`, '');
