@@ -40,8 +40,15 @@ function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
+/**
+ * A simulated container pulls no image, so it has no image digest to
+ * report: imageID is empty, as a kubelet reports it before the pull. The
+ * field is required in Kubernetes' ContainerStatus, so it is always there.
+ */
+const NO_IMAGE_ID = '';
+
 function fresh(name: string, image: string | undefined, ready: boolean, now: Date): ContainerStatus {
-  return { name, image: image ?? '', ready, started: true, restartCount: 0, state: { running: { startedAt: instant(now) } }, lastState: {} };
+  return { name, image: image ?? '', imageID: NO_IMAGE_ID, ready, started: true, restartCount: 0, state: { running: { startedAt: instant(now) } }, lastState: {} };
 }
 
 /**
@@ -99,8 +106,10 @@ export function nextPodStatus(pod: Pod, opts: PodStatusOptions): Pick<PodStatus,
   const backoff = opts.backoff ?? DEFAULT_RESTART_BACKOFF;
   const known = new Map((status.phase === 'Running' ? status.containerStatuses ?? [] : []).map((cs) => [cs.name, cs]));
   const containerStatuses = pod.spec.containers.map((c) => {
-    const cs = known.get(c.name);
-    if (!cs) return fresh(c.name, c.image, !failing.has(c.name), opts.now);
+    const reported = known.get(c.name);
+    if (!reported) return fresh(c.name, c.image, !failing.has(c.name), opts.now);
+    // A status an earlier agent wrote without imageID gains it (and so is written once more).
+    const cs = reported.imageID === undefined ? { ...reported, imageID: NO_IMAGE_ID } : reported;
     return opts.check ? stepContainer(cs, failing.has(c.name), pod, opts.now, backoff) : cs;
   });
   const unready = containerStatuses.filter((cs) => !cs.ready).map((cs) => cs.name);

@@ -10,6 +10,7 @@ import { clusterAuthorizer } from './node-auth.ts';
 import { DEFAULT_BODY_LIMIT } from './body.ts';
 import { discoveryRouter, publicRouter } from './discovery.ts';
 import { ApiError, errors } from './errors.ts';
+import { openapiRouter } from './openapi.ts';
 import { Registry } from './registry.ts';
 import { resourceRouter } from './routes.ts';
 
@@ -72,6 +73,7 @@ export function createApp(opts: AppOptions): ApiApp {
     await next();
   });
 
+  app.use(openapiRouter().routes());
   const authorize = opts.authorizer ?? clusterAuthorizer(registry);
   const resources = resourceRouter({ registry, authorize, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, nodeToken: opts.nodeToken, clock: opts.clock });
   // Discovery describes what the resource routes serve, read from them.

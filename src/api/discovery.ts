@@ -19,12 +19,23 @@ import { KCS_VERSION, KUBE_COMPAT } from '../version.ts';
 import { negotiate } from './accept.ts';
 import { COMMIT_KIND } from './commit.ts';
 
+/**
+ * Kubernetes' version.Info, every field it requires present: kcs is not
+ * stamped at build time, so buildDate, gitCommit and gitTreeState hold what
+ * an unstamped Kubernetes build reports; goVersion and compiler name the
+ * runtime kcs is built for and runs on. clusterId, kcsVersion and runtime are kcs's.
+ */
 export function versionInfo(clusterId?: string) {
   return {
     ...(clusterId ? { clusterId } : {}),
     major: KUBE_COMPAT.major,
     minor: KUBE_COMPAT.minor,
     gitVersion: `v${KUBE_COMPAT.major}.${KUBE_COMPAT.minor}.0-kcs.${KCS_VERSION}`,
+    gitCommit: '',
+    gitTreeState: '',
+    buildDate: '1970-01-01T00:00:00Z',
+    goVersion: `node${process.versions.node}`,
+    compiler: 'node',
     kcsVersion: KCS_VERSION,
     platform: `${process.platform}/${process.arch}`,
     runtime: `node ${process.version}`,

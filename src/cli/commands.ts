@@ -9,6 +9,7 @@ import CreateNode from './commands/create/node.ts';
 import Delete from './commands/delete.ts';
 import Describe from './commands/describe.ts';
 import Drain from './commands/drain.ts';
+import Explain from './commands/explain.ts';
 import Get from './commands/get.ts';
 import ImageBuild from './commands/image/build.ts';
 import Run from './commands/run.ts';
@@ -27,6 +28,7 @@ export const COMMANDS = {
   delete: Delete,
   describe: Describe,
   drain: Drain,
+  explain: Explain,
   get: Get,
   'image:build': ImageBuild,
   run: Run,

@@ -98,6 +98,8 @@ export interface ContainerState {
 export interface ContainerStatus {
   name: string;
   image?: string;
+  /** Required by Kubernetes; empty for a simulated container, which pulls no image. */
+  imageID?: string;
   ready: boolean;
   started?: boolean;
   restartCount: number;

@@ -50,9 +50,18 @@ test('the restart limit comes from the pod\'s annotation when it is a whole numb
 test('a pod just given to the node starts Running and Ready with its containers running and no restarts', (t) => {
   const p = step(pod({}, { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] }), 0, false);
   t.is(p.status?.phase, 'Running');
-  t.deepEqual(p.status?.containerStatuses, [{ name: 'app', image: 'nginx', ready: true, started: true, restartCount: 0, state: { running: { startedAt: '2026-01-01T00:00:00.000Z' } }, lastState: {} }]);
+  t.deepEqual(p.status?.containerStatuses, [{ name: 'app', image: 'nginx', imageID: '', ready: true, started: true, restartCount: 0, state: { running: { startedAt: '2026-01-01T00:00:00.000Z' } }, lastState: {} }]);
   t.deepEqual(p.status?.conditions?.map((c) => `${c.type}=${c.status}`), ['PodScheduled=True', 'Initialized=True', 'ContainersReady=True', 'Ready=True']);
   t.is(nextPodStatus(p, { now: at(5), backoff: BACKOFF, check: true }), undefined, 'healthy and unchanged: nothing to write, however often it is checked');
+});
+
+test('a container status an earlier agent wrote without imageID gains the field, once', (t) => {
+  const p = step(pod({}, { phase: 'Pending' }), 0, false);
+  const { imageID: _, ...withoutImageId } = p.status!.containerStatuses![0]!;
+  const old = { ...p, status: { ...p.status, containerStatuses: [withoutImageId] } };
+  const next = nextPodStatus(old, { now: at(1), backoff: BACKOFF, check: true });
+  t.is(next?.containerStatuses?.[0]?.imageID, '', 'Kubernetes requires it: a typed client cannot decode the status without it');
+  t.deepEqual({ ...next!.containerStatuses![0], imageID: undefined }, { ...withoutImageId, imageID: undefined }, 'nothing else changes');
 });
 
 test('statuses a pod brings from another node are not taken over: it arrives Pending and starts with no restarts', (t) => {
