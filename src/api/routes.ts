@@ -4,14 +4,16 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { apiPrefix, KINDS, type KindInfo } from '../objects/kinds.ts';
-import { dns1123LabelError } from '../objects/names.ts';
 import type { FieldError } from '../objects/validation.ts';
-import type { RequestAttributes, User, Authorizer } from './auth.ts';
+import type { User, Authorizer } from './auth.ts';
 import { readObject, readPatch } from './body.ts';
 import { COMMIT_KIND, commitOpAttributes, parseCommit } from './commit.ts';
 import { errors } from './errors.ts';
 import { commitChecks, writeChecks } from './node-auth.ts';
+import { mountEviction } from './eviction.ts';
+import { mountPodLog } from './pod-log.ts';
 import type { Registry, WriteOptions, WriteResult } from './registry.ts';
+import { check, namespaceParam, query } from './request.ts';
 import { streamWatch } from './watch.ts';
 
 export interface RouteOptions {
@@ -20,11 +22,6 @@ export interface RouteOptions {
   bodyLimit: number;
   /** Mints node tokens for POST /api/v1/nodes/{name}/token (controllers running outside kcs up). */
   nodeToken?: (nodeName: string) => string;
-}
-
-function query(ctx: Context, name: string): string | undefined {
-  const v = ctx.query[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 function writeOptions(ctx: Context): WriteOptions {
@@ -45,24 +42,14 @@ function respond(ctx: Context, result: WriteResult, status: number): void {
   ctx.body = result.object;
 }
 
-async function check(ctx: Context, authorize: Authorizer, attrs: RequestAttributes): Promise<void> {
-  const user = ctx.state.user as User;
-  if (!(await authorize(user, attrs))) throw errors.forbidden(user.name, attrs.verb, attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource, attrs.name);
-}
-
-function namespaceParam(ctx: Context): string {
-  const ns = ctx.params.namespace;
-  const problem = dns1123LabelError(ns);
-  if (problem) throw errors.badRequest(`invalid namespace ${JSON.stringify(ns)}: ${problem}`);
-  return ns;
-}
-
 export function resourceRouter(opts: RouteOptions): Router {
   const router = new Router();
   const { registry, authorize, bodyLimit } = opts;
   for (const kind of KINDS) mount(router, kind, registry, authorize, bodyLimit);
   mountCommits(router, registry, authorize, bodyLimit);
   mountBinding(router, registry, authorize, bodyLimit);
+  mountEviction(router, registry, authorize, bodyLimit);
+  mountPodLog(router, registry, authorize);
   const nodeToken = opts.nodeToken;
   if (nodeToken) {
     // Like Kubernetes' TokenRequest: a controller in another process asks

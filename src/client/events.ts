@@ -29,6 +29,8 @@ export interface ObjectReference {
   name: string;
   namespace?: string;
   uid?: string;
+  /** The part of the object it is about: `spec.containers{web}` for one container of a pod, as the kubelet writes. */
+  fieldPath?: string;
 }
 
 export interface KubeEvent extends KubeObject {

@@ -7,6 +7,7 @@ import type { KcsClient } from '../client/interface.ts';
 import { AVOID_NODE, DEFAULT_MAX_RESTARTS, maxRestartsOf, podFailures } from '../objects/pod-health.ts';
 import type { Pod } from '../objects/types.ts';
 import { isFinished } from '../objects/conditions.ts';
+import { containerFieldPath } from '../objects/container-log.ts';
 import type { EventRecorder } from '../client/events.ts';
 import { objectKey, type Informer, type InformerHandlers } from '../client/informer.ts';
 import type { Reconciler } from './runner.ts';
@@ -80,7 +81,9 @@ export class PodHealthController implements Reconciler {
     const limit = maxRestartsOf(pod, this.maxRestarts);
     const count = cs?.restartCount ?? 0;
     const after = limit === undefined ? '' : count >= limit ? ', limit reached: moving it' : `, moves after ${limit}`;
-    // The same wording as the kubelet's BackOff event, with where and how often.
-    await this.opts.events?.record(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${container} in pod ${pod.metadata.name} on ${pod.spec.nodeName} (restart ${count}${after})`);
+    // The same wording as the kubelet's BackOff event, with where and how often,
+    // about the container (its fieldPath), so only that container's log shows it.
+    const about = { apiVersion: pod.apiVersion, kind: pod.kind, name: pod.metadata.name!, namespace: pod.metadata.namespace, uid: pod.metadata.uid, fieldPath: containerFieldPath(container) };
+    await this.opts.events?.record(about, 'Warning', 'BackOff', `Back-off restarting failed container ${container} in pod ${pod.metadata.name} on ${pod.spec.nodeName} (restart ${count}${after})`);
   }
 }
