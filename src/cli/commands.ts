@@ -9,6 +9,7 @@ import Delete from './commands/delete.ts';
 import Describe from './commands/describe.ts';
 import Drain from './commands/drain.ts';
 import Get from './commands/get.ts';
+import Logs from './commands/logs.ts';
 import ImageBuild from './commands/image/build.ts';
 import Run from './commands/run.ts';
 import Sync from './commands/sync.ts';
@@ -27,6 +28,7 @@ export const COMMANDS = {
   drain: Drain,
   get: Get,
   'image:build': ImageBuild,
+  logs: Logs,
   run: Run,
   sync: Sync,
   uncordon: Uncordon,

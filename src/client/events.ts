@@ -6,7 +6,7 @@ import type { KcsClient } from './interface.ts';
 import { DEFAULT_NAMESPACE, kindByName } from '../objects/kinds.ts';
 import { dns1123SubdomainError } from '../objects/names.ts';
 import type { KubeObject } from '../objects/types.ts';
-import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
+import { rfc3339, rfc3339Micro, systemClock, type Clock } from '../util/clock.ts';
 
 const EVENT = kindByName('Event')!;
 
@@ -41,6 +41,10 @@ export interface KubeEvent extends KubeObject {
   count: number;
   firstTimestamp: string;
   lastTimestamp: string;
+  /** When it first happened, to the microsecond (the timestamps above are whole seconds). */
+  eventTime?: string;
+  /** When it last happened, to the microsecond, once it happened again. */
+  series?: { count: number; lastObservedTime: string };
   source: { component: string };
   reportingComponent?: string;
   reportingInstance?: string;
@@ -129,6 +133,8 @@ export class EventRecorder {
       apiVersion: 'v1', kind: 'Event',
       metadata: { name: eventName(involvedObject.name, now), namespace: involvedObject.namespace ?? DEFAULT_NAMESPACE },
       involvedObject, reason, message: capMessage(message), type, count: 1, firstTimestamp: time, lastTimestamp: time,
+      // Sub-second, so what happened within one second keeps its order (a container's log interleaves Events with its status).
+      eventTime: rfc3339Micro(now),
       source: { component: this.component },
     };
     if (this.reportingInstance !== undefined) {
@@ -147,7 +153,8 @@ export class EventRecorder {
       const seen = this.recent.get(key);
       if (seen) {
         seen.count++;
-        await this.client.patch(EVENT, seen.namespace, seen.name, { count: seen.count, lastTimestamp: rfc3339(this.clock.now()) });
+        const now = this.clock.now();
+        await this.client.patch(EVENT, seen.namespace, seen.name, { count: seen.count, lastTimestamp: rfc3339(now), series: { count: seen.count, lastObservedTime: rfc3339Micro(now) } });
         return;
       }
       const { body } = await this.client.create<KubeEvent>(EVENT, namespace, this.build(ref, type, reason, message));

@@ -24,6 +24,7 @@ export interface EventRecord {
   firstTimestamp?: string;
   lastTimestamp?: string;
   eventTime?: string;
+  series?: { lastObservedTime?: string };
 }
 
 export interface LogLine {
@@ -43,14 +44,18 @@ function time(value: string | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** An Event's lines: when it first happened and, if it happened again, when it last did. */
+/**
+ * An Event's lines: when it first happened and, if it happened again, when
+ * it last did; to the microsecond where the Event says (eventTime,
+ * series), else to the second.
+ */
 function eventLines(event: EventRecord): LogLine[] {
-  const first = time(event.firstTimestamp) ?? time(event.eventTime) ?? time(event.metadata.creationTimestamp);
+  const first = time(event.eventTime) ?? time(event.firstTimestamp) ?? time(event.metadata.creationTimestamp);
   if (first === undefined) return [];
   const text = `${event.reason ?? 'Event'}: ${event.message ?? ''}`.trimEnd();
   const lines = [{ at: first, text }];
   const count = event.count ?? 1;
-  const last = time(event.lastTimestamp);
+  const last = time(event.series?.lastObservedTime) ?? time(event.lastTimestamp);
   if (count > 1 && last !== undefined) lines.push({ at: last, text: `${text} (x${count})` });
   return lines;
 }
