@@ -45,7 +45,7 @@ export interface KubeEvent extends KubeObject {
   eventTime?: string;
   /** When it last happened, to the microsecond, once it happened again. */
   series?: { count: number; lastObservedTime: string };
-  source: { component: string };
+  source: { component: string; host?: string };
   reportingComponent?: string;
   reportingInstance?: string;
 }
@@ -100,6 +100,24 @@ function referenceTo(about: KubeObject | ObjectReference): ObjectReference {
   return { apiVersion: about.apiVersion, kind: about.kind, name: about.metadata.name!, namespace: about.metadata.namespace, uid: about.metadata.uid };
 }
 
+/**
+ * An Event about an object that happened at `at` (now, for a recorder; an
+ * earlier moment for what a node reported and is kept once the pod leaves it),
+ * reported by component (on host, for a node's agent).
+ */
+export function buildEvent(about: KubeObject | ObjectReference, type: EventType, reason: string, message: string, opts: { at: Date; component: string; host?: string }): KubeEvent {
+  const involvedObject = referenceTo(about);
+  const time = rfc3339(opts.at);
+  return {
+    apiVersion: 'v1', kind: 'Event',
+    metadata: { name: eventName(involvedObject.name, opts.at), namespace: involvedObject.namespace ?? DEFAULT_NAMESPACE },
+    involvedObject, reason, message: capMessage(message), type, count: 1, firstTimestamp: time, lastTimestamp: time,
+    // Sub-second, so what happened within one second keeps its order (a container's log interleaves Events with its status).
+    eventTime: rfc3339Micro(opts.at),
+    source: { component: opts.component, ...(opts.host ? { host: opts.host } : {}) },
+  };
+}
+
 export interface EventRecorderOptions {
   clock?: Clock;
   log?: (message: string) => void;
@@ -126,17 +144,7 @@ export class EventRecorder {
 
   /** A new Event about an object, for a caller that writes it itself (in a commit with what it reports). */
   build(about: KubeObject | ObjectReference, type: EventType, reason: string, message: string): KubeEvent {
-    const involvedObject = referenceTo(about);
-    const now = this.clock.now();
-    const time = rfc3339(now);
-    const event: KubeEvent = {
-      apiVersion: 'v1', kind: 'Event',
-      metadata: { name: eventName(involvedObject.name, now), namespace: involvedObject.namespace ?? DEFAULT_NAMESPACE },
-      involvedObject, reason, message: capMessage(message), type, count: 1, firstTimestamp: time, lastTimestamp: time,
-      // Sub-second, so what happened within one second keeps its order (a container's log interleaves Events with its status).
-      eventTime: rfc3339Micro(now),
-      source: { component: this.component },
-    };
+    const event = buildEvent(about, type, reason, message, { at: this.clock.now(), component: this.component });
     if (this.reportingInstance !== undefined) {
       event.reportingComponent = this.component;
       event.reportingInstance = this.reportingInstance;

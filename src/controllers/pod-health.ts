@@ -7,11 +7,14 @@ import type { KcsClient } from '../client/interface.ts';
 import { AVOID_NODE, DEFAULT_MAX_RESTARTS, maxRestartsOf, podFailures } from '../objects/pod-health.ts';
 import type { Pod } from '../objects/types.ts';
 import { isFinished } from '../objects/conditions.ts';
-import { containerFieldPath } from '../objects/container-log.ts';
-import type { EventRecorder } from '../client/events.ts';
+import { containerFieldPath, reportedHappenings } from '../objects/container-log.ts';
+import { kindByName } from '../objects/kinds.ts';
+import { buildEvent, type EventRecorder } from '../client/events.ts';
 import { objectKey, type Informer, type InformerHandlers } from '../client/informer.ts';
 import type { Reconciler } from './runner.ts';
 import { unbindPods } from '../client/unbind.ts';
+
+const EVENT = kindByName('Event')!;
 
 export interface PodHealthOptions {
   client: KcsClient;
@@ -50,7 +53,10 @@ export class PodHealthController implements Reconciler {
     return {
       add: (p) => { if (mustMove(p, this.maxRestarts)) enqueue(objectKey(p)); },
       update: (prev, p) => {
-        for (const container of restartedContainers(prev, p)) void this.recordRestart(p, container);
+        for (const container of restartedContainers(prev, p)) {
+          void this.recordRestart(p, container);
+          void this.keepReported(prev!, p, container);
+        }
         if (mustMove(p, this.maxRestarts)) enqueue(objectKey(p));
       },
     };
@@ -74,6 +80,24 @@ export class PodHealthController implements Reconciler {
     await unbindPods(this.opts.client, [pod], because,
       events && ((p) => events.build(p, 'Warning', 'TooManyRestarts', `${because} (limit ${limit}); unbound for the scheduler to place it on another node`)),
       { [AVOID_NODE]: node });
+  }
+
+  /**
+   * A container's status holds its current and previous run only: at a
+   * restart, what it said of the run before (its start, its end, its health
+   * check) drops out. Kept as Events with the times they happened, so the
+   * container's log still tells every run.
+   */
+  private async keepReported(prev: Pod, pod: Pod, container: string): Promise<void> {
+    if (!this.opts.events) return;
+    const still = new Set(reportedHappenings(pod, container).map((h) => `${h.at} ${h.reason} ${h.message}`));
+    const node = prev.spec.nodeName!;
+    const about = { apiVersion: pod.apiVersion, kind: pod.kind, name: pod.metadata.name!, namespace: pod.metadata.namespace, uid: pod.metadata.uid, fieldPath: containerFieldPath(container) };
+    for (const h of reportedHappenings(prev, container)) {
+      if (still.has(`${h.at} ${h.reason} ${h.message}`)) continue;
+      await this.opts.client.create(EVENT, about.namespace, buildEvent(about, h.type, h.reason, h.message, { at: new Date(h.at), component: 'kcs-agent', host: node }))
+        .catch(() => { /* an Event never fails the work */ });
+    }
   }
 
   private async recordRestart(pod: Pod, container: string): Promise<void> {

@@ -7,12 +7,14 @@
 // Why derived rather than kept: the Events are already written (one per
 // binding, move and restart), survive the pod's moves (they name the pod's
 // uid, which a move keeps) and a node's failure (nothing is kept on the
-// node), and cost no extra write: a line per pod start kept apart would be
-// another 150,000 writes when 150,000 pods start. The price is that a
-// container's start and health, reported in its status, are known for its
-// current and previous run only; every restart, move and failure stays in
-// the Events.
-import type { Condition, ContainerStatus, Pod } from './types.ts';
+// node), and cost no extra write for a pod that just runs: a line per pod
+// start kept apart would be another 150,000 writes when 150,000 pods start.
+// What a container's status says of its runs (when each started and ended,
+// the health check it passed) is read from the status while it is there,
+// and kept as Events with the times it happened only when it would drop out:
+// at a restart (the status holds two runs; controllers/pod-health.ts) and
+// when the pod leaves its node (client/unbind.ts), rare next to starts.
+import type { Condition, Pod } from './types.ts';
 
 /** The fields of an Event a log line is made from (core/v1 Event). */
 export interface EventRecord {
@@ -44,6 +46,16 @@ function time(value: string | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+/** Within one instant: a start, then the rest, then a health check passed. */
+function rank(line: LogLine): number {
+  return line.text.startsWith('Started: ') ? -1 : line.text.startsWith('Healthy: ') ? 1 : 0;
+}
+
+/** A line reads like the Event it comes from: `Reason: message`. */
+function lineText(reason: string, message: string): string {
+  return `${reason}: ${message}`.trimEnd();
+}
+
 /**
  * An Event's lines: when it first happened and, if it happened again, when
  * it last did; to the microsecond where the Event says (eventTime,
@@ -52,7 +64,7 @@ function time(value: string | undefined): number | undefined {
 function eventLines(event: EventRecord): LogLine[] {
   const first = time(event.eventTime) ?? time(event.firstTimestamp) ?? time(event.metadata.creationTimestamp);
   if (first === undefined) return [];
-  const text = `${event.reason ?? 'Event'}: ${event.message ?? ''}`.trimEnd();
+  const text = lineText(event.reason ?? 'Event', event.message ?? '');
   const lines = [{ at: first, text }];
   const count = event.count ?? 1;
   const last = time(event.series?.lastObservedTime) ?? time(event.lastTimestamp);
@@ -64,19 +76,35 @@ function readyCondition(pod: Pod): Condition | undefined {
   return pod.status?.conditions?.find((c) => c.type === 'ContainersReady');
 }
 
-/** What the node's agent reports about the container's current and previous run. */
-function statusLines(pod: Pod, cs: ContainerStatus): LogLine[] {
+/** Something the node's agent reported about a container, as an Event would say it. */
+export interface ReportedHappening {
+  at: number;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/**
+ * What the node's agent reports about the container's current and previous
+ * run: when each started, how the previous one ended, the health check the
+ * current one passed. The status holds only these two runs, and is cleared
+ * when the pod leaves the node: client/unbind.ts keeps them then, as Events
+ * with these very reasons, messages and times, so the log reads the same
+ * after the move as before it.
+ */
+export function reportedHappenings(pod: Pod, container: string): ReportedHappening[] {
   const node = pod.spec.nodeName;
-  if (!node) return [];
-  const lines: LogLine[] = [];
-  const started = (at: number | undefined) => { if (at !== undefined) lines.push({ at, text: `Started: container ${cs.name} started on ${node}` }); };
+  const cs = pod.status?.containerStatuses?.find((s) => s.name === container);
+  if (!node || !cs) return [];
+  const out: ReportedHappening[] = [];
+  const started = (at: number | undefined) => { if (at !== undefined) out.push({ at, type: 'Normal', reason: 'Started', message: `container ${cs.name} started on ${node}` }); };
   const last = cs.lastState?.terminated;
   if (last) {
     started(time(last.startedAt));
     const ended = time(last.finishedAt);
     if (ended !== undefined) {
       const why = [last.reason, last.message].filter(Boolean).join(': ');
-      lines.push({ at: ended, text: `Terminated: container ${cs.name} exited with code ${last.exitCode}${why ? ` (${why})` : ''}` });
+      out.push({ at: ended, type: last.exitCode === 0 ? 'Normal' : 'Warning', reason: 'Terminated', message: `container ${cs.name} exited with code ${last.exitCode}${why ? ` (${why})` : ''}` });
     }
   }
   const runningSince = time(cs.state?.running?.startedAt);
@@ -85,9 +113,9 @@ function statusLines(pod: Pod, cs: ContainerStatus): LogLine[] {
   const ready = readyCondition(pod);
   const readyAt = time(ready?.lastTransitionTime);
   if (cs.ready && ready?.status === 'True' && readyAt !== undefined && runningSince !== undefined) {
-    lines.push({ at: Math.max(readyAt, runningSince), text: `Healthy: container ${cs.name} passed its health check on ${node}` });
+    out.push({ at: Math.max(readyAt, runningSince), type: 'Normal', reason: 'Healthy', message: `container ${cs.name} passed its health check on ${node}` });
   }
-  return lines;
+  return out;
 }
 
 /**
@@ -105,10 +133,11 @@ export function containerLog(pod: Pod, container: string, events: Iterable<Event
     if (fieldPath && fieldPath !== path) continue;
     lines.push(...eventLines(event));
   }
-  const cs = pod.status?.containerStatuses?.find((s) => s.name === container);
-  if (cs) lines.push(...statusLines(pod, cs));
-  // Stable: lines of the same moment keep the order they were found in (events in the order written).
-  return lines.sort((a, b) => a.at - b.at);
+  for (const h of reportedHappenings(pod, container)) lines.push({ at: h.at, text: lineText(h.reason, h.message) });
+  // Stable: lines of the same moment keep the order they were found in
+  // (events in the order written), except that a run's start comes before
+  // the health check it passed at that moment, however each was recorded.
+  return lines.sort((a, b) => a.at - b.at || rank(a) - rank(b));
 }
 
 /** When the container's previous run ended (what `previous=true` reads up to), if it has one. */

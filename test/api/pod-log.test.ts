@@ -149,10 +149,15 @@ test('a pod\'s own life writes its log: scheduled, started, healthy, restarts, t
   t.regex(onA, /^Scheduled: Successfully assigned default\/web to a \(policy first-fit\)\nStarted: container app started on a\n/);
 
   await api.patch(podPath('web'), { metadata: { annotations: { 'kcs.io/simulate-unhealthy': 'true' } } });
-  const moved = await eventually('web started on b', async () => { const l = await log(); return l.includes('started on b') ? l : undefined; }, 20_000);
+  // Each run's lines are kept as Events as they drop out of its status: wait until all three runs on a are told.
+  const runsOnA = (l: string) => l.split('\n').filter((x) => x === 'Started: container app started on a').length;
+  const moved = await eventually('web started on b, its runs on a all told', async () => { const l = await log(); return l.includes('started on b') && runsOnA(l) === 3 ? l : undefined; }, 20_000);
   const lines = moved.trimEnd().split('\n');
   const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
   t.is(lines[0], 'Scheduled: Successfully assigned default/web to a (policy first-fit)', 'what happened before the move is kept');
+  t.is(lines[1], 'Started: container app started on a', 'a start on the node it left is kept (as an Event, when it left)');
+  t.true(onA.trimEnd().split('\n').every((l) => lines.includes(l)), `every line read on a is still there after restarts and the move:\n${onA}\n---\n${moved}`);
+  t.is(lines.filter((l) => l === 'Started: container app started on a').length, 3, 'each of its three runs on a (the third restart moves it)');
   t.deepEqual(lines.filter((l) => l.startsWith('BackOff: ') && l.includes(' on a ')).map((l) => /\(restart (\d)/.exec(l)?.[1]), ['1', '2', '3'], 'each restart on a');
   t.true(at('TooManyRestarts: ') > at('BackOff: '));
   t.true(at('Moved: pod web moved from a to b') > at('TooManyRestarts: '));
