@@ -32,7 +32,7 @@ export function podLogPath(namespace: string, name: string, q: PodLogQuery): str
 }
 
 /** Streams the log's text to onText as it arrives. */
-export function streamPodLog(opts: ClientOptions & { ca?: string | Buffer }, namespace: string, name: string, q: PodLogQuery, onText: (text: string) => void): LogStream {
+export function streamPodLog(opts: ClientOptions, namespace: string, name: string, q: PodLogQuery, onText: (text: string) => void): LogStream {
   const url = new URL(opts.server.replace(/\/+$/, '') + podLogPath(namespace, name, q));
   const transport = url.protocol === 'https:' ? https : http;
   let res: IncomingMessage | undefined;
@@ -40,7 +40,8 @@ export function streamPodLog(opts: ClientOptions & { ca?: string | Buffer }, nam
   const req = transport.request(url, {
     method: 'GET',
     headers: { accept: 'text/plain', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
-    ...(opts.ca ? { ca: opts.ca } : {}),
+    // What the other requests trust (client/http.ts): the cluster's CA, unless told not to check.
+    ...(url.protocol === 'https:' ? { ca: opts.ca, rejectUnauthorized: !opts.insecureSkipTlsVerify } : {}),
   });
   const done = new Promise<void>((resolve, reject) => {
     req.on('response', (r) => {

@@ -46,9 +46,9 @@ function time(value: string | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Within one instant: a start, then the rest, then a health check passed. */
+/** Within one instant, a health check passed comes last (after the start of the run that passed it). */
 function rank(line: LogLine): number {
-  return line.text.startsWith('Started: ') ? -1 : line.text.startsWith('Healthy: ') ? 1 : 0;
+  return line.text.startsWith('Healthy: ') ? 1 : 0;
 }
 
 /** A line reads like the Event it comes from: `Reason: message`. */
@@ -135,8 +135,8 @@ export function containerLog(pod: Pod, container: string, events: Iterable<Event
   }
   for (const h of reportedHappenings(pod, container)) lines.push({ at: h.at, text: lineText(h.reason, h.message) });
   // Stable: lines of the same moment keep the order they were found in
-  // (events in the order written), except that a run's start comes before
-  // the health check it passed at that moment, however each was recorded.
+  // (events in the order written, then the status), except that a health
+  // check passed comes after the start of its run, however each was recorded.
   return lines.sort((a, b) => a.at - b.at || rank(a) - rank(b));
 }
 

@@ -1,7 +1,6 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { streamPodLog } from '../../client/pod-log.ts';
-import { resolveClientConfig } from '../../config.ts';
 import { DEFAULT_NAMESPACE } from '../../objects/kinds.ts';
 import { ClientCommand, connectionFlags } from '../base.ts';
 import { namespaceFlag } from '../flags.ts';
@@ -31,7 +30,7 @@ export default class Logs extends ClientCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
     const sinceMs = flags.since === undefined ? undefined : parseDuration(flags.since);
-    const stream = streamPodLog(resolveClientConfig(flags), flags.namespace ?? DEFAULT_NAMESPACE, args.pod, {
+    const stream = streamPodLog(this.clientConfig(flags), flags.namespace ?? DEFAULT_NAMESPACE, args.pod, {
       container: flags.container,
       follow: flags.follow,
       previous: flags.previous,
