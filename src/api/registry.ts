@@ -118,7 +118,7 @@ export class Registry {
   readonly store: Store;
   /** Lists and watches are served from here; gets and writes go to the store. */
   readonly cache: ObjectCache;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly bootstrapped: Promise<void>;
 
   constructor(store: Store, clock: Clock = systemClock, cacheOptions: Omit<ObjectCacheOptions, 'clock'> = {}) {

@@ -4,18 +4,20 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { apiPrefix, KINDS, type KindInfo } from '../objects/kinds.ts';
-import { dns1123LabelError } from '../objects/names.ts';
 import type { FieldError } from '../objects/validation.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import type { RequestAttributes, User, Authorizer } from './auth.ts';
+import type { User, Authorizer } from './auth.ts';
 import { readObject, readPatch } from './body.ts';
 import { fieldManagerErrors, invalidOptions, managerOf } from './field-manager.ts';
 import { patchTypesFor } from './patch.ts';
 import { COMMIT_KIND, commitOpAttributes, parseCommit } from './commit.ts';
 import { errors } from './errors.ts';
 import { commitChecks, writeChecks } from './node-auth.ts';
+import { mountEviction } from './eviction.ts';
 import { listOutput, objectOutput, outputOf, watchEncoder } from './output.ts';
+import { mountPodLog } from './pod-log.ts';
 import type { DeleteOptions, Registry, WriteOptions, WriteResult } from './registry.ts';
+import { check, namespaceParam, query } from './request.ts';
 import { streamWatch } from './watch.ts';
 
 export interface RouteOptions {
@@ -26,11 +28,6 @@ export interface RouteOptions {
   nodeToken?: (nodeName: string) => string;
   /** The time Table responses count ages from. */
   clock?: Clock;
-}
-
-function query(ctx: Context, name: string): string | undefined {
-  const v = ctx.query[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 function writeOptions(ctx: Context, optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' = 'UpdateOptions'): WriteOptions {
@@ -65,18 +62,6 @@ function respond(ctx: Context, result: WriteResult, status: number): void {
   ctx.body = result.object;
 }
 
-async function check(ctx: Context, authorize: Authorizer, attrs: RequestAttributes): Promise<void> {
-  const user = ctx.state.user as User;
-  if (!(await authorize(user, attrs))) throw errors.forbidden(user.name, attrs.verb, attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource, attrs.name);
-}
-
-function namespaceParam(ctx: Context): string {
-  const ns = ctx.params.namespace;
-  const problem = dns1123LabelError(ns);
-  if (problem) throw errors.badRequest(`invalid namespace ${JSON.stringify(ns)}: ${problem}`);
-  return ns;
-}
-
 export function resourceRouter(opts: RouteOptions): Router {
   const router = new Router();
   const { registry, authorize, bodyLimit } = opts;
@@ -84,6 +69,8 @@ export function resourceRouter(opts: RouteOptions): Router {
   for (const kind of KINDS) mount(router, kind, registry, authorize, bodyLimit, clock);
   mountCommits(router, registry, authorize, bodyLimit);
   mountBinding(router, registry, authorize, bodyLimit);
+  mountEviction(router, registry, authorize, bodyLimit);
+  mountPodLog(router, registry, authorize);
   const nodeToken = opts.nodeToken;
   if (nodeToken) {
     // Like Kubernetes' TokenRequest: a controller in another process asks

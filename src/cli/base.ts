@@ -3,7 +3,7 @@
 import { Command } from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
 import { Client, ClientError, ConnectionError } from '../client/http.ts';
-import { ConfigError, resolveClientConfig } from '../config.ts';
+import { ConfigError, resolveClientConfig, type ClientConfig } from '../config.ts';
 
 export const connectionFlags = {
   server: Flags.string({ summary: 'API server URL (overrides $KCS_SERVER and the kubeconfig).', helpGroup: 'CONNECTION' }),
@@ -13,16 +13,21 @@ export const connectionFlags = {
   'insecure-skip-tls-verify': Flags.boolean({ summary: "Do not check the server's certificate (debugging only: anyone in the middle could read the token).", helpGroup: 'CONNECTION' }),
 };
 
+type ConnectionFlagValues = { server?: string; token?: string; kubeconfig?: string; 'certificate-authority'?: string; 'insecure-skip-tls-verify'?: boolean };
+
 export abstract class ClientCommand extends Command {
   private clientInstance?: Client;
 
-  protected client(flags: { server?: string; token?: string; kubeconfig?: string; 'certificate-authority'?: string; 'insecure-skip-tls-verify'?: boolean }): Client {
-    if (!this.clientInstance) {
-      this.clientInstance = new Client(resolveClientConfig({
-        ...flags, certificateAuthority: flags['certificate-authority'], insecureSkipTlsVerify: flags['insecure-skip-tls-verify'] || undefined,
-      }));
-    }
+  protected client(flags: ConnectionFlagValues): Client {
+    if (!this.clientInstance) this.clientInstance = new Client(this.clientConfig(flags));
     return this.clientInstance;
+  }
+
+  /** Where the server is and how to trust and reach it, from the flags, the environment and the kubeconfig. */
+  protected clientConfig(flags: ConnectionFlagValues): ClientConfig {
+    return resolveClientConfig({
+      ...flags, certificateAuthority: flags['certificate-authority'], insecureSkipTlsVerify: flags['insecure-skip-tls-verify'] || undefined,
+    });
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {

@@ -11,6 +11,7 @@ import Describe from './commands/describe.ts';
 import Drain from './commands/drain.ts';
 import Explain from './commands/explain.ts';
 import Get from './commands/get.ts';
+import Logs from './commands/logs.ts';
 import ImageBuild from './commands/image/build.ts';
 import Run from './commands/run.ts';
 import Sync from './commands/sync.ts';
@@ -31,6 +32,7 @@ export const COMMANDS = {
   explain: Explain,
   get: Get,
   'image:build': ImageBuild,
+  logs: Logs,
   run: Run,
   sync: Sync,
   uncordon: Uncordon,

@@ -6,7 +6,7 @@ import type { KcsClient } from './interface.ts';
 import { DEFAULT_NAMESPACE, kindByName } from '../objects/kinds.ts';
 import { dns1123SubdomainError } from '../objects/names.ts';
 import type { KubeObject } from '../objects/types.ts';
-import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
+import { rfc3339, rfc3339Micro, systemClock, type Clock } from '../util/clock.ts';
 
 const EVENT = kindByName('Event')!;
 
@@ -29,6 +29,8 @@ export interface ObjectReference {
   name: string;
   namespace?: string;
   uid?: string;
+  /** The part of the object it is about: `spec.containers{web}` for one container of a pod, as the kubelet writes. */
+  fieldPath?: string;
 }
 
 export interface KubeEvent extends KubeObject {
@@ -39,7 +41,11 @@ export interface KubeEvent extends KubeObject {
   count: number;
   firstTimestamp: string;
   lastTimestamp: string;
-  source: { component: string };
+  /** When it first happened, to the microsecond (the timestamps above are whole seconds). */
+  eventTime?: string;
+  /** When it last happened, to the microsecond, once it happened again. */
+  series?: { count: number; lastObservedTime: string };
+  source: { component: string; host?: string };
   reportingComponent?: string;
   reportingInstance?: string;
 }
@@ -94,6 +100,24 @@ function referenceTo(about: KubeObject | ObjectReference): ObjectReference {
   return { apiVersion: about.apiVersion, kind: about.kind, name: about.metadata.name!, namespace: about.metadata.namespace, uid: about.metadata.uid };
 }
 
+/**
+ * An Event about an object that happened at `at` (now, for a recorder; an
+ * earlier moment for what a node reported and is kept once the pod leaves it),
+ * reported by component (on host, for a node's agent).
+ */
+export function buildEvent(about: KubeObject | ObjectReference, type: EventType, reason: string, message: string, opts: { at: Date; component: string; host?: string }): KubeEvent {
+  const involvedObject = referenceTo(about);
+  const time = rfc3339(opts.at);
+  return {
+    apiVersion: 'v1', kind: 'Event',
+    metadata: { name: eventName(involvedObject.name, opts.at), namespace: involvedObject.namespace ?? DEFAULT_NAMESPACE },
+    involvedObject, reason, message: capMessage(message), type, count: 1, firstTimestamp: time, lastTimestamp: time,
+    // Sub-second, so what happened within one second keeps its order (a container's log interleaves Events with its status).
+    eventTime: rfc3339Micro(opts.at),
+    source: { component: opts.component, ...(opts.host ? { host: opts.host } : {}) },
+  };
+}
+
 export interface EventRecorderOptions {
   clock?: Clock;
   log?: (message: string) => void;
@@ -120,15 +144,7 @@ export class EventRecorder {
 
   /** A new Event about an object, for a caller that writes it itself (in a commit with what it reports). */
   build(about: KubeObject | ObjectReference, type: EventType, reason: string, message: string): KubeEvent {
-    const involvedObject = referenceTo(about);
-    const now = this.clock.now();
-    const time = rfc3339(now);
-    const event: KubeEvent = {
-      apiVersion: 'v1', kind: 'Event',
-      metadata: { name: eventName(involvedObject.name, now), namespace: involvedObject.namespace ?? DEFAULT_NAMESPACE },
-      involvedObject, reason, message: capMessage(message), type, count: 1, firstTimestamp: time, lastTimestamp: time,
-      source: { component: this.component },
-    };
+    const event = buildEvent(about, type, reason, message, { at: this.clock.now(), component: this.component });
     if (this.reportingInstance !== undefined) {
       event.reportingComponent = this.component;
       event.reportingInstance = this.reportingInstance;
@@ -145,7 +161,8 @@ export class EventRecorder {
       const seen = this.recent.get(key);
       if (seen) {
         seen.count++;
-        await this.client.patch(EVENT, seen.namespace, seen.name, { count: seen.count, lastTimestamp: rfc3339(this.clock.now()) });
+        const now = this.clock.now();
+        await this.client.patch(EVENT, seen.namespace, seen.name, { count: seen.count, lastTimestamp: rfc3339(now), series: { count: seen.count, lastObservedTime: rfc3339Micro(now) } });
         return;
       }
       const { body } = await this.client.create<KubeEvent>(EVENT, namespace, this.build(ref, type, reason, message));

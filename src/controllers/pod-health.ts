@@ -7,10 +7,14 @@ import type { KcsClient } from '../client/interface.ts';
 import { AVOID_NODE, DEFAULT_MAX_RESTARTS, maxRestartsOf, podFailures } from '../objects/pod-health.ts';
 import type { Pod } from '../objects/types.ts';
 import { isFinished } from '../objects/conditions.ts';
-import type { EventRecorder } from '../client/events.ts';
+import { containerFieldPath, reportedHappenings } from '../objects/container-log.ts';
+import { kindByName } from '../objects/kinds.ts';
+import { buildEvent, type EventRecorder } from '../client/events.ts';
 import { objectKey, type Informer, type InformerHandlers } from '../client/informer.ts';
 import type { Reconciler } from './runner.ts';
 import { unbindPods } from '../client/unbind.ts';
+
+const EVENT = kindByName('Event')!;
 
 export interface PodHealthOptions {
   client: KcsClient;
@@ -49,7 +53,10 @@ export class PodHealthController implements Reconciler {
     return {
       add: (p) => { if (mustMove(p, this.maxRestarts)) enqueue(objectKey(p)); },
       update: (prev, p) => {
-        for (const container of restartedContainers(prev, p)) void this.recordRestart(p, container);
+        for (const container of restartedContainers(prev, p)) {
+          void this.recordRestart(p, container);
+          void this.keepReported(prev!, p, container);
+        }
         if (mustMove(p, this.maxRestarts)) enqueue(objectKey(p));
       },
     };
@@ -75,12 +82,32 @@ export class PodHealthController implements Reconciler {
       { [AVOID_NODE]: node });
   }
 
+  /**
+   * A container's status holds its current and previous run only: at a
+   * restart, what it said of the run before (its start, its end, its health
+   * check) drops out. Kept as Events with the times they happened, so the
+   * container's log still tells every run.
+   */
+  private async keepReported(prev: Pod, pod: Pod, container: string): Promise<void> {
+    if (!this.opts.events) return;
+    const still = new Set(reportedHappenings(pod, container).map((h) => `${h.at} ${h.reason} ${h.message}`));
+    const node = prev.spec.nodeName!;
+    const about = { apiVersion: pod.apiVersion, kind: pod.kind, name: pod.metadata.name!, namespace: pod.metadata.namespace, uid: pod.metadata.uid, fieldPath: containerFieldPath(container) };
+    for (const h of reportedHappenings(prev, container)) {
+      if (still.has(`${h.at} ${h.reason} ${h.message}`)) continue;
+      await this.opts.client.create(EVENT, about.namespace, buildEvent(about, h.type, h.reason, h.message, { at: new Date(h.at), component: 'kcs-agent', host: node }))
+        .catch(() => { /* an Event never fails the work */ });
+    }
+  }
+
   private async recordRestart(pod: Pod, container: string): Promise<void> {
     const cs = pod.status?.containerStatuses?.find((c) => c.name === container);
     const limit = maxRestartsOf(pod, this.maxRestarts);
     const count = cs?.restartCount ?? 0;
     const after = limit === undefined ? '' : count >= limit ? ', limit reached: moving it' : `, moves after ${limit}`;
-    // The same wording as the kubelet's BackOff event, with where and how often.
-    await this.opts.events?.record(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${container} in pod ${pod.metadata.name} on ${pod.spec.nodeName} (restart ${count}${after})`);
+    // The same wording as the kubelet's BackOff event, with where and how often,
+    // about the container (its fieldPath), so only that container's log shows it.
+    const about = { apiVersion: pod.apiVersion, kind: pod.kind, name: pod.metadata.name!, namespace: pod.metadata.namespace, uid: pod.metadata.uid, fieldPath: containerFieldPath(container) };
+    await this.opts.events?.record(about, 'Warning', 'BackOff', `Back-off restarting failed container ${container} in pod ${pod.metadata.name} on ${pod.spec.nodeName} (restart ${count}${after})`);
   }
 }

@@ -11,7 +11,7 @@ import type { KubeObject, ResourceList } from './types.ts';
 
 export interface FieldError {
   /** Kubernetes StatusCause reason: FieldValueInvalid, FieldValueRequired, ... */
-  reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTypeInvalid' | 'FieldValueTooLong' | 'FieldValueTooMany';
+  reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTypeInvalid' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueForbidden';
   field: string;
   message: string;
 }

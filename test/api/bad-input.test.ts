@@ -88,6 +88,10 @@ const stated = (obj: any, resourceVersion: unknown = '1') => ({ ...obj, metadata
 const bindingPath = (name: string) => `${podPath(name)}/binding`;
 const binding = (pod: string, target: unknown = { kind: 'Node', name: 'n1' }) => ({ apiVersion: 'v1', kind: 'Binding', metadata: { name: pod }, target });
 const bindingWith = (mutate: (b: any) => void) => { const b = binding('p1'); mutate(b); return b; };
+const evictionPath = (name: string) => `${podPath(name)}/eviction`;
+const eviction = (pod: string, deleteOptions?: unknown) => ({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: 'default' }, ...(deleteOptions === undefined ? {} : { deleteOptions }) });
+const evictionWith = (mutate: (e: any) => void) => { const e = eviction('p1'); mutate(e); return e; };
+const logPath = (name: string, query: string) => `${podPath(name)}/log?${query}`;
 
 const CASES: BadCase[] = [
   // ---- unparseable bodies
@@ -333,6 +337,36 @@ const CASES: BadCase[] = [
   { title: 'discovery as a Table', method: 'GET', path: '/api/v1', accept: 'application/json;as=Table;v=v1;g=meta.k8s.io', code: 406, reason: 'NotAcceptable' },
   { title: 'a Table with includeObject=Everything', method: 'GET', path: `${PODS}?includeObject=Everything`, accept: 'application/json;as=Table;v=v1;g=meta.k8s.io', code: 400, reason: 'BadRequest', message: /includeObject: Unsupported value: "Everything"/ },
   { title: 'a watch of Tables with includeObject=all', method: 'GET', path: `${PODS}?watch=1&includeObject=all`, accept: 'application/json;as=Table;v=v1;g=meta.k8s.io', code: 400, reason: 'BadRequest', message: /includeObject/ },
+
+  // ---- POST pods/{name}/eviction (nothing is deleted)
+  { title: 'an Eviction body that is a list', path: evictionPath('p1'), body: [eviction('p1')], needsTargets: true, code: 400, reason: 'BadRequest', message: /must be an Eviction object/ },
+  { title: 'an Eviction of kind Pod', path: evictionPath('p1'), body: evictionWith((e) => { e.kind = 'Pod'; }), needsTargets: true, code: 400, reason: 'BadRequest', message: /kind in the body \(Pod\).*pods\/eviction/ },
+  { title: 'an Eviction of apiVersion v1', path: evictionPath('p1'), body: evictionWith((e) => { e.apiVersion = 'v1'; }), needsTargets: true, code: 400, reason: 'BadRequest', message: /API version in the data \(v1\)/ },
+  { title: 'an Eviction named for another pod', path: evictionPath('p1'), body: eviction('p2'), needsTargets: true, code: 400, reason: 'BadRequest', message: /^name in URL does not match name in Eviction object$/ },
+  { title: 'an Eviction in another namespace', path: evictionPath('p1'), body: evictionWith((e) => { e.metadata.namespace = 'other'; }), needsTargets: true, code: 400, reason: 'BadRequest', message: /namespace of the provided object does not match/ },
+  { title: 'an Eviction whose deleteOptions is a string', path: evictionPath('p1'), body: eviction('p1', 'now'), needsTargets: true, code: 422, reason: 'Invalid', fields: ['deleteOptions'] },
+  { title: 'an Eviction with dryRun "Some"', path: evictionPath('p1'), body: eviction('p1', { dryRun: ['Some'] }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['deleteOptions.dryRun'], message: /supported values: "All"/ },
+  { title: 'an Eviction with a numeric uid precondition', path: evictionPath('p1'), body: eviction('p1', { preconditions: { uid: 7 } }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['deleteOptions.preconditions.uid'] },
+  { title: 'an Eviction with a grace period in words', path: evictionPath('p1'), body: eviction('p1', { gracePeriodSeconds: 'soon' }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['deleteOptions.gracePeriodSeconds'] },
+  { title: 'an Eviction with dryRun=Yes in the query', path: `${evictionPath('p1')}?dryRun=Yes`, body: eviction('p1'), needsTargets: true, code: 400, reason: 'BadRequest', message: /dryRun must be "All"/ },
+  { title: 'an Eviction whose uid precondition is another pod\'s', path: evictionPath('p1'), body: (tg) => eviction('p1', { preconditions: { uid: tg!.p2.metadata.uid } }), needsTargets: true, code: 409, reason: 'Conflict' },
+  { title: 'an Eviction as a text/plain body', path: evictionPath('p1'), body: JSON.stringify(eviction('p1')), type: 'text/plain', needsTargets: true, code: 415, reason: 'UnsupportedMediaType' },
+  { title: 'an Eviction of a pod that does not exist', path: evictionPath('ghost'), body: eviction('ghost'), needsTargets: true, code: 404, reason: 'NotFound', message: /pods "ghost" not found/ },
+  { title: 'an Eviction under an invalid namespace', path: '/api/v1/namespaces/Bad_NS/pods/p1/eviction', body: eviction('p1'), code: 400, reason: 'BadRequest', message: /invalid namespace "Bad_NS"/ },
+  { title: 'a PUT of an Eviction', method: 'PUT', path: evictionPath('p1'), body: eviction('p1'), needsTargets: true, code: 405, reason: 'MethodNotAllowed' },
+
+  // ---- GET pods/{name}/log
+  { title: 'a log with tailLines=-1', method: 'GET', path: logPath('p1', 'tailLines=-1'), body: '', needsTargets: true, code: 422, reason: 'Invalid', fields: ['tailLines'], message: /must be greater than or equal to 0/ },
+  { title: 'a log with tailLines=ten', method: 'GET', path: logPath('p1', 'tailLines=ten'), body: '', needsTargets: true, code: 400, reason: 'BadRequest', message: /^tailLines: Invalid value: "ten": must be a whole number$/ },
+  { title: 'a log with limitBytes=0', method: 'GET', path: logPath('p1', 'limitBytes=0'), body: '', needsTargets: true, code: 422, reason: 'Invalid', fields: ['limitBytes'] },
+  { title: 'a log with sinceSeconds=0', method: 'GET', path: logPath('p1', 'sinceSeconds=0'), body: '', needsTargets: true, code: 422, reason: 'Invalid', fields: ['sinceSeconds'] },
+  { title: 'a log with sinceSeconds and sinceTime', method: 'GET', path: logPath('p1', 'sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z'), body: '', needsTargets: true, code: 422, reason: 'Invalid', fields: ['sinceSeconds'], message: /at most one of `sinceTime` or `sinceSeconds`/ },
+  { title: 'a log with sinceTime=yesterday', method: 'GET', path: logPath('p1', 'sinceTime=yesterday'), body: '', needsTargets: true, code: 400, reason: 'BadRequest', message: /^sinceTime: Invalid value: "yesterday"/ },
+  { title: 'a log with follow=maybe', method: 'GET', path: logPath('p1', 'follow=maybe'), body: '', needsTargets: true, code: 400, reason: 'BadRequest', message: /^follow: Invalid value: "maybe"/ },
+  { title: 'a log of a container the pod does not have', method: 'GET', path: logPath('p1', 'container=db'), body: '', needsTargets: true, code: 400, reason: 'BadRequest', message: /^container db is not valid for pod p1$/ },
+  { title: 'a previous log of a container that never ended', method: 'GET', path: logPath('p1', 'previous=true'), body: '', needsTargets: true, code: 400, reason: 'BadRequest', message: /previous terminated container "app" in pod "p1" not found/ },
+  { title: 'a log of a pod that does not exist', method: 'GET', path: logPath('ghost', 'follow=true'), body: '', needsTargets: true, code: 404, reason: 'NotFound', message: /pods "ghost" not found/ },
+  { title: 'a POST to a pod\'s log', path: `${podPath('p1')}/log`, body: {}, needsTargets: true, code: 405, reason: 'MethodNotAllowed' },
 ];
 
 // ---- running a case ------------------------------------------------------------------------

@@ -30,7 +30,7 @@ test('changes parse as kubectl\'s: key=value sets, key- removes, a key both set 
 
 test('kcs annotate sets, refuses to change a value without --overwrite, changes it with it, and removes with key-', async (t) => {
   const s = server();
-  t.is((await s.kcs(['run', 'web', '-n', 'ann', '--cpu', '100m'])).code, 0);
+  t.is((await s.kcs(['run', 'web', '-n', 'ann', '--cpu', '100m', '--wait=false'])).code, 0);
   const set = await s.kcs(['annotate', 'pod', 'web', '-n', 'ann', 'owner=team-a', 'note=first']);
   t.is(set.code, 0, set.stderr);
   t.is(set.stdout.trim(), 'pod/web annotated');
@@ -60,7 +60,7 @@ test('kcs annotate works on nodes and on pods chosen by a selector, and fails on
   t.is(node.stdout.trim(), 'node/ann-node annotated');
   t.is((await annotations('node', 'ann-node'))?.['kcs.io/remediation'], 'off');
 
-  await Promise.all(['a', 'b'].map((n) => s.kcs(['run', n, '-n', 'ann-sel', '--cpu', '100m', '--label', 'tier=web'])));
+  await Promise.all(['a', 'b'].map((n) => s.kcs(['run', n, '-n', 'ann-sel', '--cpu', '100m', '--label', 'tier=web', '--wait=false'])));
   const selected = await s.kcs(['annotate', 'pods', '-n', 'ann-sel', '-l', 'tier=web', 'canary=yes']);
   t.is(selected.code, 0, selected.stderr);
   t.deepEqual(selected.stdout.trim().split('\n').sort(), ['pod/a annotated', 'pod/b annotated']);
@@ -77,7 +77,7 @@ test('a pod annotated kcs.io/simulate-unhealthy=true shows its restarts in kcs g
   t.timeout(60_000);
   const s = server();
   t.is((await s.kcs(['create', 'node', 'sick-node', '--cpu', '1'])).code, 0);
-  t.is((await s.kcs(['run', 'sick', '-n', 'health', '--cpu', '100m'])).code, 0);
+  t.is((await s.kcs(['run', 'sick', '-n', 'health', '--cpu', '100m', '--wait=false'])).code, 0);
   const rowOf = async () => parseTable((await s.kcs(['get', 'pods', '-n', 'health'])).stdout).find((r) => r.NAME === 'sick');
   const running = await eventually('sick Running', async () => { const r = await rowOf(); return r?.STATUS === 'Running' && r.READY === '1/1' ? r : undefined; }, 20_000);
   t.is(running.RESTARTS, '0');

@@ -81,11 +81,11 @@ test('kcs up stops cleanly on SIGTERM and SIGINT, keeping the state and releasin
 
 // ---- nodes ----------------------------------------------------------------------------
 
-test('kcs create node prints node/NAME created and kcs get nodes shows it with its CPU and memory', async (t) => {
+test('kcs create node prints node/NAME created, then Ready with its machine and how long it took, and kcs get nodes shows it with its CPU and memory', async (t) => {
   const s = server();
   const created = await s.kcs(['create', 'node', 'n1', '--cpu', '4', '--memory', '8Gi']);
   t.is(created.code, 0, created.stderr);
-  t.is(created.stdout, 'node/n1 created\n');
+  t.regex(created.stdout, /^node\/n1 created\nnode\/n1 Ready in \d+(\.\d)?s \(virtual\)\n$/);
 
   const get = await s.kcs(['get', 'nodes']);
   t.is(get.code, 0, get.stderr);
@@ -142,7 +142,7 @@ test('kcs get -o json, yaml and name print one object as itself and several as a
 test('kcs run creates a pending pod in the default namespace that requests the CPU given', async (t) => {
   const s = server();
   // More CPU than any node here has: the scheduler leaves it Pending.
-  const run = await s.kcs(['run', 'web', '--cpu', '500']);
+  const run = await s.kcs(['run', 'web', '--cpu', '500', '--wait=false']);
   t.is(run.code, 0, run.stderr);
   t.is(run.stdout, 'pod/web created\n');
 
@@ -166,8 +166,8 @@ test('kcs get pods in a namespace with no pods says so on stderr and prints noth
 test('kcs get pods -A lists every namespace with a NAMESPACE column', async (t) => {
   const s = server();
   await Promise.all([
-    s.kcs(['run', 'api', '-n', 'team-a', '--cpu', '100m']),
-    s.kcs(['run', 'api', '-n', 'team-b', '--cpu', '100m']),
+    s.kcs(['run', 'api', '-n', 'team-a', '--cpu', '100m', '--wait=false']),
+    s.kcs(['run', 'api', '-n', 'team-b', '--cpu', '100m', '--wait=false']),
   ]);
   const [all, one] = await Promise.all([s.kcs(['get', 'pods', '-A']), s.kcs(['get', 'pods', '-n', 'team-a'])]);
   t.is(headersOf(all.stdout)[0], 'NAMESPACE');
@@ -180,8 +180,8 @@ test('kcs get pods -A lists every namespace with a NAMESPACE column', async (t) 
 test('kcs get pods -l shows only the pods whose labels match', async (t) => {
   const s = server();
   await Promise.all([
-    s.kcs(['run', 'web', '-n', 'sel', '--cpu', '100m']),
-    s.kcs(['run', 'db', '-n', 'sel', '--cpu', '100m', '--label', 'app=db']),
+    s.kcs(['run', 'web', '-n', 'sel', '--cpu', '100m', '--wait=false']),
+    s.kcs(['run', 'db', '-n', 'sel', '--cpu', '100m', '--label', 'app=db', '--wait=false']),
   ]);
   const [web, notWeb] = await Promise.all([
     s.kcs(['get', 'pods', '-n', 'sel', '-l', 'run=web', '-o', 'name']),
@@ -405,7 +405,7 @@ test('kcs describe node shows its recent heartbeats once its agent runs', async 
 
 test('kcs describe pod shows what the pod requests', async (t) => {
   const s = server();
-  t.is((await s.kcs(['run', 'web', '-n', 'desc', '--cpu', '250m', '--memory', '64Mi'])).code, 0);
+  t.is((await s.kcs(['run', 'web', '-n', 'desc', '--cpu', '250m', '--memory', '64Mi', '--wait=false'])).code, 0);
   const describe = await s.kcs(['describe', 'pod', 'web', '-n', 'desc']);
   t.is(describe.code, 0, describe.stderr);
   t.regex(describe.stdout, /^Name:\s+web$/m);
@@ -450,9 +450,9 @@ test('kcs delete -f deletes what the file declares and nothing else', async (t) 
 test('kcs delete pods -l deletes only the pods whose labels match', async (t) => {
   const s = server();
   await Promise.all([
-    s.kcs(['run', 'x1', '-n', 'dell', '--cpu', '100m', '--label', 'app=x']),
-    s.kcs(['run', 'x2', '-n', 'dell', '--cpu', '100m', '--label', 'app=x']),
-    s.kcs(['run', 'y1', '-n', 'dell', '--cpu', '100m', '--label', 'app=y']),
+    s.kcs(['run', 'x1', '-n', 'dell', '--cpu', '100m', '--label', 'app=x', '--wait=false']),
+    s.kcs(['run', 'x2', '-n', 'dell', '--cpu', '100m', '--label', 'app=x', '--wait=false']),
+    s.kcs(['run', 'y1', '-n', 'dell', '--cpu', '100m', '--label', 'app=y', '--wait=false']),
   ]);
   const del = await s.kcs(['delete', 'pods', '-n', 'dell', '-l', 'app=x']);
   t.is(del.code, 0, del.stderr);
@@ -546,7 +546,7 @@ test('kcs create node with an invalid name is rejected as Invalid, naming metada
 
 test('--help on every command exits 0 and shows an example', async (t) => {
   const s = server();
-  const commands = ['annotate', 'apply', 'get', 'describe', 'delete', 'create node', 'run', 'up', 'version'];
+  const commands = ['annotate', 'apply', 'get', 'describe', 'delete', 'create node', 'run', 'logs', 'up', 'version'];
   const results = await Promise.all(commands.map((c) => s.kcs([...c.split(' '), '--help'])));
   results.forEach((r, i) => {
     t.is(r.code, 0, `${commands[i]}: ${r.stderr}`);
