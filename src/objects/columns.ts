@@ -113,10 +113,26 @@ const EVENT_COLUMNS: Column[] = [
   { header: 'MESSAGE', value: (o) => ev(o).message ?? '' },
 ];
 
+const NAMESPACE_KIND_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'STATUS', value: (o) => (o as { status?: { phase?: string } }).status?.phase ?? '' },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+];
+
+/** For a kind without columns of its own, what kubectl prints for any object: its name and age. */
+const DEFAULT_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+];
+
+const COLUMNS_BY_KIND: Record<string, Column[]> = {
+  Node: NODE_COLUMNS, Pod: POD_COLUMNS, Lease: LEASE_COLUMNS, Event: EVENT_COLUMNS, Namespace: NAMESPACE_KIND_COLUMNS,
+};
+
 const NAMESPACE_COLUMN: Column = { header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' };
 
 export function columnsFor(kind: string, opts: { wide: boolean; allNamespaces: boolean }): Column[] {
-  const base = kind === 'Node' ? NODE_COLUMNS : kind === 'Lease' ? LEASE_COLUMNS : kind === 'Event' ? EVENT_COLUMNS : POD_COLUMNS;
+  const base = COLUMNS_BY_KIND[kind] ?? DEFAULT_COLUMNS;
   const cols = base.filter((c) => opts.wide || !c.wide);
   return opts.allNamespaces && kind !== 'Node' ? [NAMESPACE_COLUMN, ...cols] : cols;
 }
