@@ -21,7 +21,6 @@ export function metadataFlags(noun: string) {
 }
 
 export abstract class MetadataCommand extends ClientCommand {
-  static override strict = false;
   /** Which map this command changes. */
   protected abstract readonly map: MetadataMap;
   /** What is printed after `pod/web`: kubectl's words for the outcome. */

@@ -12,6 +12,7 @@ export default class Annotate extends MetadataCommand {
     '<%= config.bin %> annotate node node-1 owner=team-a',
     '<%= config.bin %> annotate pods -l app=web note=canary',
   ];
+  static override strict = false;
   static override flags = metadataFlags('annotation');
   protected readonly map = 'annotations' as const;
 

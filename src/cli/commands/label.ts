@@ -12,6 +12,7 @@ export default class Label extends MetadataCommand {
     '<%= config.bin %> label nodes --all zone=a',
     '<%= config.bin %> label pods -l app=web canary=true',
   ];
+  static override strict = false;
   static override flags = metadataFlags('label');
   protected readonly map = 'labels' as const;
 
