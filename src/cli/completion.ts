@@ -5,8 +5,7 @@
 // server (asked with a short timeout; silence when it does not answer).
 import { KINDS, kindByAlias, type KindInfo } from '../objects/kinds.ts';
 
-export const SHELLS = ['bash', 'zsh', 'fish'] as const;
-export type Shell = (typeof SHELLS)[number];
+export type Shell = 'bash' | 'zsh' | 'fish';
 
 export function completionScript(shell: Shell, bin: string): string {
   const fn = `_${bin.replace(/[^A-Za-z0-9_]/g, '_')}_complete`;

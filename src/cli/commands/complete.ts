@@ -1,5 +1,5 @@
 import { Command } from '@oclif/core/command';
-import { complete, startingWith, type CommandInfo } from '../completion.ts';
+import type { CommandInfo } from '../completion.ts';
 
 /** How long completion may wait for the server before offering nothing. */
 const SERVER_TIMEOUT_MS = 1500;
@@ -11,6 +11,7 @@ export default class Complete extends Command {
   static override summary = 'Completion candidates for the words given (used by the scripts of kcs completion).';
 
   async run(): Promise<string[]> {
+    const { complete, startingWith } = await import('../completion.ts');
     const argv = this.argv;
     const current = argv.length ? argv[argv.length - 1] : '';
     const words = argv.slice(0, -1);

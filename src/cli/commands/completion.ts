@@ -1,6 +1,8 @@
 import * as Args from '@oclif/core/args';
 import { Command } from '@oclif/core/command';
-import { completionScript, SHELLS, type Shell } from '../completion.ts';
+import type { Shell } from '../completion.ts';
+
+const SHELLS: readonly Shell[] = ['bash', 'zsh', 'fish'];
 
 export default class Completion extends Command {
   static override summary = 'Print a shell completion script for kcs (bash, zsh or fish).';
@@ -14,6 +16,7 @@ export default class Completion extends Command {
 
   async run(): Promise<string> {
     const { args } = await this.parse(Completion);
+    const { completionScript } = await import('../completion.ts');
     const script = completionScript(args.shell as Shell, this.config.bin);
     this.log(script);
     return script;
