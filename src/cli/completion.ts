@@ -74,6 +74,9 @@ export function complete(words: string[], current: string, commands: CommandInfo
   const prev = words[words.length - 1];
   const prevFlag = prev?.startsWith('-') ? Object.entries(flags).find(([name, f]) => prev === `--${name}` || (f.char && prev === `-${f.char}`)) : undefined;
   if (prevFlag && prevFlag[1].type === 'option' && used < words.length) {
+    // -n NAMESPACE: the namespaces the server has, once it serves them as objects.
+    const namespaces = prevFlag[0] === 'namespace' ? kindByAlias('namespace') : undefined;
+    if (namespaces) return { objectsOf: namespaces };
     return { words: startingWith([...(prevFlag[1].options ?? [])], current) };
   }
   if (current.startsWith('-')) {

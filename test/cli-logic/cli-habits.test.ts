@@ -6,6 +6,7 @@ import { editBuffer, editorCommand, mergePatchBetween, stripComments } from '../
 import { viewKubeconfig } from '../../src/cli/kubeconfig-view.ts';
 import { complete, completionScript, type CommandInfo } from '../../src/cli/completion.ts';
 import { suggestCommands } from '../../src/cli/hooks/command-not-found.ts';
+import { kindByAlias } from '../../src/objects/kinds.ts';
 import type { KubeObject } from '../../src/objects/types.ts';
 
 const node = (ready?: string, phase?: string): KubeObject => ({
@@ -96,6 +97,9 @@ test('completion offers commands, topics, flags, flag values, types and (from th
   t.like(complete(['get'], 'node/n', COMMANDS), { objectsOf: { kind: 'Node' }, prefix: 'node/n' });
   t.like(complete(['cordon'], '', COMMANDS), { objectsOf: { kind: 'Node' } });
   t.deepEqual(complete(['nope'], '', COMMANDS), { words: [] });
+  // -n completes namespaces from the server once it serves the kind; until then, nothing.
+  const namespaces = kindByAlias('namespace');
+  t.deepEqual(complete(['get', '-n'], '', COMMANDS), namespaces ? { objectsOf: namespaces } : { words: [] });
   t.regex(completionScript('bash', 'kcs'), /complete -o default -F _kcs_complete kcs/);
   t.regex(completionScript('zsh', 'kcs'), /compdef _kcs_complete kcs/);
   t.regex(completionScript('fish', 'kcs'), /complete -c kcs -f -a '\(kcs __complete/);
