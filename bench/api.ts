@@ -4,14 +4,14 @@
 // JSON line; exits non-zero only if a request failed or the time cap was hit.
 //
 //   node bench/api.ts [--pods 10000] [--gets 50000] [--updates N] [--concurrency 50]
-//                     [--warmup 500] [--time-limit 100] [--cpu-prof DIR]
+//                     [--warmup 500] [--time-limit 200] [--cpu-prof DIR] [--transport http|https|both]
 // Env equivalents: KCS_BENCH_PODS, KCS_BENCH_GETS, KCS_BENCH_UPDATES,
 // KCS_BENCH_CONCURRENCY, KCS_BENCH_WARMUP, KCS_BENCH_TIME_LIMIT.
-import { Agent } from 'node:http';
+import type { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkBuild, Deadline, httpCall, intOpt, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary, runMain } from './lib.ts';
+import { apiAgent, checkBuild, Deadline, httpCall, intOpt, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary, runMain } from './lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string' },
     'time-limit': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    transport: { type: 'string' },
   },
 });
 
@@ -30,8 +31,14 @@ const GETS = intOpt(args.gets, 'gets', 50_000, 1, 5_000_000);
 const UPDATES = intOpt(args.updates, 'updates', PODS, 1, 1_000_000);
 const CONCURRENCY = intOpt(args.concurrency, 'concurrency', 50, 1, 1000);
 const WARMUP = intOpt(args.warmup, 'warmup', 500, 0, 100_000);
-const TIME_LIMIT_S = intOpt(args['time-limit'], 'time-limit', 100, 1, 3600);
+const TIME_LIMIT_S = intOpt(args['time-limit'], 'time-limit', 200, 1, 3600);
 const LIST_RUNS = 3;
+/** `--transport http|https|both` (default both): the same phases against a plain and a TLS server, to show what TLS costs. */
+const TRANSPORTS: Transport[] = args.transport === 'http' ? ['http'] : args.transport === 'https' ? ['https'] : ['http', 'https'];
+if (args.transport !== undefined && !['http', 'https', 'both'].includes(args.transport)) {
+  console.error('--transport must be http, https or both');
+  process.exit(2);
+}
 const TARGETS = { getsPerSec: 5000, createsPerSec: 2000, writeP99Ms: 20 };
 
 const loadAtStart = loadavg();
@@ -146,11 +153,43 @@ async function main(): Promise<number> {
     env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profDir}`.trim();
   }
   if (!checkBuild()) return 1;
-  console.log(`kcs API bench: ${PODS} creates, ${GETS} GETs, ${UPDATES} patches, ${LIST_RUNS} lists; ${CONCURRENCY} clients; warm-up ${WARMUP}; cap ${TIME_LIMIT_S}s`);
+  console.log(`kcs API bench: ${PODS} creates, ${GETS} GETs, ${UPDATES} patches, ${LIST_RUNS} lists; ${CONCURRENCY} clients; warm-up ${WARMUP}; cap ${TIME_LIMIT_S}s; transports: ${TRANSPORTS.join(', ')}`);
+  const results: Array<{ transport: Transport; summary: BenchSummary }> = [];
+  let status = 0;
+  for (const transport of TRANSPORTS) {
+    console.log(`\n== ${transport} ==`);
+    const run = await runServer(transport, env, profDir);
+    status ||= run.status;
+    results.push({ transport, summary: run.summary });
+  }
+  const plain = results.find((r) => r.transport === 'http')?.summary;
+  const tls = results.find((r) => r.transport === 'https')?.summary;
+  if (plain && tls) {
+    // What TLS costs, the same phases side by side (target: within 10%).
+    const rows: Array<Array<string | number>> = [['phase', 'http req/s', 'https req/s', 'https/http', 'http p99 ms', 'https p99 ms']];
+    for (const k of ['creates', 'gets', 'patches'] as const) {
+      const a = plain[k];
+      const b = tls[k];
+      if (a && b) rows.push([k, a.perSec, b.perSec, round(b.perSec / a.perSec), a.p99Ms, b.p99Ms]);
+    }
+    if (plain.list && tls.list) rows.push([`list of ${plain.list.items}`, '', '', round(plain.list.p50Ms / tls.list.p50Ms), plain.list.p50Ms, tls.list.p50Ms]);
+    console.log('\nTLS against plain http (keep-alive connections, as kubectl and the kcs client use them):');
+    printTable(rows);
+    console.log(JSON.stringify({ bench: 'kcs-api-tls', ratios: Object.fromEntries((['creates', 'gets', 'patches'] as const).filter((k) => plain[k] && tls[k]).map((k) => [k, round(tls[k]!.perSec / plain[k]!.perSec)])) }));
+  }
+  return status;
+}
+
+type Transport = 'http' | 'https';
+interface PhaseFigures { perSec: number; p99Ms: number; [field: string]: unknown }
+/** The run's JSON line; what the TLS comparison reads of it is typed. */
+interface BenchSummary { creates?: PhaseFigures; gets?: PhaseFigures; patches?: PhaseFigures; list?: { items: number; p50Ms: number; [field: string]: unknown }; [field: string]: unknown }
+
+async function runServer(transport: Transport, env: Record<string, string>, profDir: string | undefined): Promise<{ status: number; summary: BenchSummary }> {
     // The API server and store alone (--runtime none: no controllers), so the
   // figures are the API's, not those of a scheduler reacting to each pod.
-  const cp = await startChildControlPlane({ env, args: ['--runtime', 'none'] });
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const cp = await startChildControlPlane({ env, args: ['--runtime', 'none'], tls: transport === 'https' });
+  const agent = apiAgent(cp, CONCURRENCY);
   const phases: PhaseResult[] = [];
   let list: (Summary & { items: number; bytes: number }) | undefined;
   let listFailure: string | undefined;
@@ -240,8 +279,8 @@ async function main(): Promise<number> {
   console.log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
   if (profDir) console.log(`server CPU profile written to ${profDir}`);
 
-  const summary = {
-    bench: 'kcs-api', node: process.version, cpus: cpus().length, loadAvg1m: round(loadAtStart[0]), concurrency: CONCURRENCY, warmup: WARMUP,
+  const summary: BenchSummary = {
+    bench: 'kcs-api', transport, node: process.version, cpus: cpus().length, loadAvg1m: round(loadAtStart[0]), concurrency: CONCURRENCY, warmup: WARMUP,
     creates: create && { n: create.count, perSec: round(create.perSec), ...pick(create.latency), srvCpuPct: round(create.serverCpuPct), srvSysPct: round(create.serverSysPct), otherCpuPct: round(create.otherCpuPct) },
     gets: get && { n: get.count, perSec: round(get.perSec), ...pick(get.latency), srvCpuPct: round(get.serverCpuPct), srvSysPct: round(get.serverSysPct), otherCpuPct: round(get.otherCpuPct) },
     pacedCreates: by(`create@${TARGETS.createsPerSec}/s`) && { rate: TARGETS.createsPerSec, ...pick(by(`create@${TARGETS.createsPerSec}/s`)!.latency) },
@@ -269,7 +308,7 @@ async function main(): Promise<number> {
     console.error(`stopped at ${cap.what}: figures are partial`);
     status = 1;
   }
-  return status;
+  return { status, summary };
 }
 
 function pick(s: Summary) {

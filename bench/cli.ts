@@ -1,17 +1,17 @@
 // CLI latency benchmark: wall time of whole `bin/kcs` invocations (process
 // start-up included) against a control plane in a child process holding 100
-// nodes. Each command runs 2 times unmeasured, then 20 times sequentially.
+// nodes, side by side with kubectl against the same server (TLS, as `kcs up`
+// serves by default, through the kubeconfig it wrote). Each command runs 2
+// times unmeasured, then 20 times sequentially.
 //
 //   node bench/cli.ts [--runs 20] [--nodes 100]
-// Env equivalents: KCS_BENCH_CLI_RUNS, KCS_BENCH_CLI_NODES.
-// kubectl is not timed: it sends no bearer token over plain http (kubernetes/kubectl#744),
-// so against `kcs up` it only gets 401s.
+// Env equivalents: KCS_BENCH_CLI_RUNS, KCS_BENCH_CLI_NODES; KCS_KUBECTL names
+// the kubectl to time (default: kubectl on PATH; skipped with a note if none).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { checkBuild, httpCall, KCS_BIN, machineCpu, selfAndChildrenCpu, msSince, printTable, round, roundAll, ROOT, startChildControlPlane, summarize, type Summary, runMain } from './lib.ts';
+import { apiAgent, checkBuild, httpCall, KCS_BIN, machineCpu, selfAndChildrenCpu, msSince, printTable, round, roundAll, ROOT, startChildControlPlane, summarize, type Summary, runMain } from './lib.ts';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string' }, nodes: { type: 'string' } } });
 const RUNS = Number(args.runs ?? process.env.KCS_BENCH_CLI_RUNS ?? 20);
@@ -57,11 +57,11 @@ async function main(): Promise<number> {
   if (!checkBuild()) return 1;
   console.log(`kcs CLI bench: ${NODES} nodes; each command ${WARMUP_RUNS} warm-up + ${RUNS} timed runs, sequential`);
   const loadAtStart = loadavg();
-  const cp = await startChildControlPlane();
+  const cp = await startChildControlPlane({ tls: true });
   const results: Timing[] = [];
   let failed = false;
   try {
-    const agent = new Agent({ keepAlive: true, maxSockets: 10 });
+    const agent = apiAgent(cp, 10);
     const creates = await Promise.all(Array.from({ length: NODES }, (_, i) => httpCall(agent, cp.url, 'POST', '/api/v1/nodes', cp.token, JSON.stringify({
       apiVersion: 'v1', kind: 'Node', metadata: { name: `node-${String(i).padStart(3, '0')}` }, spec: { capacity: { cpu: '4', memory: '8Gi' } },
     }))));
@@ -79,6 +79,14 @@ async function main(): Promise<number> {
 
     const srv = () => cp.cpuSeconds().total;
     results.push(time('kcs get nodes', KCS_BIN, ['get', 'nodes'], env, srv, nodeLines));
+    const kubectl = process.env.KCS_KUBECTL || 'kubectl';
+    if (spawnSync(kubectl, ['version', '--client'], { encoding: 'utf8' }).status === 0) {
+      // A fresh discovery cache per run would time discovery, not the get: kubectl keeps one, as a user's does.
+      const kubeEnv = { ...env, KUBECONFIG: join(cp.stateDir, 'kubeconfig'), HOME: cp.stateDir };
+      results.push(time('kubectl get nodes', kubectl, ['get', 'nodes'], kubeEnv, srv, nodeLines));
+    } else {
+      console.log(`(no ${kubectl} to time: set KCS_KUBECTL)`);
+    }
     results.push(time('kcs version --client', KCS_BIN, ['version', '--client'], env, srv, (o) => (o.includes('Client Version') ? undefined : 'no "Client Version" line')));
     results.push(time('node -e 0 (bare node floor)', join(ROOT, 'node_modules', 'node', 'bin', 'node'), ['-e', '0'], env, srv, () => undefined));
   } finally {

@@ -3,7 +3,8 @@
 // loop), a keep-alive HTTP request helper, percentiles, and a plain table.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { request, type Agent } from 'node:http';
+import { Agent as HttpAgent, request, type Agent } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,7 +78,15 @@ export function printTable(rows: Array<Array<string | number>>): void {
 
 export interface HttpResult { status: number; body: string }
 
-/** One request over `agent`; resolves with status and body text, rejects on socket errors or timeout. */
+/**
+ * The connection pool for a control plane's URL: https (trusting the
+ * cluster CA) or plain http, as the server speaks.
+ */
+export function apiAgent(cp: { url: URL; ca?: string }, maxSockets: number): Agent {
+  return cp.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets, ca: cp.ca }) : new HttpAgent({ keepAlive: true, maxSockets });
+}
+
+/** One request over `agent` (from apiAgent for https); resolves with status and body text, rejects on socket errors or timeout. */
 export function httpCall(agent: Agent, url: URL, method: string, path: string, token: string, body?: string, contentType = 'application/json', timeoutMs = 30_000): Promise<HttpResult> {
   return new Promise((resolveReq, reject) => {
     const headers: Record<string, string | number> = { authorization: `Bearer ${token}`, accept: 'application/json' };
@@ -85,7 +94,8 @@ export function httpCall(agent: Agent, url: URL, method: string, path: string, t
       headers['content-type'] = contentType;
       headers['content-length'] = Buffer.byteLength(body);
     }
-    const req = request({ agent, host: url.hostname, port: url.port, method, path, headers }, (res) => {
+    const send = url.protocol === 'https:' ? httpsRequest : request;
+    const req = send({ agent, host: url.hostname, port: url.port, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolveReq({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
@@ -206,6 +216,8 @@ export function checkBuild(): boolean {
 export interface ChildControlPlane {
   url: URL;
   token: string;
+  /** The cluster CA (PEM) when the server speaks TLS. */
+  ca?: string;
   stateDir: string;
   /** The server's node process (bin/kcs is a bash wrapper that execs node, so this is it). */
   pid: number;
@@ -255,16 +267,18 @@ function hookExit(): void {
  * Starts `bin/kcs up --port 0 --state-dir <fresh temp dir>` and waits for its
  * "listening on" line. `env` is added to the child's environment (e.g.
  * NODE_OPTIONS=--cpu-prof to profile only the server); `args` are added to
- * its command line (e.g. ['--runtime', 'virtual']).
+ * its command line (e.g. ['--runtime', 'virtual']). The server speaks plain
+ * http unless `tls` is set: the benches measure the control plane, and
+ * bench:api shows what TLS adds side by side.
  */
-export async function startChildControlPlane(opts: { env?: Record<string, string>; startTimeoutMs?: number; args?: string[] } = {}): Promise<ChildControlPlane> {
+export async function startChildControlPlane(opts: { env?: Record<string, string>; startTimeoutMs?: number; args?: string[]; tls?: boolean } = {}): Promise<ChildControlPlane> {
   hookExit();
   const dir = mkdtempSync(join(tmpdir(), 'kcs-bench-'));
   const env = { ...process.env, ...opts.env };
   for (const k of ['KCS_STATE_DIR', 'KCS_CONFIG', 'KCS_SERVER', 'KCS_TOKEN']) delete env[k];
   // KCS_BENCH_PROFILE_DIR: the control plane writes a V8 CPU profile there when it stops.
   const profileDir = process.env.KCS_BENCH_PROFILE_DIR;
-  const upArgs = ['up', '--port', '0', '--state-dir', dir, ...(opts.args ?? [])];
+  const upArgs = ['up', '--port', '0', '--state-dir', dir, ...(opts.tls ? [] : ['--no-tls']), ...(opts.args ?? [])];
   const child = profileDir
     ? spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, join(ROOT, 'dist', 'cli', 'main.js'), ...upArgs], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(KCS_BIN, upArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -279,7 +293,7 @@ export async function startChildControlPlane(opts: { env?: Record<string, string
     url = await new Deadline(startTimeoutMs).race(new Promise<URL>((resolveUrl, reject) => {
       const onData = (chunk: Buffer) => {
         output += chunk.toString('utf8');
-        const m = /listening on (http:\/\/\S+)/.exec(output);
+        const m = /listening on (https?:\/\/\S+)/.exec(output);
         if (m) resolveUrl(new URL(m[1]));
       };
       child.stdout!.on('data', onData);
@@ -312,6 +326,7 @@ export async function startChildControlPlane(opts: { env?: Record<string, string
   return {
     url,
     token,
+    ca: url.protocol === 'https:' ? readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8') : undefined,
     stateDir: dir,
     pid,
     recentOutput: () => output.slice(-64 * 1024),

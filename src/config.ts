@@ -30,6 +30,9 @@ export class ConfigError extends Error {
 export interface ClientConfig {
   server: string;
   token?: string;
+  /** The CA (PEM) the server's certificate chains to: the kubeconfig's certificate-authority(-data). */
+  ca?: string;
+  insecureSkipTlsVerify?: boolean;
   /** The file the config came from, if any: named in error hints. */
   source?: string;
 }
@@ -37,7 +40,7 @@ export interface ClientConfig {
 interface KubeConfig {
   apiVersion: 'v1';
   kind: 'Config';
-  clusters: Array<{ name: string; cluster: { server: string } }>;
+  clusters: Array<{ name: string; cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string; 'insecure-skip-tls-verify'?: boolean } }>;
   users: Array<{ name: string; user: { token?: string } }>;
   contexts: Array<{ name: string; context: { cluster: string; user: string; namespace?: string } }>;
   'current-context': string;
@@ -47,7 +50,7 @@ export function writeClientConfig(path: string, config: ClientConfig): void {
   const kubeconfig: KubeConfig = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'kcs', cluster: { server: config.server } }],
+    clusters: [{ name: 'kcs', cluster: { server: config.server, ...(config.ca ? { 'certificate-authority-data': Buffer.from(config.ca).toString('base64') } : {}) } }],
     users: [{ name: 'kcs-admin', user: { token: config.token } }],
     contexts: [{ name: 'kcs', context: { cluster: 'kcs', user: 'kcs-admin' } }],
     'current-context': 'kcs',
@@ -78,13 +81,43 @@ export function readClientConfig(path: string): ClientConfig | undefined {
   const cluster = kc.clusters?.find((c) => c.name === ctx?.context.cluster) ?? kc.clusters?.[0];
   const user = kc.users?.find((u) => u.name === ctx?.context.user) ?? kc.users?.[0];
   if (!cluster) return undefined;
-  return { server: cluster.cluster.server, token: user?.user.token, source: path };
+  return {
+    server: cluster.cluster.server, token: user?.user.token, source: path,
+    ca: caOf(cluster.cluster, dirname(path)), insecureSkipTlsVerify: cluster.cluster['insecure-skip-tls-verify'] === true,
+  };
 }
 
-/** Flags win over $KCS_SERVER/$KCS_TOKEN, which win over the config file. */
-export function resolveClientConfig(flags: { server?: string; token?: string; kubeconfig?: string }): ClientConfig {
+/** The cluster's CA as kubeconfigs carry it: inline (base64 PEM) or a file named relative to the kubeconfig. */
+function caOf(cluster: KubeConfig['clusters'][number]['cluster'], base: string): string | undefined {
+  if (cluster['certificate-authority-data']) return Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8');
+  const file = cluster['certificate-authority'];
+  if (!file) return undefined;
+  try {
+    return readFileSync(resolve(base, file), 'utf8');
+  } catch (err) {
+    throw new ConfigError(`the kubeconfig names certificate-authority ${file}, which cannot be read: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Flags win over $KCS_SERVER/$KCS_TOKEN, which win over the config file. The
+ * file's CA is kept when the server is given another way: it is the
+ * cluster's, whichever address reaches it.
+ */
+export function resolveClientConfig(flags: { server?: string; token?: string; kubeconfig?: string; certificateAuthority?: string; insecureSkipTlsVerify?: boolean }): ClientConfig {
   const file = readClientConfig(clientConfigPath(flags.kubeconfig));
-  const server = flags.server ?? env('KCS_SERVER') ?? file?.server ?? `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
+  const server = flags.server ?? env('KCS_SERVER') ?? file?.server ?? `https://${DEFAULT_HOST}:${DEFAULT_PORT}`;
   const token = flags.token ?? env('KCS_TOKEN') ?? file?.token;
-  return { server: server.replace(/\/+$/, ''), token, source: file?.source };
+  let ca = file?.ca;
+  if (flags.certificateAuthority) {
+    try {
+      ca = readFileSync(flags.certificateAuthority, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`--certificate-authority ${flags.certificateAuthority}: ${(err as Error).message}`);
+    }
+  }
+  return {
+    server: server.replace(/\/+$/, ''), token, source: file?.source, ca,
+    insecureSkipTlsVerify: flags.insecureSkipTlsVerify ?? file?.insecureSkipTlsVerify,
+  };
 }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { join } from 'node:path';
 import { SqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
@@ -21,6 +22,7 @@ import { LocalClient } from './client/local.ts';
 import { DEFAULT_GRACE_MS } from './controllers/health.ts';
 import { startControllers, type RunningControllers } from './controllers/manager.ts';
 import type { NodeRuntime } from './runtime/runtime.ts';
+import { loadOrCreateServingTls } from './pki/serving-tls.ts';
 
 export interface ControlPlaneOptions {
   stateDir: string;
@@ -38,10 +40,18 @@ export interface ControlPlaneOptions {
   maxRestarts?: number;
   /** The address agents reach the API at; defaults to the URL this server listens on. */
   agentServer?: string;
+  /**
+   * Serve https with the cluster CA and a serving certificate kept in the
+   * state directory (what `kcs up` does unless told --no-tls): real
+   * Kubernetes clients send a bearer token over nothing else.
+   */
+  tls?: boolean;
 }
 
 export interface ControlPlane {
   url: string;
+  /** The cluster CA (PEM) clients trust the server through; undefined when serving plain http. */
+  caPem?: string;
   /** The agents' heartbeat interval and the grace before a silent node is failed, as the controllers use them. */
   heartbeatMs: number;
   nodeGraceMs: number;
@@ -96,7 +106,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     nodeToken: (name) => nodeTokens.tokenFor(name),
     clusterId: loadOrCreateClusterId(opts.stateDir),
   });
-  const server = createServer(app.callback());
+  const tls = opts.tls
+    ? await loadOrCreateServingTls(opts.stateDir, opts.host, opts.log).catch(async (err: unknown) => { await store.close(); throw err; })
+    : undefined;
+  const server: Server = tls ? createTlsServer({ cert: tls.certPem, key: tls.keyPem }, app.callback()) : createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   try {
     await new Promise<void>((resolveListen, reject) => {
@@ -109,14 +122,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   }
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  const url = `http://${host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
   const clientAs = (user: User): KcsClient => new LocalClient(registry, { user, authorize });
   let controllers: RunningControllers | undefined;
   opts.runtime?.useInProcessClients?.((nodeName) => clientAs(nodeUser(nodeName)));
   if (opts.runtime) {
     try {
       controllers = await startControllers({
-        client: clientAs(CONTROLLERS_USER), runtime: opts.runtime, server: opts.agentServer ?? url,
+        client: clientAs(CONTROLLERS_USER), runtime: opts.runtime, server: opts.agentServer ?? url, ca: tls?.caPem,
         tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, nodeGraceMs: opts.nodeGraceMs, maxRestarts: opts.maxRestarts, log: opts.log,
       });
     } catch (err) {
@@ -128,6 +141,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   }
   return {
     url,
+    caPem: tls?.caPem,
     heartbeatMs: opts.heartbeatMs ?? 1000,
     nodeGraceMs: opts.nodeGraceMs ?? DEFAULT_GRACE_MS,
     controllers,

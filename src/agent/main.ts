@@ -15,8 +15,11 @@ function required(name: string): string {
 
 const nodeName = required('KCS_NODE_NAME');
 const heartbeatMs = Number(process.env.KCS_HEARTBEAT_MS ?? 1000);
-const client = new Client({ server: required('KCS_SERVER'), token: required('KCS_TOKEN') });
-const leaseClient = new Client({ server: required('KCS_SERVER'), token: required('KCS_TOKEN'), timeoutMs: leaseTimeoutMs(heartbeatMs) });
+// The cluster CA (base64 PEM, as a kubeconfig carries it): the agent trusts the API's certificate only through it.
+const ca = process.env.KCS_CA_DATA ? Buffer.from(process.env.KCS_CA_DATA, 'base64').toString('utf8') : undefined;
+const connection = { server: required('KCS_SERVER'), token: required('KCS_TOKEN'), ca };
+const client = new Client(connection);
+const leaseClient = new Client({ ...connection, timeoutMs: leaseTimeoutMs(heartbeatMs) });
 // Optional: how long a container that failed its health check waits (default 1 s doubling to 30 s).
 const backoffMs = Number(process.env.KCS_RESTART_BACKOFF_MS);
 const backoffMaxMs = Number(process.env.KCS_RESTART_BACKOFF_MAX_MS);

@@ -9,13 +9,19 @@ export const connectionFlags = {
   server: Flags.string({ summary: 'API server URL (overrides $KCS_SERVER and the kubeconfig).', helpGroup: 'CONNECTION' }),
   token: Flags.string({ summary: 'Bearer token (overrides $KCS_TOKEN and the kubeconfig).', helpGroup: 'CONNECTION' }),
   kubeconfig: Flags.string({ summary: 'Client config file (default $KCS_CONFIG or ~/.kcs/kubeconfig).', helpGroup: 'CONNECTION' }),
+  'certificate-authority': Flags.string({ summary: "A CA file (PEM) the server's certificate must chain to (default: the kubeconfig's).", helpGroup: 'CONNECTION' }),
+  'insecure-skip-tls-verify': Flags.boolean({ summary: "Do not check the server's certificate (debugging only: anyone in the middle could read the token).", helpGroup: 'CONNECTION' }),
 };
 
 export abstract class ClientCommand extends Command {
   private clientInstance?: Client;
 
-  protected client(flags: { server?: string; token?: string; kubeconfig?: string }): Client {
-    if (!this.clientInstance) this.clientInstance = new Client(resolveClientConfig(flags));
+  protected client(flags: { server?: string; token?: string; kubeconfig?: string; 'certificate-authority'?: string; 'insecure-skip-tls-verify'?: boolean }): Client {
+    if (!this.clientInstance) {
+      this.clientInstance = new Client(resolveClientConfig({
+        ...flags, certificateAuthority: flags['certificate-authority'], insecureSkipTlsVerify: flags['insecure-skip-tls-verify'] || undefined,
+      }));
+    }
     return this.clientInstance;
   }
 

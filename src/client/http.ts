@@ -10,7 +10,10 @@ import type { KcsClient, ListQuery, Response, WatchHandle, WatchQuery, WriteQuer
 
 // process.getBuiltinModule rather than `import 'node:http'`: the static
 // import also loads Node's bundled undici, about 40 ms of every CLI start.
-const { request: httpRequest, Agent } = process.getBuiltinModule('node:http') as typeof import('node:http');
+// node:https is loaded only for an https server.
+type HttpModule = Pick<typeof import('node:https'), 'request' | 'Agent'>;
+const transport = (server: string): HttpModule =>
+  (server.startsWith('https:') ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http')) as HttpModule;
 
 export class ClientError extends Error {
   override name = 'ClientError';
@@ -29,15 +32,22 @@ export class ClientError extends Error {
 export class ConnectionError extends Error {
   override name = 'ConnectionError';
   readonly server: string;
-  constructor(server: string, cause: unknown) {
-    super(`The connection to the server ${new URL(server).host} was refused - is kcs running? Start it with 'kcs up'.`, { cause });
+  constructor(server: string, cause: unknown, message?: string) {
+    super(message ?? `The connection to the server ${new URL(server).host} was refused - is kcs running? Start it with 'kcs up'.`, { cause });
     this.server = server;
   }
 }
 
+/** Node's codes for a server certificate the client does not trust (unknown CA, wrong name, expired). */
+const UNTRUSTED_CERT = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_SIGNATURE_FAILURE|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+
 export interface ClientOptions {
   server: string;
   token?: string;
+  /** The CA (PEM) an https server's certificate must chain to; without it, the system's roots. */
+  ca?: string;
+  /** Accept any certificate (kubectl's insecure-skip-tls-verify): for debugging only. */
+  insecureSkipTlsVerify?: boolean;
   /** Requests (not watches) that take longer fail with a TimeoutError; default: no limit. */
   timeoutMs?: number;
 }
@@ -48,14 +58,21 @@ export class TimeoutError extends Error {
 
 export class Client implements KcsClient {
   readonly server: string;
+  /** The CA it trusts the server through (handed on to node agents by `kcs controllers`). */
+  readonly ca?: string;
   private readonly token?: string;
   private readonly timeoutMs?: number;
-  private readonly agent = new Agent({ keepAlive: true });
+  private readonly http: HttpModule;
+  private readonly agent: import('node:http').Agent;
 
   constructor(opts: ClientOptions) {
     this.server = opts.server.replace(/\/+$/, '');
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs;
+    this.ca = opts.ca;
+    this.http = transport(this.server);
+    // The TLS options only mean something to the https agent; the http one ignores them.
+    this.agent = new this.http.Agent({ keepAlive: true, ca: opts.ca, rejectUnauthorized: !opts.insecureSkipTlsVerify });
   }
 
   path(kind: KindInfo, namespace?: string, name?: string, subresource?: string): string {
@@ -157,7 +174,7 @@ export class Client implements KcsClient {
 
   private raw(method: string, path: string, headers: Record<string, string> = {}) {
     const url = new URL(this.server + path);
-    return httpRequest(url, {
+    return this.http.request(url, {
       method,
       agent: this.agent,
       headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers },
@@ -167,6 +184,12 @@ export class Client implements KcsClient {
   private wrap(err: Error): Error {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return new ConnectionError(this.server, err);
+    if (code && UNTRUSTED_CERT.test(code)) {
+      return new ConnectionError(this.server, err, `Unable to connect to the server ${new URL(this.server).host}: its certificate is not trusted (${err.message}). The kubeconfig 'kcs up' wrote carries the cluster's CA; a server started with another state directory has another CA.`);
+    }
+    if (code === 'EPROTO' || (code === 'ECONNRESET' && this.server.startsWith('http:'))) {
+      return new ConnectionError(this.server, err, `Unable to connect to the server ${new URL(this.server).host}: ${err.message} (an https server asked for with http://, or the reverse?)`);
+    }
     return err;
   }
 }

@@ -37,6 +37,8 @@ export interface NodeControllerOptions {
   nodes: Informer<Node>;
   /** The API address agents are given. */
   server: string;
+  /** The CA (PEM) agents check the API's certificate with, when it serves TLS. */
+  ca?: string;
   tokenFor: (nodeName: string) => string | Promise<string>;
   heartbeatMs?: number;
   clock?: Clock;
@@ -176,7 +178,7 @@ export class NodeController implements Reconciler {
     const cap = nodeCapacity(node);
     const spec = {
       name, uid: node.metadata.uid!, milliCpu: cap.milliCpu, memory: cap.memory,
-      server: this.opts.server, token: await this.opts.tokenFor(name), heartbeatMs: this.opts.heartbeatMs ?? 1000,
+      server: this.opts.server, ca: this.opts.ca, token: await this.opts.tokenFor(name), heartbeatMs: this.opts.heartbeatMs ?? 1000,
     };
     if (current?.running && current.specHash !== undefined && current.specHash !== await runtime.wantedHash(spec)) {
       // Resized, a new agent image, another heartbeat: a machine is remade, not edited.

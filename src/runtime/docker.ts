@@ -109,7 +109,7 @@ export class DockerRuntime implements NodeRuntime {
       name: this.containerName(spec.name),
       Image: image,
       Cmd: [NODE_BIN, AGENT_ENTRY],
-      Env: [`KCS_SERVER=${spec.server}`, `KCS_TOKEN=${spec.token}`, `KCS_NODE_NAME=${spec.name}`, `KCS_HEARTBEAT_MS=${spec.heartbeatMs}`],
+      Env: [`KCS_SERVER=${spec.server}`, `KCS_TOKEN=${spec.token}`, `KCS_NODE_NAME=${spec.name}`, `KCS_HEARTBEAT_MS=${spec.heartbeatMs}`, ...(spec.ca ? [`KCS_CA_DATA=${Buffer.from(spec.ca).toString('base64')}`] : [])],
       Labels: { [LABEL_CLUSTER]: this.clusterId, [LABEL_NODE]: spec.name, [LABEL_UID]: spec.uid, [LABEL_SERVER]: spec.server, [LABEL_SPEC]: hash },
       HostConfig: {
         NetworkMode: 'host',

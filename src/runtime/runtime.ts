@@ -16,6 +16,8 @@ export interface MachineSpec {
   /** Where the agent reaches the API, and the node-scoped token it uses. */
   server: string;
   token: string;
+  /** The CA (PEM) the server's certificate chains to, when the API serves TLS. */
+  ca?: string;
   heartbeatMs: number;
 }
 
@@ -59,9 +61,9 @@ export interface NodeRuntime {
 /** A client that acts as the named node (its identity, its permissions). */
 export type NodeClientFactory = (nodeName: string) => KcsClient;
 
-/** What a machine is made from, as one short hash (not the token: it never changes for a node). */
+/** What a machine is made from, as one short hash (not the token: it never changes for a node; a new CA remakes it). */
 export function specHash(spec: MachineSpec, image = ''): string {
-  return createHash('sha256').update(JSON.stringify([spec.milliCpu, spec.memory, spec.server, spec.heartbeatMs, image])).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify([spec.milliCpu, spec.memory, spec.server, spec.heartbeatMs, image, ...(spec.ca ? [spec.ca] : [])])).digest('hex').slice(0, 16);
 }
 
 /** A runtime failure the node controller reports on the Node with this reason. */

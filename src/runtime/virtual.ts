@@ -48,7 +48,7 @@ export class VirtualRuntime implements NodeRuntime {
   }
 
   private clientFor(spec: MachineSpec): KcsClient {
-    if (this.transport === 'http') return new Client({ server: spec.server, token: spec.token });
+    if (this.transport === 'http') return new Client({ server: spec.server, token: spec.token, ca: spec.ca });
     if (!this.inProcessClient) throw new RuntimeError('NoInProcessApi', 'the in-process virtual runtime runs only beside a control plane in this process');
     return this.inProcessClient(spec.name);
   }
@@ -68,7 +68,7 @@ export class VirtualRuntime implements NodeRuntime {
     if (existing && existing.uid === spec.uid && existing.running && existing.specHash === hash) return this.view(existing);
     if (existing) await this.remove(spec.name);
     const client = this.clientFor(spec);
-    const leaseClient = this.transport === 'http' ? new Client({ server: spec.server, token: spec.token, timeoutMs: leaseTimeoutMs(spec.heartbeatMs) }) : client;
+    const leaseClient = this.transport === 'http' ? new Client({ server: spec.server, token: spec.token, ca: spec.ca, timeoutMs: leaseTimeoutMs(spec.heartbeatMs) }) : client;
     const agent = new NodeAgent({ client, leaseClient, nodeName: spec.name, heartbeatMs: spec.heartbeatMs, clock: this.clock, restartBackoff: this.restartBackoff, log: (m) => this.log(`virtual node ${spec.name}: ${m}`) });
     const machine: VirtualMachine = {
       name: spec.name, uid: spec.uid, id: `virtual://${spec.name}/${spec.uid.slice(0, 8)}`, running: true, agent, client, leaseClient, specHash: hash, heartbeatMs: spec.heartbeatMs,

@@ -1,6 +1,6 @@
 // The layering rule, read from the imports themselves (type-only and dynamic
 // imports count too). From the ground up:
-//   util → objects (and config, version) → store → cache → api → client
+//   util → objects (and pki, config, version) → store → cache → api → client
 //   → scheduler, agent, gitops (peers: none imports another)
 //   → runtime → controllers → the composition root (control-plane.ts) → cli
 // A file imports only from its own layer or a layer below it.
@@ -12,7 +12,7 @@ const SRC = resolve(import.meta.dirname, '../../src');
 
 const RANK: Record<string, number> = {
   util: 0,
-  objects: 1, 'config.ts': 1, 'version.ts': 1,
+  objects: 1, pki: 1, 'config.ts': 1, 'version.ts': 1,
   store: 2,
   cache: 3,
   api: 4,

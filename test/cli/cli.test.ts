@@ -24,7 +24,7 @@ function rowNamed(table: string, name: string): Record<string, string> | undefin
 test('kcs up prints the loopback URL it listens on and where it wrote the client config', async (t) => {
   const s = server();
   const out = await s.process.waitForOutput(/^client config: .*\n/m);
-  t.regex(out, /^kcs control plane listening on http:\/\/127\.0\.0\.1:\d+$/m);
+  t.regex(out, /^kcs control plane listening on https:\/\/127\.0\.0\.1:\d+$/m);
   const url = new URL(s.url);
   t.is(url.hostname, '127.0.0.1');
   t.not(url.port, '0');

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestFn } from 'ava';
 import { eventually } from '../support/eventually.ts';
+import { requestWithCa } from '../support/https-request.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const KCS_BIN = join(REPO, 'bin/kcs');
@@ -180,8 +181,10 @@ export async function runKcs(args: string[], opts: KcsOptions = {}): Promise<Res
 // ---- the control plane ---------------------------------------------------------------
 
 export interface KcsServer {
-  /** The URL `kcs up` printed. */
+  /** The URL `kcs up` printed (https: kcs up serves TLS by default). */
   url: string;
+  /** The cluster CA (PEM) the server's certificate chains to. */
+  ca?: string;
   stateDir: string;
   /** The temp dir holding the state dir and any scratch dirs; removed on stop. */
   root: string;
@@ -199,7 +202,7 @@ export interface KcsServer {
   stop(signal?: NodeJS.Signals): Promise<Result>;
 }
 
-const LISTENING = /kcs control plane listening on (http:\/\/\S+)/;
+const LISTENING = /kcs control plane listening on (https?:\/\/\S+)/;
 
 export async function startServer(opts: { root?: string; keepRoot?: boolean } = {}): Promise<KcsServer> {
   const root = opts.root ?? mkdtempSync(join(tmpdir(), 'kcs-cli-test-'));
@@ -216,9 +219,12 @@ export async function startServer(opts: { root?: string; keepRoot?: boolean } = 
     throw err;
   }
   const token = readFileSync(join(stateDir, 'admin.token'), 'utf8').trim();
+  // The cluster CA `kcs up` made: what the kubeconfig carries, and what api() trusts.
+  const ca = url.startsWith('https:') ? readFileSync(join(stateDir, 'pki', 'ca.crt'), 'utf8') : undefined;
   let scratch = 0;
   return {
     url,
+    ca,
     stateDir,
     root,
     token,
@@ -231,14 +237,13 @@ export async function startServer(opts: { root?: string; keepRoot?: boolean } = 
       return dir;
     },
     async api(method, path, body, contentType = 'application/json') {
-      const res = await fetch(url + path, {
-        method,
+      const res = await requestWithCa(url + path, {
+        method, ca,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      const text = await res.text();
       let parsed: unknown;
-      try { parsed = JSON.parse(text); } catch { parsed = text; }
+      try { parsed = JSON.parse(res.text); } catch { parsed = res.text; }
       return { status: res.status, body: parsed };
     },
     async stop(signal = 'SIGTERM') {

@@ -11,18 +11,20 @@ import { kindByName } from '../../src/objects/kinds.ts';
 import type { Node } from '../../src/objects/types.ts';
 import { selectRuntime } from '../../src/runtime/select.ts';
 import { eventually } from '../support/eventually.ts';
+import { requestWithCa } from '../support/https-request.ts';
 
 const NODE = kindByName('Node')!;
 
-test('controllers running against a remote API make its Nodes Ready', async (t) => {
+test('controllers running against a remote API over TLS make its Nodes Ready, their agents trusting the cluster CA', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kcs-remote-'));
-  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, log: () => {} });
-  const admin = new Client({ server: cp.url, token: cp.adminToken });
+  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, tls: true, log: () => {} });
+  t.regex(cp.url, /^https:/);
+  const admin = new Client({ server: cp.url, token: cp.adminToken, ca: cp.caPem });
   // What kcs controllers builds: virtual agents over HTTP.
   const { runtime } = await selectRuntime('virtual', { clusterId: 'remote', log: () => {}, virtualTransport: 'http' });
   if (!runtime) throw new Error('no runtime');
   const controllers = await startControllers({
-    client: admin, runtime, server: cp.url, heartbeatMs: 500,
+    client: admin, runtime, server: cp.url, ca: cp.caPem, heartbeatMs: 500,
     tokenFor: async (name) => (await admin.request<{ status: { token: string } }>('POST', `/api/v1/nodes/${name}/token`, {})).body.status.token,
   });
   t.teardown(async () => {
@@ -38,7 +40,7 @@ test('controllers running against a remote API make its Nodes Ready', async (t) 
     return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && n.status.containerID ? n : undefined;
   });
   t.regex(node.status?.containerID ?? '', /^virtual:\/\/r1\//);
-  const version = await (await fetch(`${cp.url}/version`)).json() as { clusterId?: string };
+  const version = JSON.parse((await requestWithCa(`${cp.url}/version`, { ca: cp.caPem })).text) as { clusterId?: string };
   t.regex(version.clusterId ?? '', /^[0-9a-f]{8}$/, 'the id kcs controllers labels containers with');
 });
 

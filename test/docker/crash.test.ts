@@ -28,7 +28,7 @@ const dockerTest = dockerOrSkip(test);
 const POD = kindByName('Pod')!;
 const EVENT = kindByName('Event')!;
 const LEASE = kindByName('Lease')!;
-const LISTENING = /kcs control plane listening on (http:\/\/\S+)/;
+const LISTENING = /kcs control plane listening on (https:\/\/\S+)/;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -51,7 +51,8 @@ async function crashWhileMoving(t: ExecutionContext, transport: 'in-process' | '
   // What acts on the cluster, and what the test kills: kcs up itself, or kcs controllers over HTTP.
   const startControllers = async () => {
     if (transport === 'in-process') return cp;
-    const controllers = spawnKcs(['controllers', '--runtime', 'docker', '--server', url, '--token', readFileSync(join(stateDir, 'controller.token'), 'utf8').trim()]);
+    // Given the server, token and CA as flags: the controllers (and the agents they start) verify the API's certificate.
+    const controllers = spawnKcs(['controllers', '--runtime', 'docker', '--server', url, '--token', readFileSync(join(stateDir, 'controller.token'), 'utf8').trim(), '--certificate-authority', join(stateDir, 'pki', 'ca.crt')]);
     await controllers.waitForOutput(/kcs controllers running/, 60_000);
     return controllers;
   };
@@ -63,7 +64,7 @@ async function crashWhileMoving(t: ExecutionContext, transport: 'in-process' | '
     untrack();
     rmSync(root, { recursive: true, force: true });
   });
-  const client = new Client({ server: url, token: readFileSync(join(stateDir, 'admin.token'), 'utf8').trim() });
+  const client = new Client({ server: url, token: readFileSync(join(stateDir, 'admin.token'), 'utf8').trim(), ca: readFileSync(join(stateDir, 'pki', 'ca.crt'), 'utf8') });
 
   // a (64 CPUs) takes all 500 pods of 100m; then b comes, with room for 400 of them.
   const ready = async (name: string) => condition(await client.get<Node>(NODE, undefined, name), 'Ready')?.status === 'True';

@@ -28,7 +28,7 @@ export default class Controllers extends ClientCommand {
     if (!clusterId) this.error('the server does not publish a cluster id; pass --cluster-id', { exit: 1 });
     const { runtime, note } = await selectRuntime(flags.runtime as RuntimeChoice, { clusterId, log, virtualTransport: 'http' });
     const controllers = await startControllers({
-      client, runtime: runtime!, server: client.server, heartbeatMs: flags['heartbeat-ms'], maxRestarts: flags['max-restarts'], log,
+      client, runtime: runtime!, server: client.server, ca: client.ca, heartbeatMs: flags['heartbeat-ms'], maxRestarts: flags['max-restarts'], log,
       tokenFor: async (name) => (await client.request<{ status: { token: string } }>('POST', `/api/v1/nodes/${encodeURIComponent(name)}/token`, {})).body.status.token,
     });
     this.log(`kcs controllers running against ${client.server}`);

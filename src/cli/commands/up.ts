@@ -19,7 +19,7 @@ const SHUTDOWN_LIMIT_MS = 4500;
 
 export default class Up extends Command {
   static override summary = 'Run a local control plane (API server and embedded store) in the foreground.';
-  static override description = 'Needs no configuration: state goes to ~/.kcs (or --state-dir / $KCS_STATE_DIR), the API listens on 127.0.0.1:8080, and a client config (kubeconfig format) with the admin token is written for kcs to use. Ctrl-C stops it cleanly.';
+  static override description = 'Needs no configuration: state goes to ~/.kcs (or --state-dir / $KCS_STATE_DIR), the API listens on https://127.0.0.1:8080 with a cluster CA and certificate kept in the state directory, and a client config (kubeconfig format) with the CA and the admin token is written for kcs and kubectl to use. Ctrl-C stops it cleanly.';
   static override examples = [
     '<%= config.bin %> up',
     '<%= config.bin %> up --port 0 --state-dir /tmp/kcs-demo',
@@ -29,6 +29,10 @@ export default class Up extends Command {
     'state-dir': Flags.string({ summary: 'Where the store and the admin token live (default $KCS_STATE_DIR or ~/.kcs).' }),
     host: Flags.string({ summary: 'Address to listen on. Anything but loopback exposes the API to the network.', default: DEFAULT_HOST }),
     port: Flags.integer({ summary: 'Port to listen on (0 picks a free one).', default: DEFAULT_PORT, min: 0, max: 65535 }),
+    tls: Flags.boolean({
+      summary: 'Serve https with a cluster CA kept in the state directory (--no-tls: plain http, which kubectl and client libraries refuse to send a token over).',
+      default: true, allowNo: true,
+    }),
     kubeconfig: Flags.string({ summary: 'Where to write the client config (default $KCS_CONFIG or <state-dir>/kubeconfig).' }),
     runtime: Flags.string({ summary: 'What runs the nodes: docker containers, virtual (in this process), none, or auto (docker when a daemon answers).', options: [...RUNTIME_CHOICES], default: 'auto' }),
     'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease (default: 1000 for docker, 10000 for virtual).', min: 100 }),
@@ -59,7 +63,7 @@ export default class Up extends Command {
     try {
       const timing = HEARTBEATS[selected.runtime?.kind ?? 'docker'];
       cp = await startControlPlane({
-        stateDir: dir, host: flags.host, port: flags.port, runtime: selected.runtime, maxRestarts: flags['max-restarts'], log,
+        stateDir: dir, host: flags.host, port: flags.port, tls: flags.tls, runtime: selected.runtime, maxRestarts: flags['max-restarts'], log,
         heartbeatMs: flags['heartbeat-ms'] ?? timing.heartbeatMs, nodeGraceMs: flags['node-grace-ms'] ?? timing.nodeGraceMs,
       });
     } catch (err) {
@@ -69,12 +73,13 @@ export default class Up extends Command {
       throw err;
     }
     const configPath = clientConfigPath(flags.kubeconfig, flags['state-dir']);
-    writeClientConfig(configPath, { server: cp.url, token: cp.adminToken });
+    writeClientConfig(configPath, { server: cp.url, token: cp.adminToken, ca: cp.caPem });
     this.log(`kcs control plane listening on ${cp.url}`);
     this.log(`state:         ${dir}`);
     this.log(selected.note);
     if (selected.runtime) this.log(`heartbeats:    every ${cp.heartbeatMs} ms, a node failed after ${cp.nodeGraceMs} ms without one`);
     this.log(`client config: ${configPath}`);
+    if (cp.caPem) this.log(`kubectl:       kubectl --kubeconfig ${configPath} get nodes`);
     if (configPath !== clientConfigPath()) this.log(`other kcs commands find it with: export KCS_CONFIG=${configPath}`);
     const watchers = await this.startWatchers(watchDirs, cp, flags['resync-ms']);
     this.log('Press Ctrl-C to stop.');
