@@ -11,7 +11,7 @@ import { eventually } from '../support/eventually.ts';
 import { oneLine, runKcs, spawnKcs } from './helpers.ts';
 
 const dockerTest = dockerOrSkip(test);
-const LISTENING = /kcs control plane listening on (http:\/\/\S+)/;
+const LISTENING = /kcs control plane listening on (https?:\/\/\S+)/;
 
 dockerTest('kcs down refuses while kcs up runs, then stops the node containers; --purge removes them and the state', async (t) => {
   t.timeout(180_000);
