@@ -144,9 +144,11 @@ test('kcs config view prints the kubeconfig with the token REDACTED unless --raw
   t.regex(view.stdout, /^current-context: kcs$/m);
   t.regex(view.stdout, new RegExp(`server: ${s.url.replace(/[.]/g, '\\.')}$`, 'm'));
   t.regex(view.stdout, /token: REDACTED$/m);
+  t.regex(view.stdout, /certificate-authority-data: DATA\+OMITTED$/m);
   t.false(view.stdout.includes(s.token));
   const raw = await ok(['config', 'view', '--raw', '--minify', '-o', 'json']);
   t.is(JSON.parse(raw.stdout).users[0].user.token, s.token);
+  t.regex(Buffer.from(JSON.parse(raw.stdout).clusters[0].cluster['certificate-authority-data'], 'base64').toString(), /^-----BEGIN CERTIFICATE-----/);
   t.is((await ok(['config', 'current-context'])).stdout, 'kcs\n');
 });
 
