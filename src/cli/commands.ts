@@ -3,39 +3,57 @@
 import Annotate from './commands/annotate.ts';
 import ApiResources from './commands/api-resources.ts';
 import Apply from './commands/apply.ts';
+import Complete from './commands/complete.ts';
+import Completion from './commands/completion.ts';
+import ConfigCurrentContext from './commands/config/current-context.ts';
+import ConfigView from './commands/config/view.ts';
 import Controllers from './commands/controllers.ts';
 import Cordon from './commands/cordon.ts';
 import CreateNode from './commands/create/node.ts';
 import Delete from './commands/delete.ts';
 import Describe from './commands/describe.ts';
+import Diff from './commands/diff.ts';
+import Down from './commands/down.ts';
 import Drain from './commands/drain.ts';
+import Edit from './commands/edit.ts';
 import Explain from './commands/explain.ts';
 import Get from './commands/get.ts';
 import Logs from './commands/logs.ts';
 import ImageBuild from './commands/image/build.ts';
+import Label from './commands/label.ts';
 import Run from './commands/run.ts';
 import Sync from './commands/sync.ts';
 import Uncordon from './commands/uncordon.ts';
 import Up from './commands/up.ts';
 import Version from './commands/version.ts';
+import Wait from './commands/wait.ts';
 
 export const COMMANDS = {
+  __complete: Complete,
   annotate: Annotate,
   'api-resources': ApiResources,
   apply: Apply,
+  completion: Completion,
+  'config:current-context': ConfigCurrentContext,
+  'config:view': ConfigView,
   controllers: Controllers,
   cordon: Cordon,
   'create:node': CreateNode,
   delete: Delete,
   describe: Describe,
+  diff: Diff,
+  down: Down,
   drain: Drain,
+  edit: Edit,
   explain: Explain,
   get: Get,
   'image:build': ImageBuild,
+  label: Label,
   logs: Logs,
   run: Run,
   sync: Sync,
   uncordon: Uncordon,
   up: Up,
   version: Version,
+  wait: Wait,
 };

@@ -11,3 +11,20 @@ export function resolveKind(alias: string): KindInfo {
   }
   return kind;
 }
+
+/**
+ * `pods,nodes` or a discovery category such as `all` (every kind whose
+ * categories name it, as kubectl expands them) -> kinds, each once, in the
+ * order given. A name that is a kind wins over a category of that name.
+ */
+export function resolveKinds(list: string): KindInfo[] {
+  const kinds: KindInfo[] = [];
+  for (const alias of list.split(',').filter(Boolean)) {
+    const direct = kindByAlias(alias);
+    const expanded = direct ? [direct] : KINDS.filter((k) => k.categories.includes(alias.toLowerCase()));
+    if (!expanded.length) resolveKind(alias); // throws the error a single unknown type gets
+    for (const k of expanded) if (!kinds.includes(k)) kinds.push(k);
+  }
+  if (!kinds.length) throw new Errors.CLIError('you must specify the type of resource to get');
+  return kinds;
+}

@@ -19,6 +19,8 @@ export interface ApplyResult<Outcome = ApplyOutcome> {
   /** The error is a server-side apply conflict (other managers own fields). */
   conflict?: boolean;
   warnings?: string[];
+  /** The object as the server stored it, or (dry run) would store it; the live one when unchanged. */
+  object?: KubeObject;
 }
 
 export interface ApplyOptions {
@@ -121,15 +123,15 @@ export async function applyOne(client: KcsClient, doc: SourcedDocument, opts: Ap
     }
     if (!live) {
       const res = await client.create(kind, namespace, desired, { dryRun: opts.dryRun, fieldManager });
-      return { source: where, ref, outcome: 'created', warnings: res.warnings };
+      return { source: where, ref, outcome: 'created', warnings: res.warnings, object: res.body };
     }
     const previous = parseLastApplied(live.metadata.annotations?.[LAST_APPLIED]);
     const patch = threeWayMergePatch(previous, desired, live);
-    if (!patch) return { source: where, ref, outcome: 'unchanged' };
+    if (!patch) return { source: where, ref, outcome: 'unchanged', object: live };
     const res = await client.patch(kind, namespace, name, patch, { dryRun: opts.dryRun, fieldManager });
     // A dry run keeps the resourceVersion, so compare what the server would store.
     const changed = opts.dryRun ? !sameObject(res.body, live) : res.body.metadata.resourceVersion !== live.metadata.resourceVersion;
-    return { source: where, ref, outcome: changed ? 'configured' : 'unchanged', warnings: res.warnings };
+    return { source: where, ref, outcome: changed ? 'configured' : 'unchanged', warnings: res.warnings, object: res.body };
   } catch (err) {
     // An answer from the API (HTTP Status or in-process ApiError) is this
     // document's failure; anything else (the server unreachable) is the caller's.

@@ -111,3 +111,18 @@ export function formatBytes(bytes: number): string {
   }
   return String(bytes);
 }
+
+/**
+ * Orders two quantities by value, exactly ("1Gi" > "1G" > "999M"); as
+ * kubectl's --sort-by does for two fields that both parse as quantities.
+ * Throws QuantityError when either is not one.
+ */
+export function compareQuantities(a: string | number, b: string | number): number {
+  const x = parseExact(a);
+  const y = parseExact(b);
+  // x.n / 10^x.s vs y.n / 10^y.s: bring both over the larger scale.
+  const scale = Math.max(x.scale, y.scale);
+  const left = x.numerator * 10n ** BigInt(scale - x.scale);
+  const right = y.numerator * 10n ** BigInt(scale - y.scale);
+  return left < right ? -1 : left > right ? 1 : 0;
+}

@@ -135,6 +135,21 @@ export class DockerRuntime implements NodeRuntime {
     });
   }
 
+  /** Stops a machine's container and keeps it (`kcs down`): the next kcs up starts it again. */
+  async stop(name: string): Promise<void> {
+    const machine = (await this.list()).find((m) => m.name === name);
+    if (!machine?.running) return;
+    await this.call('stop container', async () => {
+      try {
+        await this.docker.getContainer(idOf(machine)).stop();
+      } catch (err) {
+        // 304: already stopped; 404: gone meanwhile.
+        const code = (err as { statusCode?: number }).statusCode;
+        if (code !== 304 && code !== 404) throw err;
+      }
+    });
+  }
+
   /** Follows the daemon's container events for this cluster (die, stop, destroy, ...). */
   watch(onChange: (name: string) => void): () => void {
     let stopped = false;

@@ -5,7 +5,7 @@
 // For the same reason the current key-values are also kept in memory, in key
 // order (as etcd keeps its index in memory): reads and the compares of
 // writes never go to SQLite, which only has to take the writes.
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
@@ -94,6 +94,22 @@ function acquireLock(lockPath: string, storePath: string): DatabaseSync {
   } catch (err) {
     lock.close();
     if (/locked|busy/i.test((err as Error).message)) throw new StateLockedError(`the store ${storePath} is in use by another kcs process`);
+    throw err;
+  }
+}
+
+/**
+ * Whether a process holds the store at this path open (its lock is taken),
+ * checked by taking the lock and letting it go at once. A store never
+ * created is not in use.
+ */
+export function storeInUse(storePath: string): boolean {
+  if (!existsSync(storePath)) return false;
+  try {
+    acquireLock(`${storePath}.lock`, storePath).close();
+    return false;
+  } catch (err) {
+    if (err instanceof StateLockedError) return true;
     throw err;
   }
 }

@@ -106,3 +106,12 @@ test('describe shows each container\'s state, last state, readiness and restarts
     '    Restart Count: 0',
   ]);
 });
+
+test('namespaces print NAME STATUS AGE as kubectl does; a kind without columns of its own prints its name and age', (t) => {
+  const now = new Date('2026-01-01T00:10:00Z');
+  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: {}, status: { phase: 'Active' } } as never;
+  const cols = columnsFor('Namespace', { wide: false, allNamespaces: false });
+  t.deepEqual(cols.map((c) => c.header), ['NAME', 'STATUS', 'AGE']);
+  t.deepEqual(cols.map((c) => c.value(ns, now)), ['team', 'Active', '10m']);
+  t.deepEqual(columnsFor('SchedulerConfiguration', { wide: true, allNamespaces: false }).map((c) => c.header), ['NAME', 'AGE']);
+});

@@ -2,7 +2,7 @@
 // nodes), and pod health as a user sees it: annotate a pod unhealthy, watch
 // `kcs get pods` count its restarts. Each test uses its own namespace.
 import test from 'ava';
-import { AnnotateError, annotationPatch, overwriteRefusal, parseChanges } from '../../src/cli/annotations.ts';
+import { MetadataChangeError, metadataPatch, overwriteRefusal, parseChanges } from '../../src/cli/metadata-changes.ts';
 import { eventually } from '../support/eventually.ts';
 import { oneLine, parseTable, sharedServer } from './helpers.ts';
 
@@ -17,10 +17,10 @@ async function annotations(kind: string, name: string, ns?: string): Promise<Rec
 
 test('changes parse as kubectl\'s: key=value sets, key- removes, a key both set and removed is refused', (t) => {
   t.deepEqual(parseChanges(['a=1', 'b=', 'c-', 'kcs.io/x=y=z']), { set: { a: '1', b: '', 'kcs.io/x': 'y=z' }, remove: ['c'] });
-  t.throws(() => parseChanges(['a=1', 'a-']), { instanceOf: AnnotateError, message: /both modify and remove .*: a/ });
-  t.throws(() => parseChanges(['=1']), { instanceOf: AnnotateError });
-  t.throws(() => parseChanges([]), { instanceOf: AnnotateError, message: /at least one/ });
-  t.deepEqual(annotationPatch({ set: { a: '1' }, remove: ['c'] }), { metadata: { annotations: { a: '1', c: null } } });
+  t.throws(() => parseChanges(['a=1', 'a-']), { instanceOf: MetadataChangeError, message: /both modify and remove .*: a/ });
+  t.throws(() => parseChanges(['=1']), { instanceOf: MetadataChangeError });
+  t.throws(() => parseChanges([]), { instanceOf: MetadataChangeError, message: /at least one/ });
+  t.deepEqual(metadataPatch('annotations', { set: { a: '1' }, remove: ['c'] }), { metadata: { annotations: { a: '1', c: null } } });
   t.is(overwriteRefusal({ a: '1' }, { set: { a: '1' }, remove: [] }, false), undefined, 'the same value is no change');
   t.is(overwriteRefusal({ a: '1' }, { set: { a: '2' }, remove: [] }, false), "--overwrite is false but found the following declared annotation(s): 'a' already has a value (1)");
   t.is(overwriteRefusal({ a: '1' }, { set: { a: '2' }, remove: [] }, true), undefined);
