@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { oneLine, sharedServer, spawnKcs, runKcs } from './helpers.ts';
 
-const server = sharedServer(test);
+const server = sharedServer(test, ['outcome', 'logs']);
 
 test('kcs run waits until the pod runs on a node and prints the node and the pod\'s UID', async (t) => {
   const s = server();

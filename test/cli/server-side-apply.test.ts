@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { sharedServer } from './helpers.ts';
 
-const server = sharedServer(test);
+const server = sharedServer(test, ['ssa1', 'ssa2', 'ssa3']);
 
 function podManifest(namespace: string, image: string, labels = '    app: web\n'): string {
   return `apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: ${namespace}\n  labels:\n${labels}spec:\n  containers:\n  - name: app\n    image: ${image}\n    resources:\n      requests:\n        cpu: 100m\n`;
