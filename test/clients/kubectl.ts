@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Implementation, TestFn } from 'ava';
+import { eventually } from '../support/eventually.ts';
 
 export const KUBECTL = process.env.KCS_KUBECTL || 'kubectl';
 const probe = spawnSync(KUBECTL, ['version', '--client'], { encoding: 'utf8' });
@@ -31,8 +32,19 @@ export interface KubectlResult {
   stderr: string;
 }
 
+/** A kubectl left running (`get -w`), read as it prints. */
+export interface RunningKubectl {
+  readonly stdout: string;
+  /** Resolves with stdout once it matches; fails at the deadline with what was printed. */
+  waitFor(pattern: RegExp): Promise<string>;
+  /** Kills it and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
 export interface KubectlRunner {
   (args: string[], opts?: { stdin?: string; env?: Record<string, string> }): Promise<KubectlResult>;
+  /** Starts kubectl and returns at once. */
+  start(args: string[]): RunningKubectl;
   /** Removes the private HOME. */
   cleanup(): void;
 }
@@ -55,5 +67,21 @@ export function kubectlFor(kubeconfig: string): KubectlRunner {
     });
     child.stdin.end(opts.stdin ?? '');
   });
-  return Object.assign(run, { cleanup: () => rmSync(home, { recursive: true, force: true }) });
+  const start = (args: string[]): RunningKubectl => {
+    const child = spawn(KUBECTL, args, { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    return {
+      get stdout() { return stdout; },
+      waitFor: (pattern) => eventually(() => `kubectl ${args.join(' ')} to print ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr}`, () => (pattern.test(stdout) ? stdout : undefined)),
+      async stop() {
+        child.kill('SIGKILL');
+        await exited;
+      },
+    };
+  };
+  return Object.assign(run, { start, cleanup: () => rmSync(home, { recursive: true, force: true }) });
 }
