@@ -193,6 +193,9 @@ test('kcs get pods -l shows only the pods whose labels match', async (t) => {
 
 test('kcs get pods --field-selector spec.nodeName= tells unbound pods from bound ones', async (t) => {
   const s = server();
+  // The node must exist: a pod bound to a node that does not is returned to Pending by the node controller.
+  const node = await s.kcs(['create', 'node', 'fs-node', '--cpu', '1', '--label', 'for=field-selector']);
+  t.is(node.code, 0, node.stderr);
   const dir = s.scratchDir();
   writeFiles(dir, {
     'bound.yaml': podYaml('bound', '100m', 'fs').replace('spec:\n', 'spec:\n  nodeName: fs-node\n'),
