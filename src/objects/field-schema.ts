@@ -1,5 +1,5 @@
 // How each field of a served kind merges, read from schemas/kubernetes-fields.json
-// (generated from the Kubernetes Go API types by scripts/generate-field-meta.ts):
+// (generated from the Kubernetes Go API types by tools/field-meta.ts):
 // for strategic merge patch, a list's patch strategy and merge key; for
 // server-side apply, whether a list is atomic, a set or a map keyed by some of
 // its items' fields, and whether a struct or map is atomic.
