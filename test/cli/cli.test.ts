@@ -8,7 +8,7 @@ import test from 'ava';
 import { parse as parseYaml } from 'yaml';
 import { eventually } from '../support/eventually.ts';
 import {
-  closedPort, headersOf, nodeYaml, oneLine, parseTable, podYaml, readsStdinAsStream, REPO, runKcs, sharedServer, startServer, writeFiles,
+  closedPort, headersOf, nodeYaml, oneLine, parseTable, podYaml, readsStdinAsStream, REPO, runKcs, sharedServer, spawnKcs, startServer, writeFiles,
   type KcsServer,
 } from './helpers.ts';
 
@@ -629,4 +629,14 @@ test('kcs drain moves a node\'s pods elsewhere and cordons it; uncordon lets pod
   t.regex(describe.stdout, /node\(s\) were unschedulable/);
   t.regex((await s.kcs(['uncordon', first])).stdout, new RegExp(`node/${first} uncordoned`));
   t.notRegex((await s.kcs(['get', 'node', first])).stdout, /SchedulingDisabled/);
+});
+
+// `kcs get --help | head -1`: the reader leaves early; kcs must stop quietly, as kubectl does.
+test('kcs stops quietly when the reader of its output goes away', async (t) => {
+  const run = spawnKcs(['get', '--help']);
+  // Closed before kcs writes anything, so every write meets a closed pipe.
+  run.child.stdout!.destroy();
+  const result = await run.exited;
+  t.is(result.code, 0, result.stderr);
+  t.is(result.stderr, '');
 });
