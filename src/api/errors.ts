@@ -57,9 +57,10 @@ export const errors = {
   notAcceptable: (supported: string[]) => new ApiError(406, 'NotAcceptable', `only the following media types are accepted: ${supported.join(', ')}`),
   /** The Accept header asked for a conversion this response cannot take (PartialObjectMetadata of a list). */
   notAcceptableConversion: (message: string) => new ApiError(406, 'NotAcceptable', message),
+  /** details.kind is the Kind (Pod), as Kubernetes sends it: kubectl prints `The Pod "web" is invalid:` from it. */
   invalid: (kind: string, name: string, causes: FieldError[]) =>
     new ApiError(422, 'Invalid', `${kind} ${JSON.stringify(name)} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
-      name, kind: kind.toLowerCase(), causes: causes.map((c) => ({ reason: c.reason, message: c.message, field: c.field })),
+      name, kind, causes: causes.map((c) => ({ reason: c.reason, message: c.message, field: c.field })),
     }),
   /** An apply without a field manager (Kubernetes: PatchOptions invalid). */
   fieldManagerRequired: () => new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {

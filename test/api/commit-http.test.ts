@@ -142,7 +142,7 @@ test('a commit with one invalid create writes nothing; without it the rest is wr
   const before = await api.store.currentRevision();
   const bad = await api.post(COMMITS, commit(...good, { verb: 'create', object: { ...event('e2'), type: 7 } }));
   t.is(bad.status, 422, bad.text);
-  t.like(bad.body, { reason: 'Invalid', details: { name: 'e2', kind: 'event' } });
+  t.like(bad.body, { reason: 'Invalid', details: { name: 'e2', kind: 'Event' } });
   t.true(bad.body.details.causes.some((c: any) => c.field === 'type'), JSON.stringify(bad.body.details));
   t.is(await api.store.currentRevision(), before, 'nothing written');
   const ok = await api.post(COMMITS, commit(...good));
