@@ -2,6 +2,7 @@
 import type { Context } from 'koa';
 import { ManifestError, parseDocuments, parseJson } from '../objects/manifest.ts';
 import { errors } from './errors.ts';
+import { PROTOBUF_MEDIA_TYPE, type BodyType } from './protobuf-kinds.ts';
 
 /** Kubernetes' own limit for a request body. */
 export const DEFAULT_BODY_LIMIT = 3 * 1024 * 1024;
@@ -14,13 +15,13 @@ const OBJECT_TYPES = ['application/json', 'application/yaml'];
 const DISCARD_LIMIT = 64 * 1024 * 1024;
 
 /**
- * Reads the body as text, or refuses it with 413 once it passes the limit.
+ * Reads the body, or refuses it with 413 once it passes the limit.
  * A refused body is still read to its end (and dropped) before the 413 goes
  * out: answering and closing while the client is still sending makes the
  * kernel reset the connection, and the client may never read the answer.
  * Past DISCARD_LIMIT the connection is cut instead.
  */
-export function readText(ctx: Context, limit: number): Promise<string> {
+export function readBytes(ctx: Context, limit: number): Promise<Buffer> {
   const req = ctx.req;
   const declared = Number(ctx.get('content-length') || 0);
   return new Promise((resolve, reject) => {
@@ -39,20 +40,37 @@ export function readText(ctx: Context, limit: number): Promise<string> {
         reject(errors.tooLarge(limit));
       }
     });
-    req.on('end', () => (refused ? reject(errors.tooLarge(limit)) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('end', () => (refused ? reject(errors.tooLarge(limit)) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
+}
+
+/** The body as UTF-8 text, within the limit (readBytes). */
+export async function readText(ctx: Context, limit: number): Promise<string> {
+  return (await readBytes(ctx, limit)).toString('utf8');
 }
 
 function mediaType(ctx: Context): string {
   return (ctx.get('content-type') || 'application/json').split(';')[0].trim().toLowerCase();
 }
 
-/** A body that is one object: JSON, or YAML as kubectl can send. */
-export async function readObject(ctx: Context, limit: number): Promise<unknown> {
+/**
+ * A body that is one object: JSON, or YAML as kubectl can send, or, where
+ * the endpoint reads one of `protobufTypes`, Kubernetes' protobuf, as
+ * kubectl's typed clients send it (read into the same JSON form). An
+ * endpoint with none (kcs.io kinds, which Kubernetes would serve as
+ * CustomResources, in JSON and YAML only) refuses protobuf with 415.
+ */
+export async function readObject(ctx: Context, limit: number, protobufTypes: readonly BodyType[] = []): Promise<unknown> {
   const type = mediaType(ctx);
+  if (type === PROTOBUF_MEDIA_TYPE && protobufTypes.length > 0) {
+    const data = await readBytes(ctx, limit);
+    // Loaded on the first protobuf body: protobufjs and the message descriptor are of no use to any other request.
+    const { decodeProtobufObject } = await import('./protobuf-body.ts');
+    return decodeProtobufObject(data, protobufTypes);
+  }
   if (!OBJECT_TYPES.includes(type) && type !== 'text/yaml' && type !== 'application/x-yaml') {
-    throw errors.unsupportedMediaType(type, OBJECT_TYPES);
+    throw errors.unsupportedMediaType(type, protobufTypes.length > 0 ? [...OBJECT_TYPES, PROTOBUF_MEDIA_TYPE] : OBJECT_TYPES);
   }
   const text = await readText(ctx, limit);
   if (text.trim() === '') throw errors.badRequest('the request body is empty');

@@ -10,6 +10,7 @@ import type { FieldError } from '../objects/validation.ts';
 import type { Authorizer } from './auth.ts';
 import { readObject } from './body.ts';
 import { errors } from './errors.ts';
+import { EVICTION_BODY_TYPES } from './protobuf-kinds.ts';
 import type { Registry } from './registry.ts';
 import { check, namespaceParam, query } from './request.ts';
 
@@ -28,7 +29,7 @@ export function mountEviction(router: Router, registry: Registry, authorize: Aut
     const name = ctx.params.name;
     // Who may evict is who may create pods/eviction: admins (controllers and nodes may not delete pods).
     await check(ctx, authorize, { verb: 'create', resource: 'pods', subresource: 'eviction', namespace, name });
-    const eviction = parseEviction(await readObject(ctx, bodyLimit), namespace, name, query(ctx, 'dryRun'));
+    const eviction = parseEviction(await readObject(ctx, bodyLimit, EVICTION_BODY_TYPES), namespace, name, query(ctx, 'dryRun'));
     await registry.delete(pods, namespace, name, { dryRun: eviction.dryRun, ...eviction.preconditions });
     ctx.status = 201;
     ctx.body = { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Success', code: 201 };

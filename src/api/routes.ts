@@ -10,6 +10,7 @@ import type { User, Authorizer } from './auth.ts';
 import { readObject, readPatch } from './body.ts';
 import { fieldManagerErrors, invalidOptions, managerOf } from './field-manager.ts';
 import { patchTypesFor } from './patch.ts';
+import { BINDING_BODY_TYPES, deleteOptionsTypes, objectBodyTypes } from './protobuf-kinds.ts';
 import { COMMIT_KIND, commitOpAttributes, parseCommit } from './commit.ts';
 import { errors } from './errors.ts';
 import { commitChecks, writeChecks } from './node-auth.ts';
@@ -114,7 +115,7 @@ function mountBinding(router: Router, registry: Registry, authorize: Authorizer,
     const name = ctx.params.name;
     await check(ctx, authorize, { verb: 'create', resource: 'pods', subresource: 'binding', namespace, name });
     const { dryRun } = writeOptions(ctx);
-    const body = await readObject(ctx, bodyLimit);
+    const body = await readObject(ctx, bodyLimit, BINDING_BODY_TYPES);
     const binding = parseBinding(body, namespace, name);
     await registry.bind(namespace, name, binding.target, binding.annotations, { dryRun });
     ctx.status = 201;
@@ -148,6 +149,7 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
   const base = kind.namespaced ? `${prefix}/namespaces/:namespace/${kind.plural}` : `${prefix}/${kind.plural}`;
   const ns = (ctx: Context) => (kind.namespaced ? namespaceParam(ctx) : undefined);
   const r = kind.plural;
+  const bodyTypes = objectBodyTypes(kind);
 
   const listOrWatch = async (ctx: Context, namespace: string | undefined) => {
     const selectors = { labelSelector: query(ctx, 'labelSelector'), fieldSelector: query(ctx, 'fieldSelector') };
@@ -187,7 +189,7 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
   router.post(base, async (ctx) => {
     const namespace = ns(ctx);
     const options = writeOptions(ctx, 'CreateOptions');
-    const body = await readObject(ctx, bodyLimit);
+    const body = await readObject(ctx, bodyLimit, bodyTypes);
     // Authorized after reading: who may create depends on the name in the body.
     const bodyName = (body as { metadata?: { name?: unknown } } | null)?.metadata?.name;
     await check(ctx, authorize, { verb: 'create', resource: r, namespace, name: typeof bodyName === 'string' ? bodyName : undefined });
@@ -206,7 +208,7 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
       const namespace = ns(ctx);
       await check(ctx, authorize, { verb: 'update', resource: r, subresource: sub, namespace, name: ctx.params.name });
       const options = { ...writeOptions(ctx), ...writeChecks(ctx.state.user as User, r, ctx.params.name, sub, registry) };
-      const body = await readObject(ctx, bodyLimit);
+      const body = await readObject(ctx, bodyLimit, bodyTypes);
       respond(ctx, await registry.update(kind, namespace, ctx.params.name, body, { ...options, subresource: sub }), 200);
     });
     router.patch(path, async (ctx) => {
@@ -226,7 +228,7 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
   router.delete(`${base}/:name`, async (ctx) => {
     const namespace = ns(ctx);
     await check(ctx, authorize, { verb: 'delete', resource: r, namespace, name: ctx.params.name });
-    const options = await deleteOptions(ctx, bodyLimit);
+    const options = await deleteOptions(ctx, bodyLimit, kind);
     ctx.body = await registry.delete(kind, namespace, ctx.params.name, options);
   });
 
@@ -236,7 +238,7 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
       const namespace = ns(ctx);
       const selectors = { labelSelector: query(ctx, 'labelSelector'), fieldSelector: query(ctx, 'fieldSelector') };
       await check(ctx, authorize, { verb: 'deletecollection', resource: r, namespace, fieldSelector: selectors.fieldSelector });
-      const { dryRun } = await deleteOptions(ctx, bodyLimit);
+      const { dryRun } = await deleteOptions(ctx, bodyLimit, kind);
       ctx.body = await registry.deleteCollection(kind, namespace, { ...selectors, dryRun });
     });
   } else {
@@ -244,7 +246,7 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
     router.put(`${base}/:name/finalize`, async (ctx) => {
       await check(ctx, authorize, { verb: 'update', resource: r, subresource: 'finalize', name: ctx.params.name });
       const options = writeOptions(ctx);
-      const body = await readObject(ctx, bodyLimit);
+      const body = await readObject(ctx, bodyLimit, bodyTypes);
       respond(ctx, await registry.finalizeNamespace(ctx.params.name, body, options), 200);
     });
   }
@@ -252,13 +254,13 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
 
 /**
  * dryRun from the query, and an optional DeleteOptions body as kubectl
- * sends it: its dryRun too, and preconditions that make the delete
- * conditional.
+ * sends it (JSON, or protobuf from its typed clients): its dryRun too, and
+ * preconditions that make the delete conditional.
  */
-async function deleteOptions(ctx: Context, bodyLimit: number): Promise<DeleteOptions> {
+async function deleteOptions(ctx: Context, bodyLimit: number, kind: KindInfo): Promise<DeleteOptions> {
   const { dryRun } = writeOptions(ctx);
   const hasBody = (ctx.get('content-length') && ctx.get('content-length') !== '0') || ctx.get('transfer-encoding');
-  const body = hasBody ? await readObject(ctx, bodyLimit) : undefined;
+  const body = hasBody ? await readObject(ctx, bodyLimit, deleteOptionsTypes(kind)) : undefined;
   if (body === undefined || body === null) return { dryRun };
   if (typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a DeleteOptions object');
   const { preconditions: pre, dryRun: bodyDryRun } = body as { preconditions?: { resourceVersion?: unknown; uid?: unknown } | null; dryRun?: unknown };
