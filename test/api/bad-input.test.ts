@@ -101,7 +101,23 @@ const CASES: BadCase[] = [
 
   // ---- media types and sizes
   { title: 'a text/plain body', body: nodeYaml('"1"'), type: 'text/plain', code: 415, reason: 'UnsupportedMediaType' },
-  { title: 'a protobuf body', body: 'k8s\0', type: 'application/vnd.kubernetes.protobuf', code: 415, reason: 'UnsupportedMediaType' },
+
+  // ---- protobuf bodies (a string's characters below 0x80 are its bytes: "k8s\0", then runtime.Unknown's fields)
+  { title: 'a protobuf body that is only the "k8s\\0" prefix', body: 'k8s\0', type: 'application/vnd.kubernetes.protobuf', code: 400, reason: 'BadRequest', message: /nothing follows the "k8s\\0" prefix/ },
+  { title: 'a protobuf body without the "k8s\\0" prefix', body: nodeWith(() => {}), type: 'application/vnd.kubernetes.protobuf', code: 400, reason: 'BadRequest', message: /does not appear to be a protobuf message/ },
+  { title: 'a truncated protobuf body', body: 'k8s\0\x0a\x0f\x0a\x02v1', type: 'application/vnd.kubernetes.protobuf', code: 400, reason: 'BadRequest', message: /not a valid protobuf envelope.*index out of range/ },
+  // Each U+00FF goes out as c3 bf, two bytes with the varint continuation bit: the raw field's length reads as 4,159,758,275.
+  { title: 'a protobuf body whose length is 4 GB', body: 'k8s\0\x12\u00ff\u00ff\x0f', type: 'application/vnd.kubernetes.protobuf', code: 400, reason: 'BadRequest', message: /index out of range: \d+ \+ 4159758275 > \d+/ },
+  { title: 'a protobuf body with an invalid wire type', body: 'k8s\0\x2f', type: 'application/vnd.kubernetes.protobuf', code: 400, reason: 'BadRequest', message: /invalid wire type 7/ },
+  { title: 'a protobuf body of 100,000 nested groups', body: 'k8s\0' + '+'.repeat(100_000), type: 'application/vnd.kubernetes.protobuf', code: 400, reason: 'BadRequest', message: /maximum nesting depth exceeded/ },
+  { title: 'a protobuf Pod posted to nodes', body: 'k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod', type: 'application/vnd.kubernetes.protobuf', code: 400, reason: 'BadRequest', message: /holds v1 Pod; this endpoint reads v1 Node$/ },
+  { title: 'a protobuf Deployment (a kind kcs does not serve)', body: 'k8s\0\x0a\x15\x0a\x07apps/v1\x12\x0aDeployment', type: 'application/vnd.kubernetes.protobuf', code: 400, reason: 'BadRequest', message: /apps\/v1 Deployment, which kcs does not read in protobuf/ },
+  { title: 'a protobuf body with a content encoding', body: 'k8s\0\x0a\x0a\x0a\x02v1\x12\x04Node\x1a\x04gzip', type: 'application/vnd.kubernetes.protobuf', code: 400, reason: 'BadRequest', message: /content encoding "gzip" is not supported/ },
+  { title: 'a protobuf Eviction of kind Pod', path: evictionPath('p1'), body: 'k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod', type: 'application/vnd.kubernetes.protobuf', needsTargets: true, code: 400, reason: 'BadRequest', message: /this endpoint reads policy\/v1 Eviction or policy\/v1beta1 Eviction/ },
+  { title: 'a truncated protobuf DeleteOptions', method: 'DELETE', path: nodePath('n1'), body: 'k8s\0\x0a\x13\x0a\x02v1', type: 'application/vnd.kubernetes.protobuf', needsTargets: true, code: 400, reason: 'BadRequest', message: /index out of range/ },
+  { title: 'a protobuf body for a kcs.io kind', path: '/apis/kcs.io/v1/schedulerconfigurations', body: 'k8s\0\x0a\x0a\x0a\x02v1\x12\x04Node', type: 'application/vnd.kubernetes.protobuf', code: 415, reason: 'UnsupportedMediaType' },
+  { title: 'a 10 MB chunked protobuf body', body: () => 'k8s\0' + 'x'.repeat(TEN_MB), type: 'application/vnd.kubernetes.protobuf', stream: 'chunked', code: 413, reason: 'RequestEntityTooLarge' },
+
   { title: 'a JSON patch sent as application/json', method: 'PATCH', path: nodePath('n1'), body: [{ op: 'add', path: '/spec/unschedulable', value: true }], type: 'application/json', needsTargets: true, code: 415, reason: 'UnsupportedMediaType' },
   { title: 'a body one byte above the limit', body: () => paddedNode(DEFAULT_BODY_LIMIT + 1), stream: 'content-length', code: 413, reason: 'RequestEntityTooLarge' },
   { title: 'a 10 MB body with Content-Length', body: () => paddedNode(TEN_MB), stream: 'content-length', code: 413, reason: 'RequestEntityTooLarge' },
