@@ -15,7 +15,7 @@ import type { Registry } from './registry.ts';
 import { check, namespaceParam, query } from './request.ts';
 
 /** The group versions Kubernetes serves Eviction in (v1beta1 still accepted, as kubectl falls back to it). */
-export const EVICTION_API_VERSIONS = ['policy/v1', 'policy/v1beta1'];
+export const EVICTION_API_VERSIONS = EVICTION_BODY_TYPES.map((t) => t.apiVersion);
 
 export interface EvictionRequest {
   dryRun: boolean;

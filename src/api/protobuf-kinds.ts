@@ -56,4 +56,5 @@ export function deleteOptionsTypes(kind: KindInfo): BodyType[] {
 }
 
 export const BINDING_BODY_TYPES: readonly BodyType[] = [{ apiVersion: 'v1', kind: 'Binding' }];
+/** Eviction in the group versions Kubernetes serves it in (v1beta1 still, as kubectl falls back to it); its JSON too (eviction.ts). */
 export const EVICTION_BODY_TYPES: readonly BodyType[] = [{ apiVersion: 'policy/v1', kind: 'Eviction' }, { apiVersion: 'policy/v1beta1', kind: 'Eviction' }];
