@@ -65,6 +65,11 @@ export function kubectlFor(kubeconfig: string): KubectlRunner {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A kubectl that is gone before it read all its stdin (it died at start
+    // under load, or stopped reading at an error) makes the write fail with
+    // EPIPE; its exit code and stderr above say what happened, so that error
+    // is not thrown, which would end the whole test worker.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.stdin ?? '');
   });
   const start = (args: string[]): RunningKubectl => {
