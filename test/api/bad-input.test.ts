@@ -116,7 +116,7 @@ const CASES: BadCase[] = [
   { title: 'a protobuf Eviction of kind Pod', path: evictionPath('p1'), body: 'k8s\0\x0a\x09\x0a\x02v1\x12\x03Pod', type: 'application/vnd.kubernetes.protobuf', needsTargets: true, code: 400, reason: 'BadRequest', message: /this endpoint reads policy\/v1 Eviction or policy\/v1beta1 Eviction/ },
   { title: 'a truncated protobuf DeleteOptions', method: 'DELETE', path: nodePath('n1'), body: 'k8s\0\x0a\x13\x0a\x02v1', type: 'application/vnd.kubernetes.protobuf', needsTargets: true, code: 400, reason: 'BadRequest', message: /index out of range/ },
   { title: 'a protobuf body for a kcs.io kind', path: '/apis/kcs.io/v1/schedulerconfigurations', body: 'k8s\0\x0a\x0a\x0a\x02v1\x12\x04Node', type: 'application/vnd.kubernetes.protobuf', code: 415, reason: 'UnsupportedMediaType' },
-  { title: 'a 10 MB chunked protobuf body', body: () => 'k8s\0' + 'x'.repeat(TEN_MB), type: 'application/vnd.kubernetes.protobuf', stream: 'chunked', code: 413, reason: 'RequestEntityTooLarge' },
+  { title: 'a chunked protobuf body one byte above the limit', body: () => 'k8s\0' + 'x'.repeat(DEFAULT_BODY_LIMIT - 3), type: 'application/vnd.kubernetes.protobuf', stream: 'chunked', code: 413, reason: 'RequestEntityTooLarge' },
 
   { title: 'a JSON patch sent as application/json', method: 'PATCH', path: nodePath('n1'), body: [{ op: 'add', path: '/spec/unschedulable', value: true }], type: 'application/json', needsTargets: true, code: 415, reason: 'UnsupportedMediaType' },
   { title: 'a body one byte above the limit', body: () => paddedNode(DEFAULT_BODY_LIMIT + 1), stream: 'content-length', code: 413, reason: 'RequestEntityTooLarge' },
