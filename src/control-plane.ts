@@ -22,7 +22,7 @@ import { LocalClient } from './client/local.ts';
 import { DEFAULT_GRACE_MS } from './controllers/health.ts';
 import { startControllers, startNamespaceController, type RunningControllers, type RunningNamespaceController } from './controllers/manager.ts';
 import type { NodeRuntime } from './runtime/runtime.ts';
-import { loadOrCreateServingTls } from './pki/serving-tls.ts';
+import { loadOrCreateServingTls, serverTlsOptions } from './pki/serving-tls.ts';
 
 export interface ControlPlaneOptions {
   stateDir: string;
@@ -111,7 +111,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const tls = opts.tls
     ? await loadOrCreateServingTls(opts.stateDir, opts.host, opts.log).catch(async (err: unknown) => { await store.close(); throw err; })
     : undefined;
-  const server: Server = tls ? createTlsServer({ cert: tls.certPem, key: tls.keyPem }, app.callback()) : createServer(app.callback());
+  const server: Server = tls ? createTlsServer(serverTlsOptions(tls), app.callback()) : createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   try {
     await registry.ready();

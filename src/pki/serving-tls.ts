@@ -5,6 +5,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_CIPHERS, type TlsOptions } from 'node:tls';
 import { createCa, issueServingCert, servingCertProblem, type KeyPairPem } from './certificates.ts';
 
 export interface ServingTls {
@@ -12,6 +13,20 @@ export interface ServingTls {
   caPem: string;
   certPem: string;
   keyPem: string;
+}
+
+/**
+ * The TLS 1.3 suites in the order Go's crypto/tls prefers them on AES
+ * hardware (what a Kubernetes API server negotiates): AES-128-GCM first.
+ * Node's default puts AES-256-GCM first, which cost bench:api about 5% more
+ * throughput for no protection a cluster's loopback API needs.
+ */
+const TLS13_SUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
+
+/** Options for node:https's server: the certificate, and the server choosing the suite in that order. */
+export function serverTlsOptions(tls: ServingTls): TlsOptions {
+  const tls12 = DEFAULT_CIPHERS.split(':').filter((c) => !c.startsWith('TLS_'));
+  return { cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2', ciphers: [...TLS13_SUITES, ...tls12].join(':'), honorCipherOrder: true };
 }
 
 /** Names every serving certificate carries, whatever the server listens on. */

@@ -2,6 +2,7 @@
 // across restarts, trusted by kcs's client through the kubeconfig, and
 // refused by a client that does not hold the CA.
 import { X509Certificate } from 'node:crypto';
+import { connect, type TLSSocket } from 'node:tls';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,29 @@ test('a TLS control plane serves https that a client holding the CA trusts, and 
   // The key is private to the state directory.
   t.is(statSync(join(dir, 'pki', 'ca.key')).mode & 0o777, 0o600);
   t.is(statSync(join(dir, 'pki', 'apiserver.key')).mode & 0o777, 0o600);
+});
+
+/** The protocol and suite a handshake with these client options ends in, or the error it fails with. */
+function handshake(url: string, ca: string, options: { minVersion?: 'TLSv1' | 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3' } = {}): Promise<{ protocol: string | null; cipher: string } | Error> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket: TLSSocket = connect({ host: hostname, port: Number(port), ca, servername: 'localhost', ...options }, () => {
+      resolve({ protocol: socket.getProtocol(), cipher: socket.getCipher().standardName });
+      socket.end();
+    });
+    socket.on('error', resolve);
+  });
+}
+
+test('the server picks TLS 1.3 with AES-128-GCM first, as a Go API server does, and refuses TLS below 1.2', async (t) => {
+  const cp = await startControlPlane({ stateDir: tempDir(t), host: '127.0.0.1', port: 0, tls: true, log: () => {} });
+  t.teardown(() => cp.close());
+  // Node's client offers AES-256-GCM first: the server's order decides.
+  t.deepEqual(await handshake(cp.url, cp.caPem!), { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' });
+  const tls12 = await handshake(cp.url, cp.caPem!, { maxVersion: 'TLSv1.2' });
+  t.like(tls12, { protocol: 'TLSv1.2' });
+  t.regex((tls12 as { cipher: string }).cipher, /^TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256$/);
+  t.true(await handshake(cp.url, cp.caPem!, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }) instanceof Error);
 });
 
 test('the CA and the serving certificate outlive a restart; a new listen address gets a new certificate from the same CA', async (t) => {
