@@ -167,7 +167,7 @@ test('kcs wait: a condition met prints "condition met"; one not met in time prin
 });
 
 test('kcs wait --for=delete follows a watch until the object is gone', async (t) => {
-  await ok(['run', 'wait-del', '--cpu', '100m']);
+  await ok(['run', 'wait-del', '--cpu', '100m', '--wait=false']);
   const waiting = server().spawn(['wait', '--for=delete', 'pod/wait-del', '--timeout=30s']);
   // Deleted once the waiter has a connection to the server (its list, then its watch, from the list's
   // revision): the deletion comes after the list, so only the watch can report it.

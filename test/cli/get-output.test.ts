@@ -118,8 +118,9 @@ const NAMESPACES = kindByAlias('ns');
 });
 
 test('kcs label sets, refuses to change without --overwrite, overwrites, removes, and says when nothing changed', async (t) => {
-  await ok(['run', 'lbl-a', '--cpu', '100m', '--label', 'group=lbl']);
-  await ok(['run', 'lbl-b', '--cpu', '100m', '--label', 'group=lbl']);
+  // --wait=false: labels need the pod object, not a node to run it.
+  await ok(['run', 'lbl-a', '--cpu', '100m', '--label', 'group=lbl', '--wait=false']);
+  await ok(['run', 'lbl-b', '--cpu', '100m', '--label', 'group=lbl', '--wait=false']);
   const labels = async (name: string) => JSON.parse((await ok(['get', 'pod', name, '-o', 'json'])).stdout).metadata.labels;
   t.is((await ok(['label', 'pod', 'lbl-a', 'tier=front'])).stdout, 'pod/lbl-a labeled\n');
   const refused = await server().kcs(['label', 'pod', 'lbl-a', 'tier=back']);
