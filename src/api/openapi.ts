@@ -16,6 +16,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { KINDS, apiPrefix, type KindInfo } from '../objects/kinds.ts';
 import { KCS_VERSION, KUBE_COMPAT } from '../version.ts';
+import { acceptsJson, parseAccept } from './accept.ts';
 import { COMMIT_KIND } from './commit.ts';
 import { errors } from './errors.ts';
 import { closure, definitionName, definitions, kindDefinition, type Schema } from './openapi-definitions.ts';
@@ -197,16 +198,12 @@ function buildV3(group: string, version: string): Document {
 // ---- serving
 
 /** JSON is what kcs serves; a client that accepts only protobuf gets 406, as a Kubernetes server refuses any type it cannot serve. */
-function acceptsJson(accept: string): boolean {
-  if (!accept.trim()) return true;
-  return accept.split(',').some((clause) => {
-    const type = clause.split(';')[0]!.trim().toLowerCase();
-    return type === 'application/json' || type === 'application/*' || type === '*/*';
-  });
+function takesJson(accept: string): boolean {
+  return !accept.trim() || parseAccept(accept).some(acceptsJson);
 }
 
 function serve(ctx: Context, doc: Document): void {
-  if (!acceptsJson(ctx.get('accept'))) throw errors.notAcceptable(['application/json']);
+  if (!takesJson(ctx.get('accept'))) throw errors.notAcceptable(['application/json']);
   ctx.set('ETag', doc.etag);
   ctx.set('Vary', 'Accept');
   // A URL that names the document's hash never changes meaning (the v3 index hands these out).

@@ -1,6 +1,6 @@
 // `kcs wait --for=...` as kubectl reads it, apart from the command so it is
-// tested without a server: the three kinds of condition, whether an object
-// meets one, and Go durations for --timeout.
+// tested without a server: the three kinds of condition, and whether an
+// object meets one.
 import type { KubeObject } from '../objects/types.ts';
 import { findResults, relaxedPath } from './printers/jsonpath.ts';
 
@@ -62,16 +62,4 @@ export function conditionMet(obj: KubeObject | undefined, cond: WaitFor): boolea
   const v = values[0];
   if (v !== null && typeof v === 'object') throw new WaitError(`jsonpath leads to a nested object or list which is not supported: ${cond.path}`);
   return String(v) === cond.value;
-}
-
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A Go duration ("30s", "1m30s", "500ms", "0") in milliseconds. */
-export function parseDuration(text: string): number {
-  if (text === '0') return 0;
-  const m = /^([+-]?)((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$/.exec(text.trim());
-  if (!m) throw new WaitError(`invalid duration "${text}": use a number with a unit, e.g. 30s, 1m, 500ms`);
-  let ms = 0;
-  for (const part of m[2].matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(part[1]) * UNITS[part[2]];
-  return m[1] === '-' ? -ms : ms;
 }

@@ -1,23 +1,13 @@
 // How a command waits to tell the user the outcome of what it asked for
 // (`kcs create node`, `kcs run`): --wait (kubectl's spelling: --wait=false)
-// and --timeout (a duration such as 60s, 2m, 500ms), and a wait on one
+// and --timeout (a Go duration such as 60s, 2m, 500ms), and a wait on one
 // object through a watch from the version the command wrote, so every
 // change after it is seen, none is missed, and nothing polls.
 import * as Flags from '@oclif/core/flags';
 import type { KcsClient } from '../client/interface.ts';
+import { parseDuration } from './duration.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject } from '../objects/types.ts';
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A Go-style duration (`90s`, `1m30s`, `500ms`, `0`) in milliseconds; a bare number is seconds. */
-export function parseDuration(text: string): number {
-  const t = text.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
-  const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== t) throw new Error(`invalid duration ${JSON.stringify(text)}: use a number with a unit, e.g. 60s, 2m or 500ms`);
-  return parts.reduce((ms, p) => ms + Number(p[1]) * UNITS[p[2]!]!, 0);
-}
 
 /** Seconds as kcs prints a wait: `0.4s`, `12s`. */
 export function seconds(ms: number): string {
@@ -39,7 +29,9 @@ export const waitFlags = {
     default: 60_000,
     defaultHelp: async () => '60s',
     async parse(input) {
-      return parseDuration(input);
+      const ms = parseDuration(input);
+      if (ms < 0) throw new Error(`--timeout must not be negative (got ${JSON.stringify(input)})`);
+      return ms;
     },
   })(),
 };

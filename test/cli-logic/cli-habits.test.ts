@@ -1,7 +1,8 @@
 // The rules behind kcs wait, edit, config view, completion and "did you mean",
 // without a server.
 import test from 'ava';
-import { conditionMet, parseDuration, parseWaitFor, WaitError } from '../../src/cli/wait-conditions.ts';
+import { DurationError, parseDuration } from '../../src/cli/duration.ts';
+import { conditionMet, parseWaitFor, WaitError } from '../../src/cli/wait-conditions.ts';
 import { editBuffer, editorCommand, mergePatchBetween, stripComments } from '../../src/cli/editor.ts';
 import { viewKubeconfig } from '../../src/cli/kubeconfig-view.ts';
 import { complete, completionScript, type CommandInfo } from '../../src/cli/completion.ts';
@@ -41,7 +42,7 @@ test('--timeout is a Go duration', (t) => {
   t.is(parseDuration('500ms'), 500);
   t.is(parseDuration('0'), 0);
   t.is(parseDuration('-1s'), -1000);
-  t.throws(() => parseDuration('30'), { instanceOf: WaitError });
+  t.throws(() => parseDuration('30'), { instanceOf: DurationError });
 });
 
 test('the editor is chosen and started as kubectl does', (t) => {

@@ -4,7 +4,7 @@ import { streamPodLog } from '../../client/pod-log.ts';
 import { DEFAULT_NAMESPACE } from '../../objects/kinds.ts';
 import { ClientCommand, connectionFlags } from '../base.ts';
 import { namespaceFlag } from '../flags.ts';
-import { parseDuration } from '../waiting.ts';
+import { DurationError, parseDuration } from '../duration.ts';
 
 export default class Logs extends ClientCommand {
   static override summary = 'Print the log of a container in a pod.';
@@ -29,7 +29,13 @@ export default class Logs extends ClientCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
-    const sinceMs = flags.since === undefined ? undefined : parseDuration(flags.since);
+    let sinceMs: number | undefined;
+    try {
+      sinceMs = flags.since === undefined ? undefined : parseDuration(flags.since);
+    } catch (err) {
+      if (err instanceof DurationError) this.error(err.message, { exit: 1 });
+      throw err;
+    }
     const stream = streamPodLog(this.clientConfig(flags), flags.namespace ?? DEFAULT_NAMESPACE, args.pod, {
       container: flags.container,
       follow: flags.follow,

@@ -1,9 +1,10 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import { isNotFound } from '../../client/interface.ts';
+import { isNotFound, type KcsClient } from '../../client/interface.ts';
 import { DEFAULT_NAMESPACE, type KindInfo } from '../../objects/kinds.ts';
 import type { KubeObject, WatchEvent } from '../../objects/types.ts';
 import { ClientCommand, connectionFlags } from '../base.ts';
+import { DurationError, parseDuration } from '../duration.ts';
 import { namespaceFlag, selectorFlag } from '../flags.ts';
 import { resolveKind } from '../resolve-kind.ts';
 
@@ -33,14 +34,14 @@ export default class Wait extends ClientCommand {
 
   async run(): Promise<string[]> {
     const { argv, flags } = await this.parse(Wait);
-    const { conditionMet, parseDuration, parseWaitFor, WaitError } = await import('../wait-conditions.ts');
+    const { conditionMet, parseWaitFor, WaitError } = await import('../wait-conditions.ts');
     let cond: ReturnType<typeof parseWaitFor>;
     let timeoutMs: number;
     try {
       cond = parseWaitFor(flags.for);
       timeoutMs = parseDuration(flags.timeout);
     } catch (err) {
-      if (err instanceof WaitError || (err as Error).name === 'TemplateError') this.error((err as Error).message, { exit: 1 });
+      if (err instanceof WaitError || err instanceof DurationError || (err as Error).name === 'TemplateError') this.error((err as Error).message, { exit: 1 });
       throw err;
     }
     if (timeoutMs < 0) timeoutMs = WEEK_MS;
@@ -93,7 +94,7 @@ export default class Wait extends ClientCommand {
       if (cond.type === 'delete' && !current.get(name)) pending.delete(name);
       else check(name);
     }
-    if (pending.size && timeoutMs > 0) await this.follow(kind, namespace, names, flags.selector, resourceVersion, timeoutMs, pending, (obj, deleted) => {
+    if (pending.size && timeoutMs > 0) await this.follow(client, kind, namespace, names, flags.selector, resourceVersion, timeoutMs, pending, (obj, deleted) => {
       const name = obj.metadata.name!;
       if (!pending.has(name)) return;
       current.set(name, deleted ? undefined : obj);
@@ -119,9 +120,8 @@ export default class Wait extends ClientCommand {
   }
 
   /** Watches from the list's revision until nothing is pending or the time is up; a watch the server ends is resumed. */
-  private async follow(kind: KindInfo, namespace: string | undefined, names: string[], selector: string | undefined, fromVersion: string, timeoutMs: number,
+  private async follow(client: KcsClient, kind: KindInfo, namespace: string | undefined, names: string[], selector: string | undefined, fromVersion: string, timeoutMs: number,
     pending: Set<string>, onChange: (obj: KubeObject, deleted: boolean) => void): Promise<void> {
-    const client = this.client({});
     const deadline = Date.now() + timeoutMs;
     let resourceVersion = fromVersion;
     const selectors = { labelSelector: selector, fieldSelector: names.length === 1 ? `metadata.name=${names[0]}` : undefined };
