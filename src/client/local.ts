@@ -11,12 +11,10 @@ import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
 import { CONTROLLERS_USER } from '../api/controller-auth.ts';
 import type { PatchType } from '../api/body.ts';
+// The registry gets copies (jsonCopy): the caller's objects may be shared and frozen.
+import { jsonCopy } from '../util/json-copy.ts';
 import { PATCH_CONTENT_TYPES, type KcsClient, type ListQuery, type PatchQuery, type Response, type Selectors, type WatchHandle, type WatchQuery, type WriteQuery } from './interface.ts';
 
-/** The caller's object stays the caller's (it may be shared and frozen): the registry gets a copy. Plain JSON, so a parse is cheaper than structuredClone. */
-function jsonCopy<T>(value: T): T {
-  return value === undefined ? value : JSON.parse(JSON.stringify(value)) as T;
-}
 
 export interface LocalIdentity {
   user: User;
