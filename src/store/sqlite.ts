@@ -5,7 +5,7 @@
 // For the same reason the current key-values are also kept in memory, in key
 // order (as etcd keeps its index in memory): reads and the compares of
 // writes never go to SQLite, which only has to take the writes.
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
@@ -33,6 +33,14 @@ export interface SqliteStoreOptions {
 const CHECKPOINT_AFTER_WRITES = 10_000;
 
 /**
+ * The same by size: large values make a large WAL in fewer writes (10,000
+ * writes of 1 KiB made a 191 MB WAL), so every this many writes the writer
+ * looks at the WAL file, and one past WAL_LIMIT_BYTES is truncated too.
+ */
+const WAL_CHECK_EVERY_WRITES = 1_000;
+const WAL_LIMIT_BYTES = 64 * 2 ** 20;
+
+/**
  * The checkpointer: a second connection, in a worker thread, folding the WAL
  * into the database file on a timer. Copying the pages and the fsyncs that
  * go with it took a fifth of a busy store's main thread, in stalls of up to
@@ -45,7 +53,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 const db = new DatabaseSync(workerData.path);
 db.exec('PRAGMA busy_timeout = 1000');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+let paused = false;
 const timer = setInterval(() => {
+  if (paused) return;
   try {
     const r = checkpoint.get();
     parentPort.postMessage({ complete: r.busy === 0 && r.log === r.checkpointed });
@@ -53,7 +63,11 @@ const timer = setInterval(() => {
     parentPort.postMessage({ error: String((err && err.message) || err) });
   }
 }, workerData.intervalMs);
-parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+// 'pause' and 'resume': the writer's own truncation needs the WAL to itself (see checkpoint()).
+parentPort.on('message', (m) => {
+  if (m === 'pause' || m === 'resume') { paused = m === 'pause'; return; }
+  clearInterval(timer); db.close(); parentPort.close();
+});
 `;
 
 const SCHEMA = `
@@ -123,6 +137,11 @@ export class SqliteStore implements Store {
   private compacted: number;
   private closed = false;
   private writesSinceCheckpoint = 0;
+  /** The checkpointer was told to pause while the writer truncates the WAL itself. */
+  private checkpointerPaused = false;
+  private writesSinceWalCheck = 0;
+  /** The WAL passed WAL_LIMIT_BYTES: truncate it at the next chance. */
+  private walOversize = false;
   private readonly checkpointTimer: NodeJS.Timeout | undefined;
   private readonly checkpointer: Worker | undefined;
   private checkpointerExited: Promise<unknown> = Promise.resolve();
@@ -213,12 +232,26 @@ export class SqliteStore implements Store {
   private checkpoint(): void {
     if (this.closed || this.writesSinceCheckpoint === 0) return;
     // TRUNCATE: copy what is left (the checkpointer did most of it) and start
-    // the WAL over. Busy while the checkpointer is at work: the next write tries again.
+    // the WAL over. Busy while the checkpointer is at work: it is paused until
+    // a truncation gets through (the next write tries again), since on a busy
+    // machine its passes can overlap every attempt and the WAL grew past 170 MB.
     const result = this.truncate.get() as { busy: number };
-    if (result.busy === 0) this.writesSinceCheckpoint = 0;
+    if (result.busy === 0) {
+      this.writesSinceCheckpoint = 0;
+      this.walOversize = false;
+      if (this.checkpointerPaused) this.checkpointer?.postMessage('resume');
+      this.checkpointerPaused = false;
+    } else if (this.checkpointer && !this.checkpointerPaused) {
+      this.checkpointerPaused = true;
+      this.checkpointer.postMessage('pause');
+    }
   }
 
-  async get(key: string): Promise<KeyValue | undefined> {
+  private walBytes(): number {
+    return this.path === ':memory:' ? 0 : (statSync(`${this.path}-wal`, { throwIfNoEntry: false })?.size ?? 0);
+  }
+
+    async get(key: string): Promise<KeyValue | undefined> {
     this.assertOpen();
     const row = this.rows.get(key);
     return row && toKeyValue(row);
@@ -402,7 +435,12 @@ export class SqliteStore implements Store {
     }
     try {
       this.writesSinceCheckpoint += events.length;
-      if (this.writesSinceCheckpoint >= CHECKPOINT_AFTER_WRITES) this.checkpoint();
+      this.writesSinceWalCheck += events.length;
+      if (this.writesSinceWalCheck >= WAL_CHECK_EVERY_WRITES) {
+        this.writesSinceWalCheck = 0;
+        this.walOversize ||= this.walBytes() > WAL_LIMIT_BYTES;
+      }
+      if (this.walOversize || this.writesSinceCheckpoint >= CHECKPOINT_AFTER_WRITES) this.checkpoint();
       if (this.revision - this.compacted > this.historyLimit * 1.1) this.compact();
     } catch (err) {
       process.emitWarning(`kcs store housekeeping failed: ${(err as Error).message}`);
