@@ -35,12 +35,20 @@ export interface ClientConfig {
   insecureSkipTlsVerify?: boolean;
   /** The file the config came from, if any: named in error hints. */
   source?: string;
+  /** Where `kcs up` serves the web dashboard (no token in it), kept as a cluster extension as minikube keeps its own. */
+  dashboard?: string;
 }
+
+/** The kubeconfig cluster extension that carries the dashboard's address. */
+const DASHBOARD_EXTENSION = 'kcs.io/dashboard';
 
 interface KubeConfig {
   apiVersion: 'v1';
   kind: 'Config';
-  clusters: Array<{ name: string; cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string; 'insecure-skip-tls-verify'?: boolean } }>;
+  clusters: Array<{ name: string; cluster: {
+    server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string; 'insecure-skip-tls-verify'?: boolean;
+    extensions?: Array<{ name: string; extension: { url?: string } }>;
+  } }>;
   users: Array<{ name: string; user: { token?: string } }>;
   contexts: Array<{ name: string; context: { cluster: string; user: string; namespace?: string } }>;
   'current-context': string;
@@ -50,7 +58,11 @@ export function writeClientConfig(path: string, config: ClientConfig): void {
   const kubeconfig: KubeConfig = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'kcs', cluster: { server: config.server, ...(config.ca ? { 'certificate-authority-data': Buffer.from(config.ca).toString('base64') } : {}) } }],
+    clusters: [{ name: 'kcs', cluster: {
+      server: config.server,
+      ...(config.ca ? { 'certificate-authority-data': Buffer.from(config.ca).toString('base64') } : {}),
+      ...(config.dashboard ? { extensions: [{ name: DASHBOARD_EXTENSION, extension: { url: config.dashboard } }] } : {}),
+    } }],
     users: [{ name: 'kcs-admin', user: { token: config.token } }],
     contexts: [{ name: 'kcs', context: { cluster: 'kcs', user: 'kcs-admin' } }],
     'current-context': 'kcs',
@@ -84,6 +96,7 @@ export function readClientConfig(path: string): ClientConfig | undefined {
   return {
     server: cluster.cluster.server, token: user?.user.token, source: path,
     ca: caOf(cluster.cluster, dirname(path)), insecureSkipTlsVerify: cluster.cluster['insecure-skip-tls-verify'] === true,
+    dashboard: cluster.cluster.extensions?.find((e) => e.name === DASHBOARD_EXTENSION)?.extension?.url,
   };
 }
 
@@ -119,5 +132,7 @@ export function resolveClientConfig(flags: { server?: string; token?: string; ku
   return {
     server: server.replace(/\/+$/, ''), token, source: file?.source, ca,
     insecureSkipTlsVerify: flags.insecureSkipTlsVerify ?? file?.insecureSkipTlsVerify,
+    // The dashboard belongs to the file's server: another server given by flag or environment has its own.
+    dashboard: server === file?.server ? file.dashboard : undefined,
   };
 }

@@ -12,11 +12,13 @@ import Cordon from './commands/cordon.ts';
 import CreateNode from './commands/create/node.ts';
 import Delete from './commands/delete.ts';
 import Describe from './commands/describe.ts';
+import Dashboard from './commands/dashboard.ts';
 import Diff from './commands/diff.ts';
 import Down from './commands/down.ts';
 import Drain from './commands/drain.ts';
 import Edit from './commands/edit.ts';
 import Explain from './commands/explain.ts';
+import FailNode from './commands/fail/node.ts';
 import Get from './commands/get.ts';
 import Logs from './commands/logs.ts';
 import ImageBuild from './commands/image/build.ts';
@@ -39,6 +41,7 @@ export const COMMANDS = {
   controllers: Controllers,
   cordon: Cordon,
   'create:node': CreateNode,
+  dashboard: Dashboard,
   delete: Delete,
   describe: Describe,
   diff: Diff,
@@ -46,6 +49,7 @@ export const COMMANDS = {
   drain: Drain,
   edit: Edit,
   explain: Explain,
+  'fail:node': FailNode,
   get: Get,
   'image:build': ImageBuild,
   label: Label,

@@ -17,6 +17,7 @@ import type { Informer, InformerHandlers } from '../client/informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
 import { DEFAULT_GRACE_MS } from './health.ts';
 import { unbindPods } from '../client/unbind.ts';
+import { FAIL_NODE } from '../objects/node-failure.ts';
 
 const NODE = kindByName('Node')!;
 
@@ -145,6 +146,7 @@ export class NodeController implements Reconciler {
       await events?.record(node, 'Normal', 'MachineReplaced', `removed ${shortId(machine.id)}: its agent was given ${machine.server}, the API is now at ${this.opts.server}`);
       current = undefined;
     }
+    if (node.metadata.annotations?.[FAIL_NODE] !== undefined) return this.failOnRequest(node, current);
     const now = this.clock.now().getTime();
     if (current?.running) {
       const r = this.restarts.get(name);
@@ -206,6 +208,29 @@ export class NodeController implements Reconciler {
         `${restart ? 'restarted' : 'started'} ${runtime.kind} machine ${shortId(current.id)} with ${formatMilliCpu(cap.milliCpu)} CPUs${cap.memory ? ` and ${formatBytes(cap.memory)} of memory` : ''}${why}`);
     }
     await this.report(name, { status: 'True', reason: 'MachineRunning', message: `${runtime.kind} machine ${current.id} is running` }, current.id);
+  }
+
+  /**
+   * Carries out a failure asked for through the API: the machine dies as if
+   * it crashed (the runtime's watch then brings the node back here, where it
+   * is treated like any dead machine), and the request is taken off the Node
+   * so that it is carried out once.
+   */
+  private async failOnRequest(node: Node, machine: Machine | undefined): Promise<ReconcileResult> {
+    const name = node.metadata.name!;
+    const asked = node.metadata.annotations![FAIL_NODE];
+    if (machine?.running) {
+      await this.opts.runtime.kill(name);
+      await this.opts.events?.record(node, 'Warning', 'NodeFailureRequested',
+        `killed ${this.opts.runtime.kind} machine ${shortId(machine.id)} as asked${asked ? ` at ${asked}` : ''} (annotation ${FAIL_NODE}): its heartbeats stop`);
+    }
+    try {
+      await this.opts.client.patch(NODE, undefined, name, { metadata: { annotations: { [FAIL_NODE]: null } } });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    // Then as any stopped machine: reported, and restarted once the node is declared failed.
+    return { requeueAfterMs: 0 };
   }
 
   /** Writes RuntimeReady and the machine id, only if they differ from what the Node shows. */

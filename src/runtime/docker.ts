@@ -150,6 +150,21 @@ export class DockerRuntime implements NodeRuntime {
     });
   }
 
+  /** `docker kill`: SIGKILL, and the container stays, exited (137). */
+  async kill(name: string): Promise<void> {
+    const machine = (await this.list()).find((m) => m.name === name);
+    if (!machine?.running) return;
+    await this.call('kill container', async () => {
+      try {
+        await this.docker.getContainer(idOf(machine)).kill();
+      } catch (err) {
+        // 409: not running any more; 404: gone meanwhile.
+        const code = (err as { statusCode?: number }).statusCode;
+        if (code !== 409 && code !== 404) throw err;
+      }
+    });
+  }
+
   /** Follows the daemon's container events for this cluster (die, stop, destroy, ...). */
   watch(onChange: (name: string) => void): () => void {
     let stopped = false;

@@ -46,6 +46,12 @@ export interface NodeRuntime {
   ensure(spec: MachineSpec): Promise<Machine>;
   /** Stops and removes the machine of this name, if any. */
   remove(name: string): Promise<void>;
+  /**
+   * Kills the machine of this name as a crash would (SIGKILL to a container,
+   * a virtual node's agent stopped dead), leaving it there, not running:
+   * a failure on request (the FAIL_NODE annotation).
+   */
+  kill(name: string): Promise<void>;
   /** Calls onChange with a node name whenever its machine changes on its own (exits, dies, is removed). */
   watch(onChange: (name: string) => void): () => void;
   /** The specHash a machine made for spec would carry now. */

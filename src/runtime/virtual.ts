@@ -97,6 +97,10 @@ export class VirtualRuntime implements NodeRuntime {
     m.leaseClient.close();
   }
 
+  async kill(name: string): Promise<void> {
+    this.crash(name);
+  }
+
   /** Simulates the agent process dying: the machine stays, not running. */
   crash(name: string): void {
     const m = this.machines.get(name);

@@ -15,7 +15,7 @@ export const systemClock: Clock = {
   now: () => new Date(),
   setTimer(fn, ms) {
     const t = setTimeout(fn, ms);
-    t.unref?.();
+    (t as { unref?: () => void }).unref?.(); // absent in a browser (the dashboard bundles this file)
     return { cancel: () => clearTimeout(t) };
   },
 };

@@ -1,7 +1,7 @@
 // The layering rule, read from the imports themselves (type-only and dynamic
 // imports count too). From the ground up:
 //   util → objects (and pki, config, version) → store → cache → api → client
-//   → scheduler, agent, gitops (peers: none imports another)
+//   → scheduler, agent, gitops, dashboard (peers: none imports another)
 //   → runtime → controllers → the composition root (control-plane.ts) → cli
 // A file imports only from its own layer or a layer below it.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ const RANK: Record<string, number> = {
   cache: 3,
   api: 4,
   client: 5,
-  scheduler: 6, agent: 6, gitops: 6,
+  scheduler: 6, agent: 6, gitops: 6, dashboard: 6,
   runtime: 7,
   controllers: 8,
   'control-plane.ts': 9,

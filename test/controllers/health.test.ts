@@ -175,6 +175,7 @@ class ProcessRuntime implements NodeRuntime {
     this.agents.get(name)?.child.kill();
     this.agents.delete(name);
   }
+  async kill(name: string): Promise<void> { this.agents.get(name)?.child.kill('SIGKILL'); }
   watch(): () => void { return () => {}; }
   async wantedHash(spec: MachineSpec): Promise<string> { return specHash(spec); }
   async close(): Promise<void> { for (const name of [...this.agents.keys()]) await this.remove(name); }

@@ -99,6 +99,7 @@ test('a machine left without its Node is removed when the controllers start', as
       if (i >= 0) leftovers.splice(i, 1);
       await runtime.remove(name);
     },
+    kill: (name) => runtime.kill(name),
     watch: (f) => runtime.watch(f),
     wantedHash: (spec) => runtime.wantedHash(spec),
     close: () => runtime.close(),
@@ -123,6 +124,7 @@ class FlakyRuntime implements NodeRuntime {
     return this.inner.ensure(spec);
   }
   remove(name: string): Promise<void> { return this.inner.remove(name); }
+  kill(name: string): Promise<void> { return this.inner.kill(name); }
   watch(onChange: (name: string) => void): () => void { return this.inner.watch(onChange); }
   wantedHash(spec: MachineSpec): Promise<string> { return this.inner.wantedHash(spec); }
   close(): Promise<void> { return this.inner.close(); }

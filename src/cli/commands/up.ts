@@ -38,6 +38,8 @@ export default class Up extends Command {
     'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease (default: 1000 for docker, 10000 for virtual).', min: 100 }),
     'node-grace-ms': Flags.integer({ summary: 'How long a node may miss heartbeats before it is declared failed and its pods moved (default: 3000 for docker, 40000 for virtual).', min: 200 }),
     'max-restarts': Flags.integer({ summary: 'Restarts of a failing pod on one node before it is moved to another (pods may set kcs.io/max-restarts).', default: 3, min: 1 }),
+    dashboard: Flags.boolean({ summary: 'Serve the web dashboard on loopback and print its address (--no-dashboard: do not).', default: true, allowNo: true }),
+    'dashboard-port': Flags.integer({ summary: 'Port of the dashboard (default: the API port + 1, or a free one with --port 0, or when that one is taken).', min: 0, max: 65535 }),
     watch: Flags.string({ summary: 'Keep the cluster in sync with this directory of manifests (as `kcs sync --watch`); may be repeated.', multiple: true }),
     'resync-ms': Flags.integer({ summary: 'With --watch: how often to sync anyway, restoring objects changed out of band.', default: 30_000, min: 100 }),
   };
@@ -72,14 +74,19 @@ export default class Up extends Command {
       if (e.name === 'StateLockedError') this.error(e.message, { exit: 1, suggestions: ['stop the other kcs up, or use another --state-dir'] });
       throw err;
     }
+    const dashboard = flags.dashboard ? await this.startDashboard(cp, flags.port, flags['dashboard-port'], log) : undefined;
     const configPath = clientConfigPath(flags.kubeconfig, flags['state-dir']);
-    writeClientConfig(configPath, { server: cp.url, token: cp.adminToken, ca: cp.caPem });
+    writeClientConfig(configPath, { server: cp.url, token: cp.adminToken, ca: cp.caPem, dashboard: dashboard?.url });
     this.log(`kcs control plane listening on ${cp.url}`);
     this.log(`state:         ${dir}`);
     this.log(selected.note);
     if (selected.runtime) this.log(`heartbeats:    every ${cp.heartbeatMs} ms, a node failed after ${cp.nodeGraceMs} ms without one`);
     this.log(`client config: ${configPath}`);
     if (cp.caPem) this.log(`kubectl:       kubectl --kubeconfig ${configPath} get nodes`);
+    if (dashboard) {
+      const { signedInUrl } = await import('../../dashboard/server.ts');
+      this.log(`dashboard:     ${signedInUrl(dashboard.url, cp.adminToken)}`);
+    }
     if (configPath !== clientConfigPath()) this.log(`other kcs commands find it with: export KCS_CONFIG=${configPath}`);
     const watchers = await this.startWatchers(watchDirs, cp, flags['resync-ms']);
     this.log('Press Ctrl-C to stop.');
@@ -102,11 +109,27 @@ export default class Up extends Command {
     forced.unref();
     const stopping = Date.now();
     for (const w of watchers) await w.close();
+    await dashboard?.close();
     await cp.close();
     // Virtual nodes end with this process; containers keep running for the next kcs up to adopt.
     await selected.runtime?.close();
     clearTimeout(forced);
     this.log(`stopped in ${Date.now() - stopping} ms`);
+  }
+
+  /** The dashboard, next to the API: on its port + 1 unless told otherwise, forwarding to it over TLS with the cluster CA. */
+  private async startDashboard(cp: { url: string; caPem?: string; close(): Promise<void> }, apiPort: number, port: number | undefined, log: (m: string) => void) {
+    const { startDashboardNear } = await import('../../dashboard/server.ts');
+    const { port: listening } = new URL(cp.url);
+    try {
+      return await startDashboardNear({
+        api: cp.url, ca: cp.caPem, log,
+        port: port ?? (apiPort === 0 ? 0 : Number(listening) + 1), mayMove: port === undefined,
+      });
+    } catch (err) {
+      await cp.close();
+      this.error(`dashboard: ${(err as Error).message}`, { exit: 1, suggestions: ['pick another port with --dashboard-port, or --no-dashboard'] });
+    }
   }
 
   /** One watcher per directory, in this process, writing through the registry as the controllers do. */
