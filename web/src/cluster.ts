@@ -226,7 +226,11 @@ export class Cluster {
       this.events = this.events.filter((x) => x !== known);
       this.history = this.history.filter((x) => x !== known);
     }
-    this.events.unshift(e);
+    // Newest first by when it happened: a move's Events can tell of moments just before it.
+    const t = eventTime(e);
+    let at = 0;
+    while (at < this.events.length && eventTime(this.events[at]!) > t) at++;
+    this.events.splice(at, 0, e);
     if (this.events.length > EVENTS_KEPT) for (const dropped of this.events.splice(EVENTS_KEPT)) if (!HISTORY_REASONS.has(dropped.reason ?? '')) this.eventUids.delete(eventUid(dropped));
     if (HISTORY_REASONS.has(e.reason ?? '')) {
       this.history.push(e);
