@@ -30,6 +30,7 @@ const KCS_FIELDS: Record<string, Record<string, Schema>> = {
     allocated: quantities('kcs: the sum of the requests of the pods bound to the node, as its agent reports them.'),
     pods: { description: 'kcs: the UIDs of the pods the node\'s agent reports it runs.', type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' },
     containerID: { description: 'kcs: the machine (container) running the node: docker://<id> or virtual://<name>.', type: 'string' },
+    failureCarriedOut: { description: 'kcs: the last failure asked for with the kcs.io/fail-requested annotation that the node controller carried out (its value).', type: 'string' },
     reservations: {
       description: 'kcs: the scheduler\'s ledger of room taken on this node, written before a pod is bound so that two schedulers cannot fill the same room.',
       type: 'array', 'x-kubernetes-list-type': 'atomic',

@@ -146,7 +146,8 @@ export class NodeController implements Reconciler {
       await events?.record(node, 'Normal', 'MachineReplaced', `removed ${shortId(machine.id)}: its agent was given ${machine.server}, the API is now at ${this.opts.server}`);
       current = undefined;
     }
-    if (node.metadata.annotations?.[FAIL_NODE] !== undefined) return this.failOnRequest(node, current);
+    const failure = node.metadata.annotations?.[FAIL_NODE];
+    if (failure !== undefined && failure !== node.status?.failureCarriedOut) return this.failOnRequest(node, failure, current);
     const now = this.clock.now().getTime();
     if (current?.running) {
       const r = this.restarts.get(name);
@@ -213,19 +214,18 @@ export class NodeController implements Reconciler {
   /**
    * Carries out a failure asked for through the API: the machine dies as if
    * it crashed (the runtime's watch then brings the node back here, where it
-   * is treated like any dead machine), and the request is taken off the Node
-   * so that it is carried out once.
+   * is treated like any dead machine), and the request is marked carried out
+   * in the Node's status, so that it is carried out once.
    */
-  private async failOnRequest(node: Node, machine: Machine | undefined): Promise<ReconcileResult> {
+  private async failOnRequest(node: Node, asked: string, machine: Machine | undefined): Promise<ReconcileResult> {
     const name = node.metadata.name!;
-    const asked = node.metadata.annotations![FAIL_NODE];
     if (machine?.running) {
       await this.opts.runtime.kill(name);
       await this.opts.events?.record(node, 'Warning', 'NodeFailureRequested',
         `killed ${this.opts.runtime.kind} machine ${shortId(machine.id)} as asked${asked ? ` at ${asked}` : ''} (annotation ${FAIL_NODE}): its heartbeats stop`);
     }
     try {
-      await this.opts.client.patch(NODE, undefined, name, { metadata: { annotations: { [FAIL_NODE]: null } } });
+      await updateStatus<Node>(this.opts.client, NODE, undefined, name, (n) => ({ ...n.status, failureCarriedOut: asked }));
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -63,6 +63,8 @@ export interface NodeStatus {
   /** The IDs of the pods the node's agent reports it hosts. */
   pods?: string[];
   containerID?: string;
+  /** The value of the last kcs.io/fail-requested the node controller carried out. */
+  failureCarriedOut?: string;
   [field: string]: unknown;
 }
 

@@ -226,3 +226,40 @@ test('a Node with remediation turned off keeps its stopped machine stopped, and 
   await client.patch(NODE, undefined, 'n1', { metadata: { annotations: { 'kcs.io/remediation': null } } });
   await eventually('running again', async () => (await runtime.list()).find((m) => m.name === 'n1')?.running);
 });
+
+test('a failure asked for through the API (kcs.io/fail-requested) kills the machine once, marks it carried out, and the node then fails and recovers as any crashed one', async (t) => {
+  const runtime = new VirtualRuntime();
+  const { client, cp } = await cluster(t, runtime);
+  await client.create(NODE, undefined, node('n1'));
+  const before = await readyNode(client, 'n1');
+  const asked = new Date().toISOString();
+  await client.patch(NODE, undefined, 'n1', { metadata: { annotations: { 'kcs.io/fail-requested': asked } } });
+  // Carried out: the request is gone, and an Event says what was done.
+  const events = await eventually('the NodeFailureRequested event', async () => {
+    const list = await client.list(kindByName('Event')!, 'default');
+    const e = list.items.filter((x) => x.reason === 'NodeFailureRequested' && (x.involvedObject as { name: string }).name === 'n1');
+    return e.length ? e : undefined;
+  });
+  t.is(events.length, 1);
+  t.regex(String(events[0]!.message), /killed virtual machine .* as asked/);
+  await eventually('the request marked carried out', async () => {
+    const n = await client.get<Node>(NODE, undefined, 'n1');
+    return n.status?.failureCarriedOut === asked ? n : undefined;
+  });
+  // Then the ordinary course: a new machine runs, and its agent reports the node Ready again.
+  await eventually('the machine restarted', async () => {
+    const list = await client.list(kindByName('Event')!, 'default');
+    return list.items.some((x) => x.reason === 'MachineRestarted' && (x.involvedObject as { name: string }).name === 'n1') || undefined;
+  }, 15_000);
+  const after = await readyNode(client, 'n1');
+  t.is(after.metadata.uid, before.metadata.uid);
+  // Once only: the restarted machine is not killed again when the Node is reconciled again.
+  const runner = cp.controllers!.nodeRunner;
+  const reconciled = runner.stats.reconciles;
+  await client.patch(NODE, undefined, 'n1', { metadata: { annotations: { 'kcs.io/note': 'reconcile me' } } });
+  await eventually('another reconcile of n1', async () => runner.stats.reconciles > reconciled || undefined);
+  const machine = (await runtime.list()).find((m) => m.name === 'n1');
+  t.true(machine?.running);
+  const again = (await client.list(kindByName('Event')!, 'default')).items.filter((x) => x.reason === 'NodeFailureRequested');
+  t.is(again.length, 1);
+});
