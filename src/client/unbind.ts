@@ -13,39 +13,22 @@ import { MAX_COMMIT_OPERATIONS } from '../api/commit.ts';
 import type { CommitOp } from '../api/registry.ts';
 import { errorCode, type KcsClient } from './interface.ts';
 import { kindByName } from '../objects/kinds.ts';
-import type { KubeObject, Pod, PodStatus } from '../objects/types.ts';
+import type { KubeObject, Pod } from '../objects/types.ts';
 import { isFinished } from '../objects/conditions.ts';
 import { containerFieldPath, reportedHappenings } from '../objects/container-log.ts';
 import { buildEvent } from './events.ts';
+import { unbound } from '../objects/unbinding.ts';
+
+// Where every unbinder finds them (the binder, the tests): the rule itself is in objects/.
+export { MOVED_BECAUSE, MOVED_FROM } from '../objects/unbinding.ts';
 
 const POD = kindByName('Pod')!;
 const EVENT = kindByName('Event')!;
-
-/** The node a Pending pod was taken off, and why ("node-2 missed heartbeats for 3.2 s"). */
-export const MOVED_FROM = 'kcs.io/moved-from';
-export const MOVED_BECAUSE = 'kcs.io/moved-because';
 
 /** Most unbindings in one transaction. */
 const BATCH = 1024;
 /** Most writes in one commit, with the Events: within what the commits API takes. */
 const OPS_PER_COMMIT = Math.min(4096, MAX_COMMIT_OPERATIONS);
-
-/** The conditions a node's agent reports about a pod's containers: meaningless once the pod has left it. */
-const NODE_CONDITIONS = new Set(['Initialized', 'ContainersReady', 'Ready']);
-
-/** The status of a pod on no node: Pending, no containers, only the conditions not about them (PodScheduled). */
-function unboundStatus(status: PodStatus | undefined): PodStatus {
-  const { containerStatuses: _c, ...rest } = status ?? {};
-  const conditions = status?.conditions?.filter((c) => !NODE_CONDITIONS.has(c.type));
-  return { ...rest, ...(conditions ? { conditions } : {}), phase: 'Pending' };
-}
-
-/** The pod as it is after unbinding: no node, Pending, and why it moved. */
-function unbound(pod: Pod, because: string, extra?: Record<string, string>): Pod {
-  const { nodeName: _n, ...spec } = pod.spec;
-  const annotations = { ...pod.metadata.annotations, ...extra, [MOVED_FROM]: pod.spec.nodeName ?? '', [MOVED_BECAUSE]: because };
-  return { ...pod, metadata: { ...pod.metadata, annotations }, spec, status: unboundStatus(pod.status) };
-}
 
 /**
  * Unbinds each pod that is still at the version read (a compare-and-swap:

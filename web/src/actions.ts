@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { apiPrefix, kindByName, KINDS, type KindInfo } from '../../src/objects/kinds.ts';
 import { FAIL_NODE } from '../../src/objects/node-failure.ts';
 import { SIMULATE_UNHEALTHY } from '../../src/objects/pod-health.ts';
+import { unbound } from '../../src/objects/unbinding.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
 import { api, ApiError } from './api.ts';
 
@@ -91,15 +92,7 @@ export async function drain(node: string, pods: Pod[]): Promise<number> {
   const moving = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
   if (!moving.length) return 0;
   const because = `${node} was drained`;
-  const operations = moving.map((p) => {
-    const { nodeName: _n, ...spec } = p.spec;
-    const conditions = p.status?.conditions?.filter((c) => c.type === 'PodScheduled');
-    return { verb: 'update', subresource: 'unbinding', object: {
-      ...p,
-      metadata: { ...p.metadata, annotations: { ...p.metadata.annotations, 'kcs.io/moved-from': node, 'kcs.io/moved-because': because } },
-      spec, status: { ...(conditions ? { conditions } : {}), phase: 'Pending' },
-    } };
-  });
+  const operations = moving.map((p) => ({ verb: 'update', subresource: 'unbinding', object: unbound(p, because) }));
   await api('POST', '/apis/kcs.io/v1/commits', { body: { apiVersion: 'kcs.io/v1', kind: 'Commit', operations } });
   return moving.length;
 }

@@ -1,6 +1,7 @@
 // Pods that no node has taken, each with the scheduler's reason
 // ("0/5 nodes are available: 3 Insufficient cpu, 2 NotReady").
 import type { Pod } from '../../../src/objects/types.ts';
+import { MOVED_FROM } from '../../../src/objects/unbinding.ts';
 import { podKey } from '../cluster.ts';
 
 const SHOWN = 100;
@@ -8,7 +9,8 @@ const SHOWN = 100;
 export function pendingReason(p: Pod): string {
   const c = p.status?.conditions?.find((x) => x.type === 'PodScheduled');
   if (c?.status === 'False') return c.message ?? c.reason ?? 'Unschedulable';
-  if (p.metadata.annotations?.['kcs.io/moved-from']) return `moved off ${p.metadata.annotations['kcs.io/moved-from']}: waiting for a node`;
+  const from = p.metadata.annotations?.[MOVED_FROM];
+  if (from) return `moved off ${from}: waiting for a node`;
   return 'waiting for the scheduler';
 }
 
