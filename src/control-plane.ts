@@ -1,8 +1,9 @@
 // The composition root: assembles a whole control plane in this process,
 // above everything it assembles: the store, the API server with its
-// identities (admin, controllers, nodes), and (when given a node runtime)
-// the controllers, acting in-process as their own identity through the same
-// authorizer as HTTP requests, and virtual nodes acting as their node.
+// identities (admin, controllers, nodes, the metrics reader), its metrics,
+// and (when given a node runtime) the controllers, acting in-process as
+// their own identity through the same authorizer as HTTP requests, and
+// virtual nodes acting as their node.
 // `kcs up`, the tests and the benches all start kcs through here.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -12,11 +13,15 @@ import { createServer as createTlsServer } from 'node:https';
 import { join } from 'node:path';
 import { SqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
+import { timeWrites } from './store/timed-writes.ts';
+import { Metrics } from './util/metrics.ts';
 import { createApp } from './api/app.ts';
 import { ADMIN_USER, adminTokenAuthenticator, anyOf, generateToken, type User } from './api/auth.ts';
 import { CONTROLLERS_USER, controllerTokenAuthenticator } from './api/controller-auth.ts';
+import { metricsTokenAuthenticator } from './api/metrics-auth.ts';
 import { NodeTokens, nodeUser } from './api/node-auth.ts';
 import type { Registry } from './api/registry.ts';
+import type { UsageRecorder } from './api/usage-recorder.ts';
 import type { KcsClient } from './client/interface.ts';
 import { LocalClient } from './client/local.ts';
 import { DEFAULT_GRACE_MS } from './controllers/health.ts';
@@ -58,10 +63,17 @@ export interface ControlPlane {
   adminToken: string;
   /** What `kcs controllers --token` runs as: the controllers' own identity. */
   controllerToken: string;
+  /** What Prometheus scrapes GET /metrics with: may read /metrics and nothing else. Kept in metricsTokenFile. */
+  metricsToken: string;
+  metricsTokenFile: string;
+  /** This control plane's metrics (the autoscaler records its decisions here). */
+  metrics: Metrics;
   /** Mints the per-node tokens node agents authenticate with. */
   nodeTokens: NodeTokens;
   store: Store;
   registry: Registry;
+  /** The node agents' usage reports (metrics.k8s.io), in memory. */
+  usage: UsageRecorder;
   server: Server;
   controllers?: RunningControllers;
   /** Without a runtime, the one controller that needs no machines: deleted namespaces are still emptied. */
@@ -77,6 +89,9 @@ export interface ControlPlane {
 export function loadOrCreateAdminToken(stateDir: string): string {
   return loadOrCreateToken(stateDir, 'admin.token');
 }
+
+/** Where the metrics reader's token is kept, for a Prometheus server to read. */
+const METRICS_TOKEN_FILE = 'metrics.token';
 
 /** Tokens persist in the state directory (0600) so clients keep working across restarts. */
 function loadOrCreateToken(stateDir: string, file: string): string {
@@ -99,12 +114,14 @@ function loadOrCreate(stateDir: string, file: string, make: () => string): strin
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
-  const store = new SqliteStore(join(opts.stateDir, 'kcs.db'));
+  const metrics = new Metrics();
+  const store = timeWrites(new SqliteStore(join(opts.stateDir, 'kcs.db')), metrics);
   const adminToken = loadOrCreateAdminToken(opts.stateDir);
   const controllerToken = loadOrCreateToken(opts.stateDir, 'controller.token');
+  const metricsToken = loadOrCreateToken(opts.stateDir, METRICS_TOKEN_FILE);
   const nodeTokens = NodeTokens.loadOrCreate(opts.stateDir);
-  const authenticator = anyOf(adminTokenAuthenticator(adminToken), controllerTokenAuthenticator(controllerToken), nodeTokens);
-  const { app, registry, authorize } = createApp({ store, authenticator, bodyLimit: opts.bodyLimit, log: opts.log,
+  const authenticator = anyOf(adminTokenAuthenticator(adminToken), controllerTokenAuthenticator(controllerToken), metricsTokenAuthenticator(metricsToken), nodeTokens);
+  const { app, registry, authorize, usage } = createApp({ store, authenticator, bodyLimit: opts.bodyLimit, log: opts.log, metrics,
     nodeToken: (name) => nodeTokens.tokenFor(name),
     clusterId: loadOrCreateClusterId(opts.stateDir),
   });
@@ -126,7 +143,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
-  const clientAs = (user: User): KcsClient => new LocalClient(registry, { user, authorize });
+  const clientAs = (user: User): KcsClient => new LocalClient(registry, { user, authorize, usage });
   let controllers: RunningControllers | undefined;
   let namespaceController: RunningNamespaceController | undefined;
   opts.runtime?.useInProcessClients?.((nodeName) => clientAs(nodeUser(nodeName)));
@@ -134,10 +151,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     if (opts.runtime) {
       controllers = await startControllers({
         client: clientAs(CONTROLLERS_USER), runtime: opts.runtime, server: opts.agentServer ?? url, ca: tls?.caPem,
-        tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, nodeGraceMs: opts.nodeGraceMs, maxRestarts: opts.maxRestarts, log: opts.log,
+        tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, cpuUsage: (name) => usage.node(name)?.milliCpu, nodeGraceMs: opts.nodeGraceMs, maxRestarts: opts.maxRestarts, log: opts.log, metrics,
       });
     } else {
-      namespaceController = await startNamespaceController({ client: clientAs(CONTROLLERS_USER), log: opts.log });
+      namespaceController = await startNamespaceController({ client: clientAs(CONTROLLERS_USER), log: opts.log, metrics });
     }
   } catch (err) {
     server.closeAllConnections();
@@ -154,11 +171,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     namespaceController,
     adminToken,
     controllerToken,
+    metricsToken,
+    metricsTokenFile: join(opts.stateDir, METRICS_TOKEN_FILE),
+    metrics,
     nodeTokens,
     clientAs,
     adminClient: () => clientAs(ADMIN_USER),
     store,
     registry,
+    usage,
     server,
     async close() {
       // Controllers first, so nothing acts on a half-closed server. Machines

@@ -2,13 +2,16 @@
 // node). It renews its node's Lease every heartbeat, watches the pods bound
 // to its node, keeps their IDs, and reports them with the node's status.
 // Each heartbeat it also checks its pods' health and reports their
-// containers (restarts, CrashLoopBackOff, Ready) in each pod's status.
+// containers (restarts, CrashLoopBackOff, Ready) in each pod's status, and
+// reports what each container uses (its kcs.io/usage profile, usage.ts).
 // It keeps no state of its own: on a restart it rebuilds from the API.
 import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
 import { Informer } from '../client/informer.ts';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../objects/types.ts';
 import { rfc3339Micro, systemClock, type Clock, type Timer } from '../util/clock.ts';
+import { UsageModel } from '../objects/usage.ts';
+import { USAGE_REPORT_KIND, type NodeUsageReport } from '../api/usage-report.ts';
 import { DEFAULT_RESTART_BACKOFF, nextPodStatus, type RestartBackoff } from './pod-status.ts';
 import { desiredNodeStatus, statusChanged } from './status.ts';
 
@@ -33,7 +36,20 @@ export interface AgentOptions {
   statusRefreshMs?: number;
   /** How long a container that failed its health check waits before it runs again. */
   restartBackoff?: RestartBackoff;
+  /**
+   * Turns the pods' computed usage into the node's report (default: as
+   * computed). Real load (real-load.ts) burns it in this process and
+   * reports what the container's cgroup measured.
+   */
+  usageSink?: UsageSink;
   log?: (message: string) => void;
+}
+
+/** What becomes of the usage computed each heartbeat before it is reported. */
+export interface UsageSink {
+  /** Given the pods' total demand; answers the node's measured figures, if it measures any. */
+  apply(demand: { milliCpu: number; memory: number }): NodeUsageReport['node'];
+  stop(): void;
 }
 
 /** A Lease annotation with the node's last heartbeats, newest last. */
@@ -87,6 +103,9 @@ export class NodeAgent {
   private readonly log: (message: string) => void;
   private readonly nodeInformer: Informer<Node>;
   private readonly podInformer: Informer<Pod>;
+  private readonly usage = new UsageModel();
+  private readonly usageSink?: UsageSink;
+  private usageInFlight = false;
   private lease?: Lease;
   private heartbeatTimer?: Timer;
   private refreshTimer?: Timer;
@@ -97,7 +116,7 @@ export class NodeAgent {
   /** Events before the first status write change nothing that write will not cover. */
   private started = false;
   /** Heartbeats sent and failed: for tests and the benchmarks. */
-  readonly stats = { heartbeats: 0, heartbeatFailures: 0, statusWrites: 0, podStatusWrites: 0, healthChecks: 0 };
+  readonly stats = { heartbeats: 0, heartbeatFailures: 0, statusWrites: 0, podStatusWrites: 0, healthChecks: 0, usageReports: 0 };
 
   constructor(opts: AgentOptions) {
     this.client = opts.client;
@@ -107,6 +126,7 @@ export class NodeAgent {
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
     this.statusRefreshMs = opts.statusRefreshMs ?? 10_000;
     this.restartBackoff = opts.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
+    this.usageSink = opts.usageSink;
     this.log = opts.log ?? (() => {});
     this.nodeInformer = new Informer<Node>(this.client, NODE, { fieldSelector: `metadata.name=${this.nodeName}`, clock: this.clock, log: this.log });
     this.podInformer = new Informer<Pod>(this.client, POD, { fieldSelector: `spec.nodeName=${this.nodeName}`, clock: this.clock, log: this.log });
@@ -116,7 +136,7 @@ export class NodeAgent {
   async start(): Promise<void> {
     const changed = () => this.requestStatus();
     this.nodeInformer.on({ add: changed, update: changed });
-    this.podInformer.on({ add: changed, update: changed, delete: changed });
+    this.podInformer.on({ add: changed, update: changed, delete: (pod) => { this.usage.forget(pod.metadata.uid!); changed(); } });
     await Promise.all([this.nodeInformer.start(), this.podInformer.start()]);
     await this.heartbeat();
     // On the same chain as event-driven writes, so the two never race.
@@ -125,6 +145,8 @@ export class NodeAgent {
     this.started = true;
     // Anything that changed while that write was in flight is caught here (a no-op otherwise).
     this.requestStatus();
+    // Usage from the first moment, not a heartbeat later.
+    this.sendUsage();
     this.scheduleHeartbeat();
     this.scheduleRefresh();
   }
@@ -133,6 +155,7 @@ export class NodeAgent {
     this.stopped = true;
     this.heartbeatTimer?.cancel();
     this.refreshTimer?.cancel();
+    this.usageSink?.stop();
     this.nodeInformer.stop();
     this.podInformer.stop();
   }
@@ -150,6 +173,7 @@ export class NodeAgent {
         // Declared failed while away (the health controller): say Ready again now that heartbeats go through.
         const ready = this.nodeInformer.get(this.nodeName)?.status?.conditions?.find((c) => c.type === 'Ready');
         if (ready?.status !== 'True') this.requestStatus();
+        this.sendUsage();
       }, (err) => {
         this.stats.heartbeatFailures++;
         this.log(`heartbeat failed: ${(err as Error).message}`);
@@ -218,6 +242,41 @@ export class NodeAgent {
       }
     }
     throw new Error('lease renewal kept conflicting');
+  }
+
+  /**
+   * What each container of each pod uses now, reported once a heartbeat on
+   * a request of its own (never stored, so never in the way of status
+   * writes). One report in flight at a time: a slow one is not queued behind.
+   */
+  usageReport(): NodeUsageReport {
+    const now = this.clock.now();
+    const windowSeconds = this.heartbeatMs / 1000;
+    let milliCpu = 0;
+    let memory = 0;
+    const pods = this.podInformer.list().filter((p) => p.status?.phase === 'Running').map((pod) => {
+      const containers = this.usage.podUsage(pod, now);
+      for (const c of containers) {
+        milliCpu += c.milliCpu;
+        memory += c.memory;
+      }
+      return { namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid, containers };
+    });
+    const node = this.usageSink?.apply({ milliCpu, memory });
+    // Throttled (real load): each pod got its share of what the node really had.
+    if (node && node.milliCpu < milliCpu) {
+      const got = node.milliCpu / milliCpu;
+      for (const p of pods) p.containers = p.containers.map((c) => ({ ...c, milliCpu: Math.round(c.milliCpu * got) }));
+    }
+    return { apiVersion: USAGE_REPORT_KIND.apiVersion, kind: USAGE_REPORT_KIND.kind, metadata: { name: this.nodeName }, windowSeconds, ...(node ? { node } : {}), pods };
+  }
+
+  private sendUsage(): void {
+    if (this.usageInFlight || this.stopped) return;
+    this.usageInFlight = true;
+    this.client.reportUsage(this.usageReport())
+      .then(() => { this.stats.usageReports++; }, (err) => this.log(`usage report failed: ${(err as Error).message}`))
+      .finally(() => { this.usageInFlight = false; });
   }
 
   /** Coalesces bursts of pod events into one status write. */

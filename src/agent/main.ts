@@ -3,6 +3,7 @@
 import { Client } from '../client/http.ts';
 import { leaseTimeoutMs, NodeAgent } from './agent.ts';
 import { DEFAULT_RESTART_BACKOFF } from './pod-status.ts';
+import { RealLoad } from './real-load.ts';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -44,7 +45,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 // Until the API answers (it may be starting too), keep trying, each time
 // with a fresh agent: a half-started one is stopped, never reused.
 for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-  agent = new NodeAgent({ client, leaseClient, nodeName, heartbeatMs, restartBackoff, log });
+  // --real-load: this container burns the CPU its pods use (real-load.ts).
+  const usageSink = process.env.KCS_REAL_LOAD === '1' ? new RealLoad() : undefined;
+  agent = new NodeAgent({ client, leaseClient, nodeName, heartbeatMs, restartBackoff, usageSink, log });
   try {
     await agent.start();
     log('registered');

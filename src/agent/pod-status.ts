@@ -6,6 +6,7 @@
 // restarts picks up where the last one left off.
 import { isDeepStrictEqual } from 'node:util';
 import { setCondition } from '../objects/conditions.ts';
+import { rfc3339 } from '../util/clock.ts';
 import { SIMULATE_UNHEALTHY, unhealthyContainers } from '../objects/pod-health.ts';
 import type { ContainerStatus, Pod, PodStatus } from '../objects/types.ts';
 
@@ -99,7 +100,7 @@ export interface PodStatusOptions {
  * were cleared when it was unbound, and a container the statuses miss
  * starts fresh.
  */
-export function nextPodStatus(pod: Pod, opts: PodStatusOptions): Pick<PodStatus, 'phase' | 'conditions' | 'containerStatuses'> | undefined {
+export function nextPodStatus(pod: Pod, opts: PodStatusOptions): Pick<PodStatus, 'phase' | 'conditions' | 'containerStatuses' | 'startTime'> | undefined {
   const status = pod.status ?? {};
   if (status.phase === 'Succeeded' || status.phase === 'Failed') return undefined;
   const failing = unhealthyContainers(pod);
@@ -120,8 +121,10 @@ export function nextPodStatus(pod: Pod, opts: PodStatusOptions): Pick<PodStatus,
   conditions = setCondition(conditions, { type: 'Ready', status: ready ? 'True' : 'False', ...why }, opts.now);
   // setCondition keeps a reason the new entry does not state: a Ready=True must not keep the old ContainersNotReady.
   if (ready) conditions = conditions.map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? withoutReason(c) : c));
-  const next = { phase: 'Running' as const, conditions, containerStatuses };
-  const same = status.phase === next.phase && isDeepStrictEqual(status.conditions, conditions) && isDeepStrictEqual(status.containerStatuses, containerStatuses);
+  // When this node started it, as the kubelet records it: a pod that moved starts again (its usage profile too).
+  const startTime = status.phase === 'Running' && typeof status.startTime === 'string' ? status.startTime : rfc3339(opts.now);
+  const next = { phase: 'Running' as const, startTime, conditions, containerStatuses };
+  const same = status.phase === next.phase && status.startTime === startTime && isDeepStrictEqual(status.conditions, conditions) && isDeepStrictEqual(status.containerStatuses, containerStatuses);
   return same ? undefined : next;
 }
 

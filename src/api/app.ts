@@ -5,14 +5,18 @@ import Koa from 'koa';
 import { ManifestError } from '../objects/manifest.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
+import type { Metrics } from '../util/metrics.ts';
 import { bearerToken, type Authenticator, type Authorizer } from './auth.ts';
+import { clusterView } from './cluster-metrics.ts';
 import { clusterAuthorizer } from './node-auth.ts';
 import { DEFAULT_BODY_LIMIT } from './body.ts';
 import { discoveryRouter, publicRouter } from './discovery.ts';
 import { ApiError, errors } from './errors.ts';
 import { openapiRouter } from './openapi.ts';
+import { metricsRouter, requestMetrics } from './prometheus.ts';
 import { Registry } from './registry.ts';
 import { resourceRouter } from './routes.ts';
+import { UsageRecorder } from './usage-recorder.ts';
 
 export interface AppOptions {
   store: Store;
@@ -27,6 +31,8 @@ export interface AppOptions {
   log?: (message: string) => void;
   /** The object cache's window, bookmarks and snapshots (the defaults suit a real server). */
   cache?: Omit<ObjectCacheOptions, 'clock'>;
+  /** Where requests are counted, and what GET /metrics serves (not served without it). */
+  metrics?: Metrics;
 }
 
 export interface ApiApp {
@@ -34,13 +40,19 @@ export interface ApiApp {
   registry: Registry;
   /** What every request is authorized by; in-process clients use the same. */
   authorize: Authorizer;
+  /** The node agents' usage reports, in memory (metrics.k8s.io). */
+  usage: UsageRecorder;
 }
 
 export function createApp(opts: AppOptions): ApiApp {
   const registry = new Registry(opts.store, opts.clock, opts.cache);
+  const usage = new UsageRecorder(registry.clock);
   const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
   const app = new Koa();
   app.silent = true;
+  const metrics = opts.metrics;
+  metrics?.observeCluster(clusterView(registry));
+  if (metrics) app.use(requestMetrics(metrics));
 
   // The one place errors become responses: every handler just throws.
   app.use(async (ctx, next) => {
@@ -75,7 +87,8 @@ export function createApp(opts: AppOptions): ApiApp {
 
   app.use(openapiRouter().routes());
   const authorize = opts.authorizer ?? clusterAuthorizer(registry);
-  const resources = resourceRouter({ registry, authorize, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, nodeToken: opts.nodeToken, clock: opts.clock });
+  if (metrics) app.use(metricsRouter(metrics, authorize).routes());
+  const resources = resourceRouter({ registry, authorize, bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT, nodeToken: opts.nodeToken, clock: opts.clock, usage });
   // Discovery describes what the resource routes serve, read from them.
   const discovery = discoveryRouter([resources]);
   app.use(discovery.routes());
@@ -87,7 +100,7 @@ export function createApp(opts: AppOptions): ApiApp {
   });
   app.use(resources.allowedMethods());
 
-  return { app, registry, authorize };
+  return { app, registry, authorize, usage };
 }
 
 function toApiError(err: unknown): ApiError {

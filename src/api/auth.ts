@@ -20,6 +20,8 @@ export interface RequestAttributes {
   name?: string;
   /** For list and watch. */
   fieldSelector?: string;
+  /** A non-resource request (GET /metrics): its path, with resource ''. */
+  path?: string;
 }
 
 export interface Authenticator {

@@ -5,9 +5,19 @@
 // pod status, bindings and unbindings, and events; commit those in batches;
 // ask for node tokens (to start agents); empty a namespace being deleted
 // (deletecollection there, checked by the cluster authorizer) and finalize
-// it. They may not create, change or delete Nodes, Pods or the scheduler
-// configuration otherwise: those are the user's.
+// it. The autoscaler makes, cordons and deletes the Nodes of NodePools
+// (node-auth.ts lets the controllers change only Nodes a pool owns) and
+// writes the pools' status. The garbage collector deletes objects that have
+// owners and removes owner references and its own finalizers (the guard at
+// the end, checked on the very object written). They may not create, change
+// or delete Pods or the scheduler configuration otherwise: those are the user's.
+import { isDeepStrictEqual } from 'node:util';
+import { KINDS } from '../objects/kinds.ts';
+import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../objects/owners.ts';
+import type { KubeObject } from '../objects/types.ts';
 import { TokenAuthenticator, type RequestAttributes, type User } from './auth.ts';
+import { errors } from './errors.ts';
+import type { WriteGuard } from './registry.ts';
 
 export const CONTROLLERS_GROUP = 'system:kcs-controllers';
 export const CONTROLLERS_USER: User = { name: 'system:kcs-controller-manager', groups: [CONTROLLERS_GROUP] };
@@ -23,6 +33,10 @@ export function isController(user: User): boolean {
 const WRITES = new Set(['update', 'patch']);
 
 export function controllersMay(attrs: RequestAttributes): boolean {
+  return controllersMayOutright(attrs) || collecting(attrs);
+}
+
+function controllersMayOutright(attrs: RequestAttributes): boolean {
   if (attrs.verb === 'get' || attrs.verb === 'list' || attrs.verb === 'watch') return true;
   // The namespace controller's part; only in a namespace being deleted (clusterAuthorizer).
   if (attrs.verb === 'deletecollection') return attrs.namespace !== undefined;
@@ -34,11 +48,62 @@ export function controllersMay(attrs: RequestAttributes): boolean {
     case 'events':
       return attrs.verb === 'create' || WRITES.has(attrs.verb);
     case 'nodes':
-      return (WRITES.has(attrs.verb) && attrs.subresource === 'status') || (attrs.verb === 'create' && attrs.subresource === 'token');
+      return (WRITES.has(attrs.verb) && (attrs.subresource === 'status' || attrs.subresource === undefined))
+        // Creating: only Nodes a NodePool owns (node-auth.ts); deleting them is the collector's rule (owned objects only).
+        || (attrs.verb === 'create' && (attrs.subresource === 'token' || attrs.subresource === undefined));
+    case 'nodepools':
+      return WRITES.has(attrs.verb) && attrs.subresource === 'status';
     case 'pods':
       return (WRITES.has(attrs.verb) && (attrs.subresource === 'status' || attrs.subresource === 'unbinding'))
         || (attrs.verb === 'create' && attrs.subresource === 'binding');
     default:
       return false;
   }
+}
+
+// ---- the garbage collector's part ----------------------------------------------------------
+
+const COLLECTORS_FINALIZERS = new Set([ORPHAN_FINALIZER, FOREGROUND_FINALIZER]);
+
+/** A delete or an update of a served kind's main resource: allowed only on what the guard lets through. */
+function collecting(attrs: Pick<RequestAttributes, 'verb' | 'resource' | 'subresource'>): boolean {
+  return attrs.subresource === undefined && (attrs.verb === 'delete' || WRITES.has(attrs.verb)) && KINDS.some((k) => k.plural === attrs.resource);
+}
+
+/** An object the collector acts on: it has owners, or it is being deleted and waits for the collector. */
+export function inGarbageCollectorsCare(obj: KubeObject): boolean {
+  if ((obj.metadata.ownerReferences ?? []).length) return true;
+  return !!obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).some((f) => COLLECTORS_FINALIZERS.has(f));
+}
+
+/** What the collector writes: owner references and its own finalizers removed, nothing else changed. */
+export function onlyReleases(current: KubeObject, next: KubeObject): boolean {
+  const hadRefs = current.metadata.ownerReferences ?? [];
+  if (!(next.metadata.ownerReferences ?? []).every((ref) => hadRefs.some((had) => isDeepStrictEqual(had, ref)))) return false;
+  const had = current.metadata.finalizers ?? [];
+  const kept = next.metadata.finalizers ?? [];
+  if (kept.some((f) => !had.includes(f))) return false;
+  if (had.some((f) => !kept.includes(f) && !COLLECTORS_FINALIZERS.has(f))) return false;
+  return isDeepStrictEqual(withoutReleasable(next), withoutReleasable(current));
+}
+
+function withoutReleasable(obj: KubeObject): KubeObject {
+  const { resourceVersion: _rv, managedFields: _mf, ownerReferences: _or, finalizers: _f, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+/**
+ * The guard on a controller's delete or update of a main resource it may
+ * not write outright: only an object in the collector's care, and (for an
+ * update) only its owner references and the collector's finalizers removed.
+ * Undefined for anyone else, and for what the controllers may write anyway.
+ */
+export function garbageCollectorGuard(user: User, verb: 'delete' | 'update' | 'patch', resource: string, name: string | undefined, subresource?: string): WriteGuard | undefined {
+  const attrs = { verb, resource, subresource };
+  if (!isController(user) || controllersMayOutright(attrs) || !collecting(attrs)) return undefined;
+  return {
+    allows: inGarbageCollectorsCare,
+    allowsChange: verb === 'delete' ? undefined : onlyReleases,
+    denied: () => errors.forbidden(user.name, verb, resource, name),
+  };
 }

@@ -18,6 +18,8 @@ import { KINDS } from '../objects/kinds.ts';
 import { KCS_VERSION, KUBE_COMPAT } from '../version.ts';
 import { negotiate } from './accept.ts';
 import { COMMIT_KIND } from './commit.ts';
+import { USAGE_HISTORY_KIND } from './metrics-api.ts';
+import { USAGE_REPORT_KIND } from './usage-report.ts';
 
 /**
  * Kubernetes' version.Info, every field it requires present: kcs is not
@@ -100,14 +102,20 @@ interface Named {
   namespaced: boolean;
   shortNames: string[];
   categories: string[];
+  /** Read from memory, not the store: a list but no watch (metrics.k8s.io). */
+  noWatch?: boolean;
 }
 
-/** Every resource a route may serve: the kinds, and commits (a resource only ever created). */
+/** Every resource a route may serve: the kinds, commits and usage reports (only ever created), and the usage read back. */
 function namedResources(): Named[] {
   const [group, version] = COMMIT_KIND.apiVersion.split('/') as [string, string];
   return [
     ...KINDS.map((k) => ({ group: k.group, version: k.version, plural: k.plural, singular: k.singular, kind: k.kind, namespaced: k.namespaced, shortNames: k.shortNames, categories: k.categories })),
     { group, version, plural: COMMIT_KIND.plural, singular: 'commit', kind: COMMIT_KIND.kind, namespaced: false, shortNames: [], categories: [] },
+    { group, version, plural: USAGE_REPORT_KIND.plural, singular: 'nodeusagereport', kind: USAGE_REPORT_KIND.kind, namespaced: false, shortNames: [], categories: [] },
+    { group, version, plural: USAGE_HISTORY_KIND.plural, singular: 'nodeusagehistory', kind: USAGE_HISTORY_KIND.kind, namespaced: false, shortNames: [], categories: [], noWatch: true },
+    { group: 'metrics.k8s.io', version: 'v1beta1', plural: 'nodes', singular: '', kind: 'NodeMetrics', namespaced: false, shortNames: [], categories: [], noWatch: true },
+    { group: 'metrics.k8s.io', version: 'v1beta1', plural: 'pods', singular: '', kind: 'PodMetrics', namespaced: true, shortNames: [], categories: [], noWatch: true },
   ];
 }
 
@@ -148,7 +156,7 @@ export function servedResources(routers: Router[]): ServedGroupVersion[] {
       const table = segments.length === 1 ? COLLECTION_VERBS : segments.length === 2 ? ITEM_VERBS : SUBRESOURCE_VERBS;
       const verbs = segments.length === 3 ? (entry.subresources.get(segments[2]!) ?? new Set<string>()) : entry.verbs;
       if (segments.length === 3) entry.subresources.set(segments[2]!, verbs);
-      for (const method of layer.methods) for (const verb of table[method] ?? []) verbs.add(verb);
+      for (const method of layer.methods) for (const verb of table[method] ?? []) if (verb !== 'watch' || !resource.noWatch) verbs.add(verb);
     }
   }
   const groupVersions = new Map<string, ServedGroupVersion>();

@@ -41,6 +41,8 @@ export const errors = {
   unauthorized: () => new ApiError(401, 'Unauthorized', 'Unauthorized: a valid bearer token is required (Authorization: Bearer <token>)'),
   forbidden: (user: string, verb: string, resource: string, name?: string) =>
     new ApiError(403, 'Forbidden', `${name ? ref(resource, name) : resource} is forbidden: User ${JSON.stringify(user)} cannot ${verb} resource ${JSON.stringify(resource)}`, { name, kind: resource }),
+  /** A non-resource URL (/metrics) the user may not use. */
+  forbiddenPath: (user: string, verb: string, path: string) => new ApiError(403, 'Forbidden', `forbidden: User ${JSON.stringify(user)} cannot ${verb} path ${JSON.stringify(path)}`),
   notFound: (resource: string, name: string) => new ApiError(404, 'NotFound', `${ref(resource, name)} not found`, { name, kind: resource }),
   pathNotFound: (path: string) => new ApiError(404, 'NotFound', `the server could not find the requested resource (${path})`),
   methodNotAllowed: (method: string, path: string) => new ApiError(405, 'MethodNotAllowed', `the server does not allow method ${method} on ${path}`),

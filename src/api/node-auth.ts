@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { Pod } from '../objects/types.ts';
 import { ADMIN_GROUP, type Authenticator, type Authorizer, type User } from './auth.ts';
-import { controllersMay, isController } from './controller-auth.ts';
+import { controllersMay, garbageCollectorGuard, isController } from './controller-auth.ts';
+import { isMetricsReader, metricsReaderMay } from './metrics-auth.ts';
 import { errors } from './errors.ts';
 import type { CommitChecks, Registry, WriteOptions } from './registry.ts';
 
@@ -101,23 +102,42 @@ export function nodeStatusFence(user: User, resource: string, subresource: strin
   };
 }
 
-/** The guard and fence a single write by this user gets (none for anyone but a node). */
+/**
+ * The controllers change a Node itself (not its status) only when a
+ * NodePool owns it: the autoscaler cordons the nodes it removes; a Node a
+ * user made is the user's.
+ */
+export function controllerNodeGuard(user: User, resource: string, subresource: string | undefined, name: string | undefined, verb: 'create' | 'update' = 'update'): WriteOptions['guard'] {
+  if (!isController(user) || resource !== 'nodes' || subresource !== undefined) return undefined;
+  return {
+    allows: (obj) => (obj.metadata.ownerReferences ?? []).some((r) => r.kind === 'NodePool' && r.controller === true),
+    denied: () => errors.forbidden(user.name, verb, 'nodes', name),
+  };
+}
+
+/** The guard and fence a single write by this user gets (none for anyone but a node, or the controllers on a Node). */
 export function writeChecks(user: User, resource: string, name: string | undefined, subresource: string | undefined, registry: Registry): Pick<WriteOptions, 'guard' | 'fence'> {
-  return { guard: nodeWriteGuard(user, resource, name), fence: nodeStatusFence(user, resource, subresource, registry) };
+  return {
+    guard: nodeWriteGuard(user, resource, name) ?? controllerNodeGuard(user, resource, subresource, name) ?? garbageCollectorGuard(user, 'update', resource, name, subresource),
+    fence: nodeStatusFence(user, resource, subresource, registry),
+  };
 }
 
 /** The guard and fence each write of a commit gets: those it would get alone. */
 export function commitChecks(user: User, registry: Registry): CommitChecks {
   return {
-    guard: (op) => nodeWriteGuard(user, op.kind.plural, op.object.metadata?.name),
+    guard: (op) => nodeWriteGuard(user, op.kind.plural, op.object.metadata?.name)
+      ?? controllerNodeGuard(user, op.kind.plural, op.verb === 'update' ? op.subresource : undefined, op.object.metadata?.name, op.verb)
+      ?? (op.verb === 'update' ? garbageCollectorGuard(user, 'update', op.kind.plural, op.object.metadata?.name, op.subresource) : undefined),
     fence: (op) => nodeStatusFence(user, op.kind.plural, op.verb === 'update' ? op.subresource : undefined, registry),
   };
 }
 
 /**
- * Admins may do anything; controllers what controller-auth.ts says; nodes
- * what is described above; anyone else nothing. A batch of writes (commits)
- * is authorized as a whole here, then write by write as if each came alone.
+ * Admins may do anything; the metrics reader only read /metrics
+ * (metrics-auth.ts); controllers what controller-auth.ts says; nodes what is
+ * described above; anyone else nothing. A batch of writes (commits) is
+ * authorized as a whole here, then write by write as if each came alone.
  */
 export function clusterAuthorizer(registry: Registry): Authorizer {
   const pods = kindByName('Pod')!;
@@ -139,6 +159,8 @@ export function clusterAuthorizer(registry: Registry): Authorizer {
   };
   return async (user, attrs) => {
     if (user.groups.includes(ADMIN_GROUP)) return true;
+    // Non-resource URLs (/metrics) are the metrics reader's, and it may use nothing else.
+    if (attrs.path !== undefined || isMetricsReader(user)) return isMetricsReader(user) && metricsReaderMay(attrs);
     if (isController(user)) return controllersMay(attrs) && (attrs.verb !== 'deletecollection' || terminating(attrs.namespace));
     const node = nodeNameOf(user);
     if (!node) return false;
@@ -147,6 +169,8 @@ export function clusterAuthorizer(registry: Registry): Authorizer {
     switch (attrs.resource) {
       case 'commits':
         return attrs.verb === 'create';
+      case 'nodeusagereports':
+        return attrs.verb === 'create' && attrs.name === node;
       case 'nodes':
         return read || (write && attrs.subresource === 'status' && attrs.name === node);
       case 'leases':

@@ -88,7 +88,7 @@ export function kindDefinition(kind: KindInfo, list = false): string {
   return definitionName(kind.group, kind.version, list ? kind.listKind : kind.kind);
 }
 
-const KCS_SCHEMA_FILES: Record<string, string> = { SchedulerConfiguration: 'schedulerconfiguration.json', [COMMIT_KIND.kind]: 'commit.json' };
+const KCS_SCHEMA_FILES: Record<string, string> = { SchedulerConfiguration: 'schedulerconfiguration.json', NodePool: 'nodepool.json', [COMMIT_KIND.kind]: 'commit.json' };
 
 /** The shared pieces of schemas/meta.json, as the Kubernetes definitions they stand for. */
 const META_REFS: Record<string, Schema> = {

@@ -21,6 +21,8 @@ import { isFinalized, isNamespace, markTerminating, prepareNamespaceForFinalize,
 import { applyPatchTo, checkPatch, patchError } from './patch.ts';
 import { applyBody, fieldSchemaOf, recordedManagedFields, type FieldManagerOptions } from './field-manager.ts';
 import { applyConfiguration } from '../objects/managed-fields.ts';
+import type { PropagationPolicy } from '../objects/owners.ts';
+import { isReadyToGo, markDeleted, propagationPolicyOf, terminatingUpdateErrors } from './deletion.ts';
 
 export interface WriteOptions extends FieldOptions, FieldManagerOptions {
   /** `dryRun=All`: validate and admit, but store nothing. */
@@ -30,9 +32,16 @@ export interface WriteOptions extends FieldOptions, FieldManagerOptions {
    * compare-and-swap loop: an authorization that depends on the object's
    * state (a node may write only pods bound to it) cannot be raced.
    */
-  guard?: { allows(current: KubeObject): boolean; denied(): ApiError };
+  guard?: WriteGuard;
   /** Rewrites what a writer may not claim, on each attempt (a node's pod array). */
   fence?: (incoming: KubeObject) => Promise<void>;
+}
+
+export interface WriteGuard {
+  allows(current: KubeObject): boolean;
+  /** Checked on what an update would store, against what it replaces. */
+  allowsChange?(current: KubeObject, next: KubeObject): boolean;
+  denied(): ApiError;
 }
 
 export interface DeleteOptions {
@@ -40,6 +49,10 @@ export interface DeleteOptions {
   /** Preconditions: delete only the object at this resourceVersion, with this uid. */
   resourceVersion?: string;
   uid?: string;
+  /** What becomes of the object's dependents (unset: Background, or what its finalizers already say). */
+  propagationPolicy?: PropagationPolicy;
+  /** Checked against the object being deleted, as a write's guard is. */
+  guard?: WriteGuard;
 }
 
 export interface WriteResult {
@@ -266,6 +279,8 @@ export class Registry {
       }
       incoming.metadata.name = incoming.metadata.generateName + randomSuffix();
     }
+    // On a create, what is checked is the object as it would be stored (the controllers create only Nodes a NodePool owns).
+    if (opts.guard && !opts.guard.allows(incoming)) throw opts.guard.denied();
     const warnings = admitFields(kind, incoming, opts);
     const now = rfc3339(this.clock.now());
     if (track) {
@@ -338,23 +353,38 @@ export class Registry {
     return this.guaranteedUpdate(kind, namespace, name, config.metadata.resourceVersion, { ...opts, applied: true }, (current) => checkShape(kind, applyAt(current), namespace, name));
   }
 
-  /** Deletes; with preconditions (DeleteOptions), only the object at that resourceVersion and/or uid. */
+  /**
+   * Deletes; with preconditions (DeleteOptions), only the object at that
+   * resourceVersion and/or uid. An object left with finalizers (its own, or
+   * the garbage collector's for propagationPolicy Orphan or Foreground) is
+   * only marked with a deletionTimestamp and answered as it now is; deleting
+   * it again changes nothing.
+   */
   async delete(kind: KindInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KubeObject> {
     const key = keyFor(kind, namespace, name);
-    let expected = opts.resourceVersion === undefined ? undefined : Number(opts.resourceVersion);
+    const expected = opts.resourceVersion === undefined ? undefined : Number(opts.resourceVersion);
     if (expected !== undefined && !Number.isSafeInteger(expected)) throw errors.badRequest(`invalid resourceVersion precondition ${JSON.stringify(opts.resourceVersion)}`);
+    // Checked here too for in-process callers, which skip the route's parsing.
+    propagationPolicyOf({ propagationPolicy: opts.propagationPolicy });
     if (kind === NAMESPACE) return this.deleteNamespace(name, expected, opts);
-    if (opts.uid !== undefined || opts.dryRun) {
-      const current = await this.get(kind, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw errors.notFound(kind.plural, name);
+      const current = decode(kv);
       if (opts.uid !== undefined && current.metadata.uid !== opts.uid) throw errors.conflict(kind.plural, name);
-      if (opts.dryRun) return current;
-      expected ??= Number(current.metadata.resourceVersion);
-    }
-    try {
-      const kv = await this.store.delete(key, expected);
-      return decode(kv);
-    } catch (err) {
-      throw apiErrorOf(err, kind.plural, name);
+      if (expected !== undefined && expected !== kv.modRevision) throw errors.conflict(kind.plural, name);
+      if (opts.guard && !opts.guard.allows(current)) throw opts.guard.denied();
+      if (current.metadata.deletionTimestamp) return current;
+      const next = markDeleted(current, rfc3339(this.clock.now()), opts.propagationPolicy);
+      const goes = isReadyToGo(next);
+      if (opts.dryRun) return goes ? current : withVersion(next, kv.modRevision);
+      try {
+        if (goes) return decode(await this.store.delete(key, kv.modRevision));
+        const written = await this.store.update(key, encode(next), kv.modRevision);
+        return withVersion(next, written.modRevision);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || expected !== undefined || attempt >= MAX_UNCONDITIONAL_RETRIES) throw apiErrorOf(err, kind.plural, name);
+      }
     }
   }
 
@@ -375,7 +405,9 @@ export class Registry {
       const current = decode(kv) as Namespace;
       if (opts.uid !== undefined && current.metadata.uid !== opts.uid) throw errors.conflict(NAMESPACE.plural, name);
       if (expected !== undefined && expected !== kv.modRevision) throw errors.conflict(NAMESPACE.plural, name);
-      const next = current.metadata.deletionTimestamp ? current : markTerminating(current, rfc3339(this.clock.now()));
+      if (opts.guard && !opts.guard.allows(current)) throw opts.guard.denied();
+      const now = rfc3339(this.clock.now());
+      const next = current.metadata.deletionTimestamp ? current : markDeleted(markTerminating(current, now), now, opts.propagationPolicy) as Namespace;
       if (current.metadata.deletionTimestamp && !isFinalized(current)) throw stillTerminating(name);
       try {
         if (isFinalized(next)) {
@@ -428,14 +460,14 @@ export class Registry {
    * of what was deleted (what would be, with dryRun). An object that went
    * away meanwhile is skipped.
    */
-  async deleteCollection(kind: KindInfo, namespace: string | undefined, opts: ListOptions & { dryRun?: boolean } = {}): Promise<ObjectList> {
+  async deleteCollection(kind: KindInfo, namespace: string | undefined, opts: ListOptions & Pick<DeleteOptions, 'dryRun' | 'propagationPolicy'> = {}): Promise<ObjectList> {
     if (kind === NAMESPACE) throw errors.methodNotAllowed('DELETE', `${apiPathOf(kind)}`);
     const { labelSelector, fieldSelector } = opts;
     const list = await this.list(kind, namespace, { labelSelector, fieldSelector });
     const deleted: KubeObject[] = [];
     for (const obj of list.items) {
       try {
-        deleted.push(await this.delete(kind, obj.metadata.namespace, obj.metadata.name!, { dryRun: opts.dryRun }));
+        deleted.push(await this.delete(kind, obj.metadata.namespace, obj.metadata.name!, { dryRun: opts.dryRun, propagationPolicy: opts.propagationPolicy }));
       } catch (err) {
         if ((err as ApiError).code !== 404) throw err;
       }
@@ -461,6 +493,8 @@ export class Registry {
       const ns = op.object.metadata?.namespace;
       if (op.verb === 'create') {
         const incoming = checkShape(op.kind, op.transfer ? op.object : jsonCopy(op.object), ns);
+        const createGuard = checks.guard?.(op);
+        if (createGuard && !createGuard.allows(incoming)) throw createGuard.denied();
         admitFields(op.kind, incoming, {});
         const object = prepareForCreate(incoming, now);
         txn.push({ type: 'create', key: keyFor(op.kind, object.metadata.namespace, object.metadata.name!), value: encode(object) });
@@ -511,7 +545,12 @@ export class Registry {
       const next = op.subresource === 'status' ? prepareForStatusUpdate(incoming, current)
         : placement ? prepareForPlacement(incoming, current)
           : prepareForUpdate(incoming, current);
-      txn.push({ type: 'update', key, value: encode(next), expectedModRevision: kv.modRevision });
+      if (!op.subresource) {
+        if (guard?.allowsChange && !guard.allowsChange(current, next)) throw guard.denied();
+        const refused = terminatingUpdateErrors(next, current);
+        if (refused.length) throw errors.invalid(op.kind.kind, name, refused);
+      }
+      txn.push(!op.subresource && isReadyToGo(next) ? { type: 'delete', key, expectedModRevision: kv.modRevision } : { type: 'update', key, value: encode(next), expectedModRevision: kv.modRevision });
       prepared.push(next);
     }
     // Last, so nothing but microtasks runs between the check and the write.
@@ -521,7 +560,7 @@ export class Registry {
       for (const [i, op] of txn.entries()) {
         if (op.type === 'create' && (await this.store.get(op.key))) throw errors.alreadyExists(ops[i]!.kind.plural, prepared[i]!.metadata.name!);
       }
-      return prepared.map((obj, i) => (txn[i]!.type === 'update' ? withVersion(obj, (txn[i] as { expectedModRevision: number }).expectedModRevision) : obj));
+      return prepared.map((obj, i) => (txn[i]!.type !== 'create' ? withVersion(obj, (txn[i] as { expectedModRevision: number }).expectedModRevision) : obj));
     }
     try {
       const written = await this.store.txn(txn);
@@ -578,6 +617,9 @@ export class Registry {
       if (wanted !== undefined && wanted !== '' && wanted !== String(kv.modRevision)) throw errors.conflict(kind.plural, name);
       const warnings = admitFields(kind, incoming, opts);
       const next = opts.subresource === 'status' ? prepareForStatusUpdate(incoming, current) : prepareForUpdate(incoming, current);
+      if (opts.guard?.allowsChange && !opts.guard.allowsChange(current, next)) throw opts.guard.denied();
+      const refused = terminatingUpdateErrors(next, current);
+      if (refused.length) throw errors.invalid(kind.kind, name, refused);
       if (opts.applied) {
         // The apply computed the managedFields of the whole object; a status apply keeps the rest of it.
         if (opts.subresource === 'status') setManagedFields(next, incoming.metadata.managedFields);
@@ -591,7 +633,8 @@ export class Registry {
       }
       if (opts.dryRun) return { object: withVersion(next, kv.modRevision), warnings, changed: true };
       try {
-        const written = await this.store.update(key, encode(next), kv.modRevision);
+        // The last finalizer removed from an object being deleted: it goes.
+        const written = isReadyToGo(next) ? await this.store.delete(key, kv.modRevision) : await this.store.update(key, encode(next), kv.modRevision);
         return { object: withVersion(next, written.modRevision), warnings, changed: true };
       } catch (err) {
         if (!(err instanceof ConflictError)) throw apiErrorOf(err, kind.plural, name);

@@ -12,6 +12,8 @@ export function query(ctx: Context, name: string): string | undefined {
 }
 
 export async function check(ctx: Context, authorize: Authorizer, attrs: RequestAttributes): Promise<void> {
+  // The first check is the request's own (a commit's writes are checked after it): what metrics label it by.
+  ctx.state.attributes ??= attrs;
   const user = ctx.state.user as User;
   if (!(await authorize(user, attrs))) throw errors.forbidden(user.name, attrs.verb, attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource, attrs.name);
 }
@@ -21,4 +23,9 @@ export function namespaceParam(ctx: Context): string {
   const problem = dns1123LabelError(ns);
   if (problem) throw errors.badRequest(`invalid namespace ${JSON.stringify(ns)}: ${problem}`);
   return ns;
+}
+
+/** What the route authorized this request as; undefined before (or without) authorization. */
+export function requestAttributes(ctx: Context): RequestAttributes | undefined {
+  return ctx.state.attributes as RequestAttributes | undefined;
 }

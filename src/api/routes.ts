@@ -13,10 +13,14 @@ import { patchTypesFor } from './patch.ts';
 import { BINDING_BODY_TYPES, deleteOptionsTypes, objectBodyTypes } from './protobuf-kinds.ts';
 import { COMMIT_KIND, commitOpAttributes, parseCommit } from './commit.ts';
 import { errors } from './errors.ts';
-import { commitChecks, writeChecks } from './node-auth.ts';
+import { commitChecks, controllerNodeGuard, writeChecks } from './node-auth.ts';
+import { garbageCollectorGuard } from './controller-auth.ts';
+import { propagationPolicyOf } from './deletion.ts';
 import { mountEviction } from './eviction.ts';
 import { listOutput, objectOutput, outputOf, watchEncoder } from './output.ts';
 import { mountPodLog } from './pod-log.ts';
+import { mountUsage } from './metrics-api.ts';
+import type { UsageRecorder } from './usage-recorder.ts';
 import type { DeleteOptions, Registry, WriteOptions, WriteResult } from './registry.ts';
 import { check, namespaceParam, query } from './request.ts';
 import { streamWatch } from './watch.ts';
@@ -29,6 +33,8 @@ export interface RouteOptions {
   nodeToken?: (nodeName: string) => string;
   /** The time Table responses count ages from. */
   clock?: Clock;
+  /** Where node agents' usage reports are kept, served as metrics.k8s.io. */
+  usage?: UsageRecorder;
 }
 
 function writeOptions(ctx: Context, optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' = 'UpdateOptions'): WriteOptions {
@@ -72,6 +78,7 @@ export function resourceRouter(opts: RouteOptions): Router {
   mountBinding(router, registry, authorize, bodyLimit);
   mountEviction(router, registry, authorize, bodyLimit);
   mountPodLog(router, registry, authorize);
+  if (opts.usage) mountUsage(router, registry, authorize, opts.usage, bodyLimit);
   const nodeToken = opts.nodeToken;
   if (nodeToken) {
     // Like Kubernetes' TokenRequest: a controller in another process asks
@@ -193,7 +200,8 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
     // Authorized after reading: who may create depends on the name in the body.
     const bodyName = (body as { metadata?: { name?: unknown } } | null)?.metadata?.name;
     await check(ctx, authorize, { verb: 'create', resource: r, namespace, name: typeof bodyName === 'string' ? bodyName : undefined });
-    respond(ctx, await registry.create(kind, namespace, body, options), 201);
+    const guard = controllerNodeGuard(ctx.state.user as User, r, undefined, typeof bodyName === 'string' ? bodyName : undefined, 'create');
+    respond(ctx, await registry.create(kind, namespace, body, { ...options, guard }), 201);
   });
 
   for (const sub of kind.hasStatus ? [undefined, 'status'] as const : [undefined]) {
@@ -229,7 +237,8 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
     const namespace = ns(ctx);
     await check(ctx, authorize, { verb: 'delete', resource: r, namespace, name: ctx.params.name });
     const options = await deleteOptions(ctx, bodyLimit, kind);
-    ctx.body = await registry.delete(kind, namespace, ctx.params.name, options);
+    const guard = garbageCollectorGuard(ctx.state.user as User, 'delete', r, ctx.params.name);
+    ctx.body = await registry.delete(kind, namespace, ctx.params.name, { ...options, guard });
   });
 
   // deletecollection, as Kubernetes serves it on every collection but namespaces.
@@ -238,8 +247,8 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
       const namespace = ns(ctx);
       const selectors = { labelSelector: query(ctx, 'labelSelector'), fieldSelector: query(ctx, 'fieldSelector') };
       await check(ctx, authorize, { verb: 'deletecollection', resource: r, namespace, fieldSelector: selectors.fieldSelector });
-      const { dryRun } = await deleteOptions(ctx, bodyLimit, kind);
-      ctx.body = await registry.deleteCollection(kind, namespace, { ...selectors, dryRun });
+      const { dryRun, propagationPolicy } = await deleteOptions(ctx, bodyLimit, kind);
+      ctx.body = await registry.deleteCollection(kind, namespace, { ...selectors, dryRun, propagationPolicy });
     });
   } else {
     // PUT namespaces/{name}/finalize: how the namespace controller says it is done.
@@ -253,22 +262,28 @@ function mount(router: Router, kind: KindInfo, registry: Registry, authorize: Au
 }
 
 /**
- * dryRun from the query, and an optional DeleteOptions body as kubectl
- * sends it (JSON, or protobuf from its typed clients): its dryRun too, and
- * preconditions that make the delete conditional.
+ * dryRun and propagationPolicy (or the older orphanDependents) from the
+ * query, and an optional DeleteOptions body as kubectl sends it (JSON, or
+ * protobuf from its typed clients): the same options, and preconditions
+ * that make the delete conditional.
  */
 async function deleteOptions(ctx: Context, bodyLimit: number, kind: KindInfo): Promise<DeleteOptions> {
   const { dryRun } = writeOptions(ctx);
+  // orphanDependents is a boolean in the query too; any other text is refused as the wrong type.
+  const orphan = query(ctx, 'orphanDependents');
+  const fromQuery = propagationPolicyOf({ propagationPolicy: query(ctx, 'propagationPolicy'), orphanDependents: orphan === 'true' || orphan === 'false' ? orphan === 'true' : orphan });
   const hasBody = (ctx.get('content-length') && ctx.get('content-length') !== '0') || ctx.get('transfer-encoding');
   const body = hasBody ? await readObject(ctx, bodyLimit, deleteOptionsTypes(kind)) : undefined;
-  if (body === undefined || body === null) return { dryRun };
+  if (body === undefined || body === null) return { dryRun, propagationPolicy: fromQuery };
   if (typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a DeleteOptions object');
-  const { preconditions: pre, dryRun: bodyDryRun } = body as { preconditions?: { resourceVersion?: unknown; uid?: unknown } | null; dryRun?: unknown };
+  const { preconditions: pre, dryRun: bodyDryRun, propagationPolicy, orphanDependents } = body as { preconditions?: { resourceVersion?: unknown; uid?: unknown } | null; dryRun?: unknown; propagationPolicy?: unknown; orphanDependents?: unknown };
+  const fromBody = propagationPolicyOf({ propagationPolicy, orphanDependents });
   if (bodyDryRun !== undefined && bodyDryRun !== null && !(Array.isArray(bodyDryRun) && bodyDryRun.every((v) => v === 'All'))) {
     throw errors.invalid('DeleteOptions', '', [{ reason: 'FieldValueNotSupported', field: 'dryRun', message: `Unsupported value: ${JSON.stringify(bodyDryRun)}: supported values: "All"` }]);
   }
   return {
     dryRun: dryRun || (Array.isArray(bodyDryRun) && bodyDryRun.length > 0),
+    propagationPolicy: fromBody ?? fromQuery,
     resourceVersion: typeof pre?.resourceVersion === 'string' ? pre.resourceVersion : undefined,
     uid: typeof pre?.uid === 'string' ? pre.uid : undefined,
   };

@@ -25,6 +25,8 @@ import ImageBuild from './commands/image/build.ts';
 import Label from './commands/label.ts';
 import Run from './commands/run.ts';
 import Sync from './commands/sync.ts';
+import TopNodes from './commands/top/nodes.ts';
+import TopPods from './commands/top/pods.ts';
 import Uncordon from './commands/uncordon.ts';
 import Up from './commands/up.ts';
 import Version from './commands/version.ts';
@@ -56,6 +58,8 @@ export const COMMANDS = {
   logs: Logs,
   run: Run,
   sync: Sync,
+  'top:nodes': TopNodes,
+  'top:pods': TopPods,
   uncordon: Uncordon,
   up: Up,
   version: Version,

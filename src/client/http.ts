@@ -3,11 +3,12 @@
 import type { IncomingMessage } from 'node:http';
 import { COMMIT_KIND, commitBody } from '../api/commit.ts';
 import type { CommitOp } from '../api/registry.ts';
+import { USAGE_REPORT_KIND, type NodeUsageReport } from '../api/usage-report.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, Status, WatchEvent } from '../objects/types.ts';
 import { NdjsonParser } from '../util/ndjson.ts';
 import { KCS_VERSION } from '../version.ts';
-import { PATCH_CONTENT_TYPES, type KcsClient, type ListQuery, type PatchQuery, type Response, type Selectors, type WatchHandle, type WatchQuery, type WriteQuery } from './interface.ts';
+import { PATCH_CONTENT_TYPES, type DeleteQuery, type KcsClient, type ListQuery, type PatchQuery, type Response, type Selectors, type WatchHandle, type WatchQuery, type WriteQuery } from './interface.ts';
 
 /** As kubectl's: the server records writes without a fieldManager under what precedes the "/" (`kcs`). */
 const USER_AGENT = `kcs/${KCS_VERSION} (${process.platform}/${process.arch})`;
@@ -113,8 +114,11 @@ export class Client implements KcsClient {
     return this.request<T>('PATCH', this.path(kind, namespace, name, q.subresource) + writeQuery(q, { force }), patch, contentType);
   }
 
-  async delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q: WriteQuery = {}): Promise<T> {
-    return (await this.request<T>('DELETE', this.path(kind, namespace, name) + writeQuery(q))).body;
+  /** Options beyond dryRun go in a DeleteOptions body, as kubectl sends them. */
+  async delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q: DeleteQuery = {}): Promise<T> {
+    const { propagationPolicy, preconditions } = q;
+    const body = propagationPolicy || preconditions ? { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy, preconditions } : undefined;
+    return (await this.request<T>('DELETE', this.path(kind, namespace, name) + writeQuery(q), body)).body;
   }
 
   async deleteCollection<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, q: Selectors & WriteQuery = {}): Promise<ObjectList<T>> {
@@ -177,6 +181,10 @@ export class Client implements KcsClient {
     if (code >= 300) throw toClientError(code, text);
     const warningHeader = res.headers.warning;
     return { body: JSON.parse(text) as T, warnings: parseWarnings(warningHeader) };
+  }
+
+  async reportUsage(report: NodeUsageReport): Promise<void> {
+    await this.request('POST', USAGE_REPORT_KIND.path, report);
   }
 
   close(): void {

@@ -2,7 +2,9 @@
 // carries it: over HTTP (client/http.ts) or in-process (client/local.ts),
 // which takes the same registry path as an HTTP request, minus the socket.
 import type { CommitOp } from '../api/registry.ts';
+import type { NodeUsageReport } from '../api/usage-report.ts';
 import type { KindInfo } from '../objects/kinds.ts';
+import type { PropagationPolicy } from '../objects/owners.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
 
 export interface Selectors {
@@ -31,6 +33,12 @@ export interface WriteQuery {
   strict?: boolean;
   /** Who the write is recorded as in managedFields (required for an apply). */
   fieldManager?: string;
+}
+
+/** DeleteOptions: what becomes of the object's dependents, and preconditions on what is deleted. */
+export interface DeleteQuery extends Pick<WriteQuery, 'dryRun'> {
+  propagationPolicy?: PropagationPolicy;
+  preconditions?: { uid?: string; resourceVersion?: string };
 }
 
 /**
@@ -73,7 +81,7 @@ export interface KcsClient {
     kind: KindInfo, namespace: string | undefined, name: string, patch: unknown,
     q?: PatchQuery,
   ): Promise<Response<T>>;
-  delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q?: WriteQuery): Promise<T>;
+  delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q?: DeleteQuery): Promise<T>;
   /** deletecollection: deletes what the selectors match (all, without); answers the list of what it deleted. */
   deleteCollection<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, q?: Selectors & WriteQuery): Promise<ObjectList<T>>;
   watch(kind: KindInfo, namespace: string | undefined, opts: WatchQuery, onEvent: (e: WatchEvent) => void): WatchHandle;
@@ -83,6 +91,8 @@ export interface KcsClient {
    * authorized as if it came alone.
    */
   commit(ops: CommitOp[]): Promise<KubeObject[]>;
+  /** A node agent's usage figures for its pods (a node may report only for itself). */
+  reportUsage(report: NodeUsageReport): Promise<void>;
   close(): void;
 }
 

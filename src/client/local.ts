@@ -5,15 +5,17 @@
 import type { Authorizer, RequestAttributes, User } from '../api/auth.ts';
 import { commitOpAttributes } from '../api/commit.ts';
 import { errors } from '../api/errors.ts';
-import { clusterAuthorizer, commitChecks, writeChecks } from '../api/node-auth.ts';
+import { clusterAuthorizer, commitChecks, controllerNodeGuard, writeChecks } from '../api/node-auth.ts';
 import type { CommitOp, Registry } from '../api/registry.ts';
+import type { UsageRecorder } from '../api/usage-recorder.ts';
+import { parseUsageReport, USAGE_REPORT_KIND, type NodeUsageReport } from '../api/usage-report.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
-import { CONTROLLERS_USER } from '../api/controller-auth.ts';
+import { CONTROLLERS_USER, garbageCollectorGuard } from '../api/controller-auth.ts';
 import type { PatchType } from '../api/body.ts';
 // The registry gets copies (jsonCopy): the caller's objects may be shared and frozen.
 import { jsonCopy } from '../util/json-copy.ts';
-import { PATCH_CONTENT_TYPES, type KcsClient, type ListQuery, type PatchQuery, type Response, type Selectors, type WatchHandle, type WatchQuery, type WriteQuery } from './interface.ts';
+import { PATCH_CONTENT_TYPES, type DeleteQuery, type KcsClient, type ListQuery, type PatchQuery, type Response, type Selectors, type WatchHandle, type WatchQuery, type WriteQuery } from './interface.ts';
 
 
 export interface LocalIdentity {
@@ -22,6 +24,8 @@ export interface LocalIdentity {
   authorize?: Authorizer;
   /** Who this client's writes are recorded as in managedFields (default: by the user: kcs-controller-manager, kcs-agent, kcs). */
   fieldManager?: string;
+  /** Where usage reports go (the API server's recorder); without it, reportUsage refuses. */
+  usage?: UsageRecorder;
 }
 
 /** As an HTTP client's User-Agent names it: the component that writes. */
@@ -36,6 +40,7 @@ export class LocalClient implements KcsClient {
   private readonly user: User;
   private readonly authorize: Authorizer;
   private readonly fieldManager: string;
+  private readonly usage?: UsageRecorder;
 
   /**
    * Every call is authorized exactly as the same user's HTTP request would
@@ -47,6 +52,7 @@ export class LocalClient implements KcsClient {
     this.user = identity.user;
     this.authorize = identity.authorize ?? clusterAuthorizer(registry);
     this.fieldManager = identity.fieldManager ?? defaultFieldManager(identity.user);
+    this.usage = identity.usage;
   }
 
   private async check(attrs: RequestAttributes): Promise<void> {
@@ -70,7 +76,8 @@ export class LocalClient implements KcsClient {
   async create<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, obj: unknown, q: WriteQuery = {}): Promise<Response<T>> {
     const name = (obj as { metadata?: { name?: unknown } } | null)?.metadata?.name;
     await this.check({ verb: 'create', resource: kind.plural, namespace, name: typeof name === 'string' ? name : undefined });
-    const r = await this.registry.create(kind, namespace, jsonCopy(obj), { ...q, fieldManager: q.fieldManager ?? this.fieldManager });
+    const guard = controllerNodeGuard(this.user, kind.plural, undefined, typeof name === 'string' ? name : undefined, 'create');
+    const r = await this.registry.create(kind, namespace, jsonCopy(obj), { ...q, fieldManager: q.fieldManager ?? this.fieldManager, guard });
     return { body: r.object as T, warnings: r.warnings };
   }
 
@@ -103,9 +110,10 @@ export class LocalClient implements KcsClient {
     return { body: r.object as T, warnings: r.warnings };
   }
 
-  async delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q: WriteQuery = {}): Promise<T> {
+  async delete<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, name: string, q: DeleteQuery = {}): Promise<T> {
     await this.check({ verb: 'delete', resource: kind.plural, namespace, name });
-    return (await this.registry.delete(kind, namespace, name, q)) as T;
+    const guard = garbageCollectorGuard(this.user, 'delete', kind.plural, name);
+    return (await this.registry.delete(kind, namespace, name, { dryRun: q.dryRun, propagationPolicy: q.propagationPolicy, ...q.preconditions, guard })) as T;
   }
 
   async deleteCollection<T extends KubeObject = KubeObject>(kind: KindInfo, namespace: string | undefined, q: Selectors & WriteQuery = {}): Promise<ObjectList<T>> {
@@ -150,6 +158,14 @@ export class LocalClient implements KcsClient {
     await this.check({ verb: 'create', resource: 'commits' });
     for (const op of ops) await this.check(commitOpAttributes(op));
     return this.registry.commit(ops, commitChecks(this.user, this.registry));
+  }
+
+  async reportUsage(report: NodeUsageReport): Promise<void> {
+    // Checked as over HTTP; no JSON round trip, so the report is not copied.
+    const parsed = parseUsageReport(report);
+    await this.check({ verb: 'create', resource: USAGE_REPORT_KIND.plural, name: parsed.metadata.name });
+    if (!this.usage) throw errors.notFound('resource', USAGE_REPORT_KIND.plural);
+    this.usage.record(parsed);
   }
 
   close(): void { /* nothing to release */ }

@@ -24,12 +24,14 @@ import { isNotFound, type KcsClient } from '../client/interface.ts';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../objects/types.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
+import type { Metrics } from '../util/metrics.ts';
 import { setCondition } from '../objects/conditions.ts';
 import { updateStatus } from '../client/update-status.ts';
 import type { EventRecorder } from '../client/events.ts';
 import type { Informer, InformerHandlers } from '../client/informer.ts';
 import type { Reconciler, ReconcileResult } from './runner.ts';
 import { unbindPods } from '../client/unbind.ts';
+import { FailoverTimer } from './failover-timer.ts';
 import { ObservationGaps } from './observation-gaps.ts';
 import { podsOnNode } from './pods-on-node.ts';
 
@@ -86,6 +88,8 @@ export interface HealthOptions {
   startupGraceMs?: number;
   clock?: Clock;
   events?: EventRecorder;
+  /** Where each failover's time (declared failed to its pods bound again) is observed. */
+  metrics?: Metrics;
 }
 
 export class HealthController implements Reconciler {
@@ -97,12 +101,18 @@ export class HealthController implements Reconciler {
   private readonly gaps: ObservationGaps;
   /** When this controller saw each node's latest renewal arrive (its own clock). */
   private readonly renewalSeen = new Map<string, number>();
+  private readonly failovers?: FailoverTimer;
 
   constructor(opts: HealthOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
     this.graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
     this.gaps = new ObservationGaps(this.clock, { toleranceMs: gapToleranceMs(this.graceMs) });
+    const metrics = opts.metrics;
+    if (metrics) {
+      this.failovers = new FailoverTimer(this.clock, (seconds) => metrics.failoverCompleted(seconds));
+      opts.pods.on(this.failovers.podHandlers());
+    }
   }
 
   /** A new node is judged at once; each renewal re-arms the check for its expiry. */
@@ -145,6 +155,7 @@ export class HealthController implements Reconciler {
       // in two nodes' arrays at once when their new node reports them.
       const finished = new Set(podsOnNode(this.opts.pods, name).filter((p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed').map((p) => p.metadata.uid));
       await this.markUnknown(name, heard, (ids) => ids.filter((id) => finished.has(id)));
+      this.failovers?.declared(name, now);
       await this.opts.events?.record(node, 'Warning', 'NodeNotReady', `node ${name} missed heartbeats for ${silentFor} s (last at ${rfc3339(new Date(heard))})`);
       // Let watchers hear of the failure before the eviction, a transaction
       // of up to a thousand pods, holds the event loop.
@@ -176,6 +187,8 @@ export class HealthController implements Reconciler {
     const because = `${name} missed heartbeats for ${silentFor} s`;
     const events = this.opts.events;
     const onNode = podsOnNode(this.opts.pods, name);
-    await unbindPods(this.opts.client, onNode, because, events && ((pod) => events.build(pod, 'Warning', 'NodeFailed', `pod ${pod.metadata.name} unbound from ${name} after ${because}; the scheduler places it again`)));
+    this.failovers?.moving(name, onNode);
+    const moved = await unbindPods(this.opts.client, onNode, because, events && ((pod) => events.build(pod, 'Warning', 'NodeFailed', `pod ${pod.metadata.name} unbound from ${name} after ${because}; the scheduler places it again`)));
+    this.failovers?.moved(name, moved);
   }
 }

@@ -7,6 +7,7 @@ import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { Namespace, Node, Pod } from '../objects/types.ts';
 import type { NodeRuntime } from '../runtime/runtime.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import type { Metrics } from '../util/metrics.ts';
 import { EventRecorder } from '../client/events.ts';
 import { Informer } from '../client/informer.ts';
 import { NodeController } from './node.ts';
@@ -18,6 +19,8 @@ import { NamespaceController } from './namespace.ts';
 import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts';
 import type { PolicyName } from '../scheduler/plugins/policies.ts';
 import { ControllerRunner } from './runner.ts';
+import { COLLECTED_KINDS, GarbageCollector } from './garbage-collector.ts';
+import { AUTOSCALER_BATCH_MS, AUTOSCALER_KEY, AutoscalerController, type NodePool } from './autoscaler.ts';
 
 export interface ControllerOptions {
   client: KcsClient;
@@ -37,33 +40,84 @@ export interface ControllerOptions {
   maxRestarts?: number;
   clock?: Clock;
   log?: (message: string) => void;
+  /** A node's CPU use now (millicores), where this process knows it: NodePool CPU targets and scale-down. */
+  cpuUsage?: (node: string) => number | undefined;
+  /** How often the autoscaler looks at every NodePool even when nothing changed (default 1 s; cluster-autoscaler's is 10 s). */
+  autoscalerScanMs?: number;
+  /** Where the queues, the scheduler and failovers are measured (nothing is without it). */
+  metrics?: Metrics;
 }
 
 export interface RunningNamespaceController {
   namespaces: Informer<Namespace>;
   runner: ControllerRunner;
+  /** Started with it unless the caller runs its own (startControllers). */
+  garbageCollector?: RunningGarbageCollector;
   stop(): Promise<void>;
 }
 
 /**
- * The namespace controller alone: it needs no machines, so it runs in every
- * control plane, `kcs up --runtime none` too (a deleted namespace must
- * still be emptied and go), and with the others in startControllers.
+ * The namespace controller, and the garbage collector unless told not to:
+ * they need no machines, so they run in every control plane, `kcs up
+ * --runtime none` too (a deleted namespace must still be emptied and go,
+ * an owner's dependents collected), and with the others in startControllers.
  */
-export async function startNamespaceController(opts: { client: KcsClient; clock?: Clock; resyncMs?: number; log?: (message: string) => void }): Promise<RunningNamespaceController> {
+export async function startNamespaceController(opts: { client: KcsClient; clock?: Clock; resyncMs?: number; log?: (message: string) => void; metrics?: Metrics; garbageCollector?: boolean }): Promise<RunningNamespaceController> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => {});
   const namespaces = new Informer<Namespace>(opts.client, kindByName('Namespace')!, { clock, log });
   const controller = new NamespaceController({ client: opts.client, namespaces, log });
-  const runner = new ControllerRunner(controller, { clock, workers: 2, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => controller.keys(), log });
+  const runner = new ControllerRunner(controller, { clock, workers: 2, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => controller.keys(), log, metrics: opts.metrics });
   namespaces.on(controller.namespaceHandlers((name) => runner.enqueue(name)));
   await namespaces.start();
   runner.start();
+  const garbageCollector = opts.garbageCollector === false ? undefined
+    : await startGarbageCollector({ client: opts.client, clock, resyncMs: opts.resyncMs, log, metrics: opts.metrics, shared: [namespaces] });
   return {
     namespaces,
     runner,
+    garbageCollector,
     async stop() {
+      await garbageCollector?.stop();
       namespaces.stop();
+      await runner.stop();
+    },
+  };
+}
+
+export interface RunningGarbageCollector {
+  collector: GarbageCollector;
+  runner: ControllerRunner;
+  stop(): Promise<void>;
+}
+
+/**
+ * The garbage collector follows every kind it collects. The informers the
+ * caller already runs are shared, listed or not (150,000 pods are not kept
+ * twice); the others are made, and listed before it starts.
+ */
+export async function startGarbageCollector(opts: {
+  client: KcsClient; clock?: Clock; resyncMs?: number; log?: (message: string) => void; metrics?: Metrics; shared?: Informer<any>[];
+}): Promise<RunningGarbageCollector> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? (() => {});
+  const shared = opts.shared ?? [];
+  const own = COLLECTED_KINDS.filter((k) => !shared.some((i) => i.kind === k)).map((k) => new Informer(opts.client, k, { clock, log }));
+  const collector: GarbageCollector = new GarbageCollector({ client: opts.client, informers: [...shared, ...own], enqueue: (key) => runner.enqueue(key), log });
+  const runner = new ControllerRunner(collector, { clock, workers: 4, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => collector.keys(), log, metrics: opts.metrics });
+  for (const informer of [...shared, ...own]) {
+    const handlers = collector.handlers(informer.kind);
+    // A shared informer may have listed already: what it holds is indexed in the same step as subscribing.
+    for (const obj of informer.list()) handlers.add!(obj);
+    informer.on(handlers);
+  }
+  await Promise.all(own.map((i) => i.start()));
+  runner.start();
+  return {
+    collector,
+    runner,
+    async stop() {
+      for (const i of own) i.stop();
       await runner.stop();
     },
   };
@@ -77,6 +131,7 @@ export interface RunningControllers {
   schedulerRunner: ControllerRunner;
   healthRunner: ControllerRunner;
   namespaceController: RunningNamespaceController;
+  garbageCollector: RunningGarbageCollector;
   stop(): Promise<void>;
 }
 
@@ -89,6 +144,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => {});
   const resyncMs = opts.resyncMs ?? 30_000;
+  const metrics = opts.metrics;
   const recorder = (component: string) => new EventRecorder(opts.client, component, { clock, log });
   const nodes = new Informer<Node>(opts.client, kindByName('Node')!, { clock, log });
   const pods = new Informer<Pod>(opts.client, kindByName('Pod')!, { clock, log });
@@ -101,17 +157,17 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     boundNodeNames: () => nodesWithPods(pods),
     nodeGraceMs: opts.nodeGraceMs,
   });
-  const nodeRunner = new ControllerRunner(controller, { clock, workers: 16, resyncMs, resyncKeys: () => controller.keys(), log });
+  const nodeRunner = new ControllerRunner(controller, { clock, workers: 16, resyncMs, resyncKeys: () => controller.keys(), log, metrics });
   nodes.on(controller.nodeHandlers((key) => nodeRunner.enqueue(key)));
 
   // The scheduler: one worker, so decisions are sequential; each assumes its
   // pod at once and leaves the binding to be written in the background,
   // batched with the others decided meanwhile (binder.ts).
   const scheduler: SchedulerController = new SchedulerController({
-    client: opts.client, pods, nodes, configurations, defaultPolicy: opts.defaultPolicy, events: recorder('scheduler'), clock, log,
+    client: opts.client, pods, nodes, configurations, defaultPolicy: opts.defaultPolicy, events: recorder('scheduler'), clock, log, metrics,
     requeue: (key, failures) => schedulerRunner.queue.addAfter(key, bindRetryDelayMs(failures)),
   });
-  const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: 1, resyncMs, resyncKeys: () => scheduler.pendingKeys(), log });
+  const schedulerRunner = new ControllerRunner(scheduler, { clock, workers: 1, resyncMs, resyncKeys: () => scheduler.pendingKeys(), log, metrics });
   const enqueueScheduling = (key: string) => schedulerRunner.enqueue(key);
   pods.on(scheduler.podHandlers(enqueueScheduling));
   nodes.on(scheduler.nodeHandlers(enqueueScheduling));
@@ -120,31 +176,47 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   // The reservation collector gives back the room of reservations whose pod
   // left (or never arrived); room given back is a retry for pending pods.
   const collector = new LedgerCollector({ client: opts.client, nodes, pods, clock, onFreed: () => scheduler.retryPending(enqueueScheduling) });
-  const collectorRunner = new ControllerRunner(collector, { clock, workers: 2, resyncMs, resyncKeys: () => nodes.keys(), log });
+  const collectorRunner = new ControllerRunner(collector, { clock, workers: 2, resyncMs, resyncKeys: () => nodes.keys(), log, metrics });
   pods.on(collector.podHandlers((key) => collectorRunner.enqueue(key)));
 
   // The health controller: nodes whose Lease goes stale are declared failed
   // and their pods moved.
-  const health = new HealthController({ client: opts.client, nodes, leases, pods, graceMs: opts.nodeGraceMs, clock, events: recorder('health-controller') });
-  const healthRunner = new ControllerRunner(health, { clock, workers: 2, resyncMs, resyncKeys: () => nodes.keys(), log });
+  const health = new HealthController({ client: opts.client, nodes, leases, pods, graceMs: opts.nodeGraceMs, clock, events: recorder('health-controller'), metrics });
+  const healthRunner = new ControllerRunner(health, { clock, workers: 2, resyncMs, resyncKeys: () => nodes.keys(), log, metrics });
   nodes.on(health.nodeHandlers((key) => healthRunner.enqueue(key)));
   leases.on(health.leaseHandlers((key) => healthRunner.enqueue(key)));
 
   // Pod health: a pod that keeps failing its health check on its node is moved off it.
   const podHealth = new PodHealthController({ client: opts.client, pods, maxRestarts: opts.maxRestarts, events: recorder('pod-health-controller') });
-  const podHealthRunner = new ControllerRunner(podHealth, { clock, workers: 2, resyncMs, resyncKeys: () => podHealth.keysToMove(), log });
+  const podHealthRunner = new ControllerRunner(podHealth, { clock, workers: 2, resyncMs, resyncKeys: () => podHealth.keysToMove(), log, metrics });
   pods.on(podHealth.podHandlers((key) => podHealthRunner.enqueue(key)));
 
-  const namespaceController = await startNamespaceController({ client: opts.client, clock, resyncMs, log });
+  // The autoscaler: NodePools grown for unschedulable pods, shrunk when nodes stay unneeded.
+  const pools = new Informer<NodePool>(opts.client, kindByName('NodePool')!, { clock, log });
+  const autoscaler = new AutoscalerController({
+    client: opts.client, pools, nodes, pods, events: recorder('autoscaler'), clock, cpuUsage: opts.cpuUsage, metrics: opts.metrics?.autoscaler, log,
+  });
+  const autoscalerRunner = new ControllerRunner(autoscaler, { clock, workers: 1, resyncMs: opts.autoscalerScanMs ?? 1000, resyncKeys: () => [AUTOSCALER_KEY], log, metrics });
+  const enqueueAutoscaler = () => autoscalerRunner.enqueue(AUTOSCALER_KEY);
+  // Pods found unschedulable within a moment of each other are taken in one decision (one scale-up for all).
+  pods.on(autoscaler.podHandlers(() => autoscalerRunner.queue.addAfter(AUTOSCALER_KEY, AUTOSCALER_BATCH_MS)));
+  nodes.on(autoscaler.objectHandlers<Node>(enqueueAutoscaler));
+  pools.on(autoscaler.objectHandlers<NodePool>(enqueueAutoscaler));
+
+  const namespaceController = await startNamespaceController({ client: opts.client, clock, resyncMs, log, metrics, garbageCollector: false });
   await nodes.start();
   await pods.start();
   await configurations.start();
   await leases.start();
+  await pools.start();
+  // The garbage collector, over the informers above where it has one (pods are not kept twice).
+  const garbageCollector = await startGarbageCollector({ client: opts.client, clock, resyncMs, log, metrics, shared: [nodes, pods, configurations, pools, namespaceController.namespaces] });
   healthRunner.start();
   nodeRunner.start();
   schedulerRunner.start();
   collectorRunner.start();
   podHealthRunner.start();
+  autoscalerRunner.start();
   // A machine that dies on its own is noticed now, not at the next resync.
   const unwatch = opts.runtime.watch((name) => nodeRunner.enqueue(name));
   // Machines left from a previous run whose Node is gone are found now, not
@@ -162,8 +234,10 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     schedulerRunner,
     healthRunner,
     namespaceController,
+    garbageCollector,
     async stop() {
       unwatch();
+      await garbageCollector.stop();
       await namespaceController.stop();
       nodes.stop();
       pods.stop();
@@ -175,6 +249,8 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
       await healthRunner.stop();
       health.stop();
       await podHealthRunner.stop();
+      pools.stop();
+      await autoscalerRunner.stop();
     },
   };
 }

@@ -4,6 +4,7 @@
 //   meanwhile it is marked dirty and queued again when the first finishes;
 // - failures back off exponentially per key until forget() on success.
 import type { Clock, Timer } from '../util/clock.ts';
+import type { WorkQueueMetrics } from '../util/metrics.ts';
 
 export interface BackoffOptions {
   baseMs: number;
@@ -24,10 +25,12 @@ export class WorkQueue {
   private readonly waiters: Array<(key: string | undefined) => void> = [];
   private stopped = false;
   private wakeScheduled = false;
+  private readonly metrics?: Pick<WorkQueueMetrics, 'added'>;
 
-  constructor(clock: Clock, backoff: BackoffOptions = DEFAULT_BACKOFF) {
+  constructor(clock: Clock, backoff: BackoffOptions = DEFAULT_BACKOFF, metrics?: Pick<WorkQueueMetrics, 'added'>) {
     this.clock = clock;
     this.backoff = backoff;
+    this.metrics = metrics;
   }
 
   add(key: string): void {
@@ -37,6 +40,8 @@ export class WorkQueue {
       return;
     }
     if (this.queued.has(key)) return;
+    // Counted as client-go counts adds: once per key queued, not per duplicate.
+    this.metrics?.added();
     this.queued.add(key);
     this.queue.push(key);
     // Waiting workers are woken on a microtask, not here: adds made in the

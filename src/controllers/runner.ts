@@ -3,6 +3,7 @@
 // key, retries failures with exponential backoff, and honours requeueAfter.
 // Controllers hold only their reconcile logic; all bookkeeping lives here.
 import { systemClock, type Clock, type Timer } from '../util/clock.ts';
+import type { Metrics, WorkQueueMetrics } from '../util/metrics.ts';
 import { DEFAULT_BACKOFF, WorkQueue, type BackoffOptions } from './queue.ts';
 
 export interface ReconcileResult {
@@ -34,6 +35,8 @@ export interface RunnerOptions {
    */
   reconcileTimeoutMs?: number;
   log?: (message: string) => void;
+  /** Where the queue's depth, adds and reconcile times are reported, under the reconciler's name. */
+  metrics?: Metrics;
 }
 
 export class ControllerRunner {
@@ -44,6 +47,7 @@ export class ControllerRunner {
   private resyncTimer?: Timer;
   private workers: Promise<void>[] = [];
   private running = false;
+  private readonly queueMetrics?: WorkQueueMetrics;
   /** Reconciles completed, failed: for tests and metrics. */
   readonly stats = { reconciles: 0, failures: 0 };
 
@@ -51,7 +55,8 @@ export class ControllerRunner {
     this.reconciler = reconciler;
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
-    this.queue = new WorkQueue(this.clock, opts.backoff ?? DEFAULT_BACKOFF);
+    this.queueMetrics = opts.metrics?.workqueue(reconciler.name, () => this.queue.length);
+    this.queue = new WorkQueue(this.clock, opts.backoff ?? DEFAULT_BACKOFF, this.queueMetrics);
   }
 
   enqueue(key: string): void {
@@ -71,6 +76,7 @@ export class ControllerRunner {
     this.queue.shutdown();
     await Promise.all(this.workers);
     this.workers = [];
+    this.queueMetrics?.close();
   }
 
   private withDeadline<T>(key: string, work: Promise<T>): Promise<T> {
@@ -101,6 +107,7 @@ export class ControllerRunner {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      const started = performance.now();
       try {
         const result = await this.withDeadline(key, this.reconciler.reconcile(key));
         this.stats.reconciles++;
@@ -116,6 +123,7 @@ export class ControllerRunner {
           this.opts.log?.(`${this.reconciler.name}: ${key}: ${(err as Error).message}; retrying in ${delay} ms`);
         }
       } finally {
+        this.queueMetrics?.worked((performance.now() - started) / 1000);
         this.queue.done(key);
       }
     }

@@ -15,6 +15,7 @@ import { policyByName, type PolicyName } from '../scheduler/plugins/policies.ts'
 import { SchedulerCache } from '../scheduler/cache.ts';
 import { isFinished, isNodeReady } from '../objects/conditions.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import type { Metrics, ScheduleResult } from '../util/metrics.ts';
 import { BindError, Binder, setPodScheduled } from '../scheduler/binder.ts';
 import type { EventRecorder } from '../client/events.ts';
 import { objectKey, type Informer, type InformerHandlers } from '../client/informer.ts';
@@ -49,6 +50,8 @@ export interface SchedulerOptions {
   clock?: Clock;
   /** Told how long each decision took (ms), for benchmarks and metrics. */
   onDecision?: (ms: number) => void;
+  /** Where each attempt's result and time (decision and binding) are counted, by policy. */
+  metrics?: Metrics;
   /**
    * With it, reconcile returns once the pod is assumed on its node and the
    * binding is written in the background; a binding that fails forgets the
@@ -178,7 +181,9 @@ export class SchedulerController implements Reconciler {
       ?? decide(req, snapshot, DEFAULT_FILTERS, policy);
     const record = explain(decision, snapshot.nodes.length);
     this.opts.onDecision?.(performance.now() - started);
+    const attempted = (result: ScheduleResult) => this.opts.metrics?.scheduleAttempt(result, policy.name, (performance.now() - started) / 1000);
     if (!decision.node) {
+      attempted('unschedulable');
       const status: NonNullable<Pod['status']> = { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: decision.message }], scheduling: record };
       await setPodScheduled(this.opts.client, pod, status, this.clock);
       await this.opts.events?.record(pod, 'Warning', 'FailedScheduling', decision.message);
@@ -194,8 +199,10 @@ export class SchedulerController implements Reconciler {
         // came while it was assumed (so not pending), so look at it again.
         if (!bound) throw new BindError('the pod changed while it was being bound');
         this.bindFailures.delete(key);
+        attempted('scheduled');
       },
     ).catch((err: unknown) => {
+      attempted('error');
       this.cache.forget(uid);
       throw err;
     });

@@ -121,6 +121,20 @@ const EVENT_COLUMNS: Column[] = [
   { header: 'MESSAGE', value: (o) => ev(o).message ?? '' },
 ];
 
+type NodePoolLike = { spec?: { minNodes?: number; maxNodes?: number }; status?: { currentNodes?: number; desiredNodes?: number; readyNodes?: number; message?: string } };
+const pool = (o: KubeObject) => o as unknown as NodePoolLike;
+
+const NODEPOOL_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'MIN', value: (o) => String(pool(o).spec?.minNodes ?? 0) },
+  { header: 'CURRENT', value: (o) => String(pool(o).status?.currentNodes ?? 0) },
+  { header: 'DESIRED', value: (o) => String(pool(o).status?.desiredNodes ?? pool(o).spec?.minNodes ?? 0) },
+  { header: 'MAX', value: (o) => String(pool(o).spec?.maxNodes ?? '') },
+  { header: 'READY', value: (o) => String(pool(o).status?.readyNodes ?? 0) },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+  { header: 'LAST DECISION', wide: true, value: (o) => pool(o).status?.message ?? '' },
+];
+
 const NAMESPACE_COLUMN: Column = { header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' };
 
 /** A kind without columns of its own lists by name and age, as Kubernetes lists a custom resource that declares no printer columns. */
@@ -129,7 +143,7 @@ const DEFAULT_COLUMNS: Column[] = [
   { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
 ];
 
-const COLUMNS: Record<string, Column[]> = { Node: NODE_COLUMNS, Namespace: NAMESPACE_COLUMNS, Pod: POD_COLUMNS, Lease: LEASE_COLUMNS, Event: EVENT_COLUMNS };
+const COLUMNS: Record<string, Column[]> = { Node: NODE_COLUMNS, Namespace: NAMESPACE_COLUMNS, Pod: POD_COLUMNS, Lease: LEASE_COLUMNS, Event: EVENT_COLUMNS, NodePool: NODEPOOL_COLUMNS };
 
 export function columnsFor(kind: string, opts: { wide: boolean; allNamespaces: boolean }): Column[] {
   const base = COLUMNS[kind] ?? DEFAULT_COLUMNS;

@@ -30,6 +30,8 @@ export const KINDS: KindInfo[] = [
   kind({ kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], namespaced: true, categories: ['all'] }),
   // The default scheduling policy, changed at runtime by applying this object.
   kind({ kind: 'SchedulerConfiguration', listKind: 'SchedulerConfigurationList', plural: 'schedulerconfigurations', singular: 'schedulerconfiguration', shortNames: ['schedconf'], namespaced: false, group: 'kcs.io', hasStatus: false }),
+  // A group of identical nodes the autoscaler grows and shrinks (kcs.io: Kubernetes has no such kind; cluster-autoscaler reads cloud groups).
+  kind({ kind: 'NodePool', listKind: 'NodePoolList', plural: 'nodepools', singular: 'nodepool', shortNames: ['np'], namespaced: false, group: 'kcs.io' }),
   kind({ kind: 'Event', listKind: 'EventList', plural: 'events', singular: 'event', shortNames: ['ev'], namespaced: true, hasStatus: false }),
   // A node agent's heartbeat: one small write per interval, so the Node
   // object (and everyone watching nodes) changes only when its status does.

@@ -12,8 +12,23 @@ export interface ObjectMeta {
   generation?: number;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  /** What must still happen before a deleted object goes from the store; see objects/owners.ts. */
+  finalizers?: string[];
+  /** The objects this one depends on: when all are gone, the garbage collector deletes it. */
+  ownerReferences?: OwnerReference[];
   /** Who owns which fields (server-side apply); see objects/managed-fields.ts. */
   managedFields?: ManagedFieldsEntry[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  /** At most one owner is the object's managing controller. */
+  controller?: boolean;
+  /** A foreground deletion of the owner waits for this dependent to be gone. */
+  blockOwnerDeletion?: boolean;
 }
 
 export interface ManagedFieldsEntry {
@@ -114,6 +129,8 @@ export interface PodStatus {
   phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
   conditions?: Condition[];
   containerStatuses?: ContainerStatus[];
+  /** When the node it is bound to started it (RFC 3339). */
+  startTime?: string;
   [field: string]: unknown;
 }
 

@@ -12,7 +12,7 @@ const NODE_CONDITIONS = new Set(['Initialized', 'ContainersReady', 'Ready']);
 
 /** The status of a pod on no node: Pending, no containers, only the conditions not about them (PodScheduled). */
 function unboundStatus(status: PodStatus | undefined): PodStatus {
-  const { containerStatuses: _c, ...rest } = status ?? {};
+  const { containerStatuses: _c, startTime: _s, ...rest } = status ?? {};
   const conditions = status?.conditions?.filter((c) => !NODE_CONDITIONS.has(c.type));
   return { ...rest, ...(conditions ? { conditions } : {}), phase: 'Pending' };
 }

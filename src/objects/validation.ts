@@ -7,14 +7,12 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { dns1123LabelError, dns1123SubdomainError, labelValueError, qualifiedNameError } from './names.ts';
 import { isQuantity, parseBytes, parseMilliCpu, QuantityError } from './quantity.ts';
 import { lacksMachineSize, MACHINE_SIZE_REQUIRED, withMachineSize } from './node-capacity.ts';
-import type { KubeObject, ResourceList } from './types.ts';
+import { finalizerErrors, ownerReferenceErrors } from './owners.ts';
+import type { FieldError } from './field-error.ts';
+import type { KubeObject, Pod, ResourceList } from './types.ts';
+import { usageErrors } from './usage.ts';
 
-export interface FieldError {
-  /** Kubernetes StatusCause reason: FieldValueInvalid, FieldValueRequired, ... */
-  reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTypeInvalid' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueForbidden';
-  field: string;
-  message: string;
-}
+export type { FieldError };
 
 export interface ValidationResult {
   errors: FieldError[];
@@ -25,7 +23,7 @@ export interface ValidationResult {
 }
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
-const SCHEMA_FILES: Record<string, string> = { Namespace: 'namespace.json', Node: 'node.json', Pod: 'pod.json', Lease: 'lease.json', Event: 'event.json', SchedulerConfiguration: 'schedulerconfiguration.json' };
+const SCHEMA_FILES: Record<string, string> = { Namespace: 'namespace.json', Node: 'node.json', Pod: 'pod.json', Lease: 'lease.json', Event: 'event.json', SchedulerConfiguration: 'schedulerconfiguration.json', NodePool: 'nodepool.json' };
 
 const FORMAT_CHECKS: Record<string, (v: string) => string | undefined> = {
   'dns1123-label': dns1123LabelError,
@@ -75,9 +73,19 @@ export function validateObject(given: KubeObject): ValidationResult {
   if (obj.kind === 'Node' && lacksMachineSize(obj) && !result.errors.some((e) => e.field === 'spec')) {
     result.errors.push({ reason: 'FieldValueRequired', field: 'spec.capacity', message: MACHINE_SIZE_REQUIRED });
   }
-  if (result.errors.length === 0) result.errors.push(...checkQuantities(obj));
+  if (result.errors.length === 0) result.errors.push(...checkQuantities(obj), ...ownerReferenceErrors(obj.metadata.ownerReferences), ...finalizerErrors(obj.metadata.finalizers));
+  // The usage profile reads the containers and their requests: only once those are sound.
+  if (result.errors.length === 0 && obj.kind === 'Pod') result.errors.push(...usageErrors(obj as Pod));
+  if (result.errors.length === 0 && obj.kind === 'NodePool') result.errors.push(...nodePoolErrors(obj));
   result.errors = dedupe(result.errors);
   return result;
+}
+
+/** What a schema cannot say of a NodePool: its min may not exceed its max. */
+function nodePoolErrors(obj: KubeObject): FieldError[] {
+  const spec = obj.spec as { minNodes?: number; maxNodes: number };
+  if ((spec.minNodes ?? 0) <= spec.maxNodes) return [];
+  return [{ reason: 'FieldValueInvalid', field: 'spec.minNodes', message: `Invalid value: ${spec.minNodes}: must be less than or equal to spec.maxNodes (${spec.maxNodes})` }];
 }
 
 /**

@@ -8,6 +8,7 @@
 import Docker from 'dockerode';
 import { NdjsonParser } from '../util/ndjson.ts';
 import { AGENT_ENTRY, ensureImage, NODE_BIN } from './image.ts';
+import { CPU_PERIOD_US, prepareLoadCgroup } from './load-cgroup.ts';
 import { RuntimeError, specHash, type Machine, type MachineSpec, type NodeRuntime } from './runtime.ts';
 
 const LABEL_CLUSTER = 'io.kcs.cluster';
@@ -15,13 +16,18 @@ const LABEL_NODE = 'io.kcs.node.name';
 const LABEL_UID = 'io.kcs.node.uid';
 const LABEL_SERVER = 'io.kcs.server';
 const LABEL_SPEC = 'io.kcs.spec';
-export const CPU_PERIOD_US = 100_000;
+export { CPU_PERIOD_US };
 
 export interface DockerRuntimeOptions {
   /** Identifies this control plane's containers on a shared daemon. */
   clusterId: string;
   docker?: Docker;
   log?: (message: string) => void;
+  /**
+   * Agents really burn the CPU their pods use (--real-load), all nodes
+   * together at most capMilliCpu (load-cgroup.ts).
+   */
+  realLoad?: { capMilliCpu: number };
 }
 
 export class DockerRuntime implements NodeRuntime {
@@ -30,11 +36,14 @@ export class DockerRuntime implements NodeRuntime {
   private readonly clusterId: string;
   private readonly log: (message: string) => void;
   private image?: Promise<string>;
+  private readonly realLoad?: { capMilliCpu: number };
+  private loadCgroup?: string;
 
   constructor(opts: DockerRuntimeOptions) {
     this.docker = opts.docker ?? new Docker();
     this.clusterId = opts.clusterId;
     this.log = opts.log ?? (() => {});
+    this.realLoad = opts.realLoad;
   }
 
   /** Whether a Docker daemon answers, within timeoutMs. */
@@ -81,13 +90,18 @@ export class DockerRuntime implements NodeRuntime {
 
   /** The hash a machine for this spec carries: it includes the node image, so a new agent replaces old containers. */
   async wantedHash(spec: MachineSpec): Promise<string> {
-    return specHash(spec, await this.nodeImage());
+    return specHash(spec, this.imageKey(await this.nodeImage()));
+  }
+
+  /** What the hash knows of the image: with real load, a machine is made differently, so switching it replaces machines. */
+  private imageKey(image: string): string {
+    return this.realLoad ? `${image} real-load ${this.realLoad.capMilliCpu}` : image;
   }
 
   async ensure(spec: MachineSpec): Promise<Machine> {
     const existing = (await this.list()).find((m) => m.name === spec.name);
     const image = await this.nodeImage();
-    const hash = specHash(spec, image);
+    const hash = specHash(spec, this.imageKey(image));
     if (existing && existing.uid === spec.uid && existing.specHash === hash) {
       if (!existing.running) await this.call('start container', () => this.docker.getContainer(idOf(existing)).start());
       return { ...existing, running: true };
@@ -100,23 +114,26 @@ export class DockerRuntime implements NodeRuntime {
       if (!/no such image/i.test((err as Error).message)) throw err;
       this.image = undefined;
       const rebuilt = await this.nodeImage();
-      return this.create(spec, rebuilt, specHash(spec, rebuilt));
+      return this.create(spec, rebuilt, specHash(spec, this.imageKey(rebuilt)));
     }
   }
 
   private async create(spec: MachineSpec, image: string, hash: string): Promise<Machine> {
+    if (this.realLoad) this.loadCgroup ??= prepareLoadCgroup(`kcs-load-${this.clusterId}`, this.realLoad.capMilliCpu);
     const container = await this.call('create container', () => this.docker.createContainer({
       name: this.containerName(spec.name),
       Image: image,
       Cmd: [NODE_BIN, AGENT_ENTRY],
-      Env: [`KCS_SERVER=${spec.server}`, `KCS_TOKEN=${spec.token}`, `KCS_NODE_NAME=${spec.name}`, `KCS_HEARTBEAT_MS=${spec.heartbeatMs}`, ...(spec.ca ? [`KCS_CA_DATA=${Buffer.from(spec.ca).toString('base64')}`] : [])],
+      Env: [`KCS_SERVER=${spec.server}`, `KCS_TOKEN=${spec.token}`, `KCS_NODE_NAME=${spec.name}`, `KCS_HEARTBEAT_MS=${spec.heartbeatMs}`, ...(spec.ca ? [`KCS_CA_DATA=${Buffer.from(spec.ca).toString('base64')}`] : []), ...(this.realLoad ? ['KCS_REAL_LOAD=1'] : [])],
       Labels: { [LABEL_CLUSTER]: this.clusterId, [LABEL_NODE]: spec.name, [LABEL_UID]: spec.uid, [LABEL_SERVER]: spec.server, [LABEL_SPEC]: hash },
       HostConfig: {
         NetworkMode: 'host',
         Init: true,
         CpuPeriod: CPU_PERIOD_US,
-        CpuQuota: Math.max(1000, Math.round((spec.milliCpu * CPU_PERIOD_US) / 1000)),
+        // Under the real-load cap, no more than the cap: cgroup v1 refuses a child quota above its parent's, and the cap binds first anyway.
+        CpuQuota: Math.max(1000, Math.round((Math.min(spec.milliCpu, this.realLoad?.capMilliCpu ?? Infinity) * CPU_PERIOD_US) / 1000)),
         ...(spec.memory > 0 ? { Memory: spec.memory } : {}),
+        ...(this.loadCgroup ? { CgroupParent: this.loadCgroup } : {}),
       },
     }));
     await this.call('start container', () => container.start());

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
@@ -24,11 +25,23 @@ function distDir(): string {
   return join(root, 'dist');
 }
 
-function walk(dir: string): string[] {
+function walk(dir: string, keep: (name: string) => boolean = (name) => name.endsWith('.js')): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = join(dir, e.name);
-    return e.isDirectory() ? walk(full) : e.name.endsWith('.js') ? [full] : [];
+    return e.isDirectory() ? walk(full, keep) : keep(e.name) ? [full] : [];
   });
+}
+
+/**
+ * The packages the agent's code imports at run time (the usage profiles
+ * are YAML): copied into the image's node_modules as installed, their
+ * JavaScript and package.json files only.
+ */
+const AGENT_PACKAGES = ['yaml'];
+
+/** Where the package is installed, as Node resolves it from here. */
+function packageDir(name: string): string {
+  return dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
 }
 
 /** The shared libraries a binary needs, from ldd. */
@@ -67,6 +80,15 @@ export function planImage(nodeBinary = process.execPath): ImagePlan {
     const target = join('/kcs/dist', relative(dist, file));
     hash.update(`${target}\n`).update(content);
     files.push({ content, target, mode: 0o644 });
+  }
+  for (const name of AGENT_PACKAGES) {
+    const dir = packageDir(name);
+    for (const file of walk(dir, (f) => /\.(js|mjs|cjs|json)$/.test(f)).sort()) {
+      const content = readFileSync(file);
+      const target = join('/kcs/node_modules', name, relative(dir, file));
+      hash.update(`${target}\n`).update(content);
+      files.push({ content, target, mode: 0o644 });
+    }
   }
   // Node reads the nearest package.json to know .js files are ES modules.
   files.push({ content: Buffer.from('{"type":"module"}\n'), target: '/kcs/package.json', mode: 0o644 });

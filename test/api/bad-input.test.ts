@@ -5,6 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { DEFAULT_BODY_LIMIT } from '../../src/api/body.ts';
 import { MAX_COMMIT_OPERATIONS } from '../../src/api/commit.ts';
+import { USAGE_ANNOTATION, USAGE_FIELD } from '../../src/objects/usage.ts';
 import { BAD_MANIFESTS, billionLaughs, deepArray, deepObject, DEPTH, nodeYaml, YAML } from '../support/bad-manifests.ts';
 import {
   createAll, FRESH_REVISION, namespace, NAMESPACES, node, nodePath, NODES, openApi, pod, podPath, PODS, rawRequest, withApp, withAppOptions,
@@ -62,6 +63,20 @@ function paddedNode(size: number): string {
   const tail = '"}},"spec":{"capacity":{"cpu":"1"}}}';
   return head + 'x'.repeat(size - head.length - tail.length) + tail;
 }
+
+// ---- NodePools and usage
+const NODEPOOLS = '/apis/kcs.io/v1/nodepools';
+const nodePool = (mutate: (p: any) => void) => {
+  const p: any = { apiVersion: 'kcs.io/v1', kind: 'NodePool', metadata: { name: 'np1' }, spec: { minNodes: 1, maxNodes: 4, template: { spec: { capacity: { cpu: '2', memory: '4Gi' } } } } };
+  mutate(p);
+  return p;
+};
+const USAGE_REPORTS = '/apis/kcs.io/v1/nodeusagereports';
+const usageReport = (mutate: (r: any) => void) => {
+  const r: any = { apiVersion: 'kcs.io/v1', kind: 'NodeUsageReport', metadata: { name: 'n1' }, windowSeconds: 1, pods: [] };
+  mutate(r);
+  return r;
+};
 
 // ---- commits and bindings
 const COMMITS = '/apis/kcs.io/v1/commits';
@@ -150,6 +165,26 @@ const CASES: BadCase[] = [
   { title: 'a merge patch setting cpu "abc"', method: 'PATCH', path: nodePath('n1'), type: MERGE_PATCH, body: { spec: { capacity: { cpu: 'abc' } } }, needsTargets: true, code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
   { title: 'a PUT setting a negative cpu', method: 'PUT', path: nodePath('n1'), body: nodeWith((n) => { n.spec.capacity.cpu = '-2'; }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['spec.capacity.cpu'] },
   { title: 'a status patch with a NaN-like quantity', method: 'PATCH', path: `${nodePath('n1')}/status`, type: MERGE_PATCH, body: { status: { capacity: { cpu: 'NaN' } } }, needsTargets: true, code: 422, reason: 'Invalid', fields: ['status.capacity.cpu'] },
+
+  // ---- simulated usage (kcs.io/usage): refused whole, with the field and the reason
+  { title: 'a pod whose usage profile lacks an argument', path: PODS, body: podWith((p) => { p.metadata.annotations = { [USAGE_ANNOTATION]: 'cpu: sine min=10m max=90m' }; }), code: 422, reason: 'Invalid', fields: [USAGE_FIELD], message: /cpu: sine needs period \(a duration such as 60s\)/ },
+  { title: 'a pod whose usage profile is of an unknown kind', path: PODS, body: podWith((p) => { p.metadata.annotations = { [USAGE_ANNOTATION]: '{cpu: wave min=1m}' }; }), code: 422, reason: 'Invalid', fields: [USAGE_FIELD], message: /unknown profile "wave"/ },
+  { title: 'a pod whose usage annotation names a container it does not have', path: PODS, body: podWith((p) => { p.metadata.annotations = { [USAGE_ANNOTATION]: '{cpu: 50m, db: {cpu: 5m}}' }; }), code: 422, reason: 'Invalid', fields: [USAGE_FIELD], message: /db: the pod has no container of that name \(its containers: app\)/ },
+  { title: 'a pod using a share of a request it does not make', path: PODS, body: podWith((p) => { p.spec.containers[0].resources = {}; p.metadata.annotations = { [USAGE_ANNOTATION]: 'memory: 80%' }; }), code: 422, reason: 'Invalid', fields: [USAGE_FIELD], message: /80% is a share of the memory request, and the container requests no memory/ },
+  { title: 'a YAML pod whose usage annotation is not YAML', path: PODS, type: YAML, body: 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p9\n  annotations:\n    kcs.io/usage: "cpu: ["\nspec:\n  containers: [{name: app}]\n', code: 422, reason: 'Invalid', fields: [USAGE_FIELD], message: /is not valid YAML/ },
+  { title: 'a merge patch giving a pod a usage profile whose min is above its max', method: 'PATCH', path: podPath('p1'), type: MERGE_PATCH, body: { metadata: { annotations: { [USAGE_ANNOTATION]: 'cpu: walk min=90m max=10m step=1m every=1s' } } }, needsTargets: true, code: 422, reason: 'Invalid', fields: [USAGE_FIELD], message: /walk: min=90m is above max=10m/ },
+
+  // ---- NodePools (kcs.io/v1) and usage reports / metrics.k8s.io
+  { title: 'a NodePool without a max', path: NODEPOOLS, body: nodePool((p) => { delete p.spec.maxNodes; }), code: 422, reason: 'Invalid', fields: ['spec.maxNodes'] },
+  { title: 'a NodePool whose min is above its max', path: NODEPOOLS, body: nodePool((p) => { p.spec.minNodes = 5; }), code: 422, reason: 'Invalid', fields: ['spec.minNodes'], message: /less than or equal to spec.maxNodes \(4\)/ },
+  { title: 'a NodePool whose template has no cpu', path: NODEPOOLS, body: nodePool((p) => { p.spec.template.spec.capacity = { memory: '1Gi' }; }), code: 422, reason: 'Invalid', fields: ['spec.template.spec.capacity.cpu'] },
+  { title: 'a NodePool with a scale-down threshold above 100%', path: NODEPOOLS, body: nodePool((p) => { p.spec.scaleDown = { utilizationThreshold: 150 }; }), code: 422, reason: 'Invalid', fields: ['spec.scaleDown.utilizationThreshold'] },
+  { title: 'a NodePool template with a bad quantity', path: NODEPOOLS, body: nodePool((p) => { p.spec.template.spec.capacity.cpu = 'lots'; }), code: 422, reason: 'Invalid', fields: ['spec.template.spec.capacity.cpu'] },
+  { title: 'a usage report with a negative window', path: USAGE_REPORTS, body: usageReport((r) => { r.windowSeconds = -1; }), code: 422, reason: 'Invalid', fields: ['windowSeconds'] },
+  { title: 'a usage report whose container has no figures', path: USAGE_REPORTS, body: usageReport((r) => { r.pods = [{ namespace: 'default', name: 'p1', containers: [{ name: 'app' }] }]; }), code: 422, reason: 'Invalid', fields: ['pods[0].containers[0]'] },
+  { title: 'a usage report that is not an object', path: USAGE_REPORTS, body: '"usage"', code: 400, reason: 'BadRequest' },
+  { title: 'pod metrics of a namespace with a bad name', method: 'GET', path: '/apis/metrics.k8s.io/v1beta1/namespaces/Bad_NS/pods', code: 400, reason: 'BadRequest', message: /invalid namespace/ },
+  { title: 'node metrics with a bad label selector', method: 'GET', path: '/apis/metrics.k8s.io/v1beta1/nodes?labelSelector=a%3D%3D%3Db', code: 400, reason: 'BadRequest' },
 
   // ---- commits (POST /apis/kcs.io/v1/commits): the batch
   { title: 'a commit body that is a list', path: COMMITS, body: [createEvent()], code: 400, reason: 'BadRequest', message: /must be a Commit object/ },
@@ -413,3 +448,44 @@ test('all bad requests at once leave the server alive and the store untouched', 
   t.deepEqual(api.logs, [], 'no request caused an internal error');
   checkNoPollution(t);
 });
+
+// ---- owners and deletion: ownerReferences, finalizers, propagationPolicy (every kind shares metadata's schema)
+
+const ownerRef = (extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'Pod', name: 'p0', uid: 'u-0', ...extra });
+const ownedPod = (...refs: unknown[]) => podWith((p) => { p.metadata.name = 'p9'; p.metadata.ownerReferences = refs; });
+const deleteOptions = (extra: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'DeleteOptions', ...extra });
+
+const OWNER_CASES: BadCase[] = [
+  { title: 'an ownerReference without a uid', path: PODS, body: ownedPod({ apiVersion: 'v1', kind: 'Pod', name: 'p0' }), code: 422, reason: 'Invalid', fields: ['metadata.ownerReferences[0].uid'], message: /Required value/ },
+  { title: 'an ownerReference without apiVersion and kind', path: PODS, body: ownedPod({ name: 'p0', uid: 'u-0' }), code: 422, reason: 'Invalid', fields: ['metadata.ownerReferences[0].apiVersion', 'metadata.ownerReferences[0].kind'] },
+  { title: 'an ownerReference with an empty name', path: PODS, body: ownedPod(ownerRef({ name: '' })), code: 422, reason: 'Invalid', fields: ['metadata.ownerReferences.name'], message: /name must not be empty/ },
+  { title: 'an ownerReference whose apiVersion has no version', path: PODS, body: ownedPod(ownerRef({ apiVersion: 'apps/' })), code: 422, reason: 'Invalid', fields: ['metadata.ownerReferences.apiVersion'], message: /version must not be empty/ },
+  { title: 'an ownerReference whose controller is a string', path: PODS, body: ownedPod(ownerRef({ controller: 'yes' })), code: 422, reason: 'Invalid', fields: ['metadata.ownerReferences[0].controller'] },
+  {
+    title: 'two ownerReferences with controller=true', path: PODS, body: ownedPod(ownerRef({ controller: true }), ownerRef({ name: 'p8', uid: 'u-8', controller: true })),
+    code: 422, reason: 'Invalid', fields: ['metadata.ownerReferences'], message: /Only one reference can have Controller set to true\. Found "true" in references for Pod\/p0 and Pod\/p8/,
+  },
+  { title: 'an Event as an owner', path: PODS, body: ownedPod(ownerRef({ kind: 'Event', name: 'e1' })), code: 422, reason: 'Invalid', fields: ['metadata.ownerReferences'], message: /\/v1, Kind=Event is disallowed from being an owner/ },
+  { title: 'ownerReferences that are an object', body: nodeWith((n) => { n.metadata.ownerReferences = ownerRef(); }), code: 422, reason: 'Invalid', fields: ['metadata.ownerReferences'] },
+  {
+    title: 'a merge patch giving a node two controllers', method: 'PATCH', path: nodePath('n1'), type: MERGE_PATCH, needsTargets: true,
+    body: { metadata: { ownerReferences: [ownerRef({ controller: true }), ownerRef({ name: 'p8', uid: 'u-8', controller: true })] } }, code: 422, reason: 'Invalid', fields: ['metadata.ownerReferences'],
+  },
+  { title: 'a finalizer that is not a qualified name', path: PODS, body: podWith((p) => { p.metadata.name = 'p9'; p.metadata.finalizers = ['not a name']; }), code: 422, reason: 'Invalid', fields: ['metadata.finalizers[0]'] },
+  { title: 'both the orphan and foregroundDeletion finalizers', path: PODS, body: podWith((p) => { p.metadata.name = 'p9'; p.metadata.finalizers = ['orphan', 'foregroundDeletion']; }), code: 422, reason: 'Invalid', fields: ['metadata.finalizers'], message: /cannot be both set/ },
+  { title: 'a delete with propagationPolicy=Sideways in the query', method: 'DELETE', path: `${podPath('p1')}?propagationPolicy=Sideways`, body: '', needsTargets: true, code: 422, reason: 'Invalid', fields: ['propagationPolicy'], message: /Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan"/ },
+  { title: 'a DeleteOptions with propagationPolicy "orphan" (lower case)', method: 'DELETE', path: nodePath('n1'), body: deleteOptions({ propagationPolicy: 'orphan' }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['propagationPolicy'] },
+  { title: 'a DeleteOptions whose propagationPolicy is a number', method: 'DELETE', path: podPath('p1'), body: deleteOptions({ propagationPolicy: 1 }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['propagationPolicy'] },
+  { title: 'a DeleteOptions with both orphanDependents and propagationPolicy', method: 'DELETE', path: podPath('p1'), body: deleteOptions({ orphanDependents: true, propagationPolicy: 'Orphan' }), needsTargets: true, code: 422, reason: 'Invalid', fields: ['propagationPolicy'], message: /cannot be both set/ },
+  { title: 'a delete with orphanDependents=maybe in the query', method: 'DELETE', path: `${podPath('p1')}?orphanDependents=maybe`, body: '', needsTargets: true, code: 422, reason: 'Invalid', fields: ['orphanDependents'] },
+  { title: 'a deletecollection with propagationPolicy=None', method: 'DELETE', path: `${PODS}?propagationPolicy=None`, body: '', needsTargets: true, code: 422, reason: 'Invalid', fields: ['propagationPolicy'] },
+];
+
+for (const c of OWNER_CASES) {
+  test(`refuses ${c.title} with ${c.code} ${c.reason} and stores nothing`, withApp, async (t, api) => {
+    const targets = c.needsTargets ? await createTargets(t, api) : undefined;
+    const before = await snapshot(api);
+    await sendAndCheck(t, api, c, targets);
+    t.deepEqual(await snapshot(api), before);
+  });
+}

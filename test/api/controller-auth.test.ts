@@ -162,6 +162,20 @@ test("the controllers may not create, change or delete Nodes, Pods or the schedu
   }
 });
 
+test('the controllers make, cordon and delete only the Nodes a NodePool owns (the autoscaler\'s part)', withCluster, async (t, { admin, ctl }) => {
+  const pool = await admin.post('/apis/kcs.io/v1/nodepools', { apiVersion: 'kcs.io/v1', kind: 'NodePool', metadata: { name: 'np' }, spec: { maxNodes: 3, template: { spec: { capacity: { cpu: '1' } } } } });
+  t.is(pool.status, 201);
+  const owned = node('np-1', { metadata: { name: 'np-1', ownerReferences: [{ apiVersion: 'kcs.io/v1', kind: 'NodePool', name: 'np', uid: pool.body.metadata.uid, controller: true }] } });
+  t.is((await ctl.post(NODES, owned)).status, 201);
+  t.is((await ctl.patch(nodePath('np-1'), { spec: { unschedulable: true } })).status, 200);
+  t.is((await ctl.put('/apis/kcs.io/v1/nodepools/np/status', { ...(await admin.get('/apis/kcs.io/v1/nodepools/np')).body, status: { currentNodes: 1 } })).status, 200);
+  t.is((await ctl.delete(nodePath('np-1'))).status, 200);
+  // A commit creating a Node no pool owns is refused whole.
+  const before = await admin.cp.store.currentRevision();
+  isForbidden(t, await ctl.post(COMMITS, commit({ verb: 'create', object: node('loose') })), 'controllers commit a Node no pool owns', CONTROLLER);
+  t.is(await admin.cp.store.currentRevision(), before);
+});
+
 test('a commit mixing allowed writes with a forbidden one (create a Pod) is 403 and writes nothing', withCluster, async (t, { admin, ctl, objects }) => {
   const before = await admin.cp.store.currentRevision();
   const mixed = await ctl.post(COMMITS, commit(

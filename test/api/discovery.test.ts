@@ -21,10 +21,12 @@ test('/api names the core version; /apis the groups, each with its preferred ver
 
   const groups = await api.get('/apis');
   t.is(groups.body.kind, 'APIGroupList');
-  const expected = [...new Set(KINDS.filter((k) => k.group).map((k) => k.group))];
+  // The kinds' groups, and the resource metrics API (metrics.k8s.io/v1beta1, served from the agents' usage reports).
+  const expected = [...new Set(KINDS.filter((k) => k.group).map((k) => k.group)), 'metrics.k8s.io'];
   t.deepEqual(groups.body.groups.map((g: any) => g.name).sort(), expected.sort());
   for (const g of groups.body.groups) {
-    t.deepEqual(g.preferredVersion, { groupVersion: `${g.name}/v1`, version: 'v1' });
+    const version = g.name === 'metrics.k8s.io' ? 'v1beta1' : 'v1';
+    t.deepEqual(g.preferredVersion, { groupVersion: `${g.name}/${version}`, version });
     t.deepEqual(g.versions, [g.preferredVersion]);
     const one = await api.get(`/apis/${g.name}`);
     t.like(one.body, { kind: 'APIGroup', name: g.name, preferredVersion: g.preferredVersion });
@@ -162,7 +164,7 @@ test('kubectl\'s discovery Accept gets the aggregated documents, which say what 
     t.is(r.headers.get('vary'), 'Accept');
   }
   t.deepEqual(core.body.items.map((g: any) => g.metadata.name ?? ''), ['']);
-  t.deepEqual(groups.body.items.map((g: any) => g.metadata.name).sort(), [...new Set(KINDS.filter((k) => k.group).map((k) => k.group))].sort());
+  t.deepEqual(groups.body.items.map((g: any) => g.metadata.name).sort(), [...new Set(KINDS.filter((k) => k.group).map((k) => k.group)), 'metrics.k8s.io'].sort());
 
   const aggregated = { ...splitAggregated(core.body), ...splitAggregated(groups.body) };
   const plainGroups = (await api.get('/apis')).body.groups.map((g: any) => g.preferredVersion.groupVersion);

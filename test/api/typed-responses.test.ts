@@ -46,6 +46,7 @@ test('every object, list, watch event, error, version and discovery document dec
   await eventually('huge refused by the scheduler', async () => (await api.get('/api/v1/namespaces/default/pods/huge')).body.status?.scheduling);
   await eventually('a node lease', async () => (await api.get('/apis/coordination.k8s.io/v1/leases')).body.items?.length > 0);
   await ok('/apis/kcs.io/v1/schedulerconfigurations', { body: { apiVersion: 'kcs.io/v1', kind: 'SchedulerConfiguration', metadata: { name: 'default' }, spec: { defaultPolicy: 'spread' } } }, 'POST');
+  await ok('/apis/kcs.io/v1/nodepools', { body: { apiVersion: 'kcs.io/v1', kind: 'NodePool', metadata: { name: 'small' }, spec: { maxNodes: 2, template: { spec: { capacity: { cpu: '1' } } } } } }, 'POST');
 
   for (const kind of KINDS) {
     const prefix = apiPrefix(kind);

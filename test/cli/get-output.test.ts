@@ -161,7 +161,7 @@ test('kcs completion bash completes commands, types and object names from the se
     encoding: 'utf8', env: { ...process.env, PATH: `${dirname(KCS_BIN)}:${process.env.PATH}`, KCS_STATE_DIR: s.stateDir },
   }).split('\n').filter(Boolean);
   t.deepEqual(completeIn(['kcs', 'ge']), ['get']);
-  t.deepEqual(completeIn(['kcs', 'get', 'nod']), ['node', 'nodes']);
+  t.deepEqual(completeIn(['kcs', 'get', 'nod']), ['node', 'nodepool', 'nodepools', 'nodes']);
   t.deepEqual(completeIn(['kcs', 'get', 'pods', 'jp-']), ['jp-api', 'jp-web']);
   t.deepEqual(completeIn(['kcs', 'describe', 'node/sort-s']), ['node/sort-small']);
   t.deepEqual(completeIn(['kcs', 'get', '--sort']), ['--sort-by']);

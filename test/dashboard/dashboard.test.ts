@@ -15,7 +15,7 @@ const browserAndDocker = browserOrSkip(test, dockerOrSkip(test));
 /** Long enough for a container node to start, fail and have its pods move. */
 const STEP_MS = 30_000;
 
-browserAndDocker('the dashboard shows nodes and pods live, a failed node\'s pods moving, the scheduler\'s decision, and adds a node from the page', async (t) => {
+browserAndDocker('the dashboard shows nodes and pods live, what nodes use, a failed node\'s pods moving, the scheduler\'s decision, and adds a node from the page', async (t) => {
   t.timeout(180_000);
   const root = mkdtempSync(join(tmpdir(), 'kcs-dashboard-e2e-'));
   const stateDir = join(root, 'state');
@@ -49,6 +49,15 @@ browserAndDocker('the dashboard shows nodes and pods live, a failed node\'s pods
   // A pod run with the CLI shows on its node: only n1 has room for 1.5 CPUs.
   await kcs('run', 'web-1', '--cpu', '1500m');
   await card('n1').locator('[data-pod="default/web-1"]').waitFor({ timeout: STEP_MS });
+
+  // What a node uses shows on its card, as the metrics API serves it: a pod on n2 that says it uses 300m CPU.
+  const busy = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: busy\n  annotations:\n    kcs.io/usage: "{cpu: 300m}"\n'
+    + 'spec:\n  nodeName: n2\n  containers:\n  - name: busy\n    image: kcs/simulated\n    resources:\n      requests:\n        cpu: 400m\n';
+  const applied = await runKcs(['apply', '-f', '-'], { stateDir, input: busy });
+  t.is(applied.code, 0, applied.stderr);
+  await card('n2').locator('[data-testid="cpu-used"]', { hasText: /^used 300m$/ }).waitFor({ timeout: STEP_MS });
+  const n2Metrics = await page.evaluate(async () => (await fetch('/apis/metrics.k8s.io/v1beta1/nodes/n2', { headers: { authorization: `Bearer ${sessionStorage.getItem('kcs.token')}` } })).json() as Promise<{ usage: { cpu: string } }>);
+  t.is(n2Metrics.usage.cpu, '300m', 'the card\'s figure is the metrics API\'s');
   await screenshot(page, '1-pod-on-node');
 
   // The decision panel names the chosen node, and the refused one with its reason.

@@ -36,7 +36,7 @@ async function officialValidator(definition: string): Promise<Validator> {
 }
 
 let ajv: Ajv | undefined;
-const KCS_SCHEMAS: Record<string, string> = { 'io.kcs.v1.SchedulerConfiguration': 'schedulerconfiguration.json', 'io.kcs.v1.Commit': 'commit.json' };
+const KCS_SCHEMAS: Record<string, string> = { 'io.kcs.v1.SchedulerConfiguration': 'schedulerconfiguration.json', 'io.kcs.v1.NodePool': 'nodepool.json', 'io.kcs.v1.Commit': 'commit.json' };
 
 function kcsValidator(definition: string): Validator {
   let v = loaded.get(definition);

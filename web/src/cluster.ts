@@ -1,10 +1,11 @@
 // What the page knows of the cluster: every Node, Pod and heartbeat Lease,
 // the recent Events, and the scheduling policy, kept current by one watch
-// per kind. Changes are applied as they stream in and shown once per
+// per kind; and what each node uses, read from the metrics API. Changes are applied as they stream in and shown once per
 // animation frame: a burst of a thousand bindings is one render, and only
 // the node cards whose pods changed get new props (the rest are skipped).
+import { parseBytes, parseMilliCpu } from '../../src/objects/quantity.ts';
 import type { Condition, KubeObject, Node, Pod } from '../../src/objects/types.ts';
-import { listWatch, type ApiError } from './api.ts';
+import { api, listWatch, type ApiError } from './api.ts';
 
 export interface Lease extends KubeObject {
   spec?: { renewTime?: string; holderIdentity?: string; leaseDurationSeconds?: number };
@@ -26,6 +27,15 @@ export interface SchedulerConfiguration extends KubeObject {
   spec?: { defaultPolicy?: string };
 }
 
+/** What a node uses now, as its agent last reported it. */
+export interface NodeUsage { milliCpu: number; memory: number }
+/** A node's CPU use at one moment (ms since the epoch, on the API's clock). */
+export interface CpuSample { at: number; milliCpu: number }
+
+type UsageQuantities = { cpu: string; memory: string };
+interface NodeMetrics { metadata: { name: string }; timestamp: string; usage: UsageQuantities }
+interface NodeUsageHistory { metadata: { name: string }; samples: Array<{ timestamp: string; usage: UsageQuantities }> }
+
 /** The Lease annotation where an agent keeps its last few renewals. */
 const RECENT_HEARTBEATS = 'kcs.io/recent-heartbeats';
 /** Heartbeats kept per node for the timeline. */
@@ -34,6 +44,12 @@ const HEARTBEATS_KEPT = 600;
 const EVENTS_KEPT = 2000;
 /** Node events and pod moves kept for the failover timeline. */
 const HISTORY_KEPT = 5000;
+/** How often usage is read while the page is in sight. */
+const USAGE_POLL_MS = 2000;
+/** The span of each node's recent CPU use the page keeps (its sparkline). */
+export const CPU_RECENT_MS = 5 * 60_000;
+/** One point per this much time, as the API's usage history keeps them. */
+const CPU_SAMPLE_EVERY_MS = 5000;
 const HISTORY_REASONS = new Set(['NodeNotReady', 'NodeFailureRequested', 'MachineRestarted', 'MachineStarted', 'MachineStopped', 'Moved', 'NodeReady']);
 
 export function podKey(p: KubeObject): string {
@@ -73,6 +89,14 @@ export class Cluster {
   events: KubeEvent[] = [];
   /** Events about nodes and pod moves, oldest first, for the timeline. */
   history: KubeEvent[] = [];
+  /**
+   * What each node uses now; absent for a node that has not reported
+   * lately. An entry is replaced only when its figures change, so a card
+   * whose node's use holds steady is not drawn again.
+   */
+  readonly usage = new Map<string, NodeUsage>();
+  /** Each node's CPU use over the last minutes, oldest first; an array is replaced only when it gains or loses a point. */
+  readonly cpuRecent = new Map<string, CpuSample[]>();
   policy: string | undefined;
   connection: Connection = { state: 'connecting' };
   /** Set once every kind has been listed: the page then shows the whole cluster. */
@@ -143,6 +167,7 @@ export class Cluster {
       changed: (type, c) => { if (c.metadata.name === 'default') this.policy = type === 'DELETED' ? undefined : c.spec?.defaultPolicy; this.touch(); },
       trouble, live,
     }));
+    this.stops.push(this.pollUsage());
   }
 
   stop(): void {
@@ -206,6 +231,93 @@ export class Cluster {
     if (isPending(prev)) this.pendingDirty = true;
   }
 
+  /**
+   * The one thing the page polls: the metrics API has no watch (in
+   * Kubernetes too, metrics are read, not streamed). Polled only while the
+   * tab is in sight, as a hidden tab would ask for figures nobody sees;
+   * coming back reads the history again to fill the gap. Returns a function
+   * that stops it.
+   */
+  private pollUsage(): () => void {
+    let running: AbortController | undefined;
+    const resume = () => {
+      if (running || document.visibilityState !== 'visible') return;
+      const { signal } = (running = new AbortController());
+      void (async () => {
+        // Figures that fail to come (an API without metrics, a blip) are simply tried again; the watches report the connection.
+        await this.readUsageHistory(signal).catch(() => {});
+        while (!signal.aborted) {
+          await this.readUsage(signal).catch(() => {});
+          await pause(USAGE_POLL_MS, signal);
+        }
+      })();
+    };
+    const halt = () => { running?.abort(); running = undefined; };
+    const visibilityChanged = () => (document.visibilityState === 'visible' ? resume() : halt());
+    document.addEventListener('visibilitychange', visibilityChanged);
+    resume();
+    return () => { document.removeEventListener('visibilitychange', visibilityChanged); halt(); };
+  }
+
+  private async readUsageHistory(signal: AbortSignal): Promise<void> {
+    const list = await api<{ items: NodeUsageHistory[] }>('GET', '/apis/kcs.io/v1/nodeusagehistories', { signal });
+    this.cpuRecent.clear();
+    let newest = 0;
+    for (const h of list.items) {
+      const samples = h.samples.map((s) => ({ at: Date.parse(s.timestamp), milliCpu: parseMilliCpu(s.usage.cpu) }));
+      if (samples.length) this.cpuRecent.set(h.metadata.name, samples);
+      newest = Math.max(newest, samples.at(-1)?.at ?? 0);
+    }
+    this.dropCpuSamplesBefore(newest - CPU_RECENT_MS);
+    this.touch();
+  }
+
+  private async readUsage(signal: AbortSignal): Promise<void> {
+    const list = await api<{ items: NodeMetrics[] }>('GET', '/apis/metrics.k8s.io/v1beta1/nodes', { signal });
+    let changed = false;
+    let newest = 0;
+    const reported = new Set<string>();
+    for (const m of list.items) {
+      const name = m.metadata.name;
+      reported.add(name);
+      const now: NodeUsage = { milliCpu: parseMilliCpu(m.usage.cpu), memory: parseBytes(m.usage.memory) };
+      const was = this.usage.get(name);
+      if (was?.milliCpu !== now.milliCpu || was.memory !== now.memory) {
+        this.usage.set(name, now);
+        changed = true;
+      }
+      const at = Date.parse(m.timestamp);
+      newest = Math.max(newest, at);
+      const samples = this.cpuRecent.get(name) ?? [];
+      if (at - (samples.at(-1)?.at ?? 0) >= CPU_SAMPLE_EVERY_MS) {
+        this.cpuRecent.set(name, [...samples, { at, milliCpu: now.milliCpu }]);
+        changed = true;
+      }
+    }
+    for (const name of this.usage.keys()) {
+      if (!reported.has(name)) {
+        this.usage.delete(name);
+        changed = true;
+      }
+    }
+    // Measured on the API's clock, not the browser's: a silent node's points age out as the others' arrive.
+    if (newest && this.dropCpuSamplesBefore(newest - CPU_RECENT_MS)) changed = true;
+    if (changed) this.touch();
+  }
+
+  /** Whether any node lost a point. */
+  private dropCpuSamplesBefore(cutoff: number): boolean {
+    let dropped = false;
+    for (const [name, samples] of this.cpuRecent) {
+      const keep = samples.findIndex((s) => s.at >= cutoff);
+      if (keep === 0) continue;
+      dropped = true;
+      if (keep < 0) this.cpuRecent.delete(name);
+      else this.cpuRecent.set(name, samples.slice(keep));
+    }
+    return dropped;
+  }
+
   private putLease(l: Lease): void {
     const name = l.metadata.name!;
     this.leases.set(name, l);
@@ -247,4 +359,13 @@ export class Cluster {
       for (const l of this.listeners) l();
     });
   }
+}
+
+/** Waits, or stops waiting as soon as the signal aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
 }

@@ -2,6 +2,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { ClientError } from '../../client/http.ts';
 import { DEFAULT_NAMESPACE, kindByName } from '../../objects/kinds.ts';
+import type { PropagationPolicy } from '../../objects/owners.ts';
 import type { KubeObject } from '../../objects/types.ts';
 import { ClientCommand, connectionFlags } from '../base.ts';
 import { readStdinIfNeeded } from '../stdin.ts';
@@ -10,6 +11,8 @@ import { resolveKind } from '../resolve-kind.ts';
 
 interface Target { kind: ReturnType<typeof resolveKind>; namespace?: string; name: string }
 
+const CASCADE_POLICIES: Record<string, PropagationPolicy> = { background: 'Background', foreground: 'Foreground', orphan: 'Orphan' };
+
 export default class Delete extends ClientCommand {
   static override summary = 'Delete objects by type and name, by selector, or by the manifests that describe them.';
   static override examples = [
@@ -17,6 +20,7 @@ export default class Delete extends ClientCommand {
     '<%= config.bin %> delete pods web-1 web-2',
     '<%= config.bin %> delete pods -l app=web',
     '<%= config.bin %> delete -f manifests/',
+    '<%= config.bin %> delete nodepool web --cascade=orphan',
   ];
   static override strict = false;
   static override args = {
@@ -30,6 +34,11 @@ export default class Delete extends ClientCommand {
     namespace: namespaceFlag,
     selector: selectorFlag,
     'ignore-not-found': Flags.boolean({ summary: 'Treat "not found" as success.' }),
+    cascade: Flags.string({
+      summary: 'What becomes of the dependents (objects naming it in ownerReferences): deleted after it (background), before it (foreground), or kept (orphan).',
+      options: ['background', 'foreground', 'orphan'],
+      default: 'background',
+    }),
   };
 
   async run(): Promise<string[]> {
@@ -64,11 +73,13 @@ export default class Delete extends ClientCommand {
       for (const name of names) targets.push({ kind, namespace, name });
     }
 
+    // Sent as kubectl sends it, so the server never falls back to a default of its own.
+    const propagationPolicy = CASCADE_POLICIES[flags.cascade];
     const deleted: string[] = [];
     for (const t of targets) {
       const ref = `${t.kind.singular}/${t.name}`;
       try {
-        await client.delete(t.kind, t.namespace, t.name);
+        await client.delete(t.kind, t.namespace, t.name, { propagationPolicy });
         deleted.push(ref);
         this.log(`${ref} deleted`);
       } catch (err) {

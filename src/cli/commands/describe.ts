@@ -3,12 +3,12 @@ import { DEFAULT_NAMESPACE, kindByName } from '../../objects/kinds.ts';
 import type { Node, Pod } from '../../objects/types.ts';
 import { ClientCommand, connectionFlags } from '../base.ts';
 import { namespaceFlag, selectorFlag } from '../flags.ts';
-import { describeNode, describePod } from '../printers/describe.ts';
+import { describeNode, describeNodePool, describePod } from '../printers/describe.ts';
 import { resolveKind } from '../resolve-kind.ts';
 
 export default class Describe extends ClientCommand {
   static override summary = 'Show a node or pod in detail: capacity, allocation, conditions, pods.';
-  static override examples = ['<%= config.bin %> describe node node-1', '<%= config.bin %> describe pod web', '<%= config.bin %> describe nodes'];
+  static override examples = ['<%= config.bin %> describe node node-1', '<%= config.bin %> describe pod web', '<%= config.bin %> describe nodes', '<%= config.bin %> describe nodepool small'];
   static override args = {
     type: Args.string({ required: true, description: 'nodes or pods' }),
     name: Args.string({ description: 'one object; all of the type when omitted' }),
@@ -34,6 +34,10 @@ export default class Describe extends ClientCommand {
         pages.push(describeNode(obj as Node, pods.items, new Date(), events, heartbeats));
       } else if (kind.kind === 'Pod') {
         pages.push(describePod(obj as Pod, new Date(), events));
+      } else if (kind.kind === 'NodePool') {
+        const nodes = await client.list<Node>(kindByName('Node')!, undefined, { labelSelector: `kcs.io/nodepool=${obj.metadata.name}` });
+        const owned = nodes.items.filter((n) => n.metadata.ownerReferences?.some((r) => r.uid === obj.metadata.uid));
+        pages.push(describeNodePool(obj as Parameters<typeof describeNodePool>[0], owned, new Date(), events));
       } else {
         const { stringify } = await import('yaml');
         pages.push(stringify(obj).trimEnd());

@@ -42,6 +42,8 @@ export default class Up extends Command {
     'dashboard-port': Flags.integer({ summary: 'Port of the dashboard (default: the API port + 1, or a free one with --port 0, or when that one is taken).', min: 0, max: 65535 }),
     watch: Flags.string({ summary: 'Keep the cluster in sync with this directory of manifests (as `kcs sync --watch`); may be repeated.', multiple: true }),
     'resync-ms': Flags.integer({ summary: 'With --watch: how often to sync anyway, restoring objects changed out of band.', default: 30_000, min: 100 }),
+    'real-load': Flags.boolean({ summary: 'Docker nodes really burn the CPU their pods use (their kcs.io/usage), so docker stats agrees and a node whose pods want more than its CPUs is throttled.', default: false }),
+    'real-load-cap': Flags.string({ summary: 'With --real-load: the most CPU all nodes together may burn, in cores (default 0.5: half of one host core), so the control plane is never starved.', default: '0.5' }),
   };
 
   async run(): Promise<void> {
@@ -57,7 +59,9 @@ export default class Up extends Command {
     }
     let selected: Awaited<ReturnType<typeof selectRuntime>>;
     try {
-      selected = await selectRuntime(flags.runtime as RuntimeChoice, { clusterId: loadOrCreateClusterId(dir), log });
+      const cap = Number(flags['real-load-cap']);
+      if (!(cap > 0)) this.error(`--real-load-cap must be a number of cores above 0 (got ${JSON.stringify(flags['real-load-cap'])})`, { exit: 1 });
+      selected = await selectRuntime(flags.runtime as RuntimeChoice, { clusterId: loadOrCreateClusterId(dir), log, ...(flags['real-load'] ? { realLoad: { capMilliCpu: Math.round(cap * 1000) } } : {}) });
     } catch (err) {
       this.error((err as Error).message, { exit: 1, suggestions: ['start dockerd, or use --runtime virtual'] });
     }
@@ -82,6 +86,7 @@ export default class Up extends Command {
     this.log(selected.note);
     if (selected.runtime) this.log(`heartbeats:    every ${cp.heartbeatMs} ms, a node failed after ${cp.nodeGraceMs} ms without one`);
     this.log(`client config: ${configPath}`);
+    this.log(`metrics:       ${cp.url}/metrics (token for Prometheus: ${cp.metricsTokenFile})`);
     if (cp.caPem) this.log(`kubectl:       kubectl --kubeconfig ${configPath} get nodes`);
     if (dashboard) {
       const { signedInUrl } = await import('../../dashboard/server.ts');

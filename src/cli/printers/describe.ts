@@ -168,3 +168,31 @@ function formatList(list: Record<string, unknown> | undefined): string {
   const entries = Object.entries(list ?? {});
   return entries.length ? entries.map(([k, v]) => `${k}=${String(v)}`).join(', ') : '<none>';
 }
+
+type NodePoolLike = KubeObject & {
+  spec: { minNodes?: number; maxNodes: number; template: { metadata?: { labels?: Record<string, string> }; spec: { capacity: Record<string, string | number> } }; scaleUp?: { cpuUtilizationTarget?: number; windowSeconds?: number }; scaleDown?: { enabled?: boolean; utilizationThreshold?: number; unneededSeconds?: number; delayAfterAddSeconds?: number } };
+  status?: { currentNodes?: number; readyNodes?: number; desiredNodes?: number; lastScaleUpTime?: string; lastScaleDownTime?: string; message?: string };
+};
+
+/** A NodePool: its bounds and policy, its nodes now, and its history (the autoscaler's decisions, as Events). */
+export function describeNodePool(pool: NodePoolLike, nodes: Node[], now = new Date(), events: KubeObject[] = []): string {
+  const { spec, status = {} } = pool;
+  const cap = spec.template.spec.capacity;
+  const down = spec.scaleDown ?? {};
+  const when = (t: string | undefined) => (t ? `${t} (${age(t, now)} ago)` : '<never>');
+  const nodeRows = nodes.map((n) => [n.metadata.name ?? '', nodeStatus(n), age(n.metadata.creationTimestamp, now), n.metadata.annotations?.['kcs.io/scale-down'] ? 'being removed' : '']);
+  return [
+    ...common(pool, now),
+    field('Nodes', `min ${spec.minNodes ?? 0}, max ${spec.maxNodes}; current ${status.currentNodes ?? 0}, ready ${status.readyNodes ?? 0}, desired ${status.desiredNodes ?? spec.minNodes ?? 0}`),
+    field('Template', Object.entries(cap).map(([k, v]) => `${k}=${v}`).join(', ')),
+    ...mapLines('Template labels', spec.template.metadata?.labels),
+    field('Scale up', `for unschedulable pods that fit a template node${spec.scaleUp?.cpuUtilizationTarget !== undefined ? `; and when CPU use stays above ${spec.scaleUp.cpuUtilizationTarget}% for ${spec.scaleUp.windowSeconds ?? 60}s` : ''}`),
+    field('Scale down', down.enabled === false ? 'off' : `a node under ${down.utilizationThreshold ?? 50}% for ${down.unneededSeconds ?? 600}s, not within ${down.delayAfterAddSeconds ?? 600}s of a scale-up`),
+    field('Last scale up', when(status.lastScaleUpTime)),
+    field('Last scale down', when(status.lastScaleDownTime)),
+    field('Last decision', status.message ?? '<none>'),
+    nodeRows.length ? `Pool nodes:\n${indent(renderTable(['NAME', 'STATUS', 'AGE', ''], nodeRows))}` : 'Pool nodes:          <none>',
+    // The autoscaler's decisions are its Events: the pool's history.
+    ...eventsSection(events, now).map((l, i) => (i === 0 ? l.replace(/^Events:/, 'History:') : l)),
+  ].join('\n');
+}

@@ -97,6 +97,7 @@ export function App({ cluster, onSignOut }: { cluster: Cluster; onSignOut(): voi
           <div class="node-grid">
             {shownNodes.map((n) => (
               <NodeCard key={n.metadata.name} node={n} pods={cluster.podsOn(n.metadata.name!)} lease={cluster.leases.get(n.metadata.name!)}
+                usage={cluster.usage.get(n.metadata.name!)} cpuRecent={cluster.cpuRecent.get(n.metadata.name!)}
                 selected={selected} onSelectPod={onSelectPod} onAction={onAction} />
             ))}
           </div>
