@@ -61,6 +61,7 @@ const nodes = watchStream(cp.url, '/api/v1/nodes?watch=true&labelSelector=kcs.io
 });
 
 let failed = false;
+let nodesMade = 0;
 try {
   await Promise.all([pods.started, nodes.started]);
   await call('POST', '/apis/kcs.io/v1/nodepools', {
@@ -81,6 +82,8 @@ try {
     runs.push(current);
     current = undefined;
   }
+  // One node per pod: a pass that asked twice for the same pod would show here.
+  nodesMade = (await call('GET', '/api/v1/nodes?labelSelector=kcs.io%2Fnodepool%3Dbench')).items.length;
 } catch (err) {
   failed = true;
   console.error(withServerOutput(cp, err));
@@ -100,6 +103,8 @@ for (const [label, s] of [['p50', 'p50'], ['max', 'max']] as const) {
 }
 console.log('scale-up latency, Docker nodes, measured from the pod found Unschedulable (seconds):');
 printTable(rows);
+console.log(`nodes made: ${nodesMade} for ${runs.length} pods (one each expected)`);
 console.log('cluster-autoscaler for comparison: a 10 s scan interval, then a cloud VM that boots in a minute or more.');
-console.log(JSON.stringify({ bench: 'autoscale', runs: runs.length, created: p('created'), ready: p('ready'), bound: p('bound'), running: p('running') }));
+if (nodesMade !== runs.length) failed = true;
+console.log(JSON.stringify({ bench: 'autoscale', runs: runs.length, nodesMade, created: p('created'), ready: p('ready'), bound: p('bound'), running: p('running') }));
 process.exit(failed ? 1 : 0);

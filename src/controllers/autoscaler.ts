@@ -20,7 +20,7 @@ import { isFinished, isNodeReady } from '../objects/conditions.ts';
 import { kindByName } from '../objects/kinds.ts';
 import { nodeCapacity } from '../objects/requests.ts';
 import type { KubeObject, Node, Pod } from '../objects/types.ts';
-import { describeTemplate, estimateScaleUp, NODEPOOL_LABEL, podsFitElsewhere, requestedShare, templateNode, type NodePoolSpec } from '../scheduler/autoscaling.ts';
+import { describeTemplate, estimateScaleUp, podsFitElsewhere, requestedShare, stillUnschedulable, templateNode, type NodePoolSpec } from '../scheduler/autoscaling.ts';
 import { buildSnapshot, type NodeInfo } from '../scheduler/snapshot.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
 import type { NodePoolMetrics } from '../util/metrics.ts';
@@ -82,6 +82,11 @@ export class AutoscalerController implements Reconciler {
   private readonly lastRefusal = new Map<string, string>();
   /** Pools whose size /metrics shows, to drop once they are deleted. */
   private readonly measured = new Set<string>();
+  /**
+   * Nodes this controller made that its node informer may not show yet: a
+   * pass right after a scale-up must count them, or it asks for them again.
+   */
+  private readonly made = new Map<string, Node>();
 
   constructor(opts: AutoscalerOptions) {
     this.opts = opts;
@@ -110,7 +115,7 @@ export class AutoscalerController implements Reconciler {
     const nodes = this.opts.nodes.list();
     const pods = this.opts.pods.list();
     const snapshot = buildSnapshot(nodes, pods);
-    let pending = pods.filter(isUnschedulable);
+    let pending = stillUnschedulable(pods.filter(isUnschedulable), snapshot.nodes);
     for (const pool of pools) {
       const taken = await this.reconcilePool(pool, nodes, pods, snapshot.nodes, pending);
       if (taken.size) pending = pending.filter((p) => !taken.has(p.metadata.uid!));
@@ -122,8 +127,12 @@ export class AutoscalerController implements Reconciler {
     const name = pool.metadata.name!;
     const spec = pool.spec;
     const min = spec.minNodes ?? 0;
-    const mine = nodes.filter((n) => ownedBy(n, pool) && !n.metadata.deletionTimestamp);
+    const seen = nodes.filter((n) => ownedBy(n, pool));
+    for (const n of seen) this.made.delete(n.metadata.name!);
     const now = this.clock.now().getTime();
+    for (const [made, n] of this.made) if (now - Date.parse(n.metadata.creationTimestamp ?? '') >= PROVISIONING_MS) this.made.delete(made);
+    const unseen = [...this.made.values()].filter((n) => ownedBy(n, pool) && now - Date.parse(n.metadata.creationTimestamp ?? '') < PROVISIONING_MS);
+    const mine = [...seen, ...unseen].filter((n) => !n.metadata.deletionTimestamp);
     const status = { ...pool.status };
     let desired = mine.length;
     const taken = new Set<string>();
@@ -133,7 +142,7 @@ export class AutoscalerController implements Reconciler {
       desired = await this.scaleUp(pool, mine.length, min - mine.length, `below its minimum of ${min}`, status);
     } else {
       // Up for pods that fit nowhere but would fit a new node; nodes on their way count first.
-      const infoOf = new Map(infos.map((i) => [i.name, i]));
+      const infoOf = new Map([...infos, ...buildSnapshot(unseen, []).nodes].map((i) => [i.name, i]));
       const upcoming = mine.filter((n) => !isNodeReady(n) && now - Date.parse(n.metadata.creationTimestamp ?? '') < PROVISIONING_MS).flatMap((n) => infoOf.get(n.metadata.name!) ?? []);
       const estimate = estimateScaleUp(name, spec, pending, upcoming);
       for (const pod of estimate.helped) taken.add(pod.metadata.uid!);
@@ -164,7 +173,7 @@ export class AutoscalerController implements Reconciler {
     let made = 0;
     for (let i = 0; i < count; i++) {
       try {
-        await this.opts.client.create(NODE, undefined, {
+        const { body } = await this.opts.client.create<Node>(NODE, undefined, {
           apiVersion: 'v1', kind: 'Node',
           metadata: {
             generateName: `${name}-`,
@@ -174,6 +183,7 @@ export class AutoscalerController implements Reconciler {
           },
           spec: { capacity: { ...pool.spec.template.spec.capacity } },
         });
+        this.made.set(body.metadata.name!, body);
         made++;
       } catch (err) {
         this.opts.log?.(`autoscaler: cannot add a node to nodepool/${name}: ${(err as Error).message}`);

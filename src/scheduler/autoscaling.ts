@@ -102,6 +102,24 @@ export function estimateScaleUp(pool: string, spec: NodePoolSpec, pending: Pod[]
   return { nodes: fresh.length, helped, needNew, refused };
 }
 
+/**
+ * The pending pods that would not fit on the nodes there are now, placed in
+ * turn (each taking its room): as cluster-autoscaler filters out
+ * schedulable pods, since a pod marked Unschedulable a moment ago may fit a
+ * node that has become Ready or freed room since, and the scheduler will
+ * place it without a new node.
+ */
+export function stillUnschedulable(pending: Pod[], nodes: NodeInfo[]): Pod[] {
+  const room = nodes.map((o) => ({ ...o, allocated: { ...o.allocated } }));
+  return pending.filter((pod) => {
+    const r = podRequests(pod);
+    const target = room.find((o) => fits(pod, r, o, DEFAULT_FILTERS) === undefined);
+    if (!target) return true;
+    place(target, r);
+    return false;
+  });
+}
+
 /** A node's largest requested share of its CPU and memory, 0 to 1. */
 export function requestedShare(info: NodeInfo): number {
   const cpu = info.capacity.milliCpu > 0 ? info.allocated.milliCpu / info.capacity.milliCpu : 0;

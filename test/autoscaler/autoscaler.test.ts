@@ -13,7 +13,7 @@ import { Metrics } from '../../src/util/metrics.ts';
 
 interface Recorded { verb: string; kind?: string; name?: string; body?: unknown }
 
-function world(opts: { pool?: Partial<NodePool['spec']>; nodes?: Node[]; pods?: Pod[]; metrics?: Metrics } = {}) {
+function world(opts: { pool?: Partial<NodePool['spec']>; nodes?: Node[]; pods?: Pod[]; metrics?: Metrics; informerLags?: boolean } = {}) {
   const clock = new FakeClock('2026-06-01T00:00:00Z');
   const pool: NodePool = {
     apiVersion: 'kcs.io/v1', kind: 'NodePool', metadata: { name: 'small', uid: 'pool-uid', creationTimestamp: '2026-06-01T00:00:00Z' },
@@ -28,8 +28,10 @@ function world(opts: { pool?: Partial<NodePool['spec']>; nodes?: Node[]; pods?: 
     async create(kind: { kind: string }, _ns: unknown, obj: KubeObject) {
       const name = `${obj.metadata.generateName}${made++}`;
       calls.push({ verb: 'create', kind: kind.kind, name, body: obj });
-      nodes.push({ ...(obj as Node), metadata: { ...obj.metadata, name, creationTimestamp: clock.now().toISOString() } });
-      return { body: obj, warnings: [] };
+      const stored = { ...(obj as Node), metadata: { ...obj.metadata, name, creationTimestamp: clock.now().toISOString() } };
+      // The informer shows it at once, or (informerLags) not yet.
+      if (!opts.informerLags) nodes.push(stored);
+      return { body: stored, warnings: [] };
     },
     async patch(kind: { kind: string }, _ns: unknown, name: string, body: unknown) { calls.push({ verb: 'patch', kind: kind.kind, name, body }); return { body: {}, warnings: [] }; },
     async delete(kind: { kind: string }, _ns: unknown, name: string) {
@@ -154,4 +156,19 @@ test('each decision is counted in /metrics, with the pool\'s current and desired
   t.regex(text, /^kcs_autoscaler_decisions_total\{nodepool="small",direction="up"\} 1$/m);
   t.regex(text, /^kcs_nodepool_nodes\{nodepool="small",state="desired"\} 2$/m);
   t.regex(text, /^kcs_nodepool_nodes\{nodepool="small",state="current"\} 0$/m);
+});
+
+test('a pass right after a scale-up counts the nodes it made even before the informer shows them', async (t) => {
+  const w = world({ nodes: [poolNode('small-a')], pods: [pod('p1', '1500m'), pod('p2', '1500m'), pod('busy', '2', 'small-a')], informerLags: true });
+  await w.controller.reconcile();
+  await w.controller.reconcile();
+  t.is(w.calls.filter((c) => c.verb === 'create').length, 2, 'two nodes for two pods, not four');
+  t.like(w.pool.status, { currentNodes: 3, desiredNodes: 3 });
+});
+
+test('a pod still marked unschedulable that now fits a Ready node asks for no node', async (t) => {
+  const w = world({ nodes: [poolNode('small-a')], pods: [pod('p1', '1')] });
+  await w.controller.reconcile();
+  t.is(w.calls.filter((c) => c.verb === 'create').length, 0);
+  t.deepEqual(w.events, []);
 });

@@ -3,7 +3,7 @@
 // elsewhere.
 import test from 'ava';
 import type { Node, Pod } from '../../src/objects/types.ts';
-import { describeTemplate, estimateScaleUp, NODEPOOL_LABEL, podsFitElsewhere, requestedShare, type NodePoolSpec } from '../../src/scheduler/autoscaling.ts';
+import { describeTemplate, estimateScaleUp, NODEPOOL_LABEL, podsFitElsewhere, requestedShare, stillUnschedulable, type NodePoolSpec } from '../../src/scheduler/autoscaling.ts';
 import { buildSnapshot } from '../../src/scheduler/snapshot.ts';
 
 const spec: NodePoolSpec = { minNodes: 1, maxNodes: 4, template: { metadata: { labels: { size: 'small' } }, spec: { capacity: { cpu: '2', memory: '4Gi' } } } };
@@ -52,4 +52,10 @@ test('a node\'s pods fit elsewhere only if every one of them does, on Ready sche
 test('a template is described by its size, for event messages', (t) => {
   t.is(describeTemplate(spec), '2-CPU, 4Gi node');
   t.is(describeTemplate({ ...spec, template: { spec: { capacity: { cpu: '1500m' } } } }), '1500m CPU node');
+});
+
+test('pods marked unschedulable that fit the nodes there are now (one became Ready, or room was freed) ask for no node', (t) => {
+  const nodes = buildSnapshot([node('n1', '2'), { ...node('n2', '4'), status: {} }], []).nodes;
+  // n1 (Ready, 2 CPUs) takes a and b; c fits only on n2, which is not Ready.
+  t.deepEqual(stillUnschedulable([pod('a', '1'), pod('b', '1'), pod('c', '1')], nodes).map((p) => p.metadata.name), ['c']);
 });
