@@ -62,7 +62,14 @@ export class UsageRecorder {
     for (const p of report.pods) {
       const key = podKey(p.namespace, p.name);
       reported.add(key);
-      this.pods.set(key, { node: name, uid: p.uid, at, windowMs, containers: p.containers });
+      // Updated in place when the same node reports it again: a node reports every pod every heartbeat.
+      const known = this.pods.get(key);
+      if (known && known.node === name) {
+        known.uid = p.uid;
+        known.at = at;
+        known.windowMs = windowMs;
+        known.containers = p.containers;
+      } else this.pods.set(key, { node: name, uid: p.uid, at, windowMs, containers: p.containers });
       for (const c of p.containers) {
         milliCpu += c.milliCpu;
         memory += c.memory;

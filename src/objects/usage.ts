@@ -65,9 +65,19 @@ export class UsageModel {
   }
 
   private curvesOf(pod: Pod): ContainerCurves[] {
-    const key = pod.metadata.uid ?? `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
     const annotation = pod.metadata.annotations?.[USAGE_ANNOTATION];
+    // Most pods state nothing: their constant curves go with the pod object
+    // (informers never change one in place), and nothing is kept per pod.
+    if (annotation === undefined) {
+      let curves = defaultsOf.get(pod);
+      if (!curves) defaultsOf.set(pod, (curves = pod.spec.containers.map(defaultCurves)));
+      this.pods.delete(pod.metadata.uid ?? '');
+      return curves;
+    }
+    const key = pod.metadata.uid ?? `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
     let entry = this.pods.get(key);
+    // The same object as last time: nothing about it changed.
+    if (entry?.pod === pod && entry.curves) return entry.curves;
     if (!entry || entry.annotation !== annotation) {
       const parsed = annotation === undefined ? undefined : parseUsageAnnotation(annotation);
       entry = { annotation, usage: parsed && !parsed.errors.length ? parsed.usage : undefined };
@@ -81,11 +91,17 @@ export class UsageModel {
       entry.curves = plan && !plan.errors.length ? plan.containers : pod.spec.containers.map(defaultCurves);
       entry.shape = shape;
     }
+    entry.pod = pod;
     return entry.curves;
   }
 }
 
+/** The default curves of a pod without a usage annotation, by pod object. */
+const defaultsOf = new WeakMap<Pod, ContainerCurves[]>();
+
 interface PodEntry {
+  /** The pod object the curves were last checked against. */
+  pod?: Pod;
   annotation: string | undefined;
   /** Undefined when there is no annotation or it does not parse: the default rule. */
   usage: ParsedUsage | undefined;

@@ -1,12 +1,11 @@
 import * as Args from '@oclif/core/args';
-import * as Flags from '@oclif/core/flags';
 import { kindByName } from '../../../objects/kinds.ts';
 import type { Node } from '../../../objects/types.ts';
 import { ClientCommand, connectionFlags } from '../../base.ts';
 import { selectorFlag } from '../../flags.ts';
 import { renderTable } from '../../printers/table.ts';
-import { nodeTable, SORT_KEYS, type NodeMetrics, type UsageHistory } from '../../top.ts';
-import { topWatchFlags, untilInterrupted } from '../../top-watch.ts';
+import { nodeTable, type NodeMetrics, type UsageHistory } from '../../top.ts';
+import { topFlags, untilInterrupted } from '../../top-flags.ts';
 
 export default class TopNodes extends ClientCommand {
   static override summary = 'Show the CPU and memory nodes use now, as their agents report it (metrics.k8s.io, as kubectl top nodes).';
@@ -18,9 +17,7 @@ export default class TopNodes extends ClientCommand {
   static override flags = {
     ...connectionFlags,
     selector: selectorFlag,
-    'sort-by': Flags.string({ summary: 'Sort by cpu or memory (largest first).', options: [...SORT_KEYS] }),
-    'no-headers': Flags.boolean({ summary: 'Print the table without the header row.' }),
-    ...topWatchFlags,
+    ...topFlags,
   };
 
   async run(): Promise<void> {

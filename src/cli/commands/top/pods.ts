@@ -4,8 +4,8 @@ import { DEFAULT_NAMESPACE } from '../../../objects/kinds.ts';
 import { ClientCommand, connectionFlags } from '../../base.ts';
 import { namespaceFlag, selectorFlag } from '../../flags.ts';
 import { renderTable } from '../../printers/table.ts';
-import { podTable, SORT_KEYS, type PodMetrics } from '../../top.ts';
-import { topWatchFlags, untilInterrupted } from '../../top-watch.ts';
+import { podTable, type PodMetrics } from '../../top.ts';
+import { topFlags, untilInterrupted } from '../../top-flags.ts';
 
 export default class TopPods extends ClientCommand {
   static override summary = 'Show the CPU and memory pods use now, as their nodes\' agents report it (metrics.k8s.io, as kubectl top pods).';
@@ -20,9 +20,7 @@ export default class TopPods extends ClientCommand {
     'all-namespaces': Flags.boolean({ char: 'A', summary: 'Pods of every namespace.' }),
     selector: selectorFlag,
     containers: Flags.boolean({ summary: 'One row per container.' }),
-    'sort-by': Flags.string({ summary: 'Sort by cpu or memory (largest first).', options: [...SORT_KEYS] }),
-    'no-headers': Flags.boolean({ summary: 'Print the table without the header row.' }),
-    ...topWatchFlags,
+    ...topFlags,
   };
 
   async run(): Promise<void> {

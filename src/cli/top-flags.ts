@@ -1,8 +1,12 @@
-// `kcs top --watch`: the table drawn again every interval until Ctrl-C,
-// over the previous one on a terminal, one after another otherwise.
+// What `kcs top nodes` and `kcs top pods` share: their table flags, and
+// --watch, the table drawn again every interval until Ctrl-C, over the
+// previous one on a terminal, one after another otherwise.
 import * as Flags from '@oclif/core/flags';
+import { SORT_KEYS } from './top.ts';
 
-export const topWatchFlags = {
+export const topFlags = {
+  'sort-by': Flags.string({ summary: 'Sort by cpu or memory (largest first).', options: [...SORT_KEYS] }),
+  'no-headers': Flags.boolean({ summary: 'Print the table without the header row.' }),
   watch: Flags.boolean({ char: 'w', summary: 'Redraw the table every interval until interrupted.' }),
   interval: Flags.integer({ summary: 'Seconds between redraws with --watch.', default: 2, min: 1 }),
 };
