@@ -30,6 +30,9 @@ const ROOTS = [
   'kubernetes-models/v1/Namespace', 'kubernetes-models/v1/NamespaceList',
   'kubernetes-models/v1/Binding', 'kubernetes-models/policy/v1/Eviction',
   'kubernetes-models/coordination.k8s.io/v1/Lease', 'kubernetes-models/coordination.k8s.io/v1/LeaseList',
+  'kubernetes-models/networking.k8s.io/v1/NetworkPolicy', 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyList',
+  'kubernetes-models/v1/Service', 'kubernetes-models/v1/ServiceList', 'kubernetes-models/v1/Endpoints', 'kubernetes-models/v1/EndpointsList',
+  'kubernetes-models/discovery.k8s.io/v1/EndpointSlice', 'kubernetes-models/discovery.k8s.io/v1/EndpointSliceList',
   'apimachinery/apis/meta/v1/Status', 'apimachinery/apis/meta/v1/WatchEvent', 'apimachinery/apis/meta/v1/DeleteOptions',
   'apimachinery/apis/meta/v1/APIResourceList', 'apimachinery/apis/meta/v1/APIGroupList', 'apimachinery/apis/meta/v1/APIVersions',
   'apimachinery/apis/meta/v1/Patch', 'apimachinery/version/Info',
@@ -168,6 +171,23 @@ const EXTENSIONS: Record<string, Record<string, Schema>> = {
   },
   'io.k8s.api.core.v1.NamespaceSpec': { finalizers: atomic },
   'io.k8s.api.core.v1.NamespaceStatus': { conditions: { ...mapList('type'), ...merge('type') } },
+  'io.k8s.api.networking.v1.NetworkPolicySpec': { ingress: atomic, egress: atomic, policyTypes: atomic },
+  'io.k8s.api.networking.v1.NetworkPolicyIngressRule': { from: atomic, ports: atomic },
+  'io.k8s.api.networking.v1.NetworkPolicyEgressRule': { to: atomic, ports: atomic },
+  'io.k8s.api.networking.v1.IPBlock': { except: atomic },
+  'io.k8s.api.core.v1.ServiceSpec': {
+    ports: { ...mapList('port', 'protocol'), ...merge('port') },
+    selector: { 'x-kubernetes-map-type': 'atomic' },
+    clusterIPs: atomic, externalIPs: atomic, loadBalancerSourceRanges: atomic, ipFamilies: atomic,
+  },
+  'io.k8s.api.core.v1.ServiceStatus': { conditions: { ...mapList('type'), ...merge('type') } },
+  'io.k8s.api.core.v1.LoadBalancerStatus': { ingress: atomic },
+  'io.k8s.api.core.v1.LoadBalancerIngress': { ports: atomic },
+  'io.k8s.api.core.v1.Endpoints': { subsets: atomic },
+  'io.k8s.api.core.v1.EndpointSubset': { addresses: atomic, notReadyAddresses: atomic, ports: atomic },
+  'io.k8s.api.discovery.v1.EndpointSlice': { endpoints: atomic, ports: atomic },
+  'io.k8s.api.discovery.v1.Endpoint': { addresses: set },
+  'io.k8s.api.discovery.v1.EndpointHints': { forZones: atomic, forNodes: atomic },
 };
 
 /** Structs Kubernetes marks +structType=atomic: replaced whole by a patch. */

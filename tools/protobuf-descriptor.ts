@@ -45,6 +45,7 @@ const PACKAGES: Array<{ pkg: string; repo: Repo; dir: string; go: string[] }> = 
   { pkg: 'k8s.io.api.policy.v1', repo: 'api', dir: 'policy/v1', go: ['types.go'] },
   { pkg: 'k8s.io.api.policy.v1beta1', repo: 'api', dir: 'policy/v1beta1', go: ['types.go'] },
   { pkg: 'k8s.io.api.coordination.v1', repo: 'api', dir: 'coordination/v1', go: ['types.go'] },
+  { pkg: 'k8s.io.api.discovery.v1', repo: 'api', dir: 'discovery/v1', go: ['types.go'] },
 ];
 
 /**

@@ -13,6 +13,8 @@ import { rfc3339Micro, systemClock, type Clock, type Timer } from '../util/clock
 import { UsageModel } from '../objects/usage.ts';
 import { USAGE_REPORT_KIND, type NodeUsageReport } from '../api/usage-report.ts';
 import { DEFAULT_RESTART_BACKOFF, nextPodStatus, type RestartBackoff } from './pod-status.ts';
+import { PodAddresses } from './pod-addresses.ts';
+import { PodServers } from './pod-servers.ts';
 import { desiredNodeStatus, statusChanged } from './status.ts';
 
 const NODE = kindByName('Node')!;
@@ -104,6 +106,9 @@ export class NodeAgent {
   private readonly nodeInformer: Informer<Node>;
   private readonly podInformer: Informer<Pod>;
   private readonly usage = new UsageModel();
+  private readonly addresses = new PodAddresses();
+  /** Listeners for the Ready pods' ports: public for tests. */
+  readonly servers: PodServers;
   private readonly usageSink?: UsageSink;
   private usageInFlight = false;
   private lease?: Lease;
@@ -127,6 +132,7 @@ export class NodeAgent {
     this.statusRefreshMs = opts.statusRefreshMs ?? 10_000;
     this.restartBackoff = opts.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
     this.usageSink = opts.usageSink;
+    this.servers = new PodServers(opts.nodeName, { log: opts.log, clock: this.clock });
     this.log = opts.log ?? (() => {});
     this.nodeInformer = new Informer<Node>(this.client, NODE, { fieldSelector: `metadata.name=${this.nodeName}`, clock: this.clock, log: this.log });
     this.podInformer = new Informer<Pod>(this.client, POD, { fieldSelector: `spec.nodeName=${this.nodeName}`, clock: this.clock, log: this.log });
@@ -134,9 +140,10 @@ export class NodeAgent {
 
   /** Registers: first status and heartbeat written before this resolves. */
   async start(): Promise<void> {
-    const changed = () => this.requestStatus();
+    // Each change to its pods may open or close a pod's listeners (Ready, address, gone).
+    const changed = () => { this.requestStatus(); this.servers.sync(this.podInformer.list()); };
     this.nodeInformer.on({ add: changed, update: changed });
-    this.podInformer.on({ add: changed, update: changed, delete: (pod) => { this.usage.forget(pod.metadata.uid!); changed(); } });
+    this.podInformer.on({ add: changed, update: changed, delete: (pod) => { this.usage.forget(pod.metadata.uid!); this.addresses.release(pod.metadata.uid); changed(); } });
     await Promise.all([this.nodeInformer.start(), this.podInformer.start()]);
     await this.heartbeat();
     // On the same chain as event-driven writes, so the two never race.
@@ -156,6 +163,7 @@ export class NodeAgent {
     this.heartbeatTimer?.cancel();
     this.refreshTimer?.cancel();
     this.usageSink?.stop();
+    this.servers.stop();
     this.nodeInformer.stop();
     this.podInformer.stop();
   }
@@ -309,9 +317,10 @@ export class NodeAgent {
   private podWrites(check: boolean): PodWrite[] {
     const now = this.clock.now();
     const writes: PodWrite[] = [];
+    this.addresses.setRange(this.nodeInformer.get(this.nodeName)?.spec.podCIDR as string | undefined);
     for (const pod of this.podInformer.list()) {
-      if (!check && settled(pod)) continue;
-      const status = nextPodStatus(pod, { now, backoff: this.restartBackoff, check });
+      if (!check && settled(pod) && pod.status?.podIP === this.addresses.addressOf(pod)) continue;
+      const status = nextPodStatus(pod, { now, backoff: this.restartBackoff, check, podIP: this.addresses.addressOf(pod) });
       if (status) writes.push({ pod, status });
     }
     return writes;

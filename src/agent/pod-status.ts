@@ -90,7 +90,12 @@ export interface PodStatusOptions {
   backoff?: RestartBackoff;
   /** A health check (each heartbeat): containers may fail and restart. Otherwise only what is missing is filled in. */
   check: boolean;
+  /** The address the node gives the pod (objects/pod-network.ts); none when the node has no pod range. */
+  podIP?: string;
 }
+
+/** Where nodes' agents listen: every node shares the host's loopback. */
+export const HOST_IP = '127.0.0.1';
 
 /**
  * The pod's status fields the agent owns (phase, containerStatuses, and the
@@ -100,7 +105,7 @@ export interface PodStatusOptions {
  * were cleared when it was unbound, and a container the statuses miss
  * starts fresh.
  */
-export function nextPodStatus(pod: Pod, opts: PodStatusOptions): Pick<PodStatus, 'phase' | 'conditions' | 'containerStatuses' | 'startTime'> | undefined {
+export function nextPodStatus(pod: Pod, opts: PodStatusOptions): Pick<PodStatus, 'phase' | 'conditions' | 'containerStatuses' | 'startTime' | 'podIP' | 'podIPs' | 'hostIP' | 'hostIPs'> | undefined {
   const status = pod.status ?? {};
   if (status.phase === 'Succeeded' || status.phase === 'Failed') return undefined;
   const failing = unhealthyContainers(pod);
@@ -123,8 +128,9 @@ export function nextPodStatus(pod: Pod, opts: PodStatusOptions): Pick<PodStatus,
   if (ready) conditions = conditions.map((c) => (c.type === 'Ready' || c.type === 'ContainersReady' ? withoutReason(c) : c));
   // When this node started it, as the kubelet records it: a pod that moved starts again (its usage profile too).
   const startTime = status.phase === 'Running' && typeof status.startTime === 'string' ? status.startTime : rfc3339(opts.now);
-  const next = { phase: 'Running' as const, startTime, conditions, containerStatuses };
-  const same = status.phase === next.phase && status.startTime === startTime && isDeepStrictEqual(status.conditions, conditions) && isDeepStrictEqual(status.containerStatuses, containerStatuses);
+  const network = opts.podIP ? { podIP: opts.podIP, podIPs: [{ ip: opts.podIP }], hostIP: HOST_IP, hostIPs: [{ ip: HOST_IP }] } : {};
+  const next = { phase: 'Running' as const, startTime, ...network, conditions, containerStatuses };
+  const same = status.phase === next.phase && status.startTime === startTime && status.podIP === opts.podIP && isDeepStrictEqual(status.conditions, conditions) && isDeepStrictEqual(status.containerStatuses, containerStatuses);
   return same ? undefined : next;
 }
 

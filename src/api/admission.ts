@@ -11,6 +11,7 @@ import { DEFAULT_NAMESPACE, type KindInfo } from '../objects/kinds.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { withMachineSize } from '../objects/node-capacity.ts';
 import { validateObject, type FieldError } from '../objects/validation.ts';
+import { defaultService, keepClusterIp, type Service } from '../objects/services.ts';
 import { errors } from './errors.ts';
 import { isNamespace, prepareNamespaceForCreate, prepareNamespaceForUpdate } from './namespaces.ts';
 
@@ -44,8 +45,29 @@ export function prepareForUpdate(next: KubeObject, prev: KubeObject): KubeObject
   delete out.status;
   if (prev.status !== undefined) out.status = prev.status;
   if (isNamespace(out) && isNamespace(prev)) prepareNamespaceForUpdate(out, prev);
+  if (out.kind === 'Node') keepPodCidr(out, prev);
+  if (out.kind === 'Service') {
+    const refused = keepClusterIp(out as Service, prev as Service);
+    if (refused.length) throw errors.invalid('Service', out.metadata.name ?? '', refused);
+  }
   if (!isDeepStrictEqual(out.spec, prev.spec)) out.metadata.generation = (prev.metadata.generation ?? 0) + 1;
   return out;
+}
+
+/**
+ * A Node's pod range is given once, at create (api/pod-cidrs.ts): an update
+ * that leaves it out keeps it, one that changes it is refused, as in
+ * Kubernetes ("field is immutable once set").
+ */
+function keepPodCidr(next: KubeObject, prev: KubeObject): void {
+  const spec = (next.spec ??= {}) as { podCIDR?: unknown; podCIDRs?: unknown };
+  const was = (prev.spec as { podCIDR?: unknown; podCIDRs?: unknown } | undefined) ?? {};
+  if (was.podCIDR === undefined) return;
+  if (spec.podCIDR !== undefined && spec.podCIDR !== was.podCIDR) {
+    throw errors.invalid('Node', next.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field: 'spec.podCIDR', message: `Invalid value: ${JSON.stringify(spec.podCIDR)}: field is immutable once set` }]);
+  }
+  spec.podCIDR = was.podCIDR;
+  spec.podCIDRs = was.podCIDRs ?? [was.podCIDR];
 }
 
 /** A write to /status: only status comes from the request. */
@@ -114,6 +136,7 @@ export function admitFields(kind: KindInfo, obj: KubeObject, opts: FieldOptions)
   if (errs.length) throw errors.invalid(kind.kind, name, errs);
   for (const path of unknownPaths) removeField(obj, path);
   normalizeQuantities(obj);
+  if (obj.kind === 'Service') defaultService(obj as Service);
   return unknownFields.map((f) => `unknown field "${f}"`);
 }
 

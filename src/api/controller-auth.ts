@@ -7,7 +7,8 @@
 // (deletecollection there, checked by the cluster authorizer) and finalize
 // it. The autoscaler makes, cordons and deletes the Nodes of NodePools
 // (node-auth.ts lets the controllers change only Nodes a pool owns) and
-// writes the pools' status. The garbage collector deletes objects that have
+// writes the pools' status. The endpoints controller creates, updates and
+// deletes EndpointSlices and Endpoints. The garbage collector deletes objects that have
 // owners and removes owner references and its own finalizers (the guard at
 // the end, checked on the very object written). They may not create, change
 // or delete Pods or the scheduler configuration otherwise: those are the user's.
@@ -53,6 +54,10 @@ function controllersMayOutright(attrs: RequestAttributes): boolean {
         || (attrs.verb === 'create' && (attrs.subresource === 'token' || attrs.subresource === undefined));
     case 'nodepools':
       return WRITES.has(attrs.verb) && attrs.subresource === 'status';
+    case 'endpointslices':
+    case 'endpoints':
+      // The endpoints controller's part: it keeps both for every Service with a selector.
+      return attrs.subresource === undefined && (attrs.verb === 'create' || attrs.verb === 'delete' || WRITES.has(attrs.verb));
     case 'pods':
       return (WRITES.has(attrs.verb) && (attrs.subresource === 'status' || attrs.subresource === 'unbinding'))
         || (attrs.verb === 'create' && attrs.subresource === 'binding');

@@ -10,7 +10,10 @@ import { ObjectCache, type ListPage, type ListQuery, type ObjectCacheOptions } f
 import { parseSelection, type Selection } from '../cache/selection.ts';
 import type { EventView, WatchEventType } from '../cache/watcher.ts';
 import { SelectorError } from '../objects/selectors.ts';
-import type { Condition, KubeObject, Namespace, ObjectList } from '../objects/types.ts';
+import type { Condition, KubeObject, Namespace, Node, ObjectList } from '../objects/types.ts';
+import { PodCidrs } from './pod-cidrs.ts';
+import { ClusterIps } from './cluster-ips.ts';
+import type { Service } from '../objects/services.ts';
 import { ConflictError, KeyExistsError, KeyNotFoundError, type KeyValue, type Store, type TxnOp } from '../store/store.ts';
 import { jsonCopy } from '../util/json-copy.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
@@ -127,6 +130,8 @@ export interface CommitChecks {
 const MAX_UNCONDITIONAL_RETRIES = 16;
 
 const NAMESPACE = kindByName('Namespace')!;
+const NODE = kindByName('Node')!;
+const SERVICE = kindByName('Service')!;
 
 export class Registry {
   readonly store: Store;
@@ -134,11 +139,16 @@ export class Registry {
   readonly cache: ObjectCache;
   readonly clock: Clock;
   private readonly bootstrapped: Promise<void>;
+  /** Which /24 of the pod network each Node has (node IPAM at admission). */
+  private readonly podCidrs = new PodCidrs();
+  /** Which cluster IPs Services hold (the service IP allocator, at admission). */
+  private readonly clusterIps: ClusterIps;
 
   constructor(store: Store, clock: Clock = systemClock, cacheOptions: Omit<ObjectCacheOptions, 'clock'> = {}) {
     this.store = store;
     this.clock = clock;
     this.cache = new ObjectCache(store, { ...cacheOptions, clock });
+    this.clusterIps = new ClusterIps(this.cache);
     this.bootstrapped = this.createSystemNamespaces();
     // Awaited by ready() and by every namespace check; never an unhandled rejection meanwhile.
     this.bootstrapped.catch(() => {});
@@ -160,6 +170,7 @@ export class Registry {
    */
   private async createSystemNamespaces(): Promise<void> {
     const now = rfc3339(this.clock.now());
+    this.podCidrs.load((await this.store.list(prefixFor(NODE, undefined))).items.map((kv) => decode(kv) as Node));
     const missing: TxnOp[] = [];
     const names = new Set(SYSTEM_NAMESPACES);
     for (const kind of KINDS.filter((k) => k.namespaced)) {
@@ -272,6 +283,7 @@ export class Registry {
   private async createChecked(kind: KindInfo, namespace: string | undefined, incoming: KubeObject, opts: WriteOptions, track: boolean): Promise<WriteResult> {
     // As the NamespaceLifecycle admission plugin, before validation; from
     // here to the write everything is synchronous (see checkNamespaces).
+    if (kind === SERVICE) await this.clusterIps.ready();
     if (kind.namespaced) await this.checkNamespaces([{ kind, namespace: incoming.metadata.namespace!, name: typeof incoming.metadata.name === 'string' ? incoming.metadata.name : undefined }]);
     if (!incoming.metadata.name) {
       if (!incoming.metadata.generateName) {
@@ -290,14 +302,26 @@ export class Registry {
     }
     const object = prepareForCreate(incoming, now);
     const name = object.metadata.name!;
+    // Reserved in the same synchronous stretch as the look at what is taken (cluster-ips.ts).
+    const clusterIp = kind === SERVICE ? this.clusterIps.assign(object as Service) : undefined;
     if (opts.dryRun) {
+      this.clusterIps.settle(clusterIp);
       if (await this.store.get(keyFor(kind, namespace, name))) throw errors.alreadyExists(kind.plural, name);
+      if (kind === NODE) {
+        this.podCidrs.assign(object as Node);
+        this.podCidrs.release((object as Node).spec.podCIDR);
+      }
       return { object, warnings, changed: true };
     }
+    // Taken in the same synchronous stretch as the write: two Nodes created at once never share a range.
+    if (kind === NODE) this.podCidrs.assign(object as Node);
     try {
       const kv = await this.store.create(keyFor(kind, object.metadata.namespace, name), encode(object));
+      this.clusterIps.settle(clusterIp, kv.modRevision);
       return { object: withVersion(object, kv.modRevision), warnings, changed: true };
     } catch (err) {
+      if (kind === NODE) this.podCidrs.release((object as Node).spec.podCIDR);
+      this.clusterIps.settle(clusterIp);
       throw apiErrorOf(err, kind.plural, name);
     }
   }
@@ -379,7 +403,11 @@ export class Registry {
       const goes = isReadyToGo(next);
       if (opts.dryRun) return goes ? current : withVersion(next, kv.modRevision);
       try {
-        if (goes) return decode(await this.store.delete(key, kv.modRevision));
+        if (goes) {
+          const gone = decode(await this.store.delete(key, kv.modRevision));
+          if (kind === NODE) this.podCidrs.release((gone as Node).spec?.podCIDR);
+          return gone;
+        }
         const written = await this.store.update(key, encode(next), kv.modRevision);
         return withVersion(next, written.modRevision);
       } catch (err) {
@@ -483,6 +511,19 @@ export class Registry {
    * room on the nodes this way: one transaction instead of two per pod.
    */
   async commit(ops: CommitOp[], checks: CommitChecks = {}, opts: { dryRun?: boolean } = {}): Promise<KubeObject[]> {
+    /** Pod ranges given to Nodes the commit creates: given back unless it is written. */
+    const cidrs: unknown[] = [];
+    try {
+      const written = await this.commitWith(ops, checks, opts, cidrs);
+      if (opts.dryRun) for (const cidr of cidrs) this.podCidrs.release(cidr);
+      return written;
+    } catch (err) {
+      for (const cidr of cidrs) this.podCidrs.release(cidr);
+      throw err;
+    }
+  }
+
+  private async commitWith(ops: CommitOp[], checks: CommitChecks, opts: { dryRun?: boolean }, cidrs: unknown[]): Promise<KubeObject[]> {
     const txn: TxnOp[] = [];
     const prepared: KubeObject[] = [];
     const now = rfc3339(this.clock.now());
@@ -493,10 +534,16 @@ export class Registry {
       const ns = op.object.metadata?.namespace;
       if (op.verb === 'create') {
         const incoming = checkShape(op.kind, op.transfer ? op.object : jsonCopy(op.object), ns);
+        // A cluster IP is allocated by a create of its own, which the cache then shows before the next.
+        if (op.kind === SERVICE) throw errors.badRequest('commit: a Service is created on its own, not in a commit (its cluster IP is allocated by that create)');
         const createGuard = checks.guard?.(op);
         if (createGuard && !createGuard.allows(incoming)) throw createGuard.denied();
         admitFields(op.kind, incoming, {});
         const object = prepareForCreate(incoming, now);
+        if (op.kind === NODE) {
+          this.podCidrs.assign(object as Node);
+          cidrs.push((object as Node).spec.podCIDR);
+        }
         txn.push({ type: 'create', key: keyFor(op.kind, object.metadata.namespace, object.metadata.name!), value: encode(object) });
         prepared.push(object);
         continue;

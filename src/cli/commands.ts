@@ -23,9 +23,12 @@ import Get from './commands/get.ts';
 import Logs from './commands/logs.ts';
 import ImageBuild from './commands/image/build.ts';
 import Label from './commands/label.ts';
+import NetpolCheck from './commands/netpol/check.ts';
+import NetpolMatrix from './commands/netpol/matrix.ts';
 import Run from './commands/run.ts';
 import Sync from './commands/sync.ts';
 import TopNodes from './commands/top/nodes.ts';
+import Traffic from './commands/traffic.ts';
 import TopPods from './commands/top/pods.ts';
 import Uncordon from './commands/uncordon.ts';
 import Up from './commands/up.ts';
@@ -56,10 +59,13 @@ export const COMMANDS = {
   'image:build': ImageBuild,
   label: Label,
   logs: Logs,
+  'netpol:check': NetpolCheck,
+  'netpol:matrix': NetpolMatrix,
   run: Run,
   sync: Sync,
   'top:nodes': TopNodes,
   'top:pods': TopPods,
+  traffic: Traffic,
   uncordon: Uncordon,
   up: Up,
   version: Version,

@@ -19,8 +19,12 @@ import { NamespaceController } from './namespace.ts';
 import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts';
 import type { PolicyName } from '../scheduler/plugins/policies.ts';
 import { ControllerRunner } from './runner.ts';
+import { ServiceProxy } from './service-proxy.ts';
 import { COLLECTED_KINDS, GarbageCollector } from './garbage-collector.ts';
 import { AUTOSCALER_BATCH_MS, AUTOSCALER_KEY, AutoscalerController, type NodePool } from './autoscaler.ts';
+import { EndpointsController } from './endpoints.ts';
+import type { Endpoints, EndpointSlice } from '../objects/endpoint-slices.ts';
+import type { Service } from '../objects/services.ts';
 
 export interface ControllerOptions {
   client: KcsClient;
@@ -123,6 +127,57 @@ export async function startGarbageCollector(opts: {
   };
 }
 
+export interface RunningEndpointsController {
+  controller: EndpointsController;
+  runner: ControllerRunner;
+  /** Its own informers (Services, EndpointSlices, Endpoints), for the garbage collector to share. */
+  informers: Informer<any>[];
+  services: Informer<Service>;
+  slices: Informer<EndpointSlice>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The endpoints controller over the caller's pod and node informers, which
+ * must have listed already: its own informers' first events queue every
+ * Service, so it starts from a full view and never writes a slice empty
+ * for want of pods it has not seen yet.
+ */
+export async function startEndpointsController(opts: {
+  client: KcsClient; pods: Informer<Pod>; nodes: Informer<Node>; clock?: Clock; resyncMs?: number; log?: (message: string) => void; metrics?: Metrics;
+}): Promise<RunningEndpointsController> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? (() => {});
+  const services = new Informer<Service>(opts.client, kindByName('Service')!, { clock, log });
+  const slices = new Informer<EndpointSlice>(opts.client, kindByName('EndpointSlice')!, { clock, log });
+  const endpoints = new Informer<Endpoints>(opts.client, kindByName('Endpoints')!, { clock, log });
+  const controller = new EndpointsController({ client: opts.client, services, pods: opts.pods, nodes: opts.nodes, slices, endpoints });
+  const runner = new ControllerRunner(controller, { clock, workers: 4, resyncMs: opts.resyncMs ?? 30_000, resyncKeys: () => controller.keys(), log, metrics: opts.metrics });
+  const enqueue = (key: string) => runner.enqueue(key);
+  services.on(controller.serviceHandlers(enqueue));
+  opts.pods.on(controller.podHandlers(enqueue));
+  opts.nodes.on(controller.nodeHandlers(enqueue));
+  slices.on(controller.ownedHandlers((s) => controller.sliceServiceKey(s), enqueue));
+  endpoints.on(controller.ownedHandlers((e) => controller.endpointsServiceKey(e), enqueue));
+  // Slices and Endpoints first: a Service's first reconcile sees what it already has.
+  await Promise.all([slices.start(), endpoints.start()]);
+  await services.start();
+  runner.start();
+  return {
+    controller,
+    runner,
+    informers: [services, slices, endpoints],
+    services,
+    slices,
+    async stop() {
+      services.stop();
+      slices.stop();
+      endpoints.stop();
+      await runner.stop();
+    },
+  };
+}
+
 export interface RunningControllers {
   nodes: Informer<Node>;
   pods: Informer<Pod>;
@@ -132,6 +187,8 @@ export interface RunningControllers {
   healthRunner: ControllerRunner;
   namespaceController: RunningNamespaceController;
   garbageCollector: RunningGarbageCollector;
+  /** Listens on every Service's cluster IP and ports. */
+  serviceProxy: ServiceProxy;
   stop(): Promise<void>;
 }
 
@@ -209,8 +266,15 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   await configurations.start();
   await leases.start();
   await pools.start();
+  // The endpoints controller: EndpointSlices and Endpoints of every Service with a selector, from its pods and their nodes.
+  const endpointsController = await startEndpointsController({ client: opts.client, pods, nodes, clock, resyncMs, log, metrics });
+  // The service proxy: each Service's cluster IP and ports, balanced over its ready endpoints.
+  const serviceProxy = new ServiceProxy({ services: endpointsController.services, slices: endpointsController.slices, log });
+  const syncProxy = () => serviceProxy.sync();
+  endpointsController.services.on({ add: syncProxy, update: syncProxy, delete: syncProxy });
+  serviceProxy.sync();
   // The garbage collector, over the informers above where it has one (pods are not kept twice).
-  const garbageCollector = await startGarbageCollector({ client: opts.client, clock, resyncMs, log, metrics, shared: [nodes, pods, configurations, pools, namespaceController.namespaces] });
+  const garbageCollector = await startGarbageCollector({ client: opts.client, clock, resyncMs, log, metrics, shared: [nodes, pods, configurations, pools, namespaceController.namespaces, ...endpointsController.informers] });
   healthRunner.start();
   nodeRunner.start();
   schedulerRunner.start();
@@ -235,8 +299,10 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     healthRunner,
     namespaceController,
     garbageCollector,
+    serviceProxy,
     async stop() {
       unwatch();
+      serviceProxy.stop();
       await garbageCollector.stop();
       await namespaceController.stop();
       nodes.stop();
@@ -251,6 +317,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
       await podHealthRunner.stop();
       pools.stop();
       await autoscalerRunner.stop();
+      await endpointsController.stop();
     },
   };
 }

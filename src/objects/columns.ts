@@ -5,6 +5,7 @@ import { nodeCapacity, podRequests } from './requests.ts';
 import { podRestarts } from './pod-health.ts';
 import type { KubeObject, Node, Pod } from './types.ts';
 import { age } from './age.ts';
+import { formatLabelSelector, type LabelSelector } from './label-selector.ts';
 
 export interface Column {
   header: string;
@@ -135,6 +136,55 @@ const NODEPOOL_COLUMNS: Column[] = [
   { header: 'LAST DECISION', wide: true, value: (o) => pool(o).status?.message ?? '' },
 ];
 
+type ServiceLike = { spec?: { type?: string; clusterIP?: string; selector?: Record<string, string>; ports?: Array<{ port?: number; protocol?: string; nodePort?: number }> } };
+type EndpointSliceLike = { addressType?: string; endpoints?: Array<{ addresses?: string[] }>; ports?: Array<{ port?: number; name?: string }> };
+type EndpointsLike = { subsets?: Array<{ addresses?: Array<{ ip?: string }>; ports?: Array<{ port?: number }> }> };
+const svc = (o: KubeObject) => (o as unknown as ServiceLike).spec ?? {};
+const slice = (o: KubeObject) => o as unknown as EndpointSliceLike;
+
+/** kubectl's way of listing many values: the first three, then how many more. */
+function firstThree(values: string[], empty: string): string {
+  if (!values.length) return empty;
+  return values.length > 3 ? `${values.slice(0, 3).join(',')} + ${values.length - 3} more...` : values.join(',');
+}
+
+const SERVICE_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'TYPE', value: (o) => svc(o).type ?? 'ClusterIP' },
+  { header: 'CLUSTER-IP', value: (o) => svc(o).clusterIP || '<none>' },
+  { header: 'EXTERNAL-IP', value: () => '<none>' },
+  { header: 'PORT(S)', value: (o) => (svc(o).ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>' },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+  { header: 'SELECTOR', wide: true, value: (o) => Object.entries(svc(o).selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>' },
+];
+
+const ENDPOINTSLICE_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'ADDRESSTYPE', value: (o) => slice(o).addressType ?? '' },
+  { header: 'PORTS', value: (o) => firstThree((slice(o).ports ?? []).map((p) => (p.port !== undefined ? String(p.port) : p.name ?? '*')), '<unset>') },
+  { header: 'ENDPOINTS', value: (o) => firstThree((slice(o).endpoints ?? []).flatMap((e) => e.addresses ?? []), '<unset>') },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+];
+
+/** Ready addresses with each port (ip:port), as kubectl lists Endpoints. */
+function endpointsColumn(o: KubeObject): string {
+  const pairs = ((o as unknown as EndpointsLike).subsets ?? []).flatMap((s) => (s.addresses ?? []).flatMap((a) => (s.ports?.length ? s.ports.map((p) => `${a.ip}:${p.port}`) : [a.ip ?? ''])));
+  return firstThree(pairs, '<none>');
+}
+
+const ENDPOINTS_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'ENDPOINTS', value: endpointsColumn },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+];
+
+/** kubectl's columns for network policies: the pods each selects, as a label selector. */
+const NETWORKPOLICY_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'POD-SELECTOR', value: (o) => formatLabelSelector((o.spec as { podSelector?: LabelSelector } | undefined)?.podSelector) },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+];
+
 const NAMESPACE_COLUMN: Column = { header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' };
 
 /** A kind without columns of its own lists by name and age, as Kubernetes lists a custom resource that declares no printer columns. */
@@ -143,7 +193,7 @@ const DEFAULT_COLUMNS: Column[] = [
   { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
 ];
 
-const COLUMNS: Record<string, Column[]> = { Node: NODE_COLUMNS, Namespace: NAMESPACE_COLUMNS, Pod: POD_COLUMNS, Lease: LEASE_COLUMNS, Event: EVENT_COLUMNS, NodePool: NODEPOOL_COLUMNS };
+const COLUMNS: Record<string, Column[]> = { Node: NODE_COLUMNS, Namespace: NAMESPACE_COLUMNS, Pod: POD_COLUMNS, Lease: LEASE_COLUMNS, Event: EVENT_COLUMNS, NodePool: NODEPOOL_COLUMNS, NetworkPolicy: NETWORKPOLICY_COLUMNS, Service: SERVICE_COLUMNS, EndpointSlice: ENDPOINTSLICE_COLUMNS, Endpoints: ENDPOINTS_COLUMNS };
 
 export function columnsFor(kind: string, opts: { wide: boolean; allNamespaces: boolean }): Column[] {
   const base = COLUMNS[kind] ?? DEFAULT_COLUMNS;

@@ -36,6 +36,11 @@ export const KINDS: KindInfo[] = [
   // A node agent's heartbeat: one small write per interval, so the Node
   // object (and everyone watching nodes) changes only when its status does.
   kind({ kind: 'Lease', listKind: 'LeaseList', plural: 'leases', singular: 'lease', shortNames: [], namespaced: true, group: 'coordination.k8s.io', hasStatus: false }),
+  kind({ kind: 'NetworkPolicy', listKind: 'NetworkPolicyList', plural: 'networkpolicies', singular: 'networkpolicy', shortNames: ['netpol'], namespaced: true, group: 'networking.k8s.io', hasStatus: false }),
+  // A stable address for the pods a selector picks, and the endpoints the endpoints controller keeps for it.
+  kind({ kind: 'Service', listKind: 'ServiceList', plural: 'services', singular: 'service', shortNames: ['svc'], namespaced: true, categories: ['all'] }),
+  kind({ kind: 'EndpointSlice', listKind: 'EndpointSliceList', plural: 'endpointslices', singular: 'endpointslice', shortNames: [], namespaced: true, group: 'discovery.k8s.io', hasStatus: false }),
+  kind({ kind: 'Endpoints', listKind: 'EndpointsList', plural: 'endpoints', singular: 'endpoints', shortNames: ['ep'], namespaced: true, hasStatus: false }),
 ];
 
 /** The namespace node agents keep their heartbeat Leases in, as in Kubernetes. */

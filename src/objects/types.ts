@@ -131,6 +131,11 @@ export interface PodStatus {
   containerStatuses?: ContainerStatus[];
   /** When the node it is bound to started it (RFC 3339). */
   startTime?: string;
+  /** Its address on its node (objects/pod-network.ts), and the node's. */
+  podIP?: string;
+  podIPs?: Array<{ ip: string }>;
+  hostIP?: string;
+  hostIPs?: Array<{ ip: string }>;
   [field: string]: unknown;
 }
 

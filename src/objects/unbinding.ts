@@ -12,7 +12,8 @@ const NODE_CONDITIONS = new Set(['Initialized', 'ContainersReady', 'Ready']);
 
 /** The status of a pod on no node: Pending, no containers, only the conditions not about them (PodScheduled). */
 function unboundStatus(status: PodStatus | undefined): PodStatus {
-  const { containerStatuses: _c, startTime: _s, ...rest } = status ?? {};
+  // Its start and its address were its node's: the next node starts it again, with an address of its own.
+  const { containerStatuses: _c, startTime: _s, podIP: _ip, podIPs: _ips, hostIP: _h, hostIPs: _hs, ...rest } = status ?? {};
   const conditions = status?.conditions?.filter((c) => !NODE_CONDITIONS.has(c.type));
   return { ...rest, ...(conditions ? { conditions } : {}), phase: 'Pending' };
 }

@@ -11,6 +11,9 @@ import { finalizerErrors, ownerReferenceErrors } from './owners.ts';
 import type { FieldError } from './field-error.ts';
 import type { KubeObject, Pod, ResourceList } from './types.ts';
 import { usageErrors } from './usage.ts';
+import { networkPolicyErrors } from './network-policy-validation.ts';
+import type { NetworkPolicy } from './network-policy.ts';
+import { serviceErrors, type Service } from './services.ts';
 
 export type { FieldError };
 
@@ -23,7 +26,7 @@ export interface ValidationResult {
 }
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
-const SCHEMA_FILES: Record<string, string> = { Namespace: 'namespace.json', Node: 'node.json', Pod: 'pod.json', Lease: 'lease.json', Event: 'event.json', SchedulerConfiguration: 'schedulerconfiguration.json', NodePool: 'nodepool.json' };
+const SCHEMA_FILES: Record<string, string> = { Namespace: 'namespace.json', Node: 'node.json', Pod: 'pod.json', Lease: 'lease.json', Event: 'event.json', SchedulerConfiguration: 'schedulerconfiguration.json', NodePool: 'nodepool.json', NetworkPolicy: 'networkpolicy.json', Service: 'service.json', EndpointSlice: 'endpointslice.json', Endpoints: 'endpoints.json' };
 
 const FORMAT_CHECKS: Record<string, (v: string) => string | undefined> = {
   'dns1123-label': dns1123LabelError,
@@ -77,6 +80,8 @@ export function validateObject(given: KubeObject): ValidationResult {
   // The usage profile reads the containers and their requests: only once those are sound.
   if (result.errors.length === 0 && obj.kind === 'Pod') result.errors.push(...usageErrors(obj as Pod));
   if (result.errors.length === 0 && obj.kind === 'NodePool') result.errors.push(...nodePoolErrors(obj));
+  if (result.errors.length === 0 && obj.kind === 'NetworkPolicy') result.errors.push(...networkPolicyErrors(obj as NetworkPolicy));
+  if (result.errors.length === 0 && obj.kind === 'Service') result.errors.push(...serviceErrors(obj as Service));
   result.errors = dedupe(result.errors);
   return result;
 }

@@ -78,6 +78,28 @@ const usageReport = (mutate: (r: any) => void) => {
   return r;
 };
 
+// ---- NetworkPolicies
+const NETPOLS = '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies';
+/** A valid policy (web takes port 80 from pods labelled app=client), changed by mutate. */
+const netpol = (mutate: (p: any) => void) => {
+  const p: any = {
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'np1' },
+    spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }], ports: [{ port: 80 }] }] },
+  };
+  mutate(p);
+  return p;
+};
+const ingress0 = (p: any) => p.spec.ingress[0];
+
+// ---- Services
+const SERVICES = '/api/v1/namespaces/default/services';
+/** A valid Service (port 80 to the pods labelled app=web), changed by mutate. */
+const svc = (mutate: (s: any) => void) => {
+  const s: any = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } };
+  mutate(s);
+  return s;
+};
+
 // ---- commits and bindings
 const COMMITS = '/apis/kcs.io/v1/commits';
 const commit = (...operations: unknown[]) => ({ apiVersion: 'kcs.io/v1', kind: 'Commit', operations });
@@ -347,6 +369,51 @@ const CASES: BadCase[] = [
   { title: 'a previous log of a container that never ended', method: 'GET', path: logPath('p1', 'previous=true'), body: '', needsTargets: true, code: 400, reason: 'BadRequest', message: /previous terminated container "app" in pod "p1" not found/ },
   { title: 'a log of a pod that does not exist', method: 'GET', path: logPath('ghost', 'follow=true'), body: '', needsTargets: true, code: 404, reason: 'NotFound', message: /pods "ghost" not found/ },
   { title: 'a POST to a pod\'s log', path: `${podPath('p1')}/log`, body: {}, needsTargets: true, code: 405, reason: 'MethodNotAllowed' },
+
+  // ---- NetworkPolicies (networking.k8s.io/v1): what the schema cannot say, and kcs's loopback-only ipBlocks
+  { title: 'a NetworkPolicy whose endPort comes with a named port', path: NETPOLS, body: netpol((p) => { ingress0(p).ports = [{ port: 'http', endPort: 90 }]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].ports[0].endPort'], message: /may not be specified when `port` is non-numeric/ },
+  { title: 'a NetworkPolicy whose endPort is below its port', path: NETPOLS, body: netpol((p) => { ingress0(p).ports = [{ port: 90, endPort: 80 }]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].ports[0].endPort'], message: /must be greater than or equal to `port`/ },
+  { title: 'a NetworkPolicy whose endPort has no port', path: NETPOLS, body: netpol((p) => { p.spec.egress = [{ ports: [{ endPort: 90 }] }]; }), code: 422, reason: 'Invalid', fields: ['spec.egress[0].ports[0].endPort'], message: /may not be specified when `port` is not specified/ },
+  { title: 'a NetworkPolicy port above 65535', path: NETPOLS, body: netpol((p) => { ingress0(p).ports = [{ port: 70000 }]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].ports[0].port'] },
+  { title: 'a NetworkPolicy port of protocol ICMP', path: NETPOLS, body: netpol((p) => { ingress0(p).ports = [{ port: 80, protocol: 'ICMP' }]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].ports[0].protocol'], message: /supported values: "TCP", "UDP", "SCTP"/ },
+  { title: 'a NetworkPolicy named port longer than 15 characters', path: NETPOLS, body: netpol((p) => { ingress0(p).ports = [{ port: 'a-very-long-port-name' }]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].ports[0].port'], message: /must be no more than 15 characters/ },
+  { title: 'a NetworkPolicy named port without a letter', path: NETPOLS, body: netpol((p) => { ingress0(p).ports = [{ port: '8080' }]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].ports[0].port'], message: /must contain at least one letter/ },
+  { title: 'a NetworkPolicy named port in upper case', path: NETPOLS, body: netpol((p) => { ingress0(p).ports = [{ port: 'HTTP' }]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].ports[0].port'], message: /alpha-numeric characters \(a-z, 0-9\), and hyphens/ },
+  { title: 'a NetworkPolicy peer with an ipBlock and a podSelector', path: NETPOLS, body: netpol((p) => { ingress0(p).from[0].ipBlock = { cidr: '127.64.0.0/24' }; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].from[0]'], message: /may not specify both ipBlock and another peer/ },
+  { title: 'a NetworkPolicy peer that names nothing', path: NETPOLS, body: netpol((p) => { ingress0(p).from = [{}]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].from[0]'], message: /must specify a peer/ },
+  { title: 'a NetworkPolicy ipBlock outside loopback', path: NETPOLS, body: netpol((p) => { p.spec.egress = [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }]; }), code: 422, reason: 'Invalid', fields: ['spec.egress[0].to[0].ipBlock.cidr'], message: /must lie within 127\.0\.0\.0\/8: kcs networking is loopback only/ },
+  { title: 'a NetworkPolicy ipBlock of everything (0.0.0.0/0)', path: NETPOLS, body: netpol((p) => { ingress0(p).from = [{ ipBlock: { cidr: '0.0.0.0/0' } }]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].from[0].ipBlock.cidr'], message: /loopback only/ },
+  { title: 'a NetworkPolicy ipBlock that is not a CIDR', path: NETPOLS, body: netpol((p) => { ingress0(p).from = [{ ipBlock: { cidr: '127.0.0.1' } }]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].from[0].ipBlock.cidr'], message: /must be an IPv4 CIDR/ },
+  { title: 'a NetworkPolicy ipBlock except outside its cidr', path: NETPOLS, body: netpol((p) => { ingress0(p).from = [{ ipBlock: { cidr: '127.64.0.0/16', except: ['127.65.0.0/24'] } }]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].from[0].ipBlock.except[0]'], message: /must be a strict subset of `cidr`/ },
+  { title: 'a NetworkPolicy ipBlock except equal to its cidr', path: NETPOLS, body: netpol((p) => { ingress0(p).from = [{ ipBlock: { cidr: '127.64.0.0/16', except: ['127.64.0.0/16'] } }]; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].from[0].ipBlock.except[0]'], message: /strict subset/ },
+  { title: 'a NetworkPolicy selector requirement In without values', path: NETPOLS, body: netpol((p) => { p.spec.podSelector = { matchExpressions: [{ key: 'app', operator: 'In' }] }; }), code: 422, reason: 'Invalid', fields: ['spec.podSelector.matchExpressions[0].values'], message: /must be specified when `operator` is 'In' or 'NotIn'/ },
+  { title: 'a NetworkPolicy selector requirement Exists with values', path: NETPOLS, body: netpol((p) => { ingress0(p).from[0].namespaceSelector = { matchExpressions: [{ key: 'team', operator: 'Exists', values: ['a'] }] }; }), code: 422, reason: 'Invalid', fields: ['spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values'], message: /may not be specified when `operator` is 'Exists' or 'DoesNotExist'/ },
+  { title: 'a NetworkPolicy selector operator Equals', path: NETPOLS, body: netpol((p) => { p.spec.podSelector = { matchExpressions: [{ key: 'app', operator: 'Equals', values: ['web'] }] }; }), code: 422, reason: 'Invalid', fields: ['spec.podSelector.matchExpressions[0].operator'] },
+  { title: 'a NetworkPolicy with policyType Both', path: NETPOLS, body: netpol((p) => { p.spec.policyTypes = ['Both']; }), code: 422, reason: 'Invalid', fields: ['spec.policyTypes[0]'], message: /supported values: "Ingress", "Egress"/ },
+  { title: 'a NetworkPolicy whose spec is a list', path: NETPOLS, body: netpol((p) => { p.spec = [p.spec]; }), code: 422, reason: 'Invalid', fields: ['spec'] },
+
+  // ---- Services (core/v1): type ClusterIP only, ports, and cluster IPs from 127.32.0.0/16
+  { title: 'a Service of type NodePort', path: SERVICES, body: svc((x) => { x.spec.type = 'NodePort'; }), code: 422, reason: 'Invalid', fields: ['spec.type'], message: /supported values: "ClusterIP" \(kcs simulates ClusterIP Services only\)/ },
+  { title: 'a Service of type LoadBalancer', path: SERVICES, body: svc((x) => { x.spec.type = 'LoadBalancer'; }), code: 422, reason: 'Invalid', fields: ['spec.type'] },
+  { title: 'a Service with ClientIP session affinity', path: SERVICES, body: svc((x) => { x.spec.sessionAffinity = 'ClientIP'; }), code: 422, reason: 'Invalid', fields: ['spec.sessionAffinity'], message: /does not simulate session affinity/ },
+  { title: 'a Service without ports', path: SERVICES, body: svc((x) => { delete x.spec.ports; }), code: 422, reason: 'Invalid', fields: ['spec.ports'] },
+  { title: 'a Service port 0', path: SERVICES, body: svc((x) => { x.spec.ports[0].port = 0; }), code: 422, reason: 'Invalid', fields: ['spec.ports[0].port'] },
+  { title: 'a Service port above 65535', path: SERVICES, body: svc((x) => { x.spec.ports[0].port = 65536; }), code: 422, reason: 'Invalid', fields: ['spec.ports[0].port'] },
+  { title: 'a Service port of protocol ICMP', path: SERVICES, body: svc((x) => { x.spec.ports[0].protocol = 'ICMP'; }), code: 422, reason: 'Invalid', fields: ['spec.ports[0].protocol'], message: /supported values: "TCP", "UDP", "SCTP"/ },
+  { title: 'a Service targetPort 0', path: SERVICES, body: svc((x) => { x.spec.ports[0].targetPort = 0; }), code: 422, reason: 'Invalid', fields: ['spec.ports[0].targetPort'], message: /between 1 and 65535/ },
+  { title: 'a Service named targetPort in upper case', path: SERVICES, body: svc((x) => { x.spec.ports[0].targetPort = 'HTTP'; }), code: 422, reason: 'Invalid', fields: ['spec.ports[0].targetPort'], message: /alpha-numeric characters \(a-z, 0-9\), and hyphens/ },
+  { title: 'a Service named targetPort longer than 15 characters', path: SERVICES, body: svc((x) => { x.spec.ports[0].targetPort = 'a-very-long-port-name'; }), code: 422, reason: 'Invalid', fields: ['spec.ports[0].targetPort'], message: /no more than 15 characters/ },
+  { title: 'a Service with two ports, one unnamed', path: SERVICES, body: svc((x) => { x.spec.ports.push({ port: 443 }); }), code: 422, reason: 'Invalid', fields: ['spec.ports[1].name'], message: /Required value/ },
+  { title: 'a Service with two ports of one name', path: SERVICES, body: svc((x) => { x.spec.ports.push({ name: 'http', port: 443 }); }), code: 422, reason: 'Invalid', fields: ['spec.ports[1].name'], message: /Duplicate value: "http"/ },
+  { title: 'a Service with one port twice', path: SERVICES, body: svc((x) => { x.spec.ports.push({ name: 'again', port: 80 }); }), code: 422, reason: 'Invalid', fields: ['spec.ports[1]'], message: /Duplicate value/ },
+  { title: 'a Service whose name starts with a digit', path: SERVICES, body: svc((x) => { x.metadata.name = '1web'; }), code: 422, reason: 'Invalid', fields: ['metadata.name'], message: /DNS-1035 label/ },
+  { title: 'a Service whose clusterIP is not an address', path: SERVICES, body: svc((x) => { x.spec.clusterIP = 'web'; }), code: 422, reason: 'Invalid', fields: ['spec.clusterIP'], message: /must be a valid IP address/ },
+  { title: 'a Service whose clusterIP is outside 127.32.0.0/16', path: SERVICES, body: svc((x) => { x.spec.clusterIP = '10.96.0.1'; }), code: 422, reason: 'Invalid', fields: ['spec.clusterIP'], message: /not in the valid range\. The range of valid IPs is 127\.32\.0\.0\/16/ },
+  { title: 'a Service with two clusterIPs', path: SERVICES, body: svc((x) => { x.spec.clusterIPs = ['127.32.0.5', '127.32.0.6']; }), code: 422, reason: 'Invalid', fields: ['spec.clusterIPs'], message: /single-stack IPv4/ },
+  { title: 'a Service whose clusterIPs disagree with its clusterIP', path: SERVICES, body: svc((x) => { x.spec.clusterIP = '127.32.0.5'; x.spec.clusterIPs = ['127.32.0.6']; }), code: 422, reason: 'Invalid', fields: ['spec.clusterIPs[0]'], message: /must match clusterIP/ },
+  { title: 'a Service whose selector value is not a label value', path: SERVICES, body: svc((x) => { x.spec.selector = { app: 'not a label' }; }), code: 422, reason: 'Invalid', fields: ['spec.selector.app'] },
+  { title: 'an EndpointSlice of addressType IPX', path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', body: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-x' }, addressType: 'IPX', endpoints: [] }, code: 422, reason: 'Invalid', fields: ['addressType'] },
+  { title: 'an EndpointSlice endpoint without addresses', path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', body: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-x' }, addressType: 'IPv4', endpoints: [{ addresses: [] }] }, code: 422, reason: 'Invalid', fields: ['endpoints[0].addresses'] },
 ];
 
 // ---- running a case ------------------------------------------------------------------------

@@ -18,7 +18,8 @@ test('creating a node returns 201 with uid, creationTimestamp, generation 1 and 
   t.is(meta.generation, 1);
   t.regex(meta.resourceVersion, /^[1-9]\d*$/);
   t.is(meta.namespace, undefined);
-  t.deepEqual(r.body.spec, { capacity: { cpu: '4', memory: '8Gi' } });
+  // The server gives a new Node the first free /24 of the pod network.
+  t.deepEqual(r.body.spec, { capacity: { cpu: '4', memory: '8Gi' }, podCIDR: '127.64.0.0/24', podCIDRs: ['127.64.0.0/24'] });
   t.is(String(await api.store.currentRevision()), meta.resourceVersion);
 
   const got = await api.get(nodePath('n1'));
@@ -274,7 +275,7 @@ test('PATCH to /status changes only status and does not bump generation', withAp
     status: { capacity: { cpu: '4' }, conditions: [{ type: 'Ready', status: 'True' }] },
   });
   t.is(r.status, 200, r.text);
-  t.deepEqual(r.body.spec, { capacity: { cpu: '4', memory: '8Gi' } });
+  t.deepEqual(r.body.spec, { capacity: { cpu: '4', memory: '8Gi' }, podCIDR: '127.64.0.0/24', podCIDRs: ['127.64.0.0/24'] });
   t.deepEqual(r.body.status, { capacity: { cpu: '4' }, conditions: [{ type: 'Ready', status: 'True' }] });
   t.is(r.body.metadata.generation, 1);
 

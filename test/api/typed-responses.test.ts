@@ -47,6 +47,14 @@ test('every object, list, watch event, error, version and discovery document dec
   await eventually('a node lease', async () => (await api.get('/apis/coordination.k8s.io/v1/leases')).body.items?.length > 0);
   await ok('/apis/kcs.io/v1/schedulerconfigurations', { body: { apiVersion: 'kcs.io/v1', kind: 'SchedulerConfiguration', metadata: { name: 'default' }, spec: { defaultPolicy: 'spread' } } }, 'POST');
   await ok('/apis/kcs.io/v1/nodepools', { body: { apiVersion: 'kcs.io/v1', kind: 'NodePool', metadata: { name: 'small' }, spec: { maxNodes: 2, template: { spec: { capacity: { cpu: '1' } } } } } }, 'POST');
+  await ok('/apis/networking.k8s.io/v1/namespaces/default/networkpolicies', {
+    body: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'web-allow' }, spec: { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '127.64.0.0/10', except: ['127.64.1.0/24'] } }, { namespaceSelector: {}, podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['front'] }] } }], ports: [{ protocol: 'TCP', port: 80, endPort: 90 }, { port: 'http' }] }] } },
+  }, 'POST');
+
+  // A Service selecting the running pod: the endpoints controller gives it an EndpointSlice and Endpoints.
+  await ok('/api/v1/namespaces/default/services', { body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { run: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } }, 'POST');
+  await eventually('the Service\'s EndpointSlice and Endpoints', async () => (await api.get('/apis/discovery.k8s.io/v1/endpointslices')).body.items?.length > 0
+    && (await api.get('/api/v1/namespaces/default/endpoints/web')).status === 200);
 
   for (const kind of KINDS) {
     const prefix = apiPrefix(kind);

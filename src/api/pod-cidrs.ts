@@ -1,0 +1,50 @@
+// Node IPAM at admission: a Node created without spec.podCIDR gets the
+// first free /24 of the pod network (objects/pod-network.ts); one asked for
+// must be a free /24 of it. The set of taken /24s lives here, filled from
+// the store once and kept with every create and delete, and is read and
+// changed only in the synchronous stretch just before the write (see
+// Registry.checkNamespaces), so two Nodes created at once never get one
+// /24. Kubernetes' node IPAM controller allocates after creation; kcs does
+// it before, so an agent never waits for its range.
+import type { Node } from '../objects/types.ts';
+import { POD_CIDR_COUNT, POD_NETWORK, podCidrAt, podCidrIndex } from '../objects/pod-network.ts';
+import { errors } from './errors.ts';
+
+export class PodCidrs {
+  private readonly taken = new Set<number>();
+  /** Where the search for a free one starts: the lowest that may be free. */
+  private next = 0;
+
+  /** What the store holds already. */
+  load(nodes: Node[]): void {
+    for (const n of nodes) {
+      const i = n.spec?.podCIDR === undefined ? undefined : podCidrIndex(String(n.spec.podCIDR));
+      if (i !== undefined) this.taken.add(i);
+    }
+  }
+
+  /** Gives the Node its /24 (or checks the one it asks for) and takes it; release() gives it back if the write fails. */
+  assign(node: Node): void {
+    const asked = node.spec.podCIDR;
+    if (asked !== undefined) {
+      const i = podCidrIndex(String(asked));
+      const field = 'spec.podCIDR';
+      if (i === undefined) throw errors.invalid('Node', node.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(asked)}: must be a /24 of the pod network ${POD_NETWORK} (kcs uses loopback addresses only)` }]);
+      if (this.taken.has(i)) throw errors.invalid('Node', node.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(asked)}: already allocated to another node` }]);
+      this.taken.add(i);
+    } else {
+      while (this.next < POD_CIDR_COUNT && this.taken.has(this.next)) this.next++;
+      if (this.next >= POD_CIDR_COUNT) throw errors.invalid('Node', node.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field: 'spec.podCIDR', message: `the pod network ${POD_NETWORK} has no free /24 left` }]);
+      this.taken.add(this.next);
+      node.spec.podCIDR = podCidrAt(this.next);
+    }
+    node.spec.podCIDRs = [node.spec.podCIDR as string];
+  }
+
+  release(cidr: unknown): void {
+    const i = typeof cidr === 'string' ? podCidrIndex(cidr) : undefined;
+    if (i === undefined) return;
+    this.taken.delete(i);
+    this.next = Math.min(this.next, i);
+  }
+}
