@@ -20,6 +20,8 @@ import { SchedulerController, type SchedulerConfiguration } from './scheduler.ts
 import type { PolicyName } from '../scheduler/plugins/policies.ts';
 import { ControllerRunner } from './runner.ts';
 import { ServiceProxy } from './service-proxy.ts';
+import { NetworkPolicyGate } from './network-policy-gate.ts';
+import type { NetworkPolicy } from '../objects/network-policy.ts';
 import { COLLECTED_KINDS, GarbageCollector } from './garbage-collector.ts';
 import { AUTOSCALER_BATCH_MS, AUTOSCALER_KEY, AutoscalerController, type NodePool } from './autoscaler.ts';
 import { EndpointsController } from './endpoints.ts';
@@ -269,12 +271,16 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   // The endpoints controller: EndpointSlices and Endpoints of every Service with a selector, from its pods and their nodes.
   const endpointsController = await startEndpointsController({ client: opts.client, pods, nodes, clock, resyncMs, log, metrics });
   // The service proxy: each Service's cluster IP and ports, balanced over its ready endpoints.
-  const serviceProxy = new ServiceProxy({ services: endpointsController.services, slices: endpointsController.slices, log });
+  // Every connection it hands to a pod is first checked against the network policies.
+  const networkPolicies = new Informer<NetworkPolicy>(opts.client, kindByName('NetworkPolicy')!, { clock, log });
+  await networkPolicies.start();
+  const gate = new NetworkPolicyGate({ policies: networkPolicies, namespaces: namespaceController.namespaces, pods });
+  const serviceProxy = new ServiceProxy({ services: endpointsController.services, slices: endpointsController.slices, gate, log });
   const syncProxy = () => serviceProxy.sync();
   endpointsController.services.on({ add: syncProxy, update: syncProxy, delete: syncProxy });
   serviceProxy.sync();
   // The garbage collector, over the informers above where it has one (pods are not kept twice).
-  const garbageCollector = await startGarbageCollector({ client: opts.client, clock, resyncMs, log, metrics, shared: [nodes, pods, configurations, pools, namespaceController.namespaces, ...endpointsController.informers] });
+  const garbageCollector = await startGarbageCollector({ client: opts.client, clock, resyncMs, log, metrics, shared: [nodes, pods, configurations, pools, namespaceController.namespaces, networkPolicies, ...endpointsController.informers] });
   healthRunner.start();
   nodeRunner.start();
   schedulerRunner.start();
@@ -303,6 +309,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
     async stop() {
       unwatch();
       serviceProxy.stop();
+      networkPolicies.stop();
       await garbageCollector.stop();
       await namespaceController.stop();
       nodes.stop();

@@ -6,11 +6,13 @@
 // round-robin (the default), least-connections, or random. It connects from
 // the caller's own address when the caller is a pod (127.0.0.0/8 lets a
 // socket bind any of it), so the pod's listener sees who really called. An
-// endpoint that refuses is counted and the next one tried.
+// endpoint that refuses is counted and the next one tried. A connection the
+// network policies deny (network-policy-gate.ts) is closed and counted.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Informer } from '../client/informer.ts';
 import type { EndpointSlice } from '../objects/endpoint-slices.ts';
 import type { Service, ServicePort } from '../objects/services.ts';
+import type { NetworkPolicyGate } from './network-policy-gate.ts';
 
 export const LOAD_BALANCING = 'kcs.io/load-balancing';
 export const POLICIES = ['round-robin', 'least-connections', 'random'] as const;
@@ -64,7 +66,7 @@ export function policyOf(svc: Service): BalancingPolicy {
 
 interface Frontend { server: Server; service: string; port: ServicePort; balancer: Balancer }
 
-export interface ProxyStats { connections: number; refused: number; noEndpoint: number; byBackend: Map<string, number> }
+export interface ProxyStats { connections: number; refused: number; noEndpoint: number; denied: number; byBackend: Map<string, number> }
 
 export class ServiceProxy {
   private readonly services: Informer<Service>;
@@ -72,11 +74,13 @@ export class ServiceProxy {
   private readonly log: (message: string) => void;
   /** By clusterIP:port. */
   private readonly frontends = new Map<string, Frontend>();
-  readonly stats: ProxyStats = { connections: 0, refused: 0, noEndpoint: 0, byBackend: new Map() };
+  readonly stats: ProxyStats = { connections: 0, refused: 0, noEndpoint: 0, denied: 0, byBackend: new Map() };
+  private readonly gate?: NetworkPolicyGate;
 
-  constructor(opts: { services: Informer<Service>; slices: Informer<EndpointSlice>; log?: (message: string) => void }) {
+  constructor(opts: { services: Informer<Service>; slices: Informer<EndpointSlice>; gate?: NetworkPolicyGate; log?: (message: string) => void }) {
     this.services = opts.services;
     this.slices = opts.slices;
+    this.gate = opts.gate;
     this.log = opts.log ?? (() => {});
   }
 
@@ -147,6 +151,12 @@ export class ServiceProxy {
         return;
       }
       tried.add(keyOf(b));
+      if (this.gate && !this.gate.check(from ?? '127.0.0.1', { ip: b.ip }, b.port).allowed) {
+        // Denied as the policies say: the connection goes nowhere, as a dropped one would.
+        this.stats.denied++;
+        client.destroy();
+        return;
+      }
       const upstream = connect({ host: b.ip, port: b.port, ...(source ? { localAddress: source } : {}) });
       const k = keyOf(b);
       let connected = false;
