@@ -90,6 +90,8 @@ const POD_COLUMNS: Column[] = [
   { header: 'MEMORY', value: (o) => { const m = podRequests(o as Pod).memory; return m ? formatBytes(m) : '0'; } },
   { header: 'NODE', value: (o) => (o as Pod).spec.nodeName || '<none>' },
   { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+  // As kubectl's -o wide: the pod's address (from its node's range).
+  { header: 'IP', wide: true, value: (o) => (o as Pod).status?.podIP ?? '<none>' },
   { header: 'UID', wide: true, value: (o) => o.metadata.uid ?? '' },
   { header: 'SOURCE', wide: true, value: source },
   { header: 'LABELS', wide: true, value: labels },
