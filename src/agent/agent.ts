@@ -132,7 +132,10 @@ export class NodeAgent {
     this.statusRefreshMs = opts.statusRefreshMs ?? 10_000;
     this.restartBackoff = opts.restartBackoff ?? DEFAULT_RESTART_BACKOFF;
     this.usageSink = opts.usageSink;
-    this.servers = new PodServers(opts.nodeName, { log: opts.log, clock: this.clock });
+    this.servers = new PodServers(opts.nodeName, {
+      log: opts.log, clock: this.clock,
+      admit: async (fromIp, pod, port) => (await this.client.reviewNetworkPolicy({ fromIP: fromIp, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, port })).allowed,
+    });
     this.log = opts.log ?? (() => {});
     this.nodeInformer = new Informer<Node>(this.client, NODE, { fieldSelector: `metadata.name=${this.nodeName}`, clock: this.clock, log: this.log });
     this.podInformer = new Informer<Pod>(this.client, POD, { fieldSelector: `spec.nodeName=${this.nodeName}`, clock: this.clock, log: this.log });

@@ -6,6 +6,8 @@
 // (others wait their turn, as a server's workers would). A pod that is not
 // Ready, or has left the node, stops listening: connections are refused,
 // as they are by a pod that is down. A node that dies takes them all.
+// Each caller is checked against the network policies first (admit: the
+// API's answer, kept a second): a request they deny is cut off unanswered.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseDurationMs } from '../objects/usage-profile.ts';
 import type { Pod } from '../objects/types.ts';
@@ -44,6 +46,12 @@ export function servingOf(pod: Pod): { serviceMs: number; concurrency: number } 
   };
 }
 
+/** May this address reach this pod on this port (the network policies)? */
+export type Admit = (fromIp: string, pod: Pod, port: number) => Promise<boolean>;
+
+/** How long an answer of admit is used before it is asked again. */
+const VERDICT_MS = 1000;
+
 interface Listener { server: Server; key: string; pod: Pod; served: number; active: number; waiting: Array<() => void> }
 
 export class PodServers {
@@ -51,16 +59,20 @@ export class PodServers {
   private readonly log: (message: string) => void;
   /** By ip:port. */
   private readonly listeners = new Map<string, Listener>();
-  /** Served requests, for tests and benches. */
-  readonly stats = { requests: 0 };
+  /** Served requests, and those the network policies denied, for tests and benches. */
+  readonly stats = { requests: 0, denied: 0 };
+  private readonly admit?: Admit;
+  /** Recent answers of admit, by caller, pod and port, until when they hold. */
+  private readonly verdicts = new Map<string, { allowed: boolean; until: number }>();
 
   /** Service times run on it (the agent's clock). */
   private readonly clock: Clock;
 
-  constructor(nodeName: string, opts: { log?: (message: string) => void; clock?: Clock } = {}) {
+  constructor(nodeName: string, opts: { log?: (message: string) => void; clock?: Clock; admit?: Admit } = {}) {
     this.nodeName = nodeName;
     this.log = opts.log ?? (() => {});
     this.clock = opts.clock ?? systemClock;
+    this.admit = opts.admit;
   }
 
   /** Listens for every Ready pod's ports, and stops for the others. */
@@ -109,6 +121,29 @@ export class PodServers {
   }
 
   private serve(l: Listener, port: PodPort, req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    if (!this.admit) return this.queue(l, port, req, res);
+    const from = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const key = `${from}|${l.pod.metadata.uid}|${port.port}`;
+    const known = this.verdicts.get(key);
+    const now = this.clock.now().getTime();
+    const decided = known && known.until > now ? Promise.resolve(known.allowed) : this.admit(from, l.pod, port.port).then((allowed) => {
+      this.verdicts.set(key, { allowed, until: this.clock.now().getTime() + VERDICT_MS });
+      return allowed;
+    }, (err: Error) => {
+      // The API cannot be asked: the last answer holds, and with none the
+      // pod keeps serving (a data plane outlives its control plane, as in Kubernetes).
+      this.log(`network policy review for ${key} failed: ${err.message}`);
+      return known?.allowed ?? true;
+    });
+    void decided.then((allowed) => {
+      if (allowed) return this.queue(l, port, req, res);
+      this.stats.denied++;
+      req.socket.destroy();
+    });
+  }
+
+  private queue(l: Listener, port: PodPort, req: IncomingMessage, res: ServerResponse): void {
     const run = () => {
       l.active++;
       const { serviceMs } = servingOf(l.pod);
@@ -127,7 +162,6 @@ export class PodServers {
       if (serviceMs > 0) this.clock.setTimer(answer, serviceMs);
       else answer();
     };
-    req.resume();
     if (l.active < servingOf(l.pod).concurrency) run();
     else l.waiting.push(run);
   }

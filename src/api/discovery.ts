@@ -20,6 +20,7 @@ import { negotiate } from './accept.ts';
 import { COMMIT_KIND } from './commit.ts';
 import { USAGE_HISTORY_KIND } from './metrics-api.ts';
 import { USAGE_REPORT_KIND } from './usage-report.ts';
+import { REVIEW_KIND } from './network-policy-review.ts';
 
 /**
  * Kubernetes' version.Info, every field it requires present: kcs is not
@@ -113,6 +114,7 @@ function namedResources(): Named[] {
     ...KINDS.map((k) => ({ group: k.group, version: k.version, plural: k.plural, singular: k.singular, kind: k.kind, namespaced: k.namespaced, shortNames: k.shortNames, categories: k.categories })),
     { group, version, plural: COMMIT_KIND.plural, singular: 'commit', kind: COMMIT_KIND.kind, namespaced: false, shortNames: [], categories: [] },
     { group, version, plural: USAGE_REPORT_KIND.plural, singular: 'nodeusagereport', kind: USAGE_REPORT_KIND.kind, namespaced: false, shortNames: [], categories: [] },
+    { group, version, plural: REVIEW_KIND.plural, singular: 'networkpolicyreview', kind: REVIEW_KIND.kind, namespaced: false, shortNames: [], categories: [] },
     { group, version, plural: USAGE_HISTORY_KIND.plural, singular: 'nodeusagehistory', kind: USAGE_HISTORY_KIND.kind, namespaced: false, shortNames: [], categories: [], noWatch: true },
     { group: 'metrics.k8s.io', version: 'v1beta1', plural: 'nodes', singular: '', kind: 'NodeMetrics', namespaced: false, shortNames: [], categories: [], noWatch: true },
     { group: 'metrics.k8s.io', version: 'v1beta1', plural: 'pods', singular: '', kind: 'PodMetrics', namespaced: true, shortNames: [], categories: [], noWatch: true },

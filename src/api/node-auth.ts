@@ -171,6 +171,9 @@ export function clusterAuthorizer(registry: Registry): Authorizer {
         return attrs.verb === 'create';
       case 'nodeusagereports':
         return attrs.verb === 'create' && attrs.name === node;
+      case 'networkpolicyreviews':
+        // Only about a pod bound to this node: the one it is about to serve.
+        return attrs.verb === 'create' && boundHere(attrs.namespace, attrs.name, node);
       case 'nodes':
         return read || (write && attrs.subresource === 'status' && attrs.name === node);
       case 'leases':

@@ -20,6 +20,7 @@ import { mountEviction } from './eviction.ts';
 import { listOutput, objectOutput, outputOf, watchEncoder } from './output.ts';
 import { mountPodLog } from './pod-log.ts';
 import { mountUsage } from './metrics-api.ts';
+import { mountNetworkPolicyReview } from './network-policy-review.ts';
 import type { UsageRecorder } from './usage-recorder.ts';
 import type { DeleteOptions, Registry, WriteOptions, WriteResult } from './registry.ts';
 import { check, namespaceParam, query } from './request.ts';
@@ -79,6 +80,7 @@ export function resourceRouter(opts: RouteOptions): Router {
   mountEviction(router, registry, authorize, bodyLimit);
   mountPodLog(router, registry, authorize);
   if (opts.usage) mountUsage(router, registry, authorize, opts.usage, bodyLimit);
+  mountNetworkPolicyReview(router, registry, authorize, bodyLimit);
   const nodeToken = opts.nodeToken;
   if (nodeToken) {
     // Like Kubernetes' TokenRequest: a controller in another process asks

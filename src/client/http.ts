@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { COMMIT_KIND, commitBody } from '../api/commit.ts';
 import type { CommitOp } from '../api/registry.ts';
 import { USAGE_REPORT_KIND, type NodeUsageReport } from '../api/usage-report.ts';
+import { REVIEW_KIND, type ReviewSpec, type ReviewStatus } from '../api/network-policy-review.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, Status, WatchEvent } from '../objects/types.ts';
 import { NdjsonParser } from '../util/ndjson.ts';
@@ -185,6 +186,10 @@ export class Client implements KcsClient {
 
   async reportUsage(report: NodeUsageReport): Promise<void> {
     await this.request('POST', USAGE_REPORT_KIND.path, report);
+  }
+
+  async reviewNetworkPolicy(spec: ReviewSpec): Promise<ReviewStatus> {
+    return (await this.request<{ status: ReviewStatus }>('POST', REVIEW_KIND.path, { apiVersion: REVIEW_KIND.apiVersion, kind: REVIEW_KIND.kind, spec })).body.status;
   }
 
   close(): void {

@@ -3,6 +3,7 @@
 // which takes the same registry path as an HTTP request, minus the socket.
 import type { CommitOp } from '../api/registry.ts';
 import type { NodeUsageReport } from '../api/usage-report.ts';
+import type { ReviewSpec, ReviewStatus } from '../api/network-policy-review.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { PropagationPolicy } from '../objects/owners.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
@@ -93,6 +94,8 @@ export interface KcsClient {
   commit(ops: CommitOp[]): Promise<KubeObject[]>;
   /** A node agent's usage figures for its pods (a node may report only for itself). */
   reportUsage(report: NodeUsageReport): Promise<void>;
+  /** Whether the network policies let a connection reach a pod (NetworkPolicyReview). */
+  reviewNetworkPolicy(spec: ReviewSpec): Promise<ReviewStatus>;
   close(): void;
 }
 

@@ -9,6 +9,7 @@ import { clusterAuthorizer, commitChecks, controllerNodeGuard, writeChecks } fro
 import type { CommitOp, Registry } from '../api/registry.ts';
 import type { UsageRecorder } from '../api/usage-recorder.ts';
 import { parseUsageReport, USAGE_REPORT_KIND, type NodeUsageReport } from '../api/usage-report.ts';
+import { REVIEW_KIND, reviewConnection, reviewStatus, type ReviewSpec, type ReviewStatus } from '../api/network-policy-review.ts';
 import type { KindInfo } from '../objects/kinds.ts';
 import type { KubeObject, ObjectList, WatchEvent } from '../objects/types.ts';
 import { CONTROLLERS_USER, garbageCollectorGuard } from '../api/controller-auth.ts';
@@ -166,6 +167,11 @@ export class LocalClient implements KcsClient {
     await this.check({ verb: 'create', resource: USAGE_REPORT_KIND.plural, name: parsed.metadata.name });
     if (!this.usage) throw errors.notFound('resource', USAGE_REPORT_KIND.plural);
     this.usage.record(parsed);
+  }
+
+  async reviewNetworkPolicy(spec: ReviewSpec): Promise<ReviewStatus> {
+    await this.check({ verb: 'create', resource: REVIEW_KIND.plural, namespace: spec.namespace, name: spec.pod });
+    return reviewStatus(await reviewConnection(this.registry, spec));
   }
 
   close(): void { /* nothing to release */ }

@@ -208,6 +208,11 @@ const CASES: BadCase[] = [
   { title: 'pod metrics of a namespace with a bad name', method: 'GET', path: '/apis/metrics.k8s.io/v1beta1/namespaces/Bad_NS/pods', code: 400, reason: 'BadRequest', message: /invalid namespace/ },
   { title: 'node metrics with a bad label selector', method: 'GET', path: '/apis/metrics.k8s.io/v1beta1/nodes?labelSelector=a%3D%3D%3Db', code: 400, reason: 'BadRequest' },
 
+  // ---- NetworkPolicyReview: what a node's agent asks before a pod serves a caller
+  { title: 'a network policy review without a caller address', path: '/apis/kcs.io/v1/networkpolicyreviews', body: { apiVersion: 'kcs.io/v1', kind: 'NetworkPolicyReview', spec: { namespace: 'default', pod: 'p1', port: 80 } }, code: 422, reason: 'Invalid', fields: ['spec.fromIP'] },
+  { title: 'a network policy review from an address outside loopback', path: '/apis/kcs.io/v1/networkpolicyreviews', body: { apiVersion: 'kcs.io/v1', kind: 'NetworkPolicyReview', spec: { fromIP: '10.0.0.1', namespace: 'default', pod: 'p1', port: 80 } }, code: 422, reason: 'Invalid', fields: ['spec.fromIP'], message: /127\.0\.0\.0\/8/ },
+  { title: 'a network policy review of port 0', path: '/apis/kcs.io/v1/networkpolicyreviews', body: { apiVersion: 'kcs.io/v1', kind: 'NetworkPolicyReview', spec: { fromIP: '127.0.0.1', namespace: 'default', pod: 'p1', port: 0 } }, code: 422, reason: 'Invalid', fields: ['spec.port'] },
+
   // ---- commits (POST /apis/kcs.io/v1/commits): the batch
   { title: 'a commit body that is a list', path: COMMITS, body: [createEvent()], code: 400, reason: 'BadRequest', message: /must be a Commit object/ },
   { title: 'a commit body that is a string', path: COMMITS, body: '"Commit"', code: 400, reason: 'BadRequest', message: /must be a Commit object/ },

@@ -11,6 +11,7 @@ const expected = [
   ...KINDS.map((k) => ({ name: k.plural, shortNames: k.shortNames.join(','), apiVersion: k.apiVersion, namespaced: String(k.namespaced), kind: k.kind, group: k.group })),
   { name: 'commits', shortNames: '', apiVersion: 'kcs.io/v1', namespaced: 'false', kind: 'Commit', group: 'kcs.io' },
   { name: 'nodeusagereports', shortNames: '', apiVersion: 'kcs.io/v1', namespaced: 'false', kind: 'NodeUsageReport', group: 'kcs.io' },
+  { name: 'networkpolicyreviews', shortNames: '', apiVersion: 'kcs.io/v1', namespaced: 'false', kind: 'NetworkPolicyReview', group: 'kcs.io' },
   { name: 'nodeusagehistories', shortNames: '', apiVersion: 'kcs.io/v1', namespaced: 'false', kind: 'NodeUsageHistory', group: 'kcs.io' },
   { name: 'nodes', shortNames: '', apiVersion: 'metrics.k8s.io/v1beta1', namespaced: 'false', kind: 'NodeMetrics', group: 'metrics.k8s.io' },
   { name: 'pods', shortNames: '', apiVersion: 'metrics.k8s.io/v1beta1', namespaced: 'true', kind: 'PodMetrics', group: 'metrics.k8s.io' },

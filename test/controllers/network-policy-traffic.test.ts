@@ -74,3 +74,25 @@ test('the service proxy lets through only what the policies allow, from a pod\'s
   await eventually('the host allowed again', () => reaches(ip, 18201));
   t.false(await reaches(ip, 18201, otherIp), 'other pod: still denied');
 });
+
+test('a pod\'s own listener refuses a direct caller the policies deny (asked of the API by its node), and serves one they allow', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-netpol-direct-'));
+  const runtime = new VirtualRuntime({ transport: 'in-process' });
+  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 500 });
+  t.teardown(async () => { await cp.close(); await runtime.close(); rmSync(dir, { recursive: true, force: true }); });
+  const c = cp.adminClient();
+  await c.create(K('Node'), undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '8' } } });
+  for (const [name, labels, ports] of [['db', { app: 'db' }, [{ containerPort: 18300 }]], ['api', { role: 'api' }, []], ['batch', { role: 'batch' }, []]] as const) {
+    await c.create(K('Pod'), 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { containers: [{ name: 'app', ports }] } });
+  }
+  const ipOf = async (name: string) => eventually(`${name} has an address`, async () => (await c.get<Pod>(K('Pod'), 'default', name)).status?.podIP);
+  const [dbIp, apiIp, batchIp] = [await ipOf('db'), await ipOf('api'), await ipOf('batch')];
+  await eventually('db answers', () => reaches(dbIp, 18300, apiIp));
+  await c.create(K('NetworkPolicy'), 'default', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'db-from-api' }, spec: { podSelector: { matchLabels: { app: 'db' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'api' } } }], ports: [{ port: 18300 }] }] } });
+  // Verdicts are kept a second: the next one after that follows the policy.
+  await eventually('batch refused by db itself', async () => !(await reaches(dbIp, 18300, batchIp)), 10_000);
+  t.true(await reaches(dbIp, 18300, apiIp), 'api: allowed');
+  t.false(await reaches(dbIp, 18300, batchIp), 'batch: refused');
+  const agent = (runtime as unknown as { machines: Map<string, { agent: { servers: { stats: { denied: number } } } }> }).machines.get('n1')!.agent;
+  t.true(agent.servers.stats.denied >= 1, 'counted by the listener');
+});
