@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { startControlPlane } from '../../src/control-plane.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import { decide, type NetworkPolicy } from '../../src/objects/network-policy.ts';
@@ -29,13 +29,19 @@ function call(ip: string, port: number, localAddress?: string): Promise<string> 
 }
 const reaches = (ip: string, port: number, from?: string) => call(ip, port, from).then(() => true, () => false);
 
-test('the service proxy lets through only what the policies allow, from a pod\'s address and from the host, as decide() says', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'kcs-netpol-traffic-'));
+/** A control plane with virtual nodes in this process (their pods listen here) and node n1. */
+async function cluster(t: ExecutionContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-netpol-'));
   const runtime = new VirtualRuntime({ transport: 'in-process' });
   const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 500 });
   t.teardown(async () => { await cp.close(); await runtime.close(); rmSync(dir, { recursive: true, force: true }); });
   const c = cp.adminClient();
   await c.create(K('Node'), undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '8' } } });
+  return { cp, c, runtime };
+}
+
+test('the service proxy lets through only what the policies allow, from a pod\'s address and from the host, as decide() says', async (t) => {
+  const { cp, c } = await cluster(t);
   const pod = (name: string, labels: Record<string, string>, ports: unknown[] = []) => ({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { containers: [{ name: 'app', ports }] },
   });
@@ -76,12 +82,7 @@ test('the service proxy lets through only what the policies allow, from a pod\'s
 });
 
 test('a pod\'s own listener refuses a direct caller the policies deny (asked of the API by its node), and serves one they allow', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'kcs-netpol-direct-'));
-  const runtime = new VirtualRuntime({ transport: 'in-process' });
-  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 500 });
-  t.teardown(async () => { await cp.close(); await runtime.close(); rmSync(dir, { recursive: true, force: true }); });
-  const c = cp.adminClient();
-  await c.create(K('Node'), undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '8' } } });
+  const { cp, c, runtime } = await cluster(t);
   for (const [name, labels, ports] of [['db', { app: 'db' }, [{ containerPort: 18300 }]], ['api', { role: 'api' }, []], ['batch', { role: 'batch' }, []]] as const) {
     await c.create(K('Pod'), 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { containers: [{ name: 'app', ports }] } });
   }
