@@ -12,7 +12,7 @@ import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
 import { objectKey, type Informer, type InformerHandlers } from '../client/informer.ts';
 import { isNodeReady } from '../objects/conditions.ts';
 import {
-  desiredEndpoints, desiredSlices, differs, hasSelector, isEndpointCandidate, isPodReady, MANAGED_BY, MANAGED_BY_LABEL, podIpOf, selects, SERVICE_NAME_LABEL,
+  desiredEndpoints, desiredSlices, differs, hasSelector, isEndpointCandidate, isPodReady, MANAGED_BY, MANAGED_BY_LABEL, podIpOf, selects, SERVICE_NAME_LABEL, SLICES_BY_SERVICE, sliceServiceOf,
   type Endpoints, type EndpointSlice,
 } from '../objects/endpoint-slices.ts';
 import { kindByName, type KindInfo } from '../objects/kinds.ts';
@@ -24,7 +24,6 @@ import type { Reconciler } from './runner.ts';
 const SLICE = kindByName('EndpointSlice')!;
 const ENDPOINTS = kindByName('Endpoints')!;
 const BY_NAMESPACE = 'metadata.namespace';
-const BY_SERVICE = 'service';
 
 export interface EndpointsControllerOptions {
   client: KcsClient;
@@ -50,7 +49,7 @@ export class EndpointsController implements Reconciler {
     const byNamespace = (o: KubeObject) => o.metadata.namespace;
     if (!opts.pods.hasIndex(BY_NAMESPACE)) opts.pods.addIndex(BY_NAMESPACE, byNamespace);
     if (!opts.services.hasIndex(BY_NAMESPACE)) opts.services.addIndex(BY_NAMESPACE, byNamespace);
-    opts.slices.addIndex(BY_SERVICE, (s) => (s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY ? `${s.metadata.namespace}/${s.metadata.labels?.[SERVICE_NAME_LABEL]}` : undefined));
+    if (!opts.slices.hasIndex(SLICES_BY_SERVICE)) opts.slices.addIndex(SLICES_BY_SERVICE, sliceServiceOf);
   }
 
   serviceHandlers(enqueue: (key: string) => void): InformerHandlers<Service> {
@@ -107,7 +106,7 @@ export class EndpointsController implements Reconciler {
   async reconcile(key: string): Promise<void> {
     const service = this.opts.services.get(key);
     const namespace = key.slice(0, key.indexOf('/'));
-    const existing = this.opts.slices.byIndex(BY_SERVICE, key);
+    const existing = this.opts.slices.byIndex(SLICES_BY_SERVICE, key);
     // A deleted Service's slices and Endpoints are the garbage collector's
     // (they are owned); a Service whose selector went keeps none of ours.
     if (!service) return;

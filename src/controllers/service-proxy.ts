@@ -10,7 +10,7 @@
 // network policies deny (network-policy-gate.ts) is closed and counted.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Informer } from '../client/informer.ts';
-import type { EndpointSlice } from '../objects/endpoint-slices.ts';
+import { SLICES_BY_SERVICE, sliceServiceOf, type EndpointSlice } from '../objects/endpoint-slices.ts';
 import type { Service, ServicePort } from '../objects/services.ts';
 import type { NetworkPolicyGate } from './network-policy-gate.ts';
 
@@ -80,6 +80,8 @@ export class ServiceProxy {
   constructor(opts: { services: Informer<Service>; slices: Informer<EndpointSlice>; gate?: NetworkPolicyGate; log?: (message: string) => void }) {
     this.services = opts.services;
     this.slices = opts.slices;
+    // A connection reads its Service's slices only, not every slice in the cluster.
+    if (!this.slices.hasIndex(SLICES_BY_SERVICE)) this.slices.addIndex(SLICES_BY_SERVICE, sliceServiceOf);
     this.gate = opts.gate;
     this.log = opts.log ?? (() => {});
   }
@@ -127,15 +129,10 @@ export class ServiceProxy {
     f.server.close();
   }
 
-  private sliceOf(service: string): EndpointSlice[] {
-    const [namespace, name] = service.split('/') as [string, string];
-    return this.slices.list().filter((s) => s.metadata.namespace === namespace && s.metadata.labels?.['kubernetes.io/service-name'] === name);
-  }
-
   private accept(f: Frontend, client: Socket): void {
     this.stats.connections++;
     const svc = this.services.get(f.service);
-    const backends = backendsOf(f.port, this.sliceOf(f.service));
+    const backends = backendsOf(f.port, this.slices.byIndex(SLICES_BY_SERVICE, f.service));
     const policy = svc ? policyOf(svc) : 'round-robin';
     client.on('error', () => {});
     // The caller's address, when it is a pod's (or any loopback address): the backend sees it.

@@ -16,6 +16,12 @@ import { HEADLESS, type Service, type ServicePort } from './services.ts';
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
+
+/** The informer index of the slices kcs manages, by their Service (`namespace/name`): the endpoints controller and the proxy share it. */
+export const SLICES_BY_SERVICE = 'service';
+export function sliceServiceOf(s: KubeObject): string | undefined {
+  return s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY ? `${s.metadata.namespace}/${s.metadata.labels?.[SERVICE_NAME_LABEL]}` : undefined;
+}
 /** Set on the Endpoints of a headless Service, as Kubernetes does. */
 export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 export const MAX_ENDPOINTS_PER_SLICE = 100;

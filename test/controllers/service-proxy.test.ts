@@ -11,7 +11,12 @@ import type { Service } from '../../src/objects/services.ts';
 
 /** What the proxy reads of an informer: list and get by namespace/name. */
 function informer<T extends Service | EndpointSlice>(items: T[]): Informer<T> {
-  return { list: () => items, get: (key: string) => items.find((i) => `${i.metadata.namespace}/${i.metadata.name}` === key) } as unknown as Informer<T>;
+  const indexes = new Map<string, (obj: T) => string | undefined>();
+  return {
+    list: () => items, get: (key: string) => items.find((i) => `${i.metadata.namespace}/${i.metadata.name}` === key),
+    hasIndex: (name: string) => indexes.has(name), addIndex: (name: string, valueOf: (obj: T) => string | undefined) => indexes.set(name, valueOf),
+    byIndex: (name: string, value: string) => items.filter((i) => indexes.get(name)?.(i) === value),
+  } as unknown as Informer<T>;
 }
 
 /** A pod's listener: answers with its name and who called. */
@@ -38,7 +43,7 @@ const service = (annotations: Record<string, string> = {}): Service => ({
   spec: { clusterIP: '127.32.9.9', ports: [{ name: 'http', port: 18081, protocol: 'TCP', targetPort: 'http' }] },
 });
 const slice = (endpoints: Array<[string, string, boolean]>): EndpointSlice => ({
-  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-x', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
+  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-x', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
   ports: [{ name: 'http', port: 18080, protocol: 'TCP' }],
   addressType: 'IPv4',
   endpoints: endpoints.map(([ip, pod, ready]) => ({ addresses: [ip], conditions: { ready, serving: ready, terminating: false }, nodeName: 'n1', targetRef: { kind: 'Pod', name: pod, namespace: 'default', uid: pod } })),
