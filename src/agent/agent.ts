@@ -3,7 +3,8 @@
 // to its node, keeps their IDs, and reports them with the node's status.
 // Each heartbeat it also checks its pods' health and reports their
 // containers (restarts, CrashLoopBackOff, Ready) in each pod's status, and
-// reports what each container uses (its kcs.io/usage profile, usage.ts).
+// reports what each container uses (its kcs.io/usage profile, usage.ts),
+// and what its pods' calls to other Services met (kcs.io/calls).
 // It keeps no state of its own: on a restart it rebuilds from the API.
 import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
 import { Informer } from '../client/informer.ts';
@@ -15,11 +16,14 @@ import { USAGE_REPORT_KIND, type NodeUsageReport } from '../api/usage-report.ts'
 import { DEFAULT_RESTART_BACKOFF, nextPodStatus, type RestartBackoff } from './pod-status.ts';
 import { PodAddresses } from './pod-addresses.ts';
 import { PodServers } from './pod-servers.ts';
+import { PodCallers } from './pod-callers.ts';
+import type { Service } from '../objects/services.ts';
 import { desiredNodeStatus, statusChanged } from './status.ts';
 
 const NODE = kindByName('Node')!;
 const POD = kindByName('Pod')!;
 const LEASE = kindByName('Lease')!;
+const SERVICE = kindByName('Service')!;
 
 export interface AgentOptions {
   client: KcsClient;
@@ -109,6 +113,8 @@ export class NodeAgent {
   private readonly addresses = new PodAddresses();
   /** Listeners for the Ready pods' ports: public for tests. */
   readonly servers: PodServers;
+  /** The pods' calls to other Services: public for tests. */
+  readonly callers: PodCallers;
   private readonly usageSink?: UsageSink;
   private usageInFlight = false;
   private lease?: Lease;
@@ -136,6 +142,13 @@ export class NodeAgent {
       log: opts.log, clock: this.clock,
       admit: async (fromIp, pod, port) => (await this.client.reviewNetworkPolicy({ fromIP: fromIp, namespace: pod.metadata.namespace!, pod: pod.metadata.name!, port })).allowed,
     });
+    this.callers = new PodCallers({
+      clock: this.clock,
+      lookup: (namespace, name) => this.client.get<Service>(SERVICE, namespace, name).catch((err) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }),
+    });
     this.log = opts.log ?? (() => {});
     this.nodeInformer = new Informer<Node>(this.client, NODE, { fieldSelector: `metadata.name=${this.nodeName}`, clock: this.clock, log: this.log });
     this.podInformer = new Informer<Pod>(this.client, POD, { fieldSelector: `spec.nodeName=${this.nodeName}`, clock: this.clock, log: this.log });
@@ -144,7 +157,12 @@ export class NodeAgent {
   /** Registers: first status and heartbeat written before this resolves. */
   async start(): Promise<void> {
     // Each change to its pods may open or close a pod's listeners (Ready, address, gone).
-    const changed = () => { this.requestStatus(); this.servers.sync(this.podInformer.list()); };
+    const changed = () => {
+      this.requestStatus();
+      const pods = this.podInformer.list();
+      this.servers.sync(pods);
+      this.callers.sync(pods);
+    };
     this.nodeInformer.on({ add: changed, update: changed });
     this.podInformer.on({ add: changed, update: changed, delete: (pod) => { this.usage.forget(pod.metadata.uid!); this.addresses.release(pod.metadata.uid); changed(); } });
     await Promise.all([this.nodeInformer.start(), this.podInformer.start()]);
@@ -167,6 +185,7 @@ export class NodeAgent {
     this.refreshTimer?.cancel();
     this.usageSink?.stop();
     this.servers.stop();
+    this.callers.stop();
     this.nodeInformer.stop();
     this.podInformer.stop();
   }
@@ -271,7 +290,8 @@ export class NodeAgent {
         milliCpu += c.milliCpu;
         memory += c.memory;
       }
-      return { namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid, containers };
+      const calls = this.callers.reportsFor(pod.metadata.uid!);
+      return { namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid, containers, ...(calls.length ? { calls } : {}) };
     });
     const node = this.usageSink?.apply({ milliCpu, memory });
     // Throttled (real load): each pod got its share of what the node really had.

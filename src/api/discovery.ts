@@ -19,6 +19,7 @@ import { KCS_VERSION, KUBE_COMPAT } from '../version.ts';
 import { negotiate } from './accept.ts';
 import { COMMIT_KIND } from './commit.ts';
 import { USAGE_HISTORY_KIND } from './metrics-api.ts';
+import { POD_CALLS_KIND } from './pod-calls-api.ts';
 import { USAGE_REPORT_KIND } from './usage-report.ts';
 import { REVIEW_KIND } from './network-policy-review.ts';
 
@@ -116,6 +117,7 @@ function namedResources(): Named[] {
     { group, version, plural: USAGE_REPORT_KIND.plural, singular: 'nodeusagereport', kind: USAGE_REPORT_KIND.kind, namespaced: false, shortNames: [], categories: [] },
     { group, version, plural: REVIEW_KIND.plural, singular: 'networkpolicyreview', kind: REVIEW_KIND.kind, namespaced: false, shortNames: [], categories: [] },
     { group, version, plural: USAGE_HISTORY_KIND.plural, singular: 'nodeusagehistory', kind: USAGE_HISTORY_KIND.kind, namespaced: false, shortNames: [], categories: [], noWatch: true },
+    { group, version, plural: POD_CALLS_KIND.plural, singular: 'podcalls', kind: POD_CALLS_KIND.kind, namespaced: true, shortNames: [], categories: [], noWatch: true },
     { group: 'metrics.k8s.io', version: 'v1beta1', plural: 'nodes', singular: '', kind: 'NodeMetrics', namespaced: false, shortNames: [], categories: [], noWatch: true },
     { group: 'metrics.k8s.io', version: 'v1beta1', plural: 'pods', singular: '', kind: 'PodMetrics', namespaced: true, shortNames: [], categories: [], noWatch: true },
   ];

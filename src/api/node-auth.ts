@@ -1,8 +1,8 @@
 // Node agents' identities and what they may do. A node's token is derived
 // from a server secret (HMAC), so the server stores nothing per node and a
 // token names exactly one node. Like Kubernetes' Node authorizer, a node may
-// read nodes, write only its own Node's status and its own Lease, and see
-// and update the status of only the pods bound to it.
+// read nodes and Services, write only its own Node's status and its own
+// Lease, and see and update the status of only the pods bound to it.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -174,6 +174,9 @@ export function clusterAuthorizer(registry: Registry): Authorizer {
       case 'networkpolicyreviews':
         // Only about a pod bound to this node: the one it is about to serve.
         return attrs.verb === 'create' && boundHere(attrs.namespace, attrs.name, node);
+      case 'services':
+        // As Kubernetes' Node authorizer lets a kubelet: its pods call Services by name (kcs.io/calls).
+        return read;
       case 'nodes':
         return read || (write && attrs.subresource === 'status' && attrs.name === node);
       case 'leases':

@@ -20,6 +20,7 @@ import { mountEviction } from './eviction.ts';
 import { listOutput, objectOutput, outputOf, watchEncoder } from './output.ts';
 import { mountPodLog } from './pod-log.ts';
 import { mountUsage } from './metrics-api.ts';
+import { mountPodCalls } from './pod-calls-api.ts';
 import { mountNetworkPolicyReview } from './network-policy-review.ts';
 import type { UsageRecorder } from './usage-recorder.ts';
 import type { DeleteOptions, Registry, WriteOptions, WriteResult } from './registry.ts';
@@ -79,7 +80,10 @@ export function resourceRouter(opts: RouteOptions): Router {
   mountBinding(router, registry, authorize, bodyLimit);
   mountEviction(router, registry, authorize, bodyLimit);
   mountPodLog(router, registry, authorize);
-  if (opts.usage) mountUsage(router, registry, authorize, opts.usage, bodyLimit);
+  if (opts.usage) {
+    mountUsage(router, registry, authorize, opts.usage, bodyLimit);
+    mountPodCalls(router, registry, authorize, opts.usage);
+  }
   mountNetworkPolicyReview(router, registry, authorize, bodyLimit);
   const nodeToken = opts.nodeToken;
   if (nodeToken) {

@@ -5,7 +5,7 @@
 // heartbeats. Pod history is not kept: at 150,000 pods it would cost more
 // memory than the whole cluster's objects.
 import type { Clock } from '../util/clock.ts';
-import type { ContainerUsageReport, NodeUsageReport, Throttling } from './usage-report.ts';
+import type { CallReport, ContainerUsageReport, NodeUsageReport, Throttling } from './usage-report.ts';
 
 export interface UsageFigures { milliCpu: number; memory: number }
 
@@ -23,6 +23,8 @@ export interface PodUsage {
   at: number;
   windowMs: number;
   containers: ContainerUsageReport[];
+  /** What the pod's calls to other Services met (kcs.io/calls), if it makes any. */
+  calls?: CallReport[];
 }
 
 export interface UsageSample extends UsageFigures { at: number }
@@ -69,7 +71,8 @@ export class UsageRecorder {
         known.at = at;
         known.windowMs = windowMs;
         known.containers = p.containers;
-      } else this.pods.set(key, { node: name, uid: p.uid, at, windowMs, containers: p.containers });
+        known.calls = p.calls;
+      } else this.pods.set(key, { node: name, uid: p.uid, at, windowMs, containers: p.containers, calls: p.calls });
       for (const c of p.containers) {
         milliCpu += c.milliCpu;
         memory += c.memory;

@@ -6,6 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { DEFAULT_BODY_LIMIT } from '../../src/api/body.ts';
 import { MAX_COMMIT_OPERATIONS } from '../../src/api/commit.ts';
 import { USAGE_ANNOTATION, USAGE_FIELD } from '../../src/objects/usage.ts';
+import { CALLS_ANNOTATION, CALLS_FIELD } from '../../src/objects/pod-calls.ts';
 import { BAD_MANIFESTS, billionLaughs, deepArray, deepObject, DEPTH, nodeYaml, YAML } from '../support/bad-manifests.ts';
 import {
   createAll, FRESH_REVISION, namespace, NAMESPACES, node, nodePath, NODES, openApi, pod, podPath, PODS, rawRequest, withApp, withAppOptions,
@@ -196,6 +197,10 @@ const CASES: BadCase[] = [
   { title: 'a YAML pod whose usage annotation is not YAML', path: PODS, type: YAML, body: 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p9\n  annotations:\n    kcs.io/usage: "cpu: ["\nspec:\n  containers: [{name: app}]\n', code: 422, reason: 'Invalid', fields: [USAGE_FIELD], message: /is not valid YAML/ },
   { title: 'a merge patch giving a pod a usage profile whose min is above its max', method: 'PATCH', path: podPath('p1'), type: MERGE_PATCH, body: { metadata: { annotations: { [USAGE_ANNOTATION]: 'cpu: walk min=90m max=10m step=1m every=1s' } } }, needsTargets: true, code: 422, reason: 'Invalid', fields: [USAGE_FIELD], message: /walk: min=90m is above max=10m/ },
 
+  // ---- a pod's calls to Services (kcs.io/calls)
+  { title: 'a pod calling a Service at a rate above the limit', path: PODS, body: podWith((p) => { p.metadata.annotations = { [CALLS_ANNOTATION]: 'web 500/s' }; }), code: 422, reason: 'Invalid', fields: [CALLS_FIELD], message: /rate 500\/s: must be above 0 and at most 100\/s/ },
+  { title: 'a merge patch giving a pod a call to a name that is not a Service name', method: 'PATCH', path: podPath('p1'), type: MERGE_PATCH, body: { metadata: { annotations: { [CALLS_ANNOTATION]: 'Web_Server' } } }, needsTargets: true, code: 422, reason: 'Invalid', fields: [CALLS_FIELD], message: /"Web_Server" is not a Service name/ },
+
   // ---- NodePools (kcs.io/v1) and usage reports / metrics.k8s.io
   { title: 'a NodePool without a max', path: NODEPOOLS, body: nodePool((p) => { delete p.spec.maxNodes; }), code: 422, reason: 'Invalid', fields: ['spec.maxNodes'] },
   { title: 'a NodePool whose min is above its max', path: NODEPOOLS, body: nodePool((p) => { p.spec.minNodes = 5; }), code: 422, reason: 'Invalid', fields: ['spec.minNodes'], message: /less than or equal to spec.maxNodes \(4\)/ },
@@ -205,6 +210,7 @@ const CASES: BadCase[] = [
   { title: 'a usage report with a negative window', path: USAGE_REPORTS, body: usageReport((r) => { r.windowSeconds = -1; }), code: 422, reason: 'Invalid', fields: ['windowSeconds'] },
   { title: 'a usage report whose container has no figures', path: USAGE_REPORTS, body: usageReport((r) => { r.pods = [{ namespace: 'default', name: 'p1', containers: [{ name: 'app' }] }]; }), code: 422, reason: 'Invalid', fields: ['pods[0].containers[0]'] },
   { title: 'a usage report that is not an object', path: USAGE_REPORTS, body: '"usage"', code: 400, reason: 'BadRequest' },
+  { title: 'a usage report whose pod\'s calls have a negative count', path: USAGE_REPORTS, body: usageReport((r) => { r.pods = [{ namespace: 'default', name: 'p1', containers: [], calls: [{ call: 'web', perSecond: 1, sent: -1, answered: 0, errors: {}, byPod: {} }] }]; }), code: 422, reason: 'Invalid', fields: ['pods[0].calls[0]'], message: /perSecond, sent and answered must be numbers >= 0/ },
   { title: 'pod metrics of a namespace with a bad name', method: 'GET', path: '/apis/metrics.k8s.io/v1beta1/namespaces/Bad_NS/pods', code: 400, reason: 'BadRequest', message: /invalid namespace/ },
   { title: 'node metrics with a bad label selector', method: 'GET', path: '/apis/metrics.k8s.io/v1beta1/nodes?labelSelector=a%3D%3D%3Db', code: 400, reason: 'BadRequest' },
 

@@ -110,6 +110,19 @@ test('a node may read and list nodes', withNodes, async (t, { n1 }) => {
   t.is(w.status, 200);
 });
 
+test('a node may read Services (its pods call them by name) but not write them', withNodes, async (t, { admin, n1 }) => {
+  const SERVICES = '/api/v1/namespaces/default/services';
+  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } };
+  t.is((await admin.post(SERVICES, service)).status, 201);
+  const got = await n1.get(`${SERVICES}/web`);
+  t.is(got.status, 200, got.text);
+  t.truthy(got.body.spec.clusterIP);
+  t.is((await n1.get(SERVICES)).status, 200);
+  isForbidden(t, await n1.post(SERVICES, { ...service, metadata: { name: 'mine' } }), 'create');
+  isForbidden(t, await n1.put(`${SERVICES}/web`, got.body), 'update');
+  isForbidden(t, await n1.delete(`${SERVICES}/web`), 'delete');
+});
+
 test('a node may patch and update its own Node\'s status', withNodes, async (t, { admin, n1 }) => {
   const patched = await n1.patch(`${nodePath('n1')}/status`, statusPatch);
   t.is(patched.status, 200, patched.text);

@@ -6,13 +6,14 @@ import { headersOf, parseTable, sharedServer } from './helpers.ts';
 
 const server = sharedServer(test);
 
-/** Every resource the server should list: the kinds, commits, usage reports and history, and the resource metrics API. */
+/** Every resource the server should list: the kinds, commits, usage reports and history, pods' calls, and the resource metrics API. */
 const expected = [
   ...KINDS.map((k) => ({ name: k.plural, shortNames: k.shortNames.join(','), apiVersion: k.apiVersion, namespaced: String(k.namespaced), kind: k.kind, group: k.group })),
   { name: 'commits', shortNames: '', apiVersion: 'kcs.io/v1', namespaced: 'false', kind: 'Commit', group: 'kcs.io' },
   { name: 'nodeusagereports', shortNames: '', apiVersion: 'kcs.io/v1', namespaced: 'false', kind: 'NodeUsageReport', group: 'kcs.io' },
   { name: 'networkpolicyreviews', shortNames: '', apiVersion: 'kcs.io/v1', namespaced: 'false', kind: 'NetworkPolicyReview', group: 'kcs.io' },
   { name: 'nodeusagehistories', shortNames: '', apiVersion: 'kcs.io/v1', namespaced: 'false', kind: 'NodeUsageHistory', group: 'kcs.io' },
+  { name: 'podcalls', shortNames: '', apiVersion: 'kcs.io/v1', namespaced: 'true', kind: 'PodCalls', group: 'kcs.io' },
   { name: 'nodes', shortNames: '', apiVersion: 'metrics.k8s.io/v1beta1', namespaced: 'false', kind: 'NodeMetrics', group: 'metrics.k8s.io' },
   { name: 'pods', shortNames: '', apiVersion: 'metrics.k8s.io/v1beta1', namespaced: 'true', kind: 'PodMetrics', group: 'metrics.k8s.io' },
 ];

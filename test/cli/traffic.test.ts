@@ -52,10 +52,53 @@ test('traffic to a Service is answered by each of its pods in turn, and reported
   for (const [pod, n] of byPod) t.true(Math.abs(n - Number(sent) / 3) <= 2, `${pod} served ${n} of ${sent}: round-robin gives each a third`);
 });
 
-test('traffic refuses a target that is not a Service', async (t) => {
-  const r = await server().kcs(['traffic', 'pod/x']);
+test('traffic refuses a target that is neither a Service nor a pod, and a pod that does not exist', async (t) => {
+  const r = await server().kcs(['traffic', 'deploy/x']);
   t.is(r.code, 1);
-  t.regex(oneLine(r.stderr), /pod\/x: give a Service as svc\/NAME/);
+  t.regex(oneLine(r.stderr), /deploy\/x: give a Service as svc\/NAME or a pod as pod\/NAME/);
+  const missing = await server().kcs(['traffic', 'pod/nowhere']);
+  t.is(missing.code, 1);
+  t.regex(oneLine(missing.stderr), /pods "nowhere" not found/);
+});
+
+test('a pod\'s kcs.io/calls reach the Service\'s pods through its cluster IP, and traffic pod/NAME shows what they met', async (t) => {
+  const s = server();
+  await created(s.api('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'calls-node' }, spec: { capacity: { cpu: '4', memory: '4Gi' } } }));
+  for (const name of ['callee-1', 'callee-2']) {
+    await created(s.api('POST', `${NS}/pods`, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'callee' } },
+      spec: { nodeName: 'calls-node', containers: [{ name: 'app', ports: [{ containerPort: 8080, name: 'http' }] }] },
+    }));
+  }
+  await created(s.api('POST', `${NS}/services`, {
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'callee' }, spec: { selector: { app: 'callee' }, ports: [{ name: 'web', port: 18102, targetPort: 'http' }] },
+  }));
+  await created(s.api('POST', `${NS}/pods`, {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'caller', annotations: { 'kcs.io/calls': 'callee.default.svc:web 20/s' } },
+    spec: { nodeName: 'calls-node', containers: [{ name: 'app' }] },
+  }));
+  // The endpoints come up while the caller already calls: errors until then are expected, answers after.
+  // Reported with the node's usage, each heartbeat: every 10 s for a virtual node of `kcs up`.
+  const calls = await eventually('both callees answered the caller', async () => {
+    const r = await s.api('GET', '/apis/kcs.io/v1/namespaces/default/podcalls/caller');
+    const c = r.body.calls?.[0];
+    return r.status === 200 && c?.byPod['default/callee-1'] >= 5 && c?.byPod['default/callee-2'] >= 5 ? r.body : undefined;
+  }, 30_000);
+  t.is(calls.kind, 'PodCalls');
+  t.is(calls.node, 'calls-node');
+  const c = calls.calls[0];
+  t.is(c.call, 'callee.default.svc:web 20/s');
+  t.is(c.answered, c.byPod['default/callee-1'] + c.byPod['default/callee-2'], 'every answer from one of the two');
+
+  const r = await s.kcs(['traffic', 'pod/caller']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^calls of pod default\/caller \(node calls-node\), reported /m);
+  t.regex(r.stdout, /^  callee\.default\.svc:web 20\/s: \d+ sent, \d+ answered, latency p50 \d+\.\d ms p99 \d+\.\d ms, errors: /m);
+  t.regex(r.stdout, /^    default\/callee-1\s+\d+\s+\d+\.\d%$/m);
+  t.regex(r.stdout, /^    default\/callee-2\s+\d+\s+\d+\.\d%$/m);
+  const none = await s.kcs(['traffic', 'pod/callee-1']);
+  t.is(none.code, 0, none.stderr);
+  t.regex(none.stdout, /pod default\/callee-1 reports no calls/);
 });
 
 test('traffic refuses a headless Service: it has no cluster IP to send to', async (t) => {

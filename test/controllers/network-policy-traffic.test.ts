@@ -97,3 +97,31 @@ test('a pod\'s own listener refuses a direct caller the policies deny (asked of 
   const agent = (runtime as unknown as { machines: Map<string, { agent: { servers: { stats: { denied: number } } } }> }).machines.get('n1')!.agent;
   t.true(agent.servers.stats.denied >= 1, 'counted by the listener');
 });
+
+test('a pod\'s own calls (kcs.io/calls) are judged as that pod\'s: an egress policy stops them at the proxy, counted on both sides', async (t) => {
+  const { cp, c } = await cluster(t);
+  await c.create(K('Pod'), 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'shop', labels: { app: 'shop' } }, spec: { containers: [{ name: 'app', ports: [{ containerPort: 18210 }] }] } });
+  await c.create(K('Service'), 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop' }, spec: { selector: { app: 'shop' }, ports: [{ port: 18211, targetPort: 18210 }] } });
+  await c.create(K('Pod'), 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'buyer', labels: { role: 'buyer' }, annotations: { 'kcs.io/calls': 'shop 20/s' } }, spec: { containers: [{ name: 'app' }] } });
+  interface Call { sent: number; answered: number; errors: Record<string, number> }
+  // What the buyer's node last reported (the API serves it as PodCalls).
+  const callOf = async (): Promise<Call | undefined> => cp.usage.pod('default', 'buyer', 'n1')?.calls?.[0];
+  const failed = (call: Call) => Object.values(call.errors).reduce((a, b) => a + b, 0);
+  await eventually('the buyer\'s calls answered', async () => ((await callOf())?.answered ?? 0) >= 5);
+
+  const denied = cp.controllers!.serviceProxy.stats.denied;
+  // Calls made before the endpoints were ready may have failed already: only failures after this count.
+  const before = failed((await callOf())!);
+  await c.create(K('NetworkPolicy'), 'default', { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'buyers-send-nothing' }, spec: { podSelector: { matchLabels: { role: 'buyer' } }, policyTypes: ['Egress'] } });
+  const first = await eventually('the buyer\'s calls failing', async () => {
+    const call = await callOf();
+    return call && failed(call) > before ? call : undefined;
+  });
+  const later = await eventually('ten more failed', async () => {
+    const call = await callOf();
+    return call && failed(call) >= failed(first) + 10 ? call : undefined;
+  });
+  // Answers in flight when the policy came may land in the first report; none after.
+  t.is(later.answered, first.answered, 'no call answered once the policy stopped them');
+  t.true(cp.controllers!.serviceProxy.stats.denied - denied >= failed(later) - failed(first), 'each refused by the proxy and counted there');
+});

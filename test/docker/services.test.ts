@@ -47,6 +47,11 @@ dockerTest('a Service over 3 pods on 2 Docker nodes balances round-robin, and st
   // No restart of a's container after the kill: the test watches the outage itself.
   await c.client.patch(NODE, undefined, 'a', { metadata: { annotations: { 'kcs.io/remediation': 'off' } } });
   for (const [name, node] of [['web-1', 'a'], ['web-2', 'a'], ['web-3', 'b']] as const) await c.client.create(POD, 'default', webPod(name, node));
+  // A pod that calls the Service itself: its node's agent, in b's container, makes the calls.
+  await c.client.create(POD, 'default', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'buyer', annotations: { 'kcs.io/calls': 'web:http 10/s' } },
+    spec: { nodeName: 'b', containers: [{ name: 'app', image: 'curl', resources: { requests: { cpu: '10m' } } }] },
+  });
   const svc = (await c.client.create<KubeObject & { spec: { clusterIP: string } }>(SERVICE, 'default', {
     apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 18090, targetPort: 'http' }] },
   })).body;
@@ -62,6 +67,11 @@ dockerTest('a Service over 3 pods on 2 Docker nodes balances round-robin, and st
   for (let i = 0; i < 6; i++) seen.push(await get(ip, 18090));
   t.deepEqual([...seen].sort(), ['default/web-1', 'default/web-1', 'default/web-2', 'default/web-2', 'default/web-3', 'default/web-3'], 'each pod twice');
   t.is(new Set(seen.slice(0, 3)).size, 3, 'round-robin: three different pods in a row');
+  const calls = await eventually('the buyer\'s calls answered by all three', () => {
+    const call = c.cp.usage.pod('default', 'buyer', 'b')?.calls?.[0];
+    return call && ['web-1', 'web-2', 'web-3'].every((p) => (call.byPod[`default/${p}`] ?? 0) > 0) ? call : undefined;
+  }, 30_000);
+  t.is(calls.call, 'web:http 10/s');
 
   const proxy = c.cp.controllers!.serviceProxy;
   const refusedBefore = proxy.stats.refused;
