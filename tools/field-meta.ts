@@ -34,6 +34,8 @@ if (!apiDir || !machineryDir) {
 const PACKAGES: Record<string, string> = {
   'core/v1': join(apiDir, 'core/v1'),
   'coordination/v1': join(apiDir, 'coordination/v1'),
+  'discovery/v1': join(apiDir, 'discovery/v1'),
+  'networking/v1': join(apiDir, 'networking/v1'),
   'meta/v1': join(machineryDir, 'pkg/apis/meta/v1'),
 };
 /** Go import aliases used in those packages, to our package names. */
@@ -49,6 +51,10 @@ const ROOTS: Record<string, string> = {
   'v1/Event': 'core/v1.Event',
   'v1/Namespace': 'core/v1.Namespace',
   'coordination.k8s.io/v1/Lease': 'coordination/v1.Lease',
+  'v1/Service': 'core/v1.Service',
+  'v1/Endpoints': 'core/v1.Endpoints',
+  'discovery.k8s.io/v1/EndpointSlice': 'discovery/v1.EndpointSlice',
+  'networking.k8s.io/v1/NetworkPolicy': 'networking/v1.NetworkPolicy',
 };
 
 function markersOf(comments: string[]): Record<string, string[]> {

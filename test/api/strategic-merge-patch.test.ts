@@ -107,3 +107,22 @@ for (const [title, patch, code, message] of [
     t.is(await api.store.currentRevision(), rev);
   });
 }
+
+test('a Service\'s ports merge by port number, as kubectl apply expects; a NetworkPolicy\'s rules are replaced whole', withApp, async (t, api) => {
+  const SERVICES = '/api/v1/namespaces/default/services';
+  const created = await api.post(SERVICES, {
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' },
+    spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'metrics', port: 9090 }] },
+  });
+  t.is(created.status, 201, created.text);
+  const r = await api.patch(`${SERVICES}/web`, { spec: { ports: [{ port: 9090, targetPort: 9091 }] } }, SMP);
+  t.is(r.status, 200, r.text);
+  t.deepEqual(r.body.spec.ports.map((p: any) => [p.name, p.port, p.targetPort]), [['http', 80, 8080], ['metrics', 9090, 9091]]);
+
+  const POLICIES = '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies';
+  const from = (app: string) => ({ from: [{ podSelector: { matchLabels: { app } } }] });
+  t.is((await api.post(POLICIES, { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'p' }, spec: { podSelector: {}, ingress: [from('a'), from('b')] } })).status, 201);
+  const p = await api.patch(`${POLICIES}/p`, { spec: { ingress: [from('c')] } }, SMP);
+  t.is(p.status, 200, p.text);
+  t.deepEqual(p.body.spec.ingress, [from('c')], 'rules have no merge key in Kubernetes: the list is replaced');
+});
