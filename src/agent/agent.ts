@@ -13,7 +13,7 @@ import type { KubeObject, Node, Pod } from '../objects/types.ts';
 import { rfc3339Micro, systemClock, type Clock, type Timer } from '../util/clock.ts';
 import { UsageModel } from '../objects/usage.ts';
 import { USAGE_REPORT_KIND, type NodeUsageReport } from '../api/usage-report.ts';
-import { DEFAULT_RESTART_BACKOFF, nextPodStatus, type RestartBackoff } from './pod-status.ts';
+import { DEFAULT_RESTART_BACKOFF, nextLifetimeDue, nextPodStatus, type RestartBackoff } from './pod-status.ts';
 import { PodAddresses } from './pod-addresses.ts';
 import { PodServers } from './pod-servers.ts';
 import { PodCallers } from './pod-callers.ts';
@@ -68,6 +68,8 @@ function settled(pod: Pod): boolean {
 
 /** Pod status writes an agent has in flight at once, when they go one by one. */
 const POD_WRITES_IN_FLIGHT = 8;
+/** How long a lifetime pass that changed nothing waits before it looks again. */
+const LIFETIME_RETRY_MS = 200;
 /** Pod statuses confirmed in one commit (one request, one store transaction). */
 const POD_STATUSES_PER_COMMIT = 250;
 
@@ -120,6 +122,8 @@ export class NodeAgent {
   private lease?: Lease;
   private heartbeatTimer?: Timer;
   private refreshTimer?: Timer;
+  /** Set for the next moment a container's kcs.io/lifetime ends or it restarts after one. */
+  private lifetimeTimer?: { at: number; timer: Timer };
   private statusPending = false;
   private healthCheckQueued = false;
   private statusWrite: Promise<void> = Promise.resolve();
@@ -162,6 +166,7 @@ export class NodeAgent {
       const pods = this.podInformer.list();
       this.servers.sync(pods);
       this.callers.sync(pods);
+      this.scheduleLifetimes();
     };
     this.nodeInformer.on({ add: changed, update: changed });
     this.podInformer.on({ add: changed, update: changed, delete: (pod) => { this.usage.forget(pod.metadata.uid!); this.addresses.release(pod.metadata.uid); changed(); } });
@@ -183,6 +188,7 @@ export class NodeAgent {
     this.stopped = true;
     this.heartbeatTimer?.cancel();
     this.refreshTimer?.cancel();
+    this.lifetimeTimer?.timer.cancel();
     this.usageSink?.stop();
     this.servers.stop();
     this.callers.stop();
@@ -310,6 +316,41 @@ export class NodeAgent {
       .finally(() => { this.usageInFlight = false; });
   }
 
+  /**
+   * Containers that finish (kcs.io/lifetime) end when their time is up, not
+   * at the next heartbeat: a timer for the earliest end or restart among the
+   * node's pods, on the agent's clock, then a pass over the pods that are
+   * due. A pass that wrote nothing (the write was refused) tries again a
+   * little later rather than at once.
+   */
+  private scheduleLifetimes(minDelayMs = 0): void {
+    if (this.stopped) return;
+    let due: number | undefined;
+    for (const pod of this.podInformer.list()) {
+      const at = nextLifetimeDue(pod, this.restartBackoff);
+      if (at !== undefined && (due === undefined || at < due)) due = at;
+    }
+    if (due === undefined) {
+      this.lifetimeTimer?.timer.cancel();
+      this.lifetimeTimer = undefined;
+      return;
+    }
+    // Already past after a pass (its write was refused or not yet seen): look again a little later, not at once.
+    const now = this.clock.now().getTime();
+    const at = due > now ? due : now + minDelayMs;
+    if (this.lifetimeTimer && this.lifetimeTimer.at <= at) return;
+    this.lifetimeTimer?.timer.cancel();
+    const timer = this.clock.setTimer(() => {
+      if (this.lifetimeTimer?.timer !== timer) return;
+      this.lifetimeTimer = undefined;
+      this.statusWrite = this.statusWrite
+        .then(() => this.reportPods(false))
+        .catch((err) => this.log(`lifetime pass failed: ${(err as Error).message}`))
+        .finally(() => this.scheduleLifetimes(LIFETIME_RETRY_MS));
+    }, at - now);
+    this.lifetimeTimer = { at, timer };
+  }
+
   /** Coalesces bursts of pod events into one status write. */
   private requestStatus(): void {
     // One write waiting is enough: it reads everything as it is when it
@@ -342,7 +383,7 @@ export class NodeAgent {
     const writes: PodWrite[] = [];
     this.addresses.setRange(this.nodeInformer.get(this.nodeName)?.spec.podCIDR as string | undefined);
     for (const pod of this.podInformer.list()) {
-      if (!check && settled(pod) && pod.status?.podIP === this.addresses.addressOf(pod)) continue;
+      if (!check && settled(pod) && pod.status?.podIP === this.addresses.addressOf(pod) && !((nextLifetimeDue(pod, this.restartBackoff) ?? Infinity) <= now.getTime())) continue;
       const status = nextPodStatus(pod, { now, backoff: this.restartBackoff, check, podIP: this.addresses.addressOf(pod) });
       if (status) writes.push({ pod, status });
     }

@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { setCondition } from '../objects/conditions.ts';
 import { rfc3339 } from '../util/clock.ts';
 import { SIMULATE_UNHEALTHY, unhealthyContainers } from '../objects/pod-health.ts';
+import { exitCodeOf, lifetimesOf, LIFETIME_ANNOTATION, type ContainerLifetime } from '../objects/pod-lifetime.ts';
 import type { ContainerStatus, Pod, PodStatus } from '../objects/types.ts';
 
 export interface RestartBackoff {
@@ -85,6 +86,77 @@ export function stepContainer(cs: ContainerStatus, failing: boolean, pod: Pod, n
   return { ...fresh(cs.name, cs.image, !failing, now), restartCount: cs.restartCount, lastState: cs.lastState ?? {} };
 }
 
+/** How a container that ended as its lifetime says is marked, so its restart is timed by the agent and not by the next health check. */
+const LIFETIME_EXIT = `ended as its ${LIFETIME_ANNOTATION} says`;
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+export function restartPolicyOf(pod: Pod): RestartPolicy {
+  const p = pod.spec.restartPolicy;
+  return p === 'OnFailure' || p === 'Never' ? p : 'Always';
+}
+
+function endedByLifetime(cs: ContainerStatus): boolean {
+  return cs.lastState?.terminated?.message === LIFETIME_EXIT || cs.state?.terminated?.message === LIFETIME_EXIT;
+}
+
+/**
+ * A running container whose lifetime is over ends, at the moment it was due
+ * (not when the agent noticed): it exits with the code its lifetime draws for
+ * this run, and restarts after its back-off when the restartPolicy says so
+ * (Always; OnFailure when it failed), or stays terminated. A container
+ * waiting out the back-off after such an end runs again once it is over.
+ */
+export function stepLifetime(cs: ContainerStatus, lifetime: ContainerLifetime, policy: RestartPolicy, pod: Pod, now: Date, backoff: RestartBackoff): ContainerStatus {
+  const { running, waiting } = cs.state ?? {};
+  if (running) {
+    const started = Date.parse(running.startedAt ?? '');
+    if (!Number.isFinite(started) || now.getTime() < started + lifetime.durationMs) return cs;
+    const exitCode = exitCodeOf(pod, cs.name, lifetime, cs.restartCount);
+    const terminated = {
+      exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', message: LIFETIME_EXIT,
+      startedAt: running.startedAt, finishedAt: instant(new Date(started + lifetime.durationMs)),
+    };
+    const restarts = policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+    if (!restarts) return { ...cs, ready: false, started: false, state: { terminated } };
+    const restartCount = cs.restartCount + 1;
+    const wait = restartBackoffMs(restartCount, backoff);
+    return {
+      ...cs, ready: false, started: false, restartCount, lastState: { terminated },
+      state: { waiting: { reason: CRASH_LOOP, message: `back-off ${seconds(wait)} restarting failed container=${cs.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})` } },
+    };
+  }
+  if (waiting && endedByLifetime(cs)) {
+    const due = Date.parse(cs.lastState!.terminated!.finishedAt ?? '') + restartBackoffMs(cs.restartCount, backoff);
+    if (!(now.getTime() >= due)) return cs;
+    return { ...cs, ready: true, started: true, state: { running: { startedAt: instant(new Date(due)) } } };
+  }
+  return cs;
+}
+
+/** When the next lifetime event of the pod's containers is due (an end, or a restart after one), in ms since the epoch. */
+export function nextLifetimeDue(pod: Pod, backoff: RestartBackoff = DEFAULT_RESTART_BACKOFF): number | undefined {
+  if (pod.status?.phase !== 'Running') return undefined;
+  const lifetimes = lifetimesOf(pod);
+  if (lifetimes.size === 0) return undefined;
+  let next: number | undefined;
+  for (const cs of pod.status.containerStatuses ?? []) {
+    const lifetime = lifetimes.get(cs.name);
+    if (!lifetime) continue;
+    let due: number | undefined;
+    if (cs.state?.running) due = Date.parse(cs.state.running.startedAt ?? '') + lifetime.durationMs;
+    else if (cs.state?.waiting && endedByLifetime(cs)) due = Date.parse(cs.lastState!.terminated!.finishedAt ?? '') + restartBackoffMs(cs.restartCount, backoff);
+    if (due !== undefined && Number.isFinite(due) && (next === undefined || due < next)) next = due;
+  }
+  return next;
+}
+
+/** The phase of a pod whose containers are all terminated for good: Succeeded when every one exited 0. */
+function finishedPhase(statuses: ContainerStatus[]): 'Succeeded' | 'Failed' | undefined {
+  if (statuses.length === 0 || !statuses.every((cs) => cs.state?.terminated)) return undefined;
+  return statuses.every((cs) => cs.state!.terminated!.exitCode === 0) ? 'Succeeded' : 'Failed';
+}
+
 export interface PodStatusOptions {
   now: Date;
   backoff?: RestartBackoff;
@@ -111,16 +183,27 @@ export function nextPodStatus(pod: Pod, opts: PodStatusOptions): Pick<PodStatus,
   const failing = unhealthyContainers(pod);
   const backoff = opts.backoff ?? DEFAULT_RESTART_BACKOFF;
   const known = new Map((status.phase === 'Running' ? status.containerStatuses ?? [] : []).map((cs) => [cs.name, cs]));
+  const lifetimes = lifetimesOf(pod);
+  const policy = restartPolicyOf(pod);
   const containerStatuses = pod.spec.containers.map((c) => {
     const reported = known.get(c.name);
     if (!reported) return fresh(c.name, c.image, !failing.has(c.name), opts.now);
     // A status an earlier agent wrote without imageID gains it (and so is written once more).
-    const cs = reported.imageID === undefined ? { ...reported, imageID: NO_IMAGE_ID } : reported;
-    return opts.check ? stepContainer(cs, failing.has(c.name), pod, opts.now, backoff) : cs;
+    let cs = reported.imageID === undefined ? { ...reported, imageID: NO_IMAGE_ID } : reported;
+    // A container that has ended for good is not checked or restarted again.
+    if (cs.state?.terminated) return cs;
+    const lifetime = lifetimes.get(c.name);
+    // Its lifetime runs on the agent's clock, checked or not; its health only at a check.
+    if (lifetime) cs = stepLifetime(cs, lifetime, policy, pod, opts.now, backoff);
+    const lifetimeWait = !!cs.state?.waiting && endedByLifetime(cs);
+    if (opts.check && !lifetimeWait && !cs.state?.terminated) cs = stepContainer(cs, failing.has(c.name), pod, opts.now, backoff);
+    return cs;
   });
+  const finished = finishedPhase(containerStatuses);
   const unready = containerStatuses.filter((cs) => !cs.ready).map((cs) => cs.name);
   const ready = unready.length === 0;
-  const why = ready ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
+  // Kubernetes' reason for a pod whose containers have all ended.
+  const why = ready ? {} : finished ? { reason: 'PodCompleted' } : { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
   let conditions = setCondition(status.conditions, { type: 'Initialized', status: 'True' }, opts.now);
   conditions = setCondition(conditions, { type: 'ContainersReady', status: ready ? 'True' : 'False', ...why }, opts.now);
   conditions = setCondition(conditions, { type: 'Ready', status: ready ? 'True' : 'False', ...why }, opts.now);
@@ -129,7 +212,7 @@ export function nextPodStatus(pod: Pod, opts: PodStatusOptions): Pick<PodStatus,
   // When this node started it, as the kubelet records it: a pod that moved starts again (its usage profile too).
   const startTime = status.phase === 'Running' && typeof status.startTime === 'string' ? status.startTime : rfc3339(opts.now);
   const network = opts.podIP ? { podIP: opts.podIP, podIPs: [{ ip: opts.podIP }], hostIP: HOST_IP, hostIPs: [{ ip: HOST_IP }] } : {};
-  const next = { phase: 'Running' as const, startTime, ...network, conditions, containerStatuses };
+  const next = { phase: finished ?? ('Running' as const), startTime, ...network, conditions, containerStatuses };
   const same = status.phase === next.phase && status.startTime === startTime && status.podIP === opts.podIP && isDeepStrictEqual(status.conditions, conditions) && isDeepStrictEqual(status.containerStatuses, containerStatuses);
   return same ? undefined : next;
 }

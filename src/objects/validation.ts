@@ -12,6 +12,7 @@ import type { FieldError } from './field-error.ts';
 import type { KubeObject, Pod, ResourceList } from './types.ts';
 import { usageErrors } from './usage.ts';
 import { callsErrors } from './pod-calls.ts';
+import { lifetimeErrors } from './pod-lifetime.ts';
 import { networkPolicyErrors } from './network-policy-validation.ts';
 import type { NetworkPolicy } from './network-policy.ts';
 import { serviceErrors, type Service } from './services.ts';
@@ -79,7 +80,7 @@ export function validateObject(given: KubeObject): ValidationResult {
   }
   if (result.errors.length === 0) result.errors.push(...checkQuantities(obj), ...ownerReferenceErrors(obj.metadata.ownerReferences), ...finalizerErrors(obj.metadata.finalizers));
   // The usage profile reads the containers and their requests: only once those are sound.
-  if (result.errors.length === 0 && obj.kind === 'Pod') result.errors.push(...usageErrors(obj as Pod), ...callsErrors(obj as Pod));
+  if (result.errors.length === 0 && obj.kind === 'Pod') result.errors.push(...usageErrors(obj as Pod), ...callsErrors(obj as Pod), ...lifetimeErrors(obj as Pod));
   if (result.errors.length === 0 && obj.kind === 'NodePool') result.errors.push(...nodePoolErrors(obj));
   if (result.errors.length === 0 && obj.kind === 'NetworkPolicy') result.errors.push(...networkPolicyErrors(obj as NetworkPolicy));
   if (result.errors.length === 0 && obj.kind === 'Service') result.errors.push(...serviceErrors(obj as Service));

@@ -7,6 +7,7 @@ import { DEFAULT_BODY_LIMIT } from '../../src/api/body.ts';
 import { MAX_COMMIT_OPERATIONS } from '../../src/api/commit.ts';
 import { USAGE_ANNOTATION, USAGE_FIELD } from '../../src/objects/usage.ts';
 import { CALLS_ANNOTATION, CALLS_FIELD } from '../../src/objects/pod-calls.ts';
+import { LIFETIME_ANNOTATION, LIFETIME_FIELD } from '../../src/objects/pod-lifetime.ts';
 import { BAD_MANIFESTS, billionLaughs, deepArray, deepObject, DEPTH, nodeYaml, YAML } from '../support/bad-manifests.ts';
 import {
   createAll, FRESH_REVISION, namespace, NAMESPACES, node, nodePath, NODES, openApi, pod, podPath, PODS, rawRequest, withApp, withAppOptions,
@@ -200,6 +201,11 @@ const CASES: BadCase[] = [
   // ---- a pod's calls to Services (kcs.io/calls)
   { title: 'a pod calling a Service at a rate above the limit', path: PODS, body: podWith((p) => { p.metadata.annotations = { [CALLS_ANNOTATION]: 'web 500/s' }; }), code: 422, reason: 'Invalid', fields: [CALLS_FIELD], message: /rate 500\/s: must be above 0 and at most 100\/s/ },
   { title: 'a merge patch giving a pod a call to a name that is not a Service name', method: 'PATCH', path: podPath('p1'), type: MERGE_PATCH, body: { metadata: { annotations: { [CALLS_ANNOTATION]: 'Web_Server' } } }, needsTargets: true, code: 422, reason: 'Invalid', fields: [CALLS_FIELD], message: /"Web_Server" is not a Service name/ },
+
+  // ---- pods that finish (kcs.io/lifetime, restartPolicy)
+  { title: 'a pod whose lifetime is not a duration', path: PODS, body: podWith((p) => { p.metadata.annotations = { [LIFETIME_ANNOTATION]: 'a while exit=1' }; }), code: 422, reason: 'Invalid', fields: [LIFETIME_FIELD], message: /"a" is not a duration/ },
+  { title: 'a pod whose lifetime fails with a probability above 1', path: PODS, body: podWith((p) => { p.metadata.annotations = { [LIFETIME_ANNOTATION]: '10s fail=1.5' }; }), code: 422, reason: 'Invalid', fields: [LIFETIME_FIELD], message: /fail=1\.5: a probability is a number from 0 to 1/ },
+  { title: 'a pod with a restartPolicy Kubernetes does not have', path: PODS, body: podWith((p) => { p.spec.restartPolicy = 'Sometimes'; }), code: 422, reason: 'Invalid', fields: ['spec.restartPolicy'] },
 
   // ---- NodePools (kcs.io/v1) and usage reports / metrics.k8s.io
   { title: 'a NodePool without a max', path: NODEPOOLS, body: nodePool((p) => { delete p.spec.maxNodes; }), code: 422, reason: 'Invalid', fields: ['spec.maxNodes'] },

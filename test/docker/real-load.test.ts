@@ -57,9 +57,12 @@ dockerTest('a 1-CPU node whose pods use 1.5 CPUs is throttled by its quota: dock
     return samples.at(-1)! > 850;
   }, 30_000);
   t.true(samples.every((m) => m <= 1100), `never above its quota: ${samples.join(', ')}m`);
-  // Each pod got its share of what the node had: 1.5 CPUs wanted, one given.
+  // Each pod got its share of what the node had (1.5 CPUs wanted, at most one given): half, as both want the same.
+  // Read from one report: a busy host may give the node less than its CPU, and the shares follow what it got.
   const pod = c.cp.usage.pod('default', 'burn-a', 'hot');
-  t.true(pod !== undefined && pod.containers[0]!.milliCpu < 700 && pod.containers[0]!.milliCpu > 450, `burn-a got about half: ${pod?.containers[0]?.milliCpu}m`);
+  const had = c.cp.usage.node('hot')!.milliCpu;
+  t.true(pod !== undefined && Math.abs(pod.containers[0]!.milliCpu - had / 2) <= 1, `burn-a got half of the node's ${had}m: ${pod?.containers[0]?.milliCpu}m`);
+  t.true(had <= 1100);
 });
 
 dockerTest('all nodes together burn no more than the real-load cap, whatever their pods want', async (t) => {
