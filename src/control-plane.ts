@@ -43,6 +43,8 @@ export interface ControlPlaneOptions {
   nodeGraceMs?: number;
   /** Restarts of a failing pod on one node before it is moved (default 3). */
   maxRestarts?: number;
+  /** The first wait before a Job's failed pod is replaced (default 1 s, doubling per failure). */
+  jobBackoffBaseMs?: number;
   /** The address agents reach the API at; defaults to the URL this server listens on. */
   agentServer?: string;
   /**
@@ -151,7 +153,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     if (opts.runtime) {
       controllers = await startControllers({
         client: clientAs(CONTROLLERS_USER), runtime: opts.runtime, server: opts.agentServer ?? url, ca: tls?.caPem,
-        tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, cpuUsage: (name) => usage.node(name)?.milliCpu, nodeGraceMs: opts.nodeGraceMs, maxRestarts: opts.maxRestarts, log: opts.log, metrics,
+        tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, cpuUsage: (name) => usage.node(name)?.milliCpu, nodeGraceMs: opts.nodeGraceMs, maxRestarts: opts.maxRestarts, jobBackoffBaseMs: opts.jobBackoffBaseMs, log: opts.log, metrics,
       });
     } else {
       namespaceController = await startNamespaceController({ client: clientAs(CONTROLLERS_USER), log: opts.log, metrics });

@@ -36,10 +36,14 @@ const PACKAGES: Record<string, string> = {
   'coordination/v1': join(apiDir, 'coordination/v1'),
   'discovery/v1': join(apiDir, 'discovery/v1'),
   'networking/v1': join(apiDir, 'networking/v1'),
+  'batch/v1': join(apiDir, 'batch/v1'),
+  'scheduling/v1': join(apiDir, 'scheduling/v1'),
+  // The Job's scheduling (alpha) refers to its types.
+  'scheduling/v1alpha3': join(apiDir, 'scheduling/v1alpha3'),
   'meta/v1': join(machineryDir, 'pkg/apis/meta/v1'),
 };
 /** Go import aliases used in those packages, to our package names. */
-const ALIASES: Record<string, string> = { metav1: 'meta/v1', v1: 'core/v1' };
+const ALIASES: Record<string, string> = { metav1: 'meta/v1', v1: 'core/v1', corev1: 'core/v1', apiv1: 'core/v1', schedulingv1alpha3: 'scheduling/v1alpha3' };
 /** Types the API encodes as one JSON value. */
 const LEAVES = new Set(['resource.Quantity', 'intstr.IntOrString', 'types.UID', 'meta/v1.Time', 'meta/v1.MicroTime', 'meta/v1.Duration', 'meta/v1.Fields', 'types.NodeName']);
 const UNTYPED = new Set(['runtime.RawExtension', 'meta/v1.FieldsV1', 'runtime.Object']);
@@ -55,6 +59,8 @@ const ROOTS: Record<string, string> = {
   'v1/Endpoints': 'core/v1.Endpoints',
   'discovery.k8s.io/v1/EndpointSlice': 'discovery/v1.EndpointSlice',
   'networking.k8s.io/v1/NetworkPolicy': 'networking/v1.NetworkPolicy',
+  'batch/v1/Job': 'batch/v1.Job',
+  'scheduling.k8s.io/v1/PriorityClass': 'scheduling/v1.PriorityClass',
 };
 
 function markersOf(comments: string[]): Record<string, string[]> {

@@ -33,6 +33,8 @@ const ROOTS = [
   'kubernetes-models/networking.k8s.io/v1/NetworkPolicy', 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyList',
   'kubernetes-models/v1/Service', 'kubernetes-models/v1/ServiceList', 'kubernetes-models/v1/Endpoints', 'kubernetes-models/v1/EndpointsList',
   'kubernetes-models/discovery.k8s.io/v1/EndpointSlice', 'kubernetes-models/discovery.k8s.io/v1/EndpointSliceList',
+  'kubernetes-models/batch/v1/Job', 'kubernetes-models/batch/v1/JobList',
+  'kubernetes-models/scheduling.k8s.io/v1/PriorityClass', 'kubernetes-models/scheduling.k8s.io/v1/PriorityClassList',
   'apimachinery/apis/meta/v1/Status', 'apimachinery/apis/meta/v1/WatchEvent', 'apimachinery/apis/meta/v1/DeleteOptions',
   'apimachinery/apis/meta/v1/APIResourceList', 'apimachinery/apis/meta/v1/APIGroupList', 'apimachinery/apis/meta/v1/APIVersions',
   'apimachinery/apis/meta/v1/Patch', 'apimachinery/version/Info',
@@ -188,6 +190,12 @@ const EXTENSIONS: Record<string, Record<string, Schema>> = {
   'io.k8s.api.discovery.v1.EndpointSlice': { endpoints: atomic, ports: atomic },
   'io.k8s.api.discovery.v1.Endpoint': { addresses: set },
   'io.k8s.api.discovery.v1.EndpointHints': { forZones: atomic, forNodes: atomic },
+  'io.k8s.api.batch.v1.JobStatus': { conditions: { ...atomic, ...merge('type') } },
+  'io.k8s.api.batch.v1.PodFailurePolicy': { rules: atomic },
+  'io.k8s.api.batch.v1.PodFailurePolicyRule': { onPodConditions: atomic },
+  'io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement': { values: set },
+  'io.k8s.api.batch.v1.SuccessPolicy': { rules: atomic },
+  'io.k8s.api.batch.v1.UncountedTerminatedPods': { succeeded: set, failed: set },
 };
 
 /** Structs Kubernetes marks +structType=atomic: replaced whole by a patch. */

@@ -46,6 +46,8 @@ const PACKAGES: Array<{ pkg: string; repo: Repo; dir: string; go: string[] }> = 
   { pkg: 'k8s.io.api.policy.v1beta1', repo: 'api', dir: 'policy/v1beta1', go: ['types.go'] },
   { pkg: 'k8s.io.api.coordination.v1', repo: 'api', dir: 'coordination/v1', go: ['types.go'] },
   { pkg: 'k8s.io.api.discovery.v1', repo: 'api', dir: 'discovery/v1', go: ['types.go'] },
+  { pkg: 'k8s.io.api.batch.v1', repo: 'api', dir: 'batch/v1', go: ['types.go'] },
+  { pkg: 'k8s.io.api.scheduling.v1', repo: 'api', dir: 'scheduling/v1', go: ['types.go'] },
 ];
 
 /**

@@ -8,10 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { DEFAULT_NAMESPACE, type KindInfo } from '../objects/kinds.ts';
-import type { KubeObject } from '../objects/types.ts';
+import type { KubeObject, Pod } from '../objects/types.ts';
 import { withMachineSize } from '../objects/node-capacity.ts';
 import { validateObject, type FieldError } from '../objects/validation.ts';
 import { defaultService, keepClusterIp, type Service } from '../objects/services.ts';
+import { defaultJob, generatedSelectorErrors, generateSelector, jobUpdateErrors } from '../objects/job-spec.ts';
+import type { Job } from '../objects/job-status.ts';
+import { defaultPriorityClass, priorityClassUpdateErrors, type PriorityClass } from '../objects/priority-classes.ts';
 import { errors } from './errors.ts';
 import { isNamespace, prepareNamespaceForCreate, prepareNamespaceForUpdate } from './namespaces.ts';
 
@@ -27,6 +30,14 @@ export function prepareForCreate(obj: KubeObject, now: string): KubeObject {
   delete next.status;
   if (obj.kind === 'Pod') next.status = { phase: 'Pending' };
   if (isNamespace(next)) prepareNamespaceForCreate(next);
+  if (next.kind === 'Job') {
+    // The selector is made from the uid, so only now; then checked as Kubernetes validates it.
+    generateSelector(next as Job);
+    const refused = generatedSelectorErrors(next as Job);
+    if (refused.length) throw errors.invalid('Job', next.metadata.name ?? '', refused);
+    // Kubernetes defaults a Job again as it reads it back from storage: one created without labels takes its pods' generated ones.
+    defaultJob(next as Job);
+  }
   return next;
 }
 
@@ -50,6 +61,10 @@ export function prepareForUpdate(next: KubeObject, prev: KubeObject): KubeObject
     const refused = keepClusterIp(out as Service, prev as Service);
     if (refused.length) throw errors.invalid('Service', out.metadata.name ?? '', refused);
   }
+  const refused = out.kind === 'Job' ? jobUpdateErrors(out as Job, prev as Job)
+    : out.kind === 'PriorityClass' ? priorityClassUpdateErrors(out as PriorityClass, prev as PriorityClass)
+      : out.kind === 'Pod' ? keepPodPriority(out as Pod, prev as Pod) : [];
+  if (refused.length) throw errors.invalid(out.kind, out.metadata.name ?? '', refused);
   if (!isDeepStrictEqual(out.spec, prev.spec)) out.metadata.generation = (prev.metadata.generation ?? 0) + 1;
   return out;
 }
@@ -68,6 +83,24 @@ function keepPodCidr(next: KubeObject, prev: KubeObject): void {
   }
   spec.podCIDR = was.podCIDR;
   spec.podCIDRs = was.podCIDRs ?? [was.podCIDR];
+}
+
+/**
+ * The priority a pod got when it was created stays (the Priority admission
+ * plugin on update); its class may not change, as a pod's spec may not in
+ * Kubernetes. A pod created before kcs resolved priorities gets none.
+ */
+function keepPodPriority(next: Pod, prev: Pod): FieldError[] {
+  const spec = next.spec;
+  const was = prev.spec ?? {};
+  if (spec.priorityClassName !== undefined && spec.priorityClassName !== was.priorityClassName) {
+    return [{ reason: 'FieldValueInvalid', field: 'spec.priorityClassName', message: `Invalid value: ${JSON.stringify(spec.priorityClassName)}: field is immutable` }];
+  }
+  for (const field of ['priorityClassName', 'priority', 'preemptionPolicy'] as const) {
+    if (was[field] === undefined) delete spec[field];
+    else (spec as Record<string, unknown>)[field] = was[field];
+  }
+  return [];
 }
 
 /** A write to /status: only status comes from the request. */
@@ -137,6 +170,8 @@ export function admitFields(kind: KindInfo, obj: KubeObject, opts: FieldOptions)
   for (const path of unknownPaths) removeField(obj, path);
   normalizeQuantities(obj);
   if (obj.kind === 'Service') defaultService(obj as Service);
+  if (obj.kind === 'Job') defaultJob(obj as Job);
+  if (obj.kind === 'PriorityClass') defaultPriorityClass(obj as PriorityClass);
   return unknownFields.map((f) => `unknown field "${f}"`);
 }
 

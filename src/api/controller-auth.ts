@@ -8,13 +8,19 @@
 // it. The autoscaler makes, cordons and deletes the Nodes of NodePools
 // (node-auth.ts lets the controllers change only Nodes a pool owns) and
 // writes the pools' status. The endpoints controller creates, updates and
-// deletes EndpointSlices and Endpoints. The garbage collector deletes objects that have
-// owners and removes owner references and its own finalizers (the guard at
-// the end, checked on the very object written). They may not create, change
-// or delete Pods or the scheduler configuration otherwise: those are the user's.
+// deletes EndpointSlices and Endpoints. The Job controller creates the pods
+// of Jobs and writes Jobs' status; the workflow controller creates the Jobs
+// of Workflows and writes Workflows' status (what they create must name
+// that owner as its controller: controllerCreateGuard). The garbage
+// collector deletes objects that have owners, and finished Jobs whose
+// ttlSecondsAfterFinished says so, and removes owner references and its own
+// finalizers (the guard at the end, checked on the very object written).
+// They may not create, change or delete Pods or the scheduler configuration
+// otherwise: those are the user's.
 import { isDeepStrictEqual } from 'node:util';
 import { KINDS } from '../objects/kinds.ts';
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../objects/owners.ts';
+import { jobFinished, type Job } from '../objects/job-status.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { TokenAuthenticator, type RequestAttributes, type User } from './auth.ts';
 import { errors } from './errors.ts';
@@ -60,10 +66,38 @@ function controllersMayOutright(attrs: RequestAttributes): boolean {
       return attrs.subresource === undefined && (attrs.verb === 'create' || attrs.verb === 'delete' || WRITES.has(attrs.verb));
     case 'pods':
       return (WRITES.has(attrs.verb) && (attrs.subresource === 'status' || attrs.subresource === 'unbinding'))
-        || (attrs.verb === 'create' && attrs.subresource === 'binding');
+        || (attrs.verb === 'create' && (attrs.subresource === 'binding' || attrs.subresource === undefined));
+    case 'jobs':
+      return (WRITES.has(attrs.verb) && attrs.subresource === 'status') || (attrs.verb === 'create' && attrs.subresource === undefined);
+    case 'workflows':
+      return WRITES.has(attrs.verb) && attrs.subresource === 'status';
     default:
       return false;
   }
+}
+
+// ---- what the controllers create for an owner ------------------------------------------------
+
+/** The kind a controller-made object of each resource must be controlled by: a Job's pods, a Workflow's Jobs. */
+const CREATED_FOR: Record<string, string> = { pods: 'Job', jobs: 'Workflow' };
+
+function controlledByOwnerOf(resource: string, obj: KubeObject): boolean {
+  const owner = CREATED_FOR[resource];
+  return owner !== undefined && (obj.metadata.ownerReferences ?? []).some((r) => r.kind === owner && r.controller === true);
+}
+
+/**
+ * The guard on a controller's create of a Pod or a Job, checked on the very
+ * object: it must name a Job (a Workflow) as its controller, so the
+ * controllers make only what a Job or Workflow asks for. Undefined for
+ * anyone else and any other resource.
+ */
+export function controllerCreateGuard(user: User, resource: string, name: string | undefined): WriteGuard | undefined {
+  if (!isController(user) || CREATED_FOR[resource] === undefined) return undefined;
+  return {
+    allows: (obj) => controlledByOwnerOf(resource, obj),
+    denied: () => errors.forbidden(user.name, 'create', resource, name),
+  };
 }
 
 // ---- the garbage collector's part ----------------------------------------------------------
@@ -73,6 +107,11 @@ const COLLECTORS_FINALIZERS = new Set([ORPHAN_FINALIZER, FOREGROUND_FINALIZER]);
 /** A delete or an update of a served kind's main resource: allowed only on what the guard lets through. */
 function collecting(attrs: Pick<RequestAttributes, 'verb' | 'resource' | 'subresource'>): boolean {
   return attrs.subresource === undefined && (attrs.verb === 'delete' || WRITES.has(attrs.verb)) && KINDS.some((k) => k.plural === attrs.resource);
+}
+
+/** A Job that finished and asked to be deleted some time after (Kubernetes' TTL-after-finished controller's part). */
+function finishedWithTtl(obj: KubeObject): boolean {
+  return obj.kind === 'Job' && (obj.spec as Job['spec'] | undefined)?.ttlSecondsAfterFinished !== undefined && jobFinished(obj as Job) !== undefined;
 }
 
 /** An object the collector acts on: it has owners, or it is being deleted and waits for the collector. */
@@ -107,8 +146,10 @@ export function garbageCollectorGuard(user: User, verb: 'delete' | 'update' | 'p
   const attrs = { verb, resource, subresource };
   if (!isController(user) || controllersMayOutright(attrs) || !collecting(attrs)) return undefined;
   return {
-    allows: inGarbageCollectorsCare,
+    allows: (obj) => inGarbageCollectorsCare(obj) || (verb === 'delete' && finishedWithTtl(obj)),
     allowsChange: verb === 'delete' ? undefined : onlyReleases,
+    // An apply that would create the object: only what a controller may create at all.
+    allowsCreate: (obj) => controlledByOwnerOf(resource, obj),
     denied: () => errors.forbidden(user.name, verb, resource, name),
   };
 }

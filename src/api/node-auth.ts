@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { kindByName, NODE_LEASE_NAMESPACE } from '../objects/kinds.ts';
 import type { Pod } from '../objects/types.ts';
 import { ADMIN_GROUP, type Authenticator, type Authorizer, type User } from './auth.ts';
-import { controllersMay, garbageCollectorGuard, isController } from './controller-auth.ts';
+import { controllerCreateGuard, controllersMay, garbageCollectorGuard, isController } from './controller-auth.ts';
 import { isMetricsReader, metricsReaderMay } from './metrics-auth.ts';
 import { errors } from './errors.ts';
 import type { CommitChecks, Registry, WriteOptions } from './registry.ts';
@@ -108,6 +108,8 @@ export function nodeStatusFence(user: User, resource: string, subresource: strin
  * user made is the user's.
  */
 export function controllerNodeGuard(user: User, resource: string, subresource: string | undefined, name: string | undefined, verb: 'create' | 'update' = 'update'): WriteOptions['guard'] {
+  // What else the controllers create (a Job's pods, a Workflow's Jobs) is checked the same way.
+  if (verb === 'create' && subresource === undefined && resource !== 'nodes') return controllerCreateGuard(user, resource, name);
   if (!isController(user) || resource !== 'nodes' || subresource !== undefined) return undefined;
   return {
     allows: (obj) => (obj.metadata.ownerReferences ?? []).some((r) => r.kind === 'NodePool' && r.controller === true),

@@ -81,6 +81,8 @@ const KCS_FIELDS: Record<string, Record<string, Schema>> = {
 export function definitionName(group: string, version: string, kind: string): string {
   if (group === '') return `io.k8s.api.core.${version}.${kind}`;
   if (group.endsWith('.k8s.io')) return `io.k8s.api.${group.slice(0, -'.k8s.io'.length)}.${version}.${kind}`;
+  // Kubernetes' own groups without a domain (batch, apps, policy).
+  if (!group.includes('.')) return `io.k8s.api.${group}.${version}.${kind}`;
   return `${group.split('.').reverse().join('.')}.${version}.${kind}`;
 }
 
@@ -88,7 +90,7 @@ export function kindDefinition(kind: KindInfo, list = false): string {
   return definitionName(kind.group, kind.version, list ? kind.listKind : kind.kind);
 }
 
-const KCS_SCHEMA_FILES: Record<string, string> = { SchedulerConfiguration: 'schedulerconfiguration.json', NodePool: 'nodepool.json', [COMMIT_KIND.kind]: 'commit.json' };
+const KCS_SCHEMA_FILES: Record<string, string> = { SchedulerConfiguration: 'schedulerconfiguration.json', NodePool: 'nodepool.json', Workflow: 'workflow.json', [COMMIT_KIND.kind]: 'commit.json' };
 
 /** The shared pieces of schemas/meta.json, as the Kubernetes definitions they stand for. */
 const META_REFS: Record<string, Schema> = {
@@ -96,6 +98,16 @@ const META_REFS: Record<string, Schema> = {
   'meta.json#/definitions/quantity': QUANTITY,
   'meta.json#/definitions/resourceList': { type: 'object', additionalProperties: QUANTITY },
   'meta.json#/definitions/stringMap': { type: 'object', additionalProperties: { type: 'string' } },
+  // The shape of every status condition (Node, Pod, Job): type and status, why, and when.
+  'meta.json#/definitions/condition': {
+    type: 'object', required: ['type', 'status'],
+    properties: {
+      type: { type: 'string' }, status: { type: 'string' }, reason: { type: 'string' }, message: { type: 'string' },
+      lastHeartbeatTime: ref(`${META}.Time`), lastProbeTime: ref(`${META}.Time`), lastTransitionTime: ref(`${META}.Time`),
+    },
+  },
+  // A Workflow's job templates hold Job specs.
+  'job.json#/properties/spec': ref('io.k8s.api.batch.v1.JobSpec'),
 };
 
 /** A JSON Schema of schemas/ as an OpenAPI schema: const as a one-value enum, meta.json references as Kubernetes', no keywords OpenAPI lacks. */

@@ -1,7 +1,8 @@
 // Which request bodies kcs reads in Kubernetes' protobuf encoding
 // (application/vnd.kubernetes.protobuf), and the message of each. Only the
 // kinds Kubernetes itself has protobuf messages for: the core kinds kcs
-// serves, Lease, Binding, Eviction and DeleteOptions. kcs.io kinds have none
+// serves, Lease, EndpointSlice, Job, PriorityClass, Binding, Eviction and
+// DeleteOptions. kcs.io kinds have none
 // (Kubernetes serves its CustomResources in JSON and YAML only), so their
 // endpoints refuse protobuf with 415. No protobufjs here: the routes import
 // this to say what each endpoint reads, and only a protobuf body loads the
@@ -30,6 +31,8 @@ const MESSAGES: Record<string, string> = {
   'v1 Endpoints': `${CORE}.Endpoints`,
   'discovery.k8s.io/v1 EndpointSlice': 'k8s.io.api.discovery.v1.EndpointSlice',
   'coordination.k8s.io/v1 Lease': 'k8s.io.api.coordination.v1.Lease',
+  'batch/v1 Job': 'k8s.io.api.batch.v1.Job',
+  'scheduling.k8s.io/v1 PriorityClass': 'k8s.io.api.scheduling.v1.PriorityClass',
   'policy/v1 Eviction': 'k8s.io.api.policy.v1.Eviction',
   'policy/v1beta1 Eviction': 'k8s.io.api.policy.v1beta1.Eviction',
   'meta.k8s.io/v1 DeleteOptions': `${META}.DeleteOptions`,

@@ -10,10 +10,12 @@ import { ObjectCache, type ListPage, type ListQuery, type ObjectCacheOptions } f
 import { parseSelection, type Selection } from '../cache/selection.ts';
 import type { EventView, WatchEventType } from '../cache/watcher.ts';
 import { SelectorError } from '../objects/selectors.ts';
-import type { Condition, KubeObject, Namespace, Node, ObjectList } from '../objects/types.ts';
+import type { Condition, KubeObject, Namespace, Node, ObjectList, Pod } from '../objects/types.ts';
 import { PodCidrs } from './pod-cidrs.ts';
 import { ClusterIps } from './cluster-ips.ts';
 import type { Service } from '../objects/services.ts';
+import { admitPodPriority, PriorityClasses, refuseSecondDefault, refuseSystemClassDelete, systemPriorityClasses } from './priority-classes.ts';
+import type { PriorityClass } from '../objects/priority-classes.ts';
 import { ConflictError, KeyExistsError, KeyNotFoundError, type KeyValue, type Store, type TxnOp } from '../store/store.ts';
 import { jsonCopy } from '../util/json-copy.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
@@ -42,6 +44,8 @@ export interface WriteOptions extends FieldOptions, FieldManagerOptions {
 
 export interface WriteGuard {
   allows(current: KubeObject): boolean;
+  /** Checked instead of allows on the object a write would create (an apply of one that does not exist). */
+  allowsCreate?(incoming: KubeObject): boolean;
   /** Checked on what an update would store, against what it replaces. */
   allowsChange?(current: KubeObject, next: KubeObject): boolean;
   denied(): ApiError;
@@ -132,6 +136,8 @@ const MAX_UNCONDITIONAL_RETRIES = 16;
 const NAMESPACE = kindByName('Namespace')!;
 const NODE = kindByName('Node')!;
 const SERVICE = kindByName('Service')!;
+const POD = kindByName('Pod')!;
+const PRIORITY_CLASS = kindByName('PriorityClass')!;
 
 export class Registry {
   readonly store: Store;
@@ -143,12 +149,15 @@ export class Registry {
   private readonly podCidrs = new PodCidrs();
   /** Which cluster IPs Services hold (the service IP allocator, at admission). */
   private readonly clusterIps: ClusterIps;
+  /** The PriorityClasses pods take their priority from. */
+  private readonly priorityClasses: PriorityClasses;
 
   constructor(store: Store, clock: Clock = systemClock, cacheOptions: Omit<ObjectCacheOptions, 'clock'> = {}) {
     this.store = store;
     this.clock = clock;
     this.cache = new ObjectCache(store, { ...cacheOptions, clock });
     this.clusterIps = new ClusterIps(this.cache);
+    this.priorityClasses = new PriorityClasses(store);
     this.bootstrapped = this.createSystemNamespaces();
     // Awaited by ready() and by every namespace check; never an unhandled rejection meanwhile.
     this.bootstrapped.catch(() => {});
@@ -166,7 +175,8 @@ export class Registry {
   /**
    * The system namespaces, and a Namespace for every namespace that holds
    * objects but has none: a store written before kcs served namespaces keeps
-   * working (its pods in `team` can still be joined by others).
+   * working (its pods in `team` can still be joined by others). The system
+   * PriorityClasses too, made the same way.
    */
   private async createSystemNamespaces(): Promise<void> {
     const now = rfc3339(this.clock.now());
@@ -183,6 +193,12 @@ export class Registry {
       const ns = checkShape(NAMESPACE, systemNamespace(name), undefined);
       admitFields(NAMESPACE, ns, {});
       missing.push({ type: 'create', key: keyFor(NAMESPACE, undefined, name), value: encode(prepareForCreate(ns, now)) });
+    }
+    for (const pc of systemPriorityClasses()) {
+      const key = keyFor(PRIORITY_CLASS, undefined, pc.metadata.name!);
+      if (await this.store.get(key)) continue;
+      admitFields(PRIORITY_CLASS, checkShape(PRIORITY_CLASS, pc, undefined), {});
+      missing.push({ type: 'create', key, value: encode(prepareForCreate(pc, now)) });
     }
     if (!missing.length) return;
     try {
@@ -284,6 +300,7 @@ export class Registry {
     // As the NamespaceLifecycle admission plugin, before validation; from
     // here to the write everything is synchronous (see checkNamespaces).
     if (kind === SERVICE) await this.clusterIps.ready();
+    const classes = kind === POD || kind === PRIORITY_CLASS ? await this.priorityClasses.current() : undefined;
     if (kind.namespaced) await this.checkNamespaces([{ kind, namespace: incoming.metadata.namespace!, name: typeof incoming.metadata.name === 'string' ? incoming.metadata.name : undefined }]);
     if (!incoming.metadata.name) {
       if (!incoming.metadata.generateName) {
@@ -292,8 +309,10 @@ export class Registry {
       incoming.metadata.name = incoming.metadata.generateName + randomSuffix();
     }
     // On a create, what is checked is the object as it would be stored (the controllers create only Nodes a NodePool owns).
-    if (opts.guard && !opts.guard.allows(incoming)) throw opts.guard.denied();
+    if (opts.guard && !(opts.guard.allowsCreate ? opts.guard.allowsCreate(incoming) : opts.guard.allows(incoming))) throw opts.guard.denied();
     const warnings = admitFields(kind, incoming, opts);
+    if (kind === POD) admitPodPriority(incoming as Pod, classes!);
+    if (kind === PRIORITY_CLASS) refuseSecondDefault(incoming as PriorityClass, classes!);
     const now = rfc3339(this.clock.now());
     if (track) {
       const managed = recordedManagedFields(kind, undefined, incoming, incoming.metadata.managedFields, opts, now);
@@ -391,6 +410,8 @@ export class Registry {
     // Checked here too for in-process callers, which skip the route's parsing.
     propagationPolicyOf({ propagationPolicy: opts.propagationPolicy });
     if (kind === NAMESPACE) return this.deleteNamespace(name, expected, opts);
+    const systemClass = kind === PRIORITY_CLASS ? refuseSystemClassDelete(name) : undefined;
+    if (systemClass) throw systemClass;
     for (let attempt = 0; ; attempt++) {
       const kv = await this.store.get(key);
       if (!kv) throw errors.notFound(kind.plural, name);
@@ -494,6 +515,8 @@ export class Registry {
     const list = await this.list(kind, namespace, { labelSelector, fieldSelector });
     const deleted: KubeObject[] = [];
     for (const obj of list.items) {
+      // The system PriorityClasses stay, as they do a delete of their own.
+      if (kind === PRIORITY_CLASS && refuseSystemClassDelete(obj.metadata.name!)) continue;
       try {
         deleted.push(await this.delete(kind, obj.metadata.namespace, obj.metadata.name!, { dryRun: opts.dryRun, propagationPolicy: opts.propagationPolicy }));
       } catch (err) {
@@ -530,6 +553,7 @@ export class Registry {
     // Every object replaced is read up front, in one wait: awaiting each in
     // turn would let other work run between the reads of one commit.
     const stored = await Promise.all(ops.map((op) => (op.verb === 'update' ? this.store.get(keyFor(op.kind, op.object.metadata?.namespace, op.object.metadata?.name ?? '')) : undefined)));
+    const classes = ops.some((op) => (op.kind === POD && op.verb === 'create') || op.kind === PRIORITY_CLASS) ? await this.priorityClasses.current() : [];
     for (const [i, op] of ops.entries()) {
       const ns = op.object.metadata?.namespace;
       if (op.verb === 'create') {
@@ -539,6 +563,8 @@ export class Registry {
         const createGuard = checks.guard?.(op);
         if (createGuard && !createGuard.allows(incoming)) throw createGuard.denied();
         admitFields(op.kind, incoming, {});
+        if (op.kind === POD) admitPodPriority(incoming as Pod, classes);
+        if (op.kind === PRIORITY_CLASS) refuseSecondDefault(incoming as PriorityClass, classes);
         const object = prepareForCreate(incoming, now);
         if (op.kind === NODE) {
           this.podCidrs.assign(object as Node);
@@ -589,6 +615,7 @@ export class Registry {
       const fence = checks.fence?.(op);
       if (fence) await fence(incoming);
       admitFields(op.kind, incoming, {});
+      if (op.kind === PRIORITY_CLASS && !op.subresource) refuseSecondDefault(incoming as PriorityClass, classes);
       const next = op.subresource === 'status' ? prepareForStatusUpdate(incoming, current)
         : placement ? prepareForPlacement(incoming, current)
           : prepareForUpdate(incoming, current);
@@ -652,6 +679,7 @@ export class Registry {
     change: (current: KubeObject) => KubeObject,
   ): Promise<WriteResult> {
     const key = keyFor(kind, namespace, name);
+    const classes = kind === PRIORITY_CLASS ? await this.priorityClasses.current() : undefined;
     for (let attempt = 0; ; attempt++) {
       const kv = await this.store.get(key);
       if (!kv) throw errors.notFound(kind.plural, name);
@@ -663,6 +691,7 @@ export class Registry {
       const wanted = typeof precondition === 'function' ? precondition() : precondition;
       if (wanted !== undefined && wanted !== '' && wanted !== String(kv.modRevision)) throw errors.conflict(kind.plural, name);
       const warnings = admitFields(kind, incoming, opts);
+      if (classes) refuseSecondDefault(incoming as PriorityClass, classes);
       const next = opts.subresource === 'status' ? prepareForStatusUpdate(incoming, current) : prepareForUpdate(incoming, current);
       if (opts.guard?.allowsChange && !opts.guard.allowsChange(current, next)) throw opts.guard.denied();
       const refused = terminatingUpdateErrors(next, current);

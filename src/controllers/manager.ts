@@ -25,6 +25,10 @@ import type { NetworkPolicy } from '../objects/network-policy.ts';
 import { COLLECTED_KINDS, GarbageCollector } from './garbage-collector.ts';
 import { AUTOSCALER_BATCH_MS, AUTOSCALER_KEY, AutoscalerController, type NodePool } from './autoscaler.ts';
 import { EndpointsController } from './endpoints.ts';
+import { JobController } from './jobs.ts';
+import { WorkflowController } from './workflows.ts';
+import type { Workflow } from '../objects/workflow-status.ts';
+import type { Job } from '../objects/job-status.ts';
 import type { Endpoints, EndpointSlice } from '../objects/endpoint-slices.ts';
 import type { Service } from '../objects/services.ts';
 
@@ -50,6 +54,8 @@ export interface ControllerOptions {
   cpuUsage?: (node: string) => number | undefined;
   /** How often the autoscaler looks at every NodePool even when nothing changed (default 1 s; cluster-autoscaler's is 10 s). */
   autoscalerScanMs?: number;
+  /** The first wait before a Job's failed pod is replaced, doubling per failure (default 1 s). */
+  jobBackoffBaseMs?: number;
   /** Where the queues, the scheduler and failovers are measured (nothing is without it). */
   metrics?: Metrics;
 }
@@ -246,7 +252,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   leases.on(health.leaseHandlers((key) => healthRunner.enqueue(key)));
 
   // Pod health: a pod that keeps failing its health check on its node is moved off it.
-  const podHealth = new PodHealthController({ client: opts.client, pods, maxRestarts: opts.maxRestarts, events: recorder('pod-health-controller') });
+  const podHealth = new PodHealthController({ client: opts.client, pods, maxRestarts: opts.maxRestarts, events: recorder('pod-health-controller'), clock });
   const podHealthRunner = new ControllerRunner(podHealth, { clock, workers: 2, resyncMs, resyncKeys: () => podHealth.keysToMove(), log, metrics });
   pods.on(podHealth.podHandlers((key) => podHealthRunner.enqueue(key)));
 
@@ -262,12 +268,27 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   nodes.on(autoscaler.objectHandlers<Node>(enqueueAutoscaler));
   pools.on(autoscaler.objectHandlers<NodePool>(enqueueAutoscaler));
 
+  // Jobs: their pods started, counted, retried and deleted, their status written.
+  const jobs = new Informer<Job>(opts.client, kindByName('Job')!, { clock, log });
+  const jobController = new JobController({ client: opts.client, jobs, pods, kind: kindByName('Job')!, events: recorder('job-controller'), clock, backoffBaseMs: opts.jobBackoffBaseMs });
+  const jobRunner = new ControllerRunner(jobController, { clock, workers: 4, resyncMs, resyncKeys: () => jobController.keys(), log, metrics });
+  jobs.on(jobController.jobHandlers((key) => jobRunner.enqueue(key)));
+  pods.on(jobController.podHandlers((key) => jobRunner.enqueue(key)));
+  // Workflows: each step's Job made once the steps it depends on succeeded.
+  const workflows = new Informer<Workflow>(opts.client, kindByName('Workflow')!, { clock, log });
+  const workflowController = new WorkflowController({ client: opts.client, workflows, jobs, kinds: { workflow: kindByName('Workflow')!, job: kindByName('Job')! }, events: recorder('workflow-controller'), clock });
+  const workflowRunner = new ControllerRunner(workflowController, { clock, workers: 2, resyncMs, resyncKeys: () => workflowController.keys(), log, metrics });
+  workflows.on(workflowController.workflowHandlers((key) => workflowRunner.enqueue(key)));
+  jobs.on(workflowController.jobHandlers((key) => workflowRunner.enqueue(key)));
+
   const namespaceController = await startNamespaceController({ client: opts.client, clock, resyncMs, log, metrics, garbageCollector: false });
   await nodes.start();
   await pods.start();
   await configurations.start();
   await leases.start();
   await pools.start();
+  await jobs.start();
+  await workflows.start();
   // The endpoints controller: EndpointSlices and Endpoints of every Service with a selector, from its pods and their nodes.
   const endpointsController = await startEndpointsController({ client: opts.client, pods, nodes, clock, resyncMs, log, metrics });
   // The service proxy: each Service's cluster IP and ports, balanced over its ready endpoints.
@@ -280,13 +301,15 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   endpointsController.services.on({ add: syncProxy, update: syncProxy, delete: syncProxy });
   serviceProxy.sync();
   // The garbage collector, over the informers above where it has one (pods are not kept twice).
-  const garbageCollector = await startGarbageCollector({ client: opts.client, clock, resyncMs, log, metrics, shared: [nodes, pods, configurations, pools, namespaceController.namespaces, networkPolicies, ...endpointsController.informers] });
+  const garbageCollector = await startGarbageCollector({ client: opts.client, clock, resyncMs, log, metrics, shared: [nodes, pods, configurations, pools, jobs, workflows, namespaceController.namespaces, networkPolicies, ...endpointsController.informers] });
   healthRunner.start();
   nodeRunner.start();
   schedulerRunner.start();
   collectorRunner.start();
   podHealthRunner.start();
   autoscalerRunner.start();
+  jobRunner.start();
+  workflowRunner.start();
   // A machine that dies on its own is noticed now, not at the next resync.
   const unwatch = opts.runtime.watch((name) => nodeRunner.enqueue(name));
   // Machines left from a previous run whose Node is gone are found now, not
@@ -324,6 +347,10 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
       await podHealthRunner.stop();
       pools.stop();
       await autoscalerRunner.stop();
+      jobs.stop();
+      workflows.stop();
+      await jobRunner.stop();
+      await workflowRunner.stop();
       await endpointsController.stop();
     },
   };

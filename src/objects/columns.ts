@@ -4,8 +4,12 @@ import { formatBytes, formatMilliCpu, parseBytes, parseMilliCpu } from './quanti
 import { nodeCapacity, podRequests } from './requests.ts';
 import { podRestarts } from './pod-health.ts';
 import type { KubeObject, Node, Pod } from './types.ts';
-import { age } from './age.ts';
+import { age, humanDuration } from './age.ts';
 import { formatLabelSelector, type LabelSelector } from './label-selector.ts';
+import { kindByName } from './kinds.ts';
+import type { Job } from './job-status.ts';
+import type { PriorityClass } from './priority-classes.ts';
+import type { Workflow } from './workflows.ts';
 
 export interface Column {
   header: string;
@@ -187,6 +191,66 @@ const NETWORKPOLICY_COLUMNS: Column[] = [
   { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
 ];
 
+/** A Job's state in kubectl's words: how it ended, else what holds it, else Running. */
+export function jobStatus(job: Job): string {
+  const is = (type: string) => (job.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
+  if (is('Complete')) return 'Complete';
+  if (is('Failed')) return 'Failed';
+  if (job.metadata.deletionTimestamp) return 'Terminating';
+  for (const type of ['Suspended', 'FailureTarget', 'SuccessCriteriaMet']) if (is(type)) return type;
+  return 'Running';
+}
+
+/** kubectl's COMPLETIONS: pods succeeded of those needed; without completions, one pod succeeding is enough. */
+function jobCompletions(job: Job): string {
+  const succeeded = job.status?.succeeded ?? 0;
+  if (job.spec.completions !== undefined) return `${succeeded}/${job.spec.completions}`;
+  const parallelism = job.spec.parallelism ?? 0;
+  return parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
+}
+
+/** kubectl's DURATION: from the start to completion, or to now while it runs; nothing before it started. */
+function jobDuration(job: Job, now: Date): string {
+  const start = job.status?.startTime;
+  if (!start) return '';
+  const end = job.status?.completionTime;
+  return end ? humanDuration(Date.parse(end) - Date.parse(start)) : age(start, now);
+}
+
+const job = (o: KubeObject) => o as Job;
+const templateContainers = (o: KubeObject) => job(o).spec.template?.spec?.containers ?? [];
+
+const JOB_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'STATUS', value: (o) => jobStatus(job(o)) },
+  { header: 'COMPLETIONS', value: (o) => jobCompletions(job(o)) },
+  { header: 'DURATION', value: (o, now) => jobDuration(job(o), now) },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+  { header: 'CONTAINERS', wide: true, value: (o) => templateContainers(o).map((c) => c.name).join(',') },
+  { header: 'IMAGES', wide: true, value: (o) => templateContainers(o).map((c) => c.image ?? '').join(',') },
+  { header: 'SELECTOR', wide: true, value: (o) => formatLabelSelector(job(o).spec.selector as LabelSelector | undefined) },
+];
+
+const pc = (o: KubeObject) => o as PriorityClass;
+
+const PRIORITYCLASS_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  { header: 'VALUE', value: (o) => String(pc(o).value ?? '') },
+  { header: 'GLOBAL-DEFAULT', value: (o) => String(pc(o).globalDefault ?? false) },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+  { header: 'PREEMPTIONPOLICY', value: (o) => pc(o).preemptionPolicy ?? '' },
+];
+
+const workflow = (o: KubeObject) => o as Workflow;
+
+const WORKFLOW_COLUMNS: Column[] = [
+  { header: 'NAME', value: (o) => o.metadata.name ?? '' },
+  // Nothing has run before the workflow controller first writes its status.
+  { header: 'STATUS', value: (o) => workflow(o).status?.phase ?? 'Pending' },
+  { header: 'JOBS', value: (o) => `${(workflow(o).status?.jobs ?? []).filter((j) => j.phase === 'Succeeded').length}/${workflow(o).spec?.jobs?.length ?? 0}` },
+  { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
+];
+
 const NAMESPACE_COLUMN: Column = { header: 'NAMESPACE', value: (o) => o.metadata.namespace ?? '' };
 
 /** A kind without columns of its own lists by name and age, as Kubernetes lists a custom resource that declares no printer columns. */
@@ -195,10 +259,11 @@ const DEFAULT_COLUMNS: Column[] = [
   { header: 'AGE', value: (o, now) => age(o.metadata.creationTimestamp, now) },
 ];
 
-const COLUMNS: Record<string, Column[]> = { Node: NODE_COLUMNS, Namespace: NAMESPACE_COLUMNS, Pod: POD_COLUMNS, Lease: LEASE_COLUMNS, Event: EVENT_COLUMNS, NodePool: NODEPOOL_COLUMNS, NetworkPolicy: NETWORKPOLICY_COLUMNS, Service: SERVICE_COLUMNS, EndpointSlice: ENDPOINTSLICE_COLUMNS, Endpoints: ENDPOINTS_COLUMNS };
+const COLUMNS: Record<string, Column[]> = { Node: NODE_COLUMNS, Namespace: NAMESPACE_COLUMNS, Pod: POD_COLUMNS, Lease: LEASE_COLUMNS, Event: EVENT_COLUMNS, NodePool: NODEPOOL_COLUMNS, NetworkPolicy: NETWORKPOLICY_COLUMNS, Service: SERVICE_COLUMNS, EndpointSlice: ENDPOINTSLICE_COLUMNS, Endpoints: ENDPOINTS_COLUMNS, Job: JOB_COLUMNS, PriorityClass: PRIORITYCLASS_COLUMNS, Workflow: WORKFLOW_COLUMNS };
 
 export function columnsFor(kind: string, opts: { wide: boolean; allNamespaces: boolean }): Column[] {
   const base = COLUMNS[kind] ?? DEFAULT_COLUMNS;
   const cols = base.filter((c) => opts.wide || !c.wide);
-  return opts.allNamespaces && kind !== 'Node' && kind !== 'Namespace' ? [NAMESPACE_COLUMN, ...cols] : cols;
+  // A cluster-scoped kind has no namespace to show, whatever -A says.
+  return opts.allNamespaces && kindByName(kind)?.namespaced !== false ? [NAMESPACE_COLUMN, ...cols] : cols;
 }

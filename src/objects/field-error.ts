@@ -4,7 +4,7 @@
 
 export interface FieldError {
   /** Kubernetes StatusCause reason: FieldValueInvalid, FieldValueRequired, ... */
-  reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTypeInvalid' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueForbidden' | 'FieldValueDuplicate';
+  reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueTypeInvalid' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueForbidden' | 'FieldValueDuplicate' | 'FieldValueNotFound';
   field: string;
   message: string;
 }

@@ -41,6 +41,10 @@ export const KINDS: KindInfo[] = [
   kind({ kind: 'Service', listKind: 'ServiceList', plural: 'services', singular: 'service', shortNames: ['svc'], namespaced: true, categories: ['all'] }),
   kind({ kind: 'EndpointSlice', listKind: 'EndpointSliceList', plural: 'endpointslices', singular: 'endpointslice', shortNames: [], namespaced: true, group: 'discovery.k8s.io', hasStatus: false }),
   kind({ kind: 'Endpoints', listKind: 'EndpointsList', plural: 'endpoints', singular: 'endpoints', shortNames: ['ep'], namespaced: true, hasStatus: false }),
+  // Batch work: pods that run to completion (a Job), how pods rank (a PriorityClass), and Jobs run in dependency order (kcs.io: a Workflow).
+  kind({ kind: 'Job', listKind: 'JobList', plural: 'jobs', singular: 'job', shortNames: [], namespaced: true, group: 'batch', categories: ['all'] }),
+  kind({ kind: 'PriorityClass', listKind: 'PriorityClassList', plural: 'priorityclasses', singular: 'priorityclass', shortNames: ['pc'], namespaced: false, group: 'scheduling.k8s.io', hasStatus: false }),
+  kind({ kind: 'Workflow', listKind: 'WorkflowList', plural: 'workflows', singular: 'workflow', shortNames: ['wf'], namespaced: true, group: 'kcs.io' }),
 ];
 
 /** The namespace node agents keep their heartbeat Leases in, as in Kubernetes. */

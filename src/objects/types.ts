@@ -102,6 +102,11 @@ export interface PodSpec {
   nodeName?: string;
   nodeSelector?: Record<string, string>;
   schedulerName?: string;
+  /** Higher is scheduled first and may preempt lower (admission fills it from priorityClassName); absent counts as 0. */
+  priority?: number;
+  priorityClassName?: string;
+  /** PreemptLowerPriority (the default) or Never. */
+  preemptionPolicy?: string;
   [field: string]: unknown;
 }
 
@@ -136,6 +141,8 @@ export interface PodStatus {
   podIPs?: Array<{ ip: string }>;
   hostIP?: string;
   hostIPs?: Array<{ ip: string }>;
+  /** The node the scheduler preempted pods on for this pod, while it waits for their room. */
+  nominatedNodeName?: string;
   [field: string]: unknown;
 }
 

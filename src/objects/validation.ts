@@ -16,6 +16,10 @@ import { lifetimeErrors } from './pod-lifetime.ts';
 import { networkPolicyErrors } from './network-policy-validation.ts';
 import type { NetworkPolicy } from './network-policy.ts';
 import { serviceErrors, type Service } from './services.ts';
+import { jobErrors, jobSpecErrors } from './job-spec.ts';
+import type { Job, JobSpec } from './job-status.ts';
+import { priorityClassErrors, type PriorityClass } from './priority-classes.ts';
+import { workflowErrors, type Workflow } from './workflows.ts';
 
 export type { FieldError };
 
@@ -28,7 +32,7 @@ export interface ValidationResult {
 }
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
-const SCHEMA_FILES: Record<string, string> = { Namespace: 'namespace.json', Node: 'node.json', Pod: 'pod.json', Lease: 'lease.json', Event: 'event.json', SchedulerConfiguration: 'schedulerconfiguration.json', NodePool: 'nodepool.json', NetworkPolicy: 'networkpolicy.json', Service: 'service.json', EndpointSlice: 'endpointslice.json', Endpoints: 'endpoints.json' };
+const SCHEMA_FILES: Record<string, string> = { Namespace: 'namespace.json', Node: 'node.json', Pod: 'pod.json', Lease: 'lease.json', Event: 'event.json', SchedulerConfiguration: 'schedulerconfiguration.json', NodePool: 'nodepool.json', NetworkPolicy: 'networkpolicy.json', Service: 'service.json', EndpointSlice: 'endpointslice.json', Endpoints: 'endpoints.json', Job: 'job.json', PriorityClass: 'priorityclass.json', Workflow: 'workflow.json' };
 
 const FORMAT_CHECKS: Record<string, (v: string) => string | undefined> = {
   'dns1123-label': dns1123LabelError,
@@ -47,8 +51,10 @@ function validators(): Map<string, ValidateFunction> {
   }
   ajv.addFormat('quantity', { type: 'string', validate: isQuantity });
   ajv.addSchema(readSchema('meta.json'));
+  // Every schema is known before any is compiled: one may refer to another's parts (a Workflow's jobs to job.json).
+  for (const file of new Set(Object.values(SCHEMA_FILES))) ajv.addSchema(readSchema(file));
   const byKind = new Map<string, ValidateFunction>();
-  for (const [kind, file] of Object.entries(SCHEMA_FILES)) byKind.set(kind, ajv.compile(readSchema(file)));
+  for (const [kind, file] of Object.entries(SCHEMA_FILES)) byKind.set(kind, ajv.getSchema(file)!);
   return (compiled = byKind);
 }
 
@@ -84,8 +90,50 @@ export function validateObject(given: KubeObject): ValidationResult {
   if (result.errors.length === 0 && obj.kind === 'NodePool') result.errors.push(...nodePoolErrors(obj));
   if (result.errors.length === 0 && obj.kind === 'NetworkPolicy') result.errors.push(...networkPolicyErrors(obj as NetworkPolicy));
   if (result.errors.length === 0 && obj.kind === 'Service') result.errors.push(...serviceErrors(obj as Service));
+  if (result.errors.length === 0 && obj.kind === 'PriorityClass') result.errors.push(...priorityClassErrors(obj as PriorityClass));
+  if (obj.kind === 'Job') {
+    checkJobSpec(obj.spec, ['spec'], result);
+    if (result.errors.length === 0) result.errors.push(...jobErrors(obj as Job));
+  }
+  if (obj.kind === 'Workflow') {
+    if (result.errors.length === 0) result.errors.push(...workflowErrors(obj as Workflow));
+    const jobs = (obj.spec as { jobs?: unknown } | undefined)?.jobs;
+    if (Array.isArray(jobs)) jobs.forEach((job, i) => checkJobSpec((job as { template?: { spec?: unknown } } | null)?.template?.spec, ['spec', 'jobs', String(i), 'template', 'spec'], result));
+  }
   result.errors = dedupe(result.errors);
   return result;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The field path of base's segments, and of a path under it. */
+const pathOf = (segments: string[]) => segments.reduce(joinPath, '');
+const under = (base: string, field: string) => (field.startsWith('[') ? base + field : `${base}.${field}`);
+
+/** Folds what validating a part of the object found into the whole's result, its fields named under base. */
+function addNested(result: ValidationResult, base: string[], nested: ValidationResult): void {
+  const prefix = pathOf(base);
+  result.errors.push(...nested.errors.map((e) => ({ ...e, field: under(prefix, e.field) })));
+  result.unknownFields.push(...nested.unknownFields.map((f) => under(prefix, f)));
+  result.unknownPaths.push(...nested.unknownPaths.map((p) => [...base, ...p]));
+}
+
+/**
+ * A Job's spec (a Job's own, or one in a Workflow) beyond job.json: its pod
+ * template checked as the Pod it stands for (schema, quantities, kcs's pod
+ * annotations), then Kubernetes' checks of a Job spec, once nothing under
+ * base is malformed.
+ */
+function checkJobSpec(spec: unknown, base: string[], result: ValidationResult): void {
+  if (!isObject(spec)) return;
+  const template = spec.template;
+  if (isObject(template)) {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: isObject(template.metadata) ? template.metadata : {}, spec: template.spec } as KubeObject;
+    addNested(result, [...base, 'template'], validateObject(pod));
+  }
+  const prefix = pathOf(base);
+  if (result.errors.some((e) => e.field === prefix || e.field.startsWith(`${prefix}.`) || e.field.startsWith(`${prefix}[`))) return;
+  result.errors.push(...jobSpecErrors(spec as unknown as JobSpec, prefix));
 }
 
 /** What a schema cannot say of a NodePool: its min may not exceed its max. */
@@ -157,6 +205,10 @@ function describeAjvError(e: ErrorObject): FieldError {
       return { reason: 'FieldValueRequired', field, message: `Required value: must have at least ${p.limit} item(s)` };
     case 'maxItems':
       return { reason: 'FieldValueTooLong', field, message: `Too many: must have at most ${p.limit} items` };
+    case 'minimum':
+      return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${show(e.data)}: must be greater than or equal to ${p.limit}` };
+    case 'maximum':
+      return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${show(e.data)}: must be less than or equal to ${p.limit}` };
     case 'maxLength':
       return { reason: 'FieldValueTooLong', field, message: `Too long: must have at most ${p.limit} characters` };
     default:

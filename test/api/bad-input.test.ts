@@ -102,6 +102,29 @@ const svc = (mutate: (s: any) => void) => {
   return s;
 };
 
+// ---- batch work: Jobs, PriorityClasses, Workflows
+const JOBS = '/apis/batch/v1/namespaces/default/jobs';
+/** A valid Job (one container, restartPolicy Never), changed by mutate. */
+const jobWith = (mutate: (j: any) => void) => {
+  const j: any = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j1' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox' }] } } } };
+  mutate(j);
+  return j;
+};
+const PRIORITY_CLASSES = '/apis/scheduling.k8s.io/v1/priorityclasses';
+const priorityClass = (mutate: (c: any) => void) => {
+  const c: any = { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'batch' }, value: 100 };
+  mutate(c);
+  return c;
+};
+const WORKFLOWS = '/apis/kcs.io/v1/namespaces/default/workflows';
+/** A valid Workflow of two jobs, b after a, changed by mutate. */
+const workflowWith = (mutate: (w: any) => void) => {
+  const template = () => ({ spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'step', image: 'busybox' }] } } } });
+  const w: any = { apiVersion: 'kcs.io/v1', kind: 'Workflow', metadata: { name: 'w1' }, spec: { jobs: [{ name: 'a', template: template() }, { name: 'b', dependsOn: ['a'], template: template() }] } };
+  mutate(w);
+  return w;
+};
+
 // ---- commits and bindings
 const COMMITS = '/apis/kcs.io/v1/commits';
 const commit = (...operations: unknown[]) => ({ apiVersion: 'kcs.io/v1', kind: 'Commit', operations });
@@ -431,6 +454,45 @@ const CASES: BadCase[] = [
   { title: 'a Service whose selector value is not a label value', path: SERVICES, body: svc((x) => { x.spec.selector = { app: 'not a label' }; }), code: 422, reason: 'Invalid', fields: ['spec.selector.app'] },
   { title: 'an EndpointSlice of addressType IPX', path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', body: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-x' }, addressType: 'IPX', endpoints: [] }, code: 422, reason: 'Invalid', fields: ['addressType'] },
   { title: 'an EndpointSlice endpoint without addresses', path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', body: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-x' }, addressType: 'IPv4', endpoints: [{ addresses: [] }] }, code: 422, reason: 'Invalid', fields: ['endpoints[0].addresses'] },
+
+  // ---- Jobs (batch/v1): a pod template checked as a Pod, restarting OnFailure or Never
+  { title: 'a Job whose pods restart Always', path: JOBS, body: jobWith((j) => { j.spec.template.spec.restartPolicy = 'Always'; }), code: 422, reason: 'Invalid', fields: ['spec.template.spec.restartPolicy'], message: /Required value: valid values: "OnFailure", "Never"/ },
+  { title: 'a Job whose pods state no restartPolicy', path: JOBS, body: jobWith((j) => { delete j.spec.template.spec.restartPolicy; }), code: 422, reason: 'Invalid', fields: ['spec.template.spec.restartPolicy'] },
+  { title: 'a Job without a pod template', path: JOBS, body: jobWith((j) => { delete j.spec.template; }), code: 422, reason: 'Invalid', fields: ['spec.template'] },
+  { title: 'a Job whose pod template has no containers', path: JOBS, body: jobWith((j) => { j.spec.template.spec.containers = []; }), code: 422, reason: 'Invalid', fields: ['spec.template.spec.containers'] },
+  { title: 'a Job whose container name is not a DNS label', path: JOBS, body: jobWith((j) => { j.spec.template.spec.containers[0].name = 'Work_1'; }), code: 422, reason: 'Invalid', fields: ['spec.template.spec.containers[0].name'] },
+  { title: 'a Job with a negative parallelism', path: JOBS, body: jobWith((j) => { j.spec.parallelism = -1; }), code: 422, reason: 'Invalid', fields: ['spec.parallelism'], message: /must be greater than or equal to 0/ },
+  { title: 'a Job whose backoffLimit is a string', path: JOBS, body: jobWith((j) => { j.spec.backoffLimit = 'six'; }), code: 422, reason: 'Invalid', fields: ['spec.backoffLimit'] },
+  { title: 'a Job of completionMode Sometimes', path: JOBS, body: jobWith((j) => { j.spec.completionMode = 'Sometimes'; }), code: 422, reason: 'Invalid', fields: ['spec.completionMode'], message: /supported values: "NonIndexed", "Indexed"/ },
+  { title: 'an Indexed Job without completions', path: JOBS, body: jobWith((j) => { j.spec.completionMode = 'Indexed'; }), code: 422, reason: 'Invalid', fields: ['spec.completions'], message: /when completion mode is Indexed/ },
+  { title: 'a Job whose manual selector misses its pods', path: JOBS, body: jobWith((j) => { j.spec.manualSelector = true; j.spec.selector = { matchLabels: { app: 'a' } }; j.spec.template.metadata = { labels: { app: 'b' } }; }), code: 422, reason: 'Invalid', fields: ['spec.template.metadata.labels'], message: /`selector` does not match template `labels`/ },
+  { title: 'a Job with manualSelector and no selector', path: JOBS, body: jobWith((j) => { j.spec.manualSelector = true; }), code: 422, reason: 'Invalid', fields: ['spec.selector'] },
+  { title: 'a Job giving a selector of its own without manualSelector', path: JOBS, body: jobWith((j) => { j.spec.selector = { matchLabels: { app: 'a' } }; j.spec.template.metadata = { labels: { app: 'a' } }; }), code: 422, reason: 'Invalid', fields: ['spec.selector'], message: /`selector` not auto-generated/ },
+  { title: 'a Job whose spec is a list', path: JOBS, body: jobWith((j) => { j.spec = [j.spec]; }), code: 422, reason: 'Invalid', fields: ['spec'] },
+
+  // ---- PriorityClasses (scheduling.k8s.io/v1) and the priority a pod gets from one
+  { title: 'a PriorityClass above the user ceiling', path: PRIORITY_CLASSES, body: priorityClass((c) => { c.value = 1_000_000_001; }), code: 422, reason: 'Invalid', fields: ['value'], message: /maximum allowed value of a user defined priority is 1000000000/ },
+  { title: 'a PriorityClass with a system- name', path: PRIORITY_CLASSES, body: priorityClass((c) => { c.metadata.name = 'system-mine'; }), code: 422, reason: 'Invalid', fields: ['metadata.name'], message: /reserved for system use only/ },
+  { title: 'a PriorityClass without a value', path: PRIORITY_CLASSES, body: priorityClass((c) => { delete c.value; }), code: 422, reason: 'Invalid', fields: ['value'] },
+  { title: 'a PriorityClass whose value is a string', path: PRIORITY_CLASSES, body: priorityClass((c) => { c.value = 'high'; }), code: 422, reason: 'Invalid', fields: ['value'] },
+  { title: 'a PriorityClass value beyond int32', path: PRIORITY_CLASSES, body: priorityClass((c) => { c.value = -3_000_000_000; }), code: 422, reason: 'Invalid', fields: ['value'] },
+  { title: 'a PriorityClass of preemptionPolicy Sometimes', path: PRIORITY_CLASSES, body: priorityClass((c) => { c.preemptionPolicy = 'Sometimes'; }), code: 422, reason: 'Invalid', fields: ['preemptionPolicy'], message: /supported values: "PreemptLowerPriority", "Never"/ },
+  { title: 'a delete of the system-node-critical PriorityClass', method: 'DELETE', path: `${PRIORITY_CLASSES}/system-node-critical`, body: '', code: 403, reason: 'Forbidden', message: /this is a system priority class and cannot be deleted/ },
+  { title: 'a pod naming a PriorityClass that does not exist', path: PODS, body: podWith((p) => { p.metadata.name = 'p9'; p.spec.priorityClassName = 'nosuch'; }), code: 403, reason: 'Forbidden', message: /^pods "p9" is forbidden: no PriorityClass with name nosuch was found$/ },
+  { title: 'a pod stating a priority no class gives it', path: PODS, body: podWith((p) => { p.metadata.name = 'p9'; p.spec.priority = 100; }), code: 403, reason: 'Forbidden', message: /must not be provided in pod spec; priority admission controller computed 0/ },
+  { title: 'a pod whose priorityClassName is not a name', path: PODS, body: podWith((p) => { p.metadata.name = 'p9'; p.spec.priorityClassName = 'Not A Name'; }), code: 422, reason: 'Invalid', fields: ['spec.priorityClassName'] },
+  { title: 'a pod of preemptionPolicy Sometimes', path: PODS, body: podWith((p) => { p.metadata.name = 'p9'; p.spec.preemptionPolicy = 'Sometimes'; }), code: 422, reason: 'Invalid', fields: ['spec.preemptionPolicy'] },
+  { title: 'a merge patch changing a pod\'s priorityClassName', method: 'PATCH', path: podPath('p1'), type: MERGE_PATCH, body: { spec: { priorityClassName: 'system-node-critical' } }, needsTargets: true, code: 422, reason: 'Invalid', fields: ['spec.priorityClassName'], message: /field is immutable/ },
+
+  // ---- Workflows (kcs.io/v1): jobs in dependency order
+  { title: 'a Workflow whose jobs depend on each other', path: WORKFLOWS, body: workflowWith((w) => { w.spec.jobs[0].dependsOn = ['b']; }), code: 422, reason: 'Invalid', fields: ['spec.jobs[1].dependsOn'], message: /dependency cycle: b -> a -> b/ },
+  { title: 'a Workflow job depending on a job not in the list', path: WORKFLOWS, body: workflowWith((w) => { w.spec.jobs[1].dependsOn = ['ghost']; }), code: 422, reason: 'Invalid', fields: ['spec.jobs[1].dependsOn[0]'], message: /Not found: "ghost"/ },
+  { title: 'a Workflow job depending on itself', path: WORKFLOWS, body: workflowWith((w) => { w.spec.jobs[1].dependsOn = ['b']; }), code: 422, reason: 'Invalid', fields: ['spec.jobs[1].dependsOn[0]'], message: /may not depend on itself/ },
+  { title: 'a Workflow with two jobs of one name', path: WORKFLOWS, body: workflowWith((w) => { w.spec.jobs[1].name = 'a'; delete w.spec.jobs[1].dependsOn; }), code: 422, reason: 'Invalid', fields: ['spec.jobs[1].name'], message: /Duplicate value: "a"/ },
+  { title: 'a Workflow job name that is not a DNS label', path: WORKFLOWS, body: workflowWith((w) => { w.spec.jobs[0].name = 'Step_A'; }), code: 422, reason: 'Invalid', fields: ['spec.jobs[0].name'] },
+  { title: 'a Workflow without jobs', path: WORKFLOWS, body: workflowWith((w) => { w.spec.jobs = []; }), code: 422, reason: 'Invalid', fields: ['spec.jobs'] },
+  { title: 'a Workflow job whose pods restart Always', path: WORKFLOWS, body: workflowWith((w) => { w.spec.jobs[1].template.spec.template.spec.restartPolicy = 'Always'; }), code: 422, reason: 'Invalid', fields: ['spec.jobs[1].template.spec.template.spec.restartPolicy'] },
+  { title: 'a Workflow job without a template', path: WORKFLOWS, body: workflowWith((w) => { delete w.spec.jobs[0].template; }), code: 422, reason: 'Invalid', fields: ['spec.jobs[0].template'] },
 ];
 
 // ---- running a case ------------------------------------------------------------------------

@@ -61,6 +61,17 @@ test('/api/v1 lists each kind with its verbs, names, scope and categories, and i
   const kcs = byName((await api.get('/apis/kcs.io/v1')).body);
   t.deepEqual(kcs.commits, { name: 'commits', singularName: 'commit', namespaced: false, kind: 'Commit', verbs: ['create'] });
   t.like(kcs.schedulerconfigurations, { shortNames: ['schedconf'], namespaced: false });
+  t.like(kcs.workflows, { shortNames: ['wf'], namespaced: true, kind: 'Workflow' });
+  t.like(kcs['workflows/status'], { kind: 'Workflow', verbs: ['get', 'patch', 'update'] });
+
+  // Batch work in Kubernetes' own groups: jobs in kubectl's category all, priority classes as pc.
+  const batch = byName((await api.get('/apis/batch/v1')).body);
+  t.like(batch.jobs, { singularName: 'job', namespaced: true, kind: 'Job', categories: ['all'] });
+  t.false('shortNames' in batch.jobs && batch.jobs.shortNames.length > 0, 'kubectl knows no short name for jobs');
+  t.like(batch['jobs/status'], { kind: 'Job', verbs: ['get', 'patch', 'update'] });
+  const scheduling = byName((await api.get('/apis/scheduling.k8s.io/v1')).body);
+  t.like(scheduling.priorityclasses, { singularName: 'priorityclass', namespaced: false, kind: 'PriorityClass', shortNames: ['pc'] });
+  t.false('priorityclasses/status' in scheduling, 'a PriorityClass has no status');
 });
 
 /** A request that exercises one verb of a resource; the body is not meant to succeed, only to be routed. */

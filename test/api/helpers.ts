@@ -12,6 +12,7 @@ import { createApp, type AppOptions } from '../../src/api/app.ts';
 import { adminTokenAuthenticator } from '../../src/api/auth.ts';
 import type { Registry } from '../../src/api/registry.ts';
 import { SYSTEM_NAMESPACES } from '../../src/objects/kinds.ts';
+import { SYSTEM_PRIORITY_CLASSES } from '../../src/objects/priority-classes.ts';
 import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Clock } from '../../src/util/clock.ts';
@@ -369,8 +370,8 @@ export function namespace(name: string, extra: Record<string, any> = {}): any {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...extra.metadata }, ...(extra.spec ? { spec: extra.spec } : {}) };
 }
 
-/** The revision of a fresh store: one write for each system namespace made at start. */
-export const FRESH_REVISION = SYSTEM_NAMESPACES.length;
+/** The revision of a fresh store: one write for each system namespace and system PriorityClass made at start. */
+export const FRESH_REVISION = SYSTEM_NAMESPACES.length + SYSTEM_PRIORITY_CLASSES.length;
 
 export const NAMESPACES = '/api/v1/namespaces';
 export const NODES = '/api/v1/nodes';

@@ -70,6 +70,12 @@ test('kcs\'s own fields are published beside Kubernetes\' and the kcs.io kinds c
   t.is(config.properties.metadata.$ref, '#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta');
   t.deepEqual(defs['io.kcs.v1.Commit']['x-kubernetes-group-version-kind'], [{ group: 'kcs.io', kind: 'Commit', version: 'v1' }]);
   t.truthy(defs['io.kcs.v1.Commit'].properties.operations.items.properties.verb);
+  // A Workflow's jobs hold Kubernetes' own JobSpec, whose status conditions carry Kubernetes' markers.
+  const workflowJob = defs['io.kcs.v1.Workflow'].properties.spec.properties.jobs.items;
+  t.is(workflowJob.properties.template.properties.spec.$ref, '#/definitions/io.k8s.api.batch.v1.JobSpec');
+  t.deepEqual(workflowJob.required, ['name', 'template']);
+  t.like(defs['io.k8s.api.batch.v1.JobStatus'].properties.conditions, { 'x-kubernetes-list-type': 'atomic', 'x-kubernetes-patch-merge-key': 'type', 'x-kubernetes-patch-strategy': 'merge' });
+  t.like(defs['io.k8s.api.scheduling.v1.PriorityClass'].properties.value, { type: 'integer', format: 'int32' });
 });
 
 test('v2 asked for in protobuf only is 406 NotAcceptable; with JSON among the types, JSON', withApp, async (t, api) => {

@@ -51,6 +51,14 @@ test('every object, list, watch event, error, version and discovery document dec
     body: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'web-allow' }, spec: { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '127.64.0.0/10', except: ['127.64.1.0/24'] } }, { namespaceSelector: {}, podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['front'] }] } }], ports: [{ protocol: 'TCP', port: 80, endPort: 90 }, { port: 'http' }] }] } },
   }, 'POST');
 
+  // Batch work: a user PriorityClass beside the system ones, a Job (its selector generated), a Workflow.
+  await ok('/apis/scheduling.k8s.io/v1/priorityclasses', { body: { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'batch' }, value: 1000, description: 'Batch work' } }, 'POST');
+  const jobSpec = { completions: 2, template: { spec: { restartPolicy: 'Never', priorityClassName: 'batch', containers: [{ name: 'work', image: 'busybox' }] } } };
+  await ok('/apis/batch/v1/namespaces/default/jobs', { body: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'crunch' }, spec: jobSpec } }, 'POST');
+  await ok('/apis/kcs.io/v1/namespaces/default/workflows', {
+    body: { apiVersion: 'kcs.io/v1', kind: 'Workflow', metadata: { name: 'pipeline' }, spec: { jobs: [{ name: 'prepare', template: { spec: jobSpec } }, { name: 'train', dependsOn: ['prepare'], template: { metadata: { labels: { stage: 'train' } }, spec: jobSpec } }] } },
+  }, 'POST');
+
   // A Service selecting the running pod: the endpoints controller gives it an EndpointSlice and Endpoints.
   await ok('/api/v1/namespaces/default/services', { body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { run: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } }, 'POST');
   await eventually('the Service\'s EndpointSlice and Endpoints', async () => (await api.get('/apis/discovery.k8s.io/v1/endpointslices')).body.items?.length > 0

@@ -332,7 +332,7 @@ kt('kubectl api-resources lists what kcs serves, with short names, scope and kin
   t.like(rows.find((row) => row.NAME === 'namespaces'), { SHORTNAMES: 'ns', NAMESPACED: 'false', KIND: 'Namespace' });
   t.like(rows.find((row) => row.NAME === 'leases'), { APIVERSION: 'coordination.k8s.io/v1', KIND: 'Lease' });
   const all = await kubectl(['api-resources', '--categories=all', '-o', 'name']);
-  t.is(all.stdout.trim(), 'pods\nservices', 'the category all: pods and Services, as in Kubernetes');
+  t.is(all.stdout.trim(), 'pods\nservices\njobs.batch', 'the category all: pods, Services and Jobs, as in Kubernetes');
 });
 
 kt('kubectl create namespace; objects live in it; deleting it removes what it holds', async (t) => {

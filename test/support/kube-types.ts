@@ -36,7 +36,7 @@ async function officialValidator(definition: string): Promise<Validator> {
 }
 
 let ajv: Ajv | undefined;
-const KCS_SCHEMAS: Record<string, string> = { 'io.kcs.v1.SchedulerConfiguration': 'schedulerconfiguration.json', 'io.kcs.v1.NodePool': 'nodepool.json', 'io.kcs.v1.Commit': 'commit.json' };
+const KCS_SCHEMAS: Record<string, string> = { 'io.kcs.v1.SchedulerConfiguration': 'schedulerconfiguration.json', 'io.kcs.v1.NodePool': 'nodepool.json', 'io.kcs.v1.Workflow': 'workflow.json', 'io.kcs.v1.Commit': 'commit.json' };
 
 function kcsValidator(definition: string): Validator {
   let v = loaded.get(definition);
@@ -48,7 +48,8 @@ function kcsValidator(definition: string): Validator {
     ajv = new Ajv({ allErrors: true, strict: false });
     // The names and quantities these formats check are admission's business; here only the shape counts.
     for (const f of ['dns1123-label', 'dns1123-subdomain', 'qualified-name', 'label-value', 'quantity']) ajv.addFormat(f, true);
-    ajv.addSchema(JSON.parse(readFileSync(new URL('../../schemas/meta.json', import.meta.url), 'utf8')));
+    // The shared definitions, and job.json, whose Job spec a Workflow's jobs hold.
+    for (const shared of ['meta.json', 'job.json']) ajv.addSchema(JSON.parse(readFileSync(new URL(`../../schemas/${shared}`, import.meta.url), 'utf8')));
   }
   if (!ajv.getSchema(file)) ajv.addSchema(JSON.parse(readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8')));
   v = (itemDefinition === definition

@@ -70,6 +70,7 @@ export default class Get extends ClientCommand {
       const kind = kinds[0];
       const obj = await this.guard(async () => client.get(kind, kind.namespaced ? namespace ?? DEFAULT_NAMESPACE : undefined, name));
       await this.print(await this.guard(() => formatObjects(kind, [obj], printOpts, false)), output);
+      if (kind.kind === 'Workflow' && isTableFormat(output) && !flags.watch) await this.drawGraphs([obj]);
       if (flags.watch) await this.watch(kind, [obj], obj.metadata.resourceVersion ?? '0', printOpts, { ...selectors, fieldSelector: [`metadata.name=${name}`, selectors.fieldSelector].filter(Boolean).join(',') }, namespace);
       return [obj];
     }
@@ -90,6 +91,7 @@ export default class Get extends ClientCommand {
       const texts: string[] = [];
       for (const s of listed) texts.push(await formatObjects(s.kind, s.objects, { ...printOpts, withKind }, true));
       this.log(texts.join(isTableFormat(output) ? '\n\n' : '\n'));
+      if (isTableFormat(output) && !flags.watch) await this.drawGraphs(listed.filter((s) => s.kind.kind === 'Workflow').flatMap((s) => s.objects));
     } else {
       await this.print(await this.guard(() => formatObjects(kinds[0], all, printOpts, true)), output);
     }
@@ -104,6 +106,13 @@ export default class Get extends ClientCommand {
     const { eventTime, sortObjects } = await import('../printers/sort.ts');
     if (sortBy) return sortObjects(objects, sortBy);
     return objects.map((o) => ({ o, t: eventTime(o) })).sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0)).map((x) => x.o);
+  }
+
+  /** A Workflow's table row is followed by its graph, each step with its state. */
+  private async drawGraphs(workflows: KubeObject[]): Promise<void> {
+    if (!workflows.length) return;
+    const { drawWorkflow } = await import('../printers/workflow-graph.ts');
+    for (const w of workflows) this.log(`\n${drawWorkflow(w as Parameters<typeof drawWorkflow>[0])}`);
   }
 
   /** Template output is printed as is (no newline added), as kubectl prints it. */
