@@ -2,6 +2,7 @@
 // whether it arrives over HTTP or from an in-process client, goes through
 // here: shape checks -> schema validation -> admission -> compare-and-swap.
 import { isDeepStrictEqual } from 'node:util';
+import { randomSuffix } from '../objects/names.ts';
 import { setCondition } from '../objects/conditions.ts';
 import { DEFAULT_NAMESPACE, KINDS, kindByName, SYSTEM_NAMESPACES, type KindInfo } from '../objects/kinds.ts';
 import { encodeObject } from '../cache/cached-object.ts';
@@ -772,13 +773,6 @@ function decode(kv: KeyValue): KubeObject {
 
 function withVersion(obj: KubeObject, revision: number): KubeObject {
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } };
-}
-
-function randomSuffix(): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  let s = '';
-  for (let i = 0; i < 5; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
-  return s;
 }
 
 function selectionFor(kind: KindInfo, namespace: string | undefined, opts: { labelSelector?: string; fieldSelector?: string }): Selection {

@@ -38,3 +38,11 @@ export function labelValueError(v: string): string | undefined {
   if (v !== '' && !QUALIFIED_NAME_PART.test(v)) return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue', or 'my_value', or '12345')";
   return undefined;
 }
+
+/** What Kubernetes appends to a generateName: five characters from an alphabet without vowels (no words by chance). */
+export function randomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let s = '';
+  for (let i = 0; i < 5; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return s;
+}
