@@ -252,7 +252,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   leases.on(health.leaseHandlers((key) => healthRunner.enqueue(key)));
 
   // Pod health: a pod that keeps failing its health check on its node is moved off it.
-  const podHealth = new PodHealthController({ client: opts.client, pods, maxRestarts: opts.maxRestarts, events: recorder('pod-health-controller') });
+  const podHealth = new PodHealthController({ client: opts.client, pods, maxRestarts: opts.maxRestarts, events: recorder('pod-health-controller'), clock });
   const podHealthRunner = new ControllerRunner(podHealth, { clock, workers: 2, resyncMs, resyncKeys: () => podHealth.keysToMove(), log, metrics });
   pods.on(podHealth.podHandlers((key) => podHealthRunner.enqueue(key)));
 

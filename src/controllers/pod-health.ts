@@ -1,10 +1,12 @@
 // The pod-health controller: a pod that keeps failing its health check on
 // its node (its agent restarted it max-restarts times there) is sent back to
-// Pending, marked to avoid that node, for the scheduler to place elsewhere.
+// Pending for the scheduler to place elsewhere, remembering that node among
+// every node it failed on, each for a while (kcs.io/failed-nodes), so a pod
+// that fails everywhere waits instead of bouncing between two nodes.
 // It also turns each restart the agents report into a BackOff event, since
 // a node's token may not write Events.
 import type { KcsClient } from '../client/interface.ts';
-import { AVOID_NODE, DEFAULT_MAX_RESTARTS, maxRestartsOf, podFailures } from '../objects/pod-health.ts';
+import { AVOID_NODE, DEFAULT_FAILED_NODE_MEMORY_MS, DEFAULT_MAX_RESTARTS, FAILED_NODES, maxRestartsOf, podFailures, withFailure } from '../objects/pod-health.ts';
 import type { Pod } from '../objects/types.ts';
 import { isFinished } from '../objects/conditions.ts';
 import { containerFieldPath, reportedHappenings } from '../objects/container-log.ts';
@@ -13,6 +15,7 @@ import { buildEvent, type EventRecorder } from '../client/events.ts';
 import { objectKey, type Informer, type InformerHandlers } from '../client/informer.ts';
 import type { Reconciler } from './runner.ts';
 import { unbindPods } from '../client/unbind.ts';
+import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
 
 const EVENT = kindByName('Event')!;
 
@@ -21,12 +24,18 @@ export interface PodHealthOptions {
   pods: Informer<Pod>;
   /** Restarts on one node before a pod moves, for pods without kcs.io/max-restarts (default 3). */
   maxRestarts?: number;
+  /** How long the scheduler keeps a pod off a node it failed on (default 10 minutes). */
+  failedNodeMemoryMs?: number;
   events?: EventRecorder;
+  clock?: Clock;
 }
 
 /** Pure: the pod has failed on its node as often as its limit allows, and is to move. */
 export function mustMove(pod: Pod, clusterDefault = DEFAULT_MAX_RESTARTS): boolean {
   if (!pod.spec.nodeName || isFinished(pod) || pod.metadata.deletionTimestamp) return false;
+  // A pod that runs to completion (restartPolicy OnFailure or Never, a Job's) is not moved for its
+  // restarts: they are its Job's failures, counted against backoffLimit, which a move would reset.
+  if (pod.spec.restartPolicy === 'OnFailure' || pod.spec.restartPolicy === 'Never') return false;
   const limit = maxRestartsOf(pod, clusterDefault);
   return limit !== undefined && podFailures(pod) >= limit;
 }
@@ -42,10 +51,12 @@ export class PodHealthController implements Reconciler {
   readonly name = 'pod-health';
   private readonly opts: PodHealthOptions;
   private readonly maxRestarts: number;
+  private readonly clock: Clock;
 
   constructor(opts: PodHealthOptions) {
     this.opts = opts;
     this.maxRestarts = opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** What the pod informer tells this controller: pods to move go to enqueue; restarts become events. */
@@ -75,11 +86,14 @@ export class PodHealthController implements Reconciler {
     const limit = maxRestartsOf(pod, this.maxRestarts)!;
     const because = `pod ${pod.metadata.name} failed its health check ${failures} time${failures === 1 ? '' : 's'} on ${node}`;
     const events = this.opts.events;
+    const now = this.clock.now();
+    const memoryMs = this.opts.failedNodeMemoryMs ?? DEFAULT_FAILED_NODE_MEMORY_MS;
+    const until = rfc3339(new Date(now.getTime() + memoryMs));
     // A compare-and-swap on the version read: a pod that changed meanwhile is
     // left alone, and its new version (from the informer) decides again.
-    await unbindPods(this.opts.client, [pod], because,
-      events && ((p) => events.build(p, 'Warning', 'TooManyRestarts', `${because} (limit ${limit}); unbound for the scheduler to place it on another node`)),
-      { [AVOID_NODE]: node });
+    await unbindPods(this.opts.client, [withoutOldAnnotation(pod)], because,
+      events && ((p) => events.build(p, 'Warning', 'TooManyRestarts', `${because} (limit ${limit}); unbound for the scheduler to place it on another node, kept off ${node} until ${until}`)),
+      { [FAILED_NODES]: withFailure(pod, node, now, memoryMs) });
   }
 
   /**
@@ -110,4 +124,11 @@ export class PodHealthController implements Reconciler {
     const about = { apiVersion: pod.apiVersion, kind: pod.kind, name: pod.metadata.name!, namespace: pod.metadata.namespace, uid: pod.metadata.uid, fieldPath: containerFieldPath(container) };
     await this.opts.events?.record(about, 'Warning', 'BackOff', `Back-off restarting failed container ${container} in pod ${pod.metadata.name} on ${pod.spec.nodeName} (restart ${count}${after})`);
   }
+}
+
+/** The pod without kcs.io/avoid-node: the failed-nodes list it is folded into replaces it. */
+function withoutOldAnnotation(pod: Pod): Pod {
+  if (pod.metadata.annotations?.[AVOID_NODE] === undefined) return pod;
+  const { [AVOID_NODE]: _old, ...annotations } = pod.metadata.annotations;
+  return { ...pod, metadata: { ...pod.metadata, annotations } };
 }

@@ -13,10 +13,26 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 100, maxMs: 30_000 };
 
+/** Where queued keys wait their turn: first in, first out unless a controller orders them (the scheduler: by pod priority). */
+export interface KeyOrder {
+  push(key: string): void;
+  shift(): string | undefined;
+  clear(): void;
+  readonly length: number;
+}
+
+class FifoKeys implements KeyOrder {
+  private readonly keys: string[] = [];
+  push(key: string): void { this.keys.push(key); }
+  shift(): string | undefined { return this.keys.shift(); }
+  clear(): void { this.keys.length = 0; }
+  get length(): number { return this.keys.length; }
+}
+
 export class WorkQueue {
   private readonly clock: Clock;
   private readonly backoff: BackoffOptions;
-  private readonly queue: string[] = [];
+  private readonly queue: KeyOrder;
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
@@ -27,8 +43,9 @@ export class WorkQueue {
   private wakeScheduled = false;
   private readonly metrics?: Pick<WorkQueueMetrics, 'added'>;
 
-  constructor(clock: Clock, backoff: BackoffOptions = DEFAULT_BACKOFF, metrics?: Pick<WorkQueueMetrics, 'added'>) {
+  constructor(clock: Clock, backoff: BackoffOptions = DEFAULT_BACKOFF, metrics?: Pick<WorkQueueMetrics, 'added'>, order: KeyOrder = new FifoKeys()) {
     this.clock = clock;
+    this.queue = order;
     this.backoff = backoff;
     this.metrics = metrics;
   }
@@ -121,7 +138,7 @@ export class WorkQueue {
    */
   shutdown(): void {
     this.stopped = true;
-    this.queue.length = 0;
+    this.queue.clear();
     this.queued.clear();
     for (const { timer } of this.delayed.values()) timer.cancel();
     this.delayed.clear();

@@ -4,7 +4,7 @@
 // Controllers hold only their reconcile logic; all bookkeeping lives here.
 import { systemClock, type Clock, type Timer } from '../util/clock.ts';
 import type { Metrics, WorkQueueMetrics } from '../util/metrics.ts';
-import { DEFAULT_BACKOFF, WorkQueue, type BackoffOptions } from './queue.ts';
+import { DEFAULT_BACKOFF, WorkQueue, type BackoffOptions, type KeyOrder } from './queue.ts';
 
 export interface ReconcileResult {
   /** Reconcile this key again after this many ms (e.g. to check progress). */
@@ -15,6 +15,8 @@ export interface Reconciler {
   readonly name: string;
   /** Level-triggered: reads desired and observed state, makes one step toward desired. */
   reconcile(key: string): Promise<ReconcileResult | void>;
+  /** The order its queued keys are handed out in, when not first in, first out. */
+  queueOrder?(): KeyOrder;
 }
 
 /** An error that retrying cannot fix (an invalid spec): recorded, not retried. */
@@ -56,7 +58,7 @@ export class ControllerRunner {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
     this.queueMetrics = opts.metrics?.workqueue(reconciler.name, () => this.queue.length);
-    this.queue = new WorkQueue(this.clock, opts.backoff ?? DEFAULT_BACKOFF, this.queueMetrics);
+    this.queue = new WorkQueue(this.clock, opts.backoff ?? DEFAULT_BACKOFF, this.queueMetrics, reconciler.queueOrder?.());
   }
 
   enqueue(key: string): void {

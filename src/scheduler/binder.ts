@@ -221,16 +221,28 @@ export class Binder {
     return { uid: pod.metadata.uid!, pod: `${pod.metadata.namespace}/${pod.metadata.name}`, milliCpu: requests.milliCpu, memory: requests.memory, at: this.opts.clock.now().getTime() };
   }
 
-  /** The pod bound: its node, PodScheduled, the decision record; the note of where it moved from is done with. */
+  /**
+   * The pod bound: its node, PodScheduled, the decision record; the note of
+   * where it moved from is done with, and so is a nomination. A bare pod
+   * preempted earlier is no longer a disruption target once placed again
+   * (Kubernetes' disruption controller likewise turns the condition False
+   * on a pod that was not deleted).
+   */
   private boundPod({ pod, node, policy, record }: Binding): Pod {
     const status = pod.status ?? {};
-    const conditions = setCondition(status.conditions, { type: 'PodScheduled', status: 'True', reason: 'Scheduled', message: `assigned to ${node} by ${policy}` }, this.opts.clock.now());
+    const now = this.opts.clock.now();
+    let conditions = setCondition(status.conditions, { type: 'PodScheduled', status: 'True', reason: 'Scheduled', message: `assigned to ${node} by ${policy}` }, now);
+    if (conditions.some((c) => c.type === 'DisruptionTarget' && c.status === 'True')) {
+      conditions = setCondition(conditions, { type: 'DisruptionTarget', status: 'False', reason: 'Rescheduled', message: `placed again, on ${node}` }, now);
+    }
     let metadata = pod.metadata;
     if (metadata.annotations?.[MOVED_FROM] !== undefined || metadata.annotations?.[MOVED_BECAUSE] !== undefined) {
       const { [MOVED_FROM]: _from, [MOVED_BECAUSE]: _because, ...annotations } = metadata.annotations;
       metadata = { ...metadata, annotations: Object.keys(annotations).length ? annotations : undefined };
     }
-    return { ...pod, metadata, spec: { ...pod.spec, nodeName: node }, status: { ...status, conditions, scheduling: record } };
+    const next: NonNullable<Pod['status']> = { ...status, conditions, scheduling: record };
+    if (next.nominatedNodeName !== undefined) delete next.nominatedNodeName;
+    return { ...pod, metadata, spec: { ...pod.spec, nodeName: node }, status: next };
   }
 
   /** Scheduled, or for a pod taken off another node, Moved: "pod web-1 moved from node-2 to node-4 after node-2 missed heartbeats for 3.2 s". */
@@ -244,7 +256,11 @@ export class Binder {
   }
 }
 
-/** Writes the PodScheduled condition and decision record into the pod's status, if it is still that pod. */
+/**
+ * Writes the PodScheduled condition and decision record into the pod's
+ * status, if it is still that pod; and its nominated node, when status
+ * states one (as a property: undefined clears it).
+ */
 export async function setPodScheduled(client: KcsClient, pod: Pod, status: NonNullable<Pod['status']>, clock: Clock): Promise<void> {
   try {
     await updateStatus<Pod>(client, POD, pod.metadata.namespace, pod.metadata.name!, (current) => {
@@ -252,7 +268,11 @@ export async function setPodScheduled(client: KcsClient, pod: Pod, status: NonNu
       const now = current.status ?? {};
       const wanted = status.conditions?.find((c) => c.type === 'PodScheduled');
       const conditions = wanted ? setCondition(now.conditions, wanted, clock.now()) : now.conditions;
-      const next = { ...now, conditions, scheduling: status.scheduling };
+      const next: NonNullable<Pod['status']> = { ...now, conditions, scheduling: status.scheduling };
+      if ('nominatedNodeName' in status) {
+        if (status.nominatedNodeName) next.nominatedNodeName = status.nominatedNodeName;
+        else delete next.nominatedNodeName;
+      }
       return isDeepStrictEqual(next, now) ? undefined : next;
     });
   } catch (err) {

@@ -11,6 +11,8 @@ import type { NodeInfo, Snapshot } from './snapshot.ts';
 export interface PodRequest {
   pod: Pod;
   requests: Resources;
+  /** The decision's time (ms since the epoch), for filters that expire; without it nothing expires. */
+  now?: number;
 }
 
 export interface FilterPlugin {

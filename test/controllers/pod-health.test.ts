@@ -9,7 +9,12 @@ import type { RestartBackoff } from '../../src/agent/pod-status.ts';
 import { startControlPlane } from '../../src/control-plane.ts';
 import { LocalClient } from '../../src/client/local.ts';
 import { ADMIN_USER } from '../../src/api/auth.ts';
-import { mustMove, restartedContainers } from '../../src/controllers/pod-health.ts';
+import { mustMove, PodHealthController, restartedContainers } from '../../src/controllers/pod-health.ts';
+import { ControllerRunner } from '../../src/controllers/runner.ts';
+import { Informer } from '../../src/client/informer.ts';
+import { Registry } from '../../src/api/registry.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { FakeClock } from '../../src/util/clock.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { KubeObject, Node, Pod } from '../../src/objects/types.ts';
 import { VirtualRuntime } from '../../src/runtime/virtual.ts';
@@ -42,6 +47,10 @@ test('a pod must move once its most restarted container reaches the limit: its o
   t.false(mustMove(pod({ 'kcs.io/max-restarts': 'off' }, [50])), '"off": restarted forever on its node');
   t.false(mustMove(pod({}, [3], null)), 'not on a node: nothing to move');
   t.false(mustMove({ ...pod({}, [3]), status: { phase: 'Failed', containerStatuses: [] } }));
+  for (const restartPolicy of ['OnFailure', 'Never']) {
+    const batch = pod({}, [3]);
+    t.false(mustMove({ ...batch, spec: { ...batch.spec, restartPolicy } }), `${restartPolicy}: its restarts are its Job's failures, not a reason to move`);
+  }
 });
 
 test('restarts are counted on the same node only', (t) => {
@@ -51,7 +60,7 @@ test('restarts are counted on the same node only', (t) => {
   t.deepEqual(restartedContainers(undefined, pod({}, [1])), []);
 });
 
-test('the scheduler keeps a pod off the node it was moved off for failing, and says so', (t) => {
+test('the scheduler still keeps a pod off the node named by the old kcs.io/avoid-node, and says so', (t) => {
   const nodes: Node[] = ['a', 'b'].map((name) => ({
     apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { capacity: { cpu: '4' } },
     status: { conditions: [{ type: 'Ready', status: 'True' }] },
@@ -115,12 +124,12 @@ test('a pod made unhealthy restarts on its node with back-off, and at the limit 
   t.is(unbound.status?.phase, 'Pending');
   t.is(unbound.status?.containerStatuses, undefined, 'what a reported is not carried to the next node');
   t.false(unbound.status?.conditions?.some((c) => c.type === 'Ready'));
-  t.is(unbound.metadata.annotations?.['kcs.io/avoid-node'], 'a');
+  t.regex(unbound.metadata.annotations?.['kcs.io/failed-nodes'] ?? '', /^a=[0-9TZ:-]+\/[0-9TZ:-]+$/, 'a remembered, with when and until when');
   // On b: a fresh count (b's agent reports it after the Moved event: wait for it).
   const firstOnB = await eventually('web reported by b', () => history.find((p) => p.metadata.name === 'web' && p.spec.nodeName === 'b' && p.status?.containerStatuses), 15_000);
   t.is(firstOnB && restartsOf(firstOnB), 0);
   const now = await client.get<Pod>(POD, 'default', 'web');
-  t.is(now.metadata.annotations?.['kcs.io/avoid-node'], now.spec.nodeName === 'a' ? 'b' : 'a', 'kept after binding, naming the node it last failed on');
+  t.true(now.metadata.annotations?.['kcs.io/failed-nodes']?.startsWith('a='), 'kept after binding');
 });
 
 test('a pod whose annotation is removed before the limit is Ready again on the same node, and a per-pod limit moves another at once', async (t) => {
@@ -144,4 +153,56 @@ test('a pod whose annotation is removed before the limit is Ready again on the s
   const eagerOnA = history.filter((p) => p.metadata.name === 'eager' && p.spec.nodeName === 'a');
   t.is(Math.max(...eagerOnA.map((p) => restartsOf(p) ?? 0)), 1, 'its own limit of 1, not the default 3');
   t.false((await events(client)).some((e) => e.message.startsWith('pod api ') && e.reason === 'Moved'), 'api never moved');
+});
+
+test('a pod failing on every node stops moving: it waits Pending, saying where it failed and when it will try again', async (t) => {
+  t.timeout(60_000);
+  const { client, history } = await cluster(t, { baseMs: 100, maxMs: 400 });
+  await make(client, 'doomed', { 'kcs.io/simulate-unhealthy': 'true', 'kcs.io/max-restarts': '1' });
+  const cond = await eventually('doomed Unschedulable after failing on a and b', async () => {
+    const c = (await client.get<Pod>(POD, 'default', 'doomed')).status?.conditions?.find((x) => x.type === 'PodScheduled');
+    return c?.reason === 'Unschedulable' ? c : undefined;
+  }, 30_000);
+  t.regex(cond.message ?? '', /^0\/2 nodes are available: 2 node\(s\) the pod failed its health check on\. Failed its health check on every node: a, b; retrying after \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.$/);
+  const doomed = await client.get<Pod>(POD, 'default', 'doomed');
+  t.is(doomed.spec.nodeName, undefined);
+  t.is(doomed.status?.phase, 'Pending');
+  t.deepEqual(doomed.metadata.annotations?.['kcs.io/failed-nodes']?.split(',').map((e) => e.split('=')[0]), ['a', 'b']);
+  // It went a -> b once, and never back.
+  const placements = history.filter((p) => p.metadata.name === 'doomed' && p.spec.nodeName).map((p) => p.spec.nodeName);
+  t.deepEqual([...new Set(placements)], ['a', 'b']);
+  t.is((await events(client)).filter((e) => e.reason === 'Moved' && e.message.startsWith('pod doomed ')).length, 1);
+});
+
+test('the pod-health controller remembers each node for the configured time, on its clock, and replaces the old annotation', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-pod-health-clock-'));
+  const store = new SqliteStore(join(dir, 'kcs.db'));
+  const client = new LocalClient(new Registry(store), { user: ADMIN_USER });
+  const clock = new FakeClock('2026-05-01T10:00:00Z');
+  const pods = new Informer<Pod>(client, POD);
+  const controller = new PodHealthController({ client, pods, clock, failedNodeMemoryMs: 2 * 60_000, maxRestarts: 1 });
+  const runner = new ControllerRunner(controller, { clock });
+  pods.on(controller.podHandlers((key) => runner.enqueue(key)));
+  t.teardown(async () => { await runner.stop(); pods.stop(); await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  await pods.start();
+  runner.start();
+  const failOn = async (node: string) => {
+    const p = await client.get<Pod>(POD, 'default', 'web');
+    await client.commit([{ verb: 'update', kind: POD, subresource: 'binding', object: { ...p, spec: { ...p.spec, nodeName: node } } }]);
+    await client.patch(POD, 'default', 'web', { status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: false, restartCount: 1 }] } }, { subresource: 'status' });
+    return eventually(`web moved off ${node}`, async () => { const q = await client.get<Pod>(POD, 'default', 'web'); return q.spec.nodeName ? undefined : q; });
+  };
+  await client.create(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', annotations: { 'kcs.io/avoid-node': 'old' } }, spec: { containers: [{ name: 'app' }] } });
+
+  const first = await failOn('a');
+  t.is(first.metadata.annotations?.['kcs.io/failed-nodes'], 'old=2026-05-01T10:00:00Z/2026-05-01T10:02:00Z,a=2026-05-01T10:00:00Z/2026-05-01T10:02:00Z');
+  t.is(first.metadata.annotations?.['kcs.io/avoid-node'], undefined, 'folded into the list');
+
+  clock.advance(60_000);
+  const second = await failOn('b');
+  t.is(second.metadata.annotations?.['kcs.io/failed-nodes'], 'old=2026-05-01T10:00:00Z/2026-05-01T10:02:00Z,a=2026-05-01T10:00:00Z/2026-05-01T10:02:00Z,b=2026-05-01T10:01:00Z/2026-05-01T10:03:00Z');
+
+  clock.advance(90_000);
+  const third = await failOn('c');
+  t.is(third.metadata.annotations?.['kcs.io/failed-nodes'], 'b=2026-05-01T10:01:00Z/2026-05-01T10:03:00Z,c=2026-05-01T10:02:30Z/2026-05-01T10:04:30Z', 'old and a expired at 10:02');
 });

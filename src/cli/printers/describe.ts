@@ -9,7 +9,7 @@ import { nodeStatus } from '../../objects/columns.ts';
 import { renderTable } from './table.ts';
 
 function field(label: string, value: string): string {
-  return `${(label + ':').padEnd(20)}${value}`;
+  return `${(label + ':').padEnd(Math.max(20, label.length + 2))}${value}`;
 }
 
 function mapLines(label: string, map: Record<string, string> | undefined, skip: string[] = []): string[] {
@@ -111,6 +111,18 @@ function schedulingSection(pod: Pod): string[] {
     `Scheduling:          last decision by ${s.policy}${s.node ? `, placed on ${s.node}` : ', no node fits'}`,
     indent(renderTable(['NODE', 'FILTER', 'SCORE', ''], rows)),
     ...(s.omitted ? [`  (${s.omitted} more nodes not shown)`] : []),
+    ...preemptionSection(s),
+  ];
+}
+
+/** Whom the pod preempted, where, and why that node. */
+function preemptionSection(s: SchedulingRecord): string[] {
+  const p = s.preemption;
+  if (!p) return [];
+  const rows = p.victims.map((v) => [v.pod, String(v.priority), v.outcome]);
+  return [
+    field('Preemption', `nominated ${p.node}; ${p.reason}`),
+    ...(rows.length ? [indent(renderTable(['VICTIM', 'PRIORITY', 'OUTCOME'], rows))] : []),
   ];
 }
 
@@ -121,6 +133,9 @@ export function describePod(pod: Pod, now = new Date(), events: KubeObject[] = [
     field('Node', pod.spec.nodeName || '<none>'),
     field('Status', pod.status?.phase ?? 'Pending'),
     field('Scheduler', pod.spec.schedulerName ?? 'default-scheduler'),
+    ...(pod.spec.priority !== undefined ? [field('Priority', String(pod.spec.priority))] : []),
+    ...(pod.spec.priorityClassName ? [field('Priority Class Name', pod.spec.priorityClassName)] : []),
+    ...(pod.status?.nominatedNodeName ? [field('NominatedNodeName', pod.status.nominatedNodeName)] : []),
     ...mapLines('Node-Selectors', pod.spec.nodeSelector),
     'Requests (effective):',
     `  cpu:     ${formatMilliCpu(r.milliCpu)}`,

@@ -1,6 +1,6 @@
 // The filters every policy shares. Each reason is worded as kube-scheduler
 // words it, so messages read the same as Kubernetes'.
-import { AVOID_NODE } from '../../objects/pod-health.ts';
+import { failedHere } from '../../objects/pod-health.ts';
 import { labelsMatch } from '../../objects/selectors.ts';
 import type { FilterPlugin } from '../framework.ts';
 
@@ -31,15 +31,19 @@ export const nodeSelector: FilterPlugin = {
   filter: ({ pod }, node) => (labelsMatch(pod.spec.nodeSelector, node.labels) ? undefined : "node(s) didn't match Pod's node affinity/selector"),
 };
 
+/** The reason of avoidFailedNodes, in kube-scheduler's manner; the decision record says when (explain.ts). */
+export const FAILED_HEALTH_CHECK = 'node(s) the pod failed its health check on';
+
 /**
- * A pod moved off a node for failing its health check there again and again
- * (the pod-health controller writes kcs.io/avoid-node) is not put back on
- * that node; kube-scheduler has no such filter, so the reason is worded in
- * its manner.
+ * A pod moved off nodes for failing its health check there again and again
+ * (the pod-health controller writes kcs.io/failed-nodes) is not put back on
+ * any of them until that node's entry expires; kube-scheduler has no such
+ * filter. Without the decision's time (the autoscaler's estimates) no entry
+ * expires.
  */
-export const avoidFailedNode: FilterPlugin = {
-  name: 'AvoidFailedNode',
-  filter: ({ pod }, node) => (pod.metadata.annotations?.[AVOID_NODE] === node.name ? 'node(s) the pod failed its health check on' : undefined),
+export const avoidFailedNodes: FilterPlugin = {
+  name: 'AvoidFailedNodes',
+  filter: ({ pod, now }, node) => (failedHere(pod, node.name, now) ? FAILED_HEALTH_CHECK : undefined),
 };
 
-export const DEFAULT_FILTERS: FilterPlugin[] = [nodeReady, nodeUnschedulable, nodeSelector, avoidFailedNode, resourcesFit];
+export const DEFAULT_FILTERS: FilterPlugin[] = [nodeReady, nodeUnschedulable, nodeSelector, avoidFailedNodes, resourcesFit];
