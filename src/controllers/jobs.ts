@@ -21,6 +21,12 @@ import type { Reconciler, ReconcileResult } from './runner.ts';
 
 const POD = kindByName('Pod')!;
 const EVENT = kindByName('Event')!;
+/**
+ * How long a pod's change waits before its Job is looked at, so the changes
+ * of a Job's pods in that moment make one reconcile and one status write
+ * (Kubernetes' job controller batches them the same way, for 1 s).
+ */
+export const JOB_POD_BATCH_MS = 250;
 /** Pods created in one commit (with an event each, and the Job's status with the last). */
 const PODS_PER_COMMIT = 250;
 

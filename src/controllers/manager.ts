@@ -25,7 +25,7 @@ import type { NetworkPolicy } from '../objects/network-policy.ts';
 import { COLLECTED_KINDS, GarbageCollector } from './garbage-collector.ts';
 import { AUTOSCALER_BATCH_MS, AUTOSCALER_KEY, AutoscalerController, type NodePool } from './autoscaler.ts';
 import { EndpointsController } from './endpoints.ts';
-import { JobController } from './jobs.ts';
+import { JOB_POD_BATCH_MS, JobController } from './jobs.ts';
 import { WorkflowController } from './workflows.ts';
 import type { Workflow } from '../objects/workflow-status.ts';
 import type { Job } from '../objects/job-status.ts';
@@ -273,7 +273,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
   const jobController = new JobController({ client: opts.client, jobs, pods, kind: kindByName('Job')!, events: recorder('job-controller'), clock, backoffBaseMs: opts.jobBackoffBaseMs });
   const jobRunner = new ControllerRunner(jobController, { clock, workers: 4, resyncMs, resyncKeys: () => jobController.keys(), log, metrics });
   jobs.on(jobController.jobHandlers((key) => jobRunner.enqueue(key)));
-  pods.on(jobController.podHandlers((key) => jobRunner.enqueue(key)));
+  pods.on(jobController.podHandlers((key) => jobRunner.queue.addAfter(key, JOB_POD_BATCH_MS)));
   // Workflows: each step's Job made once the steps it depends on succeeded.
   const workflows = new Informer<Workflow>(opts.client, kindByName('Workflow')!, { clock, log });
   const workflowController = new WorkflowController({ client: opts.client, workflows, jobs, kinds: { workflow: kindByName('Workflow')!, job: kindByName('Job')! }, events: recorder('workflow-controller'), clock });
