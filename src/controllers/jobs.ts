@@ -75,7 +75,16 @@ export class JobController implements Reconciler {
 
   podHandlers(enqueue: (key: string) => void): InformerHandlers<Pod> {
     const queue = (p: Pod) => { const key = ownerJobKey(p); if (key) enqueue(key); };
-    return { add: queue, update: (_prev, p) => queue(p), delete: queue };
+    // A pod seen arriving is expected no more, even if it is gone again before
+    // its Job is next looked at (preempted at once): it must not count as running.
+    const seen = (p: Pod) => {
+      const key = ownerJobKey(p);
+      if (!key) return;
+      const waiting = this.expected.get(key);
+      if (waiting?.delete(p.metadata.name!) && waiting.size === 0) this.expected.delete(key);
+      enqueue(key);
+    };
+    return { add: seen, update: (_prev, p) => queue(p), delete: seen };
   }
 
   keys(): string[] {
@@ -119,9 +128,15 @@ export class JobController implements Reconciler {
       }
       // With the last batch, on the version read: a Job changed meanwhile fails it, retried from the informer's newer copy.
       if (statusChanged && i + PODS_PER_COMMIT >= fresh.length) ops.push({ verb: 'update', kind: this.opts.kind, subresource: 'status', object: { ...job, status: step.status } });
-      if (ops.length) await this.opts.client.commit(ops);
+      // Expected before the commit: its pods' watch events may arrive before it answers.
       for (const { index, pod } of batch) waiting.set(pod.metadata.name!, { index, at: now.getTime() });
       if (waiting.size) this.expected.set(key, waiting);
+      try {
+        if (ops.length) await this.opts.client.commit(ops);
+      } catch (err) {
+        for (const { pod } of batch) waiting.delete(pod.metadata.name!);
+        throw err;
+      }
     }
     if (step.finished) {
       const { type, reason, message } = step.finished;
