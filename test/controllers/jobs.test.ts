@@ -4,28 +4,16 @@
 // pods always fail retries up to its backoffLimit, then fails; an Indexed
 // Job runs each index once; a deleted Job takes its pods with it. (Exact
 // timing is the pure jobStep's tests' business, on times given by hand.)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { startControlPlane } from '../../src/control-plane.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Job } from '../../src/objects/job-status.ts';
 import type { KubeObject, Pod } from '../../src/objects/types.ts';
-import { VirtualRuntime } from '../../src/runtime/virtual.ts';
 import { eventually } from '../support/eventually.ts';
+import { virtualCluster } from '../support/virtual-cluster.ts';
 
 const K = (kind: string) => kindByName(kind)!;
 
-async function cluster(t: ExecutionContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'kcs-jobs-'));
-  const runtime = new VirtualRuntime({ transport: 'in-process' });
-  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 500, jobBackoffBaseMs: 50 });
-  t.teardown(async () => { await cp.close(); await runtime.close(); rmSync(dir, { recursive: true, force: true }); });
-  const c = cp.adminClient();
-  await c.create(K('Node'), undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '8', memory: '8Gi' } } });
-  return { cp, c };
-}
+const cluster = (t: ExecutionContext) => virtualCluster(t, { jobBackoffBaseMs: 50 });
 
 function jobManifest(name: string, spec: Record<string, unknown>, lifetime: string, restartPolicy = 'Never'): KubeObject {
   return {

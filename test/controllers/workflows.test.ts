@@ -2,28 +2,16 @@
 // diamond (prepare -> train, test -> report) runs each step's Job only once
 // what it depends on has completed, and succeeds; a step that fails fails
 // its dependents, which never start; deleting the Workflow deletes its Jobs.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { startControlPlane } from '../../src/control-plane.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Job } from '../../src/objects/job-status.ts';
 import type { Workflow } from '../../src/objects/workflows.ts';
-import { VirtualRuntime } from '../../src/runtime/virtual.ts';
 import { eventually } from '../support/eventually.ts';
+import { virtualCluster } from '../support/virtual-cluster.ts';
 
 const K = (kind: string) => kindByName(kind)!;
 
-async function cluster(t: ExecutionContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'kcs-workflows-'));
-  const runtime = new VirtualRuntime({ transport: 'in-process' });
-  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 500, jobBackoffBaseMs: 50 });
-  t.teardown(async () => { await cp.close(); await runtime.close(); rmSync(dir, { recursive: true, force: true }); });
-  const c = cp.adminClient();
-  await c.create(K('Node'), undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '8', memory: '8Gi' } } });
-  return c;
-}
+const cluster = async (t: ExecutionContext) => (await virtualCluster(t, { jobBackoffBaseMs: 50 })).c;
 
 const step = (name: string, dependsOn: string[], lifetime = '200ms') => ({
   name, ...(dependsOn.length ? { dependsOn } : {}),
