@@ -70,3 +70,20 @@ test('an Indexed Job runs each index once; deleting the Job deletes its pods', a
   await eventually('the pods gone with the Job', async () => (await podsOf(c, 'idx')).length === 0);
   t.pass();
 });
+
+test('a Job\'s pod on a node that fails moves and runs again elsewhere, and is no failure (backoffLimit 0 still completes)', async (t) => {
+  const { c, runtime } = await virtualCluster(t, { jobBackoffBaseMs: 50, nodeGraceMs: 1500 });
+  await c.create(K('Node'), undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n2' }, spec: { capacity: { cpu: '8', memory: '8Gi' } } });
+  await c.create(K('Job'), 'default', jobManifest('mover', { backoffLimit: 0 }, '2s'));
+  const first = await eventually('the pod running', async () => (await podsOf(c, 'mover')).find((p) => p.status?.phase === 'Running' && p.spec.nodeName));
+  runtime.freeze(first.spec.nodeName!); // its agent stops: no more heartbeats
+  const done = await eventually('the Job Complete', async () => {
+    const j = await c.get<Job>(K('Job'), 'default', 'mover');
+    return condition(j, 'Complete') ? j : undefined;
+  });
+  t.like(done.status, { succeeded: 1, failed: 0 });
+  const pods = await podsOf(c, 'mover');
+  t.is(pods.length, 1, 'the same pod, moved: no replacement was made');
+  t.is(pods[0]!.metadata.uid, first.metadata.uid);
+  t.not(pods[0]!.spec.nodeName, first.spec.nodeName, 'it ran to its end on the other node');
+});

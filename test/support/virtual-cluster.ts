@@ -15,5 +15,5 @@ export async function virtualCluster(t: ExecutionContext, opts: Partial<ControlP
   t.teardown(async () => { await cp.close(); await runtime.close(); rmSync(dir, { recursive: true, force: true }); });
   const c = cp.adminClient();
   await c.create(kindByName('Node')!, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '8', memory: '8Gi' } } });
-  return { cp, c };
+  return { cp, c, runtime };
 }
