@@ -5,6 +5,7 @@
 // go with it, by the garbage collector: they are owned). Keys are Jobs
 // (`namespace/name`); a change to a pod a Job owns queues that Job.
 //
+// A Job's new pods, their events and its status are written in one commit.
 // Pods it has created but not yet seen through the watch are counted as
 // running ("expectations", as Kubernetes keeps them), so a slow watch never
 // makes it start a Job's pods twice.
@@ -29,14 +30,14 @@ const EVENT = kindByName('Event')!;
 export const JOB_POD_BATCH_MS = 250;
 /** Pods created in one commit (with an event each, and the Job's status with the last). */
 const PODS_PER_COMMIT = 250;
+const JOB_OWNER = 'metadata.ownerReferences[Job]';
+/** How long a pod created and not yet seen is counted as running: past it, the watch surely missed nothing. */
+const EXPECTATION_MS = 30_000;
 
 /** A commit creates under the name given: the controller draws the suffix a generateName would get. */
 function withName(pod: Pod): Pod {
   return { ...pod, metadata: { ...pod.metadata, name: `${pod.metadata.generateName}${randomSuffix()}` } };
 }
-const JOB_OWNER = 'metadata.ownerReferences[Job]';
-/** How long a pod created and not yet seen is counted as running: past it, the watch surely missed nothing. */
-const EXPECTATION_MS = 30_000;
 
 export interface JobControllerOptions {
   client: KcsClient;
