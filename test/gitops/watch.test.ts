@@ -1,6 +1,7 @@
 // The directory watcher end to end: chokidar on a real temp directory, a real
 // control plane, no manual syncs. Waits poll for the state (eventually).
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Client } from '../../src/client/http.ts';
@@ -45,8 +46,14 @@ test('a burst of 100 files written at once is applied in one sync', async (t) =>
   const m = manifestsDir(t);
   // The default debounce (100 ms), as kcs up --watch and kcs sync --watch use.
   const w = await watcher(t, c.client, m.dir, { debounceMs: 100 });
+  // Written beside the directory first, then moved in: 100 renames land within milliseconds even on a
+  // loaded machine, where 100 writes once took longer than the debounce's longest wait (1 s).
+  const staging = mkdtempSync(join(tmpdir(), 'kcs-burst-'));
+  t.teardown(() => rmSync(staging, { recursive: true, force: true }));
+  const names = Array.from({ length: 100 }, (_, i) => `n${String(i).padStart(3, '0')}`);
+  for (const n of names) writeFileSync(join(staging, `${n}.yaml`), nodeYaml(n));
   const before = w.loop.syncs;
-  for (let i = 0; i < 100; i++) writeFileSync(join(m.dir, `n${String(i).padStart(3, '0')}.yaml`), nodeYaml(`n${String(i).padStart(3, '0')}`));
+  for (const n of names) renameSync(join(staging, `${n}.yaml`), join(m.dir, `${n}.yaml`));
   await eventually('100 nodes', async () => (await c.names(NODE)).length === 100);
   await w.loop.idle();
   t.is(w.loop.syncs - before, 1, `${w.loop.syncs - before} syncs for one burst`);
