@@ -280,6 +280,7 @@ export class SchedulerController implements Reconciler {
     } else {
       const schedulerName = this.opts.schedulerName ?? pod.spec.schedulerName ?? DEFAULT_SCHEDULER_NAME;
       const preemption = await this.preemptor.preempt(req, decision, snapshot, filters, schedulerName);
+      if (preemption.record || preemption.message) this.opts.metrics?.preemptionAttempt(preemption.evicted);
       if (preemption.message) message = `${message} ${preemption.message}`;
       if (preemption.record) {
         record.preemption = preemption.record;

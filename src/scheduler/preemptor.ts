@@ -38,6 +38,8 @@ export interface PreemptionOutcome {
   record?: PreemptionRecord;
   /** Why not, in kube-scheduler's words, for the Unschedulable message ("preemption: 0/3 nodes are available: ..."). */
   message?: string;
+  /** How many pods this attempt evicted (absent when it was not attempted, or only repeated an earlier one). */
+  evicted?: number;
 }
 
 export class Preemptor {
@@ -70,6 +72,7 @@ export class Preemptor {
     // Their room is as good as free: what the informer and the ledger still show of them is on its way out.
     for (const v of done.keys()) cache.markEvicted(v.metadata.uid!, chosen.node);
     return {
+      evicted: done.size,
       record: {
         node: chosen.node,
         reason: describeChoice(chosen, search.candidates),

@@ -137,6 +137,14 @@ export class Metrics {
     name: 'scheduler_scheduling_attempt_duration_seconds', registers: [this.registry], buckets: SCHEDULING_BUCKETS,
     help: 'Scheduling attempt latency in seconds (scheduling algorithm + binding)', labelNames: ['result', 'profile'] as const,
   });
+  private readonly preemptionAttempts = new Counter({
+    name: 'scheduler_preemption_attempts_total', registers: [this.registry],
+    help: 'Total preemption attempts in the cluster till now',
+  });
+  private readonly preemptionVictims = new Histogram({
+    name: 'scheduler_preemption_victims', registers: [this.registry], buckets: exponential(1, 2, 7),
+    help: 'Number of selected preemption victims',
+  });
   private readonly failoverDuration = new Histogram({
     name: 'kcs_node_failover_duration_seconds', registers: [this.registry], buckets: FAILOVER_BUCKETS,
     help: 'Seconds from the health controller declaring a node failed to the last of the pods it moved off that node being bound to a node again.',
@@ -233,6 +241,12 @@ export class Metrics {
   scheduleAttempt(result: ScheduleResult, profile: string, seconds: number): void {
     this.scheduleAttempts.inc({ result, profile });
     this.schedulingDuration.observe({ result, profile }, seconds);
+  }
+
+  /** A pod that fit nowhere tried preemption; victims: how many it evicted, when it did. */
+  preemptionAttempt(victims?: number): void {
+    this.preemptionAttempts.inc();
+    if (victims !== undefined) this.preemptionVictims.observe(victims);
   }
 
   failoverCompleted(seconds: number): void {

@@ -44,7 +44,7 @@ async function cluster(t: ExecutionContext, nodes: Array<[string, string]>) {
   const history: Pod[] = [];
   const watch = client.watch(POD, 'default', { resourceVersion: '0' }, (e) => { if (e.type !== 'BOOKMARK' && e.type !== 'ERROR') history.push(e.object as Pod); });
   t.teardown(() => watch.stop());
-  return { client, history };
+  return { client, history, cp };
 }
 
 interface PodOptions { cls: ClassName; cpu: string; on?: string; owner?: KubeObject }
@@ -83,7 +83,7 @@ async function running(client: LocalClient, pods: Pod[]): Promise<void> {
 }
 
 test('a pod that fits nowhere evicts the fewest, least important pods on the best node, and binds there once they are gone', async (t) => {
-  const { client, history } = await cluster(t, [['n1', '4'], ['n2', '4']]);
+  const { client, history, cp } = await cluster(t, [['n1', '4'], ['n2', '4']]);
   // Any controller owner will do: kcs has no ReplicaSets, and a Service without a selector makes nothing.
   const owner = (await client.create(SERVICE, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'owner' }, spec: { ports: [{ port: 80 }] } })).body;
   // n1: four pods of priority 100, one CPU each. n2: two of priority 10 (one owned, one bare) and one of 100 taking two CPUs.
@@ -133,6 +133,13 @@ test('a pod that fits nowhere evicts the fewest, least important pods on the bes
     t.is(e.type, 'Normal');
     t.is(e.message, `Preempted by pod ${urgent.metadata.uid} on node n2 (default/urgent, priority 1000)`);
   }
+
+  // And counted, under kube-scheduler's metric names: the bare victim, Pending again, may try too (and evict nobody).
+  const exposition = await cp.metrics.exposition();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(exposition)?.[1]);
+  t.true(value('scheduler_preemption_attempts_total') >= 1);
+  t.is(value('scheduler_preemption_victims_sum'), 2, 'two victims, in one attempt that evicted');
+  t.is(value('scheduler_preemption_victims_count'), 1);
 });
 
 test('a pod whose preemptionPolicy is Never evicts nobody: it waits its turn and binds when room is freed', async (t) => {
