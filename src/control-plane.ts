@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { join } from 'node:path';
-import { SqliteStore } from './store/sqlite.ts';
+import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import { timeWrites } from './store/timed-writes.ts';
 import { Metrics } from './util/metrics.ts';
@@ -31,6 +31,8 @@ import { loadOrCreateServingTls, serverTlsOptions } from './pki/serving-tls.ts';
 
 export interface ControlPlaneOptions {
   stateDir: string;
+  /** Where the objects are kept: etcd://host:port[,...], or (the default) the SQLite file in stateDir. */
+  store?: string;
   host: string;
   port: number;
   bodyLimit?: number;
@@ -117,7 +119,7 @@ function loadOrCreate(stateDir: string, file: string, make: () => string): strin
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const metrics = new Metrics();
-  const store = timeWrites(new SqliteStore(join(opts.stateDir, 'kcs.db')), metrics);
+  const store = timeWrites(await openStore(opts.store, opts.stateDir), metrics);
   const adminToken = loadOrCreateAdminToken(opts.stateDir);
   const controllerToken = loadOrCreateToken(opts.stateDir, 'controller.token');
   const metricsToken = loadOrCreateToken(opts.stateDir, METRICS_TOKEN_FILE);

@@ -447,9 +447,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Drops history older than the kept window; watches from before it get RevisionCompactedError. */
-  private compact(): void {
-    const upTo = this.revision - this.historyLimit;
+  /** Drops history up to upTo (by default, all but the kept window); watches from before it get RevisionCompactedError. */
+  compact(upTo = this.revision - this.historyLimit): void {
+    this.assertOpen();
+    upTo = Math.min(upTo, this.revision);
+    if (upTo <= this.compacted) return;
     this.stmt.begin.run();
     try {
       this.stmt.compact.run(upTo);

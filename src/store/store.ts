@@ -1,7 +1,7 @@
 // The Store: a key-value store with etcd's revision model. One global revision
 // counts every write; each key remembers the revision that created it and the
 // one that last modified it. resourceVersion on the wire is modRevision.
-// Every backend (SQLite now, etcd later) passes test/store/contract.ts.
+// Every backend (SQLite, etcd) passes test/store/contract.ts.
 
 export interface KeyValue {
   key: string;
@@ -60,8 +60,11 @@ export interface Store {
    * Applies every op or none (etcd's Txn with a compare per key): a create
    * fails on an existing key, an update or delete on a modRevision other
    * than the one expected. The first failure is thrown as for the single
-   * op, and nothing is written. Ops are applied in order, each taking the
-   * next revision, and watchers see them in that order.
+   * op, and nothing is written. Ops are applied in order, each at a
+   * revision no lower than the one before: SQLite gives each op the next
+   * revision, etcd commits the whole txn at one. Either way no other write
+   * lands between them, and watchers see them in op order, before any
+   * later write. (etcd also refuses a txn that writes one key twice.)
    */
   txn(ops: TxnOp[]): Promise<KeyValue[]>;
   currentRevision(): Promise<number>;

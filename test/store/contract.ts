@@ -1,17 +1,25 @@
-// The Store contract: every backend (SQLite now, etcd later) must pass this
-// suite unchanged. It speaks only the Store interface; backend-specific
-// behaviour (compaction knobs, locking) is tested in the backend's own file.
+// The Store contract: every backend (SQLite, etcd) must pass this suite
+// unchanged. It speaks only the Store interface, and a compaction hook each
+// backend provides; backend-specific behaviour (history limits, locking) is
+// tested in the backend's own file.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import test, { type ExecutionContext, type Implementation } from 'ava';
 import {
-  ConflictError, KeyExistsError, KeyNotFoundError,
+  ConflictError, KeyExistsError, KeyNotFoundError, RevisionCompactedError,
   type KeyValue, type Store, type StoreEvent, type StoreEventType, type WatchHandle,
 } from '../../src/store/store.ts';
 import { eventually } from '../support/eventually.ts';
 
 export type OpenStore = (dir: string) => Promise<Store>;
+
+export interface ContractOptions {
+  /** Drops the store's history up to revision, as the backend's own compaction does. */
+  compact(store: Store, revision: number): Promise<void>;
+  /** Declares each test (default: ava's test); a backend that needs a server declares them its way. */
+  define?: (title: string, impl: Implementation<[]>) => void;
+}
 
 // ---- helpers ---------------------------------------------------------------------
 
@@ -206,10 +214,11 @@ function assertContiguous(t: ExecutionContext, events: StoreEvent[], from: numbe
 
 // ---- the contract ----------------------------------------------------------------
 
-export function storeContract(name: string, open: OpenStore): void {
-  const title = (s: string) => `${name}: ${s}`;
+export function storeContract(name: string, open: OpenStore, options: ContractOptions): void {
+  const define = options.define ?? ((title: string, impl: Implementation<[]>) => test(title, impl));
+  const contractTest = (s: string, impl: Implementation<[]>) => define(`${name}: ${s}`, impl);
 
-  test(title('get of a missing key is undefined; a fresh store lists nothing'), async (t) => {
+  contractTest('get of a missing key is undefined; a fresh store lists nothing', async (t) => {
     const store = await harness(t, open).open();
     t.is(await store.get('/registry/pods/default/nope'), undefined);
     const list = await store.list('/registry/');
@@ -217,7 +226,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(list.revision, await store.currentRevision());
   });
 
-  test(title('create returns createRevision = modRevision = the next global revision'), async (t) => {
+  contractTest('create returns createRevision = modRevision = the next global revision', async (t) => {
     const store = await harness(t, open).open();
     const r0 = await store.currentRevision();
     const a = await store.create('/registry/pods/default/a', '{"a":1}');
@@ -231,7 +240,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.deepEqual(await store.get('/registry/nodes/n1'), b);
   });
 
-  test(title('values are stored verbatim, never parsed or reformatted'), async (t) => {
+  contractTest('values are stored verbatim, never parsed or reformatted', async (t) => {
     const store = await harness(t, open).open();
     const odd = '{ "spaced" :  1,\n\t"unicode": "ü€😀\\u0000", "z": [ ] }';
     const big = JSON.stringify({ data: 'x'.repeat(200_000) });
@@ -242,7 +251,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.deepEqual((await store.list('/registry/')).items.map((i) => i.value), [odd, big]);
   });
 
-  test(title('update: modRevision advances by one per write, createRevision stays fixed'), async (t) => {
+  contractTest('update: modRevision advances by one per write, createRevision stays fixed', async (t) => {
     const store = await harness(t, open).open();
     const key = '/registry/pods/default/a';
     const created = await store.create(key, 'v0');
@@ -259,7 +268,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(prev!.modRevision, created.modRevision + 6);
   });
 
-  test(title('list returns only keys under the prefix, sorted, with the revision it was read at'), async (t) => {
+  contractTest('list returns only keys under the prefix, sorted, with the revision it was read at', async (t) => {
     const store = await harness(t, open).open();
     const keys = [
       '/registry/pods/default/c',
@@ -331,7 +340,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(after.revision, rev + 1);
   });
 
-  test(title('create on an existing key throws KeyExistsError and changes nothing'), async (t) => {
+  contractTest('create on an existing key throws KeyExistsError and changes nothing', async (t) => {
     const store = await harness(t, open).open();
     const kv = await store.create('/registry/a', 'first');
     const rev = await store.currentRevision();
@@ -341,7 +350,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(await store.currentRevision(), rev, 'a failed write does not consume a revision');
   });
 
-  test(title('update with a stale modRevision throws ConflictError and leaves the value'), async (t) => {
+  contractTest('update with a stale modRevision throws ConflictError and leaves the value', async (t) => {
     const store = await harness(t, open).open();
     const v1 = await store.create('/registry/a', 'v1');
     const v2 = await store.update('/registry/a', 'v2', v1.modRevision);
@@ -355,7 +364,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(await store.currentRevision(), rev);
   });
 
-  test(title('update and delete of a missing key throw KeyNotFoundError'), async (t) => {
+  contractTest('update and delete of a missing key throw KeyNotFoundError', async (t) => {
     const store = await harness(t, open).open();
     await store.create('/registry/present', 'x');
     const rev = await store.currentRevision();
@@ -368,7 +377,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(await store.currentRevision(), rev);
   });
 
-  test(title('delete returns the deleted value, takes one revision, and removes the key'), async (t) => {
+  contractTest('delete returns the deleted value, takes one revision, and removes the key', async (t) => {
     const store = await harness(t, open).open();
     const a = await store.create('/registry/a', 'v1');
     const a2 = await store.update('/registry/a', 'v2', a.modRevision);
@@ -389,7 +398,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(again.modRevision, rev + 2);
   });
 
-  test(title('delete with an expected revision: mismatch is ConflictError, match deletes'), async (t) => {
+  contractTest('delete with an expected revision: mismatch is ConflictError, match deletes', async (t) => {
     const store = await harness(t, open).open();
     const v1 = await store.create('/registry/a', 'v1');
     const v2 = await store.update('/registry/a', 'v2', v1.modRevision);
@@ -403,7 +412,9 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(await store.get('/registry/a'), undefined);
   });
 
-  test(title('txn applies every op in order, one revision each, and watchers see them in that order'), async (t) => {
+  // A txn's ops take one revision each (SQLite) or all one revision (etcd, which commits a Txn at one revision):
+  // either way their revisions never decrease in op order, and the next write comes after all of them.
+  contractTest('txn applies every op at once, in order; watchers see its ops in that order, before any later write', async (t) => {
     const store = await harness(t, open).open();
     const a = await store.create('/registry/a', 'a1');
     const b = await store.create('/registry/b', 'b1');
@@ -416,18 +427,30 @@ export function storeContract(name: string, open: OpenStore): void {
       { type: 'create', key: '/registry/c', value: 'c1' },
       { type: 'delete', key: '/registry/b', expectedModRevision: b.modRevision },
     ]);
-    t.deepEqual(out.map((kv) => [kv.key, kv.modRevision]), [['/registry/a', rev + 1], ['/registry/c', rev + 2], ['/registry/b', rev + 3]]);
-    t.is(await store.currentRevision(), rev + 3);
-    t.is((await store.get('/registry/a'))!.value, 'a2');
-    t.is((await store.get('/registry/c'))!.value, 'c1');
+    const [ra, rc, rb] = out.map((kv) => kv.modRevision);
+    t.deepEqual(out.map((kv) => kv.key), ['/registry/a', '/registry/c', '/registry/b']);
+    t.true(rev < ra && ra <= rc && rc <= rb, `revisions ${ra}, ${rc}, ${rb} after ${rev}`);
+    t.true(rb - rev <= 3, 'at most one revision per op');
+    t.deepEqual(out, [
+      { key: '/registry/a', value: 'a2', createRevision: a.createRevision, modRevision: ra },
+      { key: '/registry/c', value: 'c1', createRevision: rc, modRevision: rc },
+      { key: '/registry/b', value: 'b1', createRevision: b.createRevision, modRevision: rb },
+    ]);
+    t.is(await store.currentRevision(), rb);
+    t.deepEqual(await store.get('/registry/a'), out[0]);
+    t.deepEqual(await store.get('/registry/c'), out[1]);
     t.is(await store.get('/registry/b'), undefined);
-    await eventually('the three txn events', async () => seen.length === 3);
-    t.deepEqual(seen.map((e) => [e.type, e.key, e.revision]), [['update', '/registry/a', rev + 1], ['create', '/registry/c', rev + 2], ['delete', '/registry/b', rev + 3]]);
+    const later = await store.create('/registry/d', 'd1');
+    t.is(later.modRevision, rb + 1);
+    await eventually('the txn events and the later write', async () => seen.length === 4);
+    t.deepEqual(seen.map((e) => [e.type, e.key, e.revision]), [
+      ['update', '/registry/a', ra], ['create', '/registry/c', rc], ['delete', '/registry/b', rb], ['create', '/registry/d', later.modRevision],
+    ]);
     t.deepEqual(await store.txn([]), []);
-    t.is(await store.currentRevision(), rev + 3, 'an empty txn writes nothing');
+    t.is(await store.currentRevision(), later.modRevision, 'an empty txn writes nothing');
   });
 
-  test(title('txn with one failing compare writes nothing and throws that failure'), async (t) => {
+  contractTest('txn with one failing compare writes nothing and throws that failure', async (t) => {
     const store = await harness(t, open).open();
     const a = await store.create('/registry/a', 'a1');
     const b = await store.create('/registry/b', 'b1');
@@ -448,33 +471,47 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(await store.get('/registry/x'), undefined);
   });
 
-  test(title('transactions sent together stand alone: one that fails writes nothing, the others commit in order with consecutive revisions'), async (t) => {
+  contractTest('transactions sent together stand alone: one that fails writes nothing, the others commit, never interleaved', async (t) => {
     const store = await harness(t, open).open();
     const a = await store.create('/registry/a', 'a1');
+    await store.create('/registry/zero', '0');
     const start = await store.currentRevision();
     const c = await watchInto(store, '/registry/', start);
-    // Sent in one turn: a backend may write them in one group, but each is its own transaction.
+    // Sent in one turn: a backend may write them in one group, or (over a network) in any order, but each is
+    // its own transaction. None depends on another's outcome, so every order ends the same.
     const results = await Promise.allSettled([
       store.create('/registry/one', '1'),
       store.txn([{ type: 'create', key: '/registry/two', value: '2' }, { type: 'update', key: '/registry/a', value: 'stale', expectedModRevision: a.modRevision - 1 }]),
       store.update('/registry/a', 'a2', a.modRevision),
-      store.create('/registry/one', 'again'),
-      store.txn([{ type: 'create', key: '/registry/three', value: '3' }, { type: 'delete', key: '/registry/one' }]),
+      store.create('/registry/a', 'again'),
+      store.txn([{ type: 'create', key: '/registry/three', value: '3' }, { type: 'delete', key: '/registry/zero' }]),
     ]);
     t.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
     t.true((results[1] as PromiseRejectedResult).reason instanceof ConflictError);
     t.true((results[3] as PromiseRejectedResult).reason instanceof KeyExistsError);
     t.is(await store.get('/registry/two'), undefined);
     t.is((await store.get('/registry/a'))!.value, 'a2');
-    t.is(await store.get('/registry/one'), undefined);
+    t.is((await store.get('/registry/one'))!.value, '1');
+    t.is(await store.get('/registry/zero'), undefined);
     t.is((await store.get('/registry/three'))!.value, '3');
-    t.is(await store.currentRevision(), start + 4);
     await eventually('4 events', () => c.events.length === 4);
-    assertContiguous(t, c.events, start);
-    t.deepEqual(c.events.map((e) => `${e.type} ${e.key}`), ['create /registry/one', 'update /registry/a', 'create /registry/three', 'delete /registry/one']);
+    const written = results.flatMap((r) => (r.status === 'fulfilled' ? [([] as KeyValue[]).concat(r.value)] : []));
+    // Each transaction's events are adjacent, in op order, at the revisions it returned; a later transaction's come after.
+    const at = (key: string) => c.events.findIndex((e) => e.key === key);
+    t.is(at('/registry/zero'), at('/registry/three') + 1, 'the txn\'s two events are adjacent, in op order');
+    t.deepEqual(c.events.map((e) => `${e.type} ${e.key}`).sort(), ['create /registry/one', 'create /registry/three', 'delete /registry/zero', 'update /registry/a']);
+    for (const kvs of written) {
+      for (const kv of kvs) t.is(c.events.find((e) => e.key === kv.key)!.revision, kv.modRevision);
+    }
+    for (let i = 1; i < c.events.length; i++) {
+      const sameTxn = c.events[i].key === '/registry/zero';
+      const [before, after] = [c.events[i - 1].revision, c.events[i].revision];
+      t.true(sameTxn ? after >= before : after > before, `event ${i}: revision ${after} after ${before}`);
+    }
+    t.is(await store.currentRevision(), c.events[3].revision);
   });
 
-  test(title('two concurrent updates from the same modRevision: exactly one wins'), async (t) => {
+  contractTest('two concurrent updates from the same modRevision: exactly one wins', async (t) => {
     const store = await harness(t, open).open();
     for (let round = 0; round < 20; round++) {
       const key = `/registry/race/${round}`;
@@ -505,7 +542,7 @@ export function storeContract(name: string, open: OpenStore): void {
     }
   });
 
-  test(title('concurrent CAS increments: 10 workers x 50 increments end at exactly 500'), async (t) => {
+  contractTest('concurrent CAS increments: 10 workers x 50 increments end at exactly 500', async (t) => {
     const store = await harness(t, open).open();
     const key = '/registry/counter';
     await store.create(key, '0');
@@ -533,7 +570,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.log(`${conflicts} conflicts retried`);
   });
 
-  test(title('watch sees 1,000 mixed writes in order, no gaps, no duplicates'), async (t) => {
+  contractTest('watch sees 1,000 mixed writes in order, no gaps, no duplicates', async (t) => {
     const store = await harness(t, open).open();
     const prefix = '/registry/pods/';
     const keys = Array.from({ length: 40 }, (_, i) => `${prefix}ns${i % 3}/p${i}`);
@@ -558,7 +595,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.deepEqual(list.items.filter((i) => !i.key.endsWith('sentinel')), [...model.state.values()].sort((a, b) => (a.key < b.key ? -1 : 1)));
   });
 
-  test(title('create, update and delete events carry the right type, values and prevValue'), async (t) => {
+  contractTest('create, update and delete events carry the right type, values and prevValue', async (t) => {
     const store = await harness(t, open).open();
     const c = await watchInto(store, '/registry/', await store.currentRevision());
     const created = await store.create('/registry/a', 'one');
@@ -573,7 +610,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(c.events[0].prevValue, undefined, 'a create has no prevValue');
   });
 
-  test(title('watch from an older revision replays history, then continues live'), async (t) => {
+  contractTest('watch from an older revision replays history, then continues live', async (t) => {
     const store = await harness(t, open).open();
     const prefix = '/registry/pods/';
     const model = new Model(store);
@@ -617,7 +654,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(replay.events[expected.length].key, `${prefix}sentinel`);
   });
 
-  test(title('watch from a revision delivers only events after it'), async (t) => {
+  contractTest('watch from a revision delivers only events after it', async (t) => {
     const store = await harness(t, open).open();
     const a = await store.create('/registry/a', '1');
     const b = await store.create('/registry/b', '1');
@@ -629,7 +666,7 @@ export function storeContract(name: string, open: OpenStore): void {
     await assertNoExtraEvents(t, store, c, 1, '/registry/z');
   });
 
-  test(title('watch from a future revision delivers nothing until writes pass it'), async (t) => {
+  contractTest('watch from a future revision delivers nothing until writes pass it', async (t) => {
     const store = await harness(t, open).open();
     const now = await store.currentRevision();
     const c = await watchInto(store, '/registry/', now + 3);
@@ -642,7 +679,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.is(d.modRevision, now + 4);
   });
 
-  test(title('the empty prefix lists and watches every key'), async (t) => {
+  contractTest('the empty prefix lists and watches every key', async (t) => {
     const store = await harness(t, open).open();
     const start = await store.currentRevision();
     await store.create('/registry/a', '1');
@@ -654,7 +691,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.deepEqual(c.events.map((e) => e.key), ['/registry/a', '/other/b']);
   });
 
-  test(title('a watch sees only its prefix'), async (t) => {
+  contractTest('a watch sees only its prefix', async (t) => {
     const store = await harness(t, open).open();
     const start = await store.currentRevision();
     const pods = await watchInto(store, '/registry/pods/default/', start);
@@ -683,7 +720,7 @@ export function storeContract(name: string, open: OpenStore): void {
     t.true(replay.events.every((e) => e.key.startsWith('/registry/nodes/')));
   });
 
-  test(title('stop() ends delivery, even mid-batch, and leaves other watches running'), async (t) => {
+  contractTest('stop() ends delivery, even mid-batch, and leaves other watches running', async (t) => {
     const store = await harness(t, open).open();
     const start = await store.currentRevision();
     const stopped = await watchInto(store, '/registry/', start);
@@ -704,7 +741,29 @@ export function storeContract(name: string, open: OpenStore): void {
     assertContiguous(t, control.events, start);
   });
 
-  test(title('restart: data, revisions and history survive close and reopen'), async (t) => {
+  contractTest('compacted history: a watch from before it fails with RevisionCompactedError naming the oldest revision a watch can start from', async (t) => {
+    const store = await harness(t, open).open();
+    const rev0 = await store.currentRevision();
+    let kv = await store.create('/registry/counter', '0');
+    for (let i = 1; i < 10; i++) kv = await store.update('/registry/counter', String(i), kv.modRevision);
+    const compactAt = rev0 + 6;
+    await options.compact(store, compactAt);
+    const err = await t.throwsAsync(store.watch('/registry/', rev0 + 1, { onEvent: () => {} }), { instanceOf: RevisionCompactedError });
+    t.is(err!.requested, rev0 + 1);
+    t.true(err!.compacted >= compactAt - 1 && err!.compacted <= compactAt, `compacted ${err!.compacted}, compacted at ${compactAt}`);
+    await t.throwsAsync(store.watch('/registry/', err!.compacted - 1, { onEvent: () => {} }), { instanceOf: RevisionCompactedError });
+    // From the revision it names, the rest of the history is replayed, then live writes.
+    const c = await watchInto(store, '/registry/', err!.compacted);
+    const replayed = kv.modRevision - err!.compacted;
+    await c.waitFor(replayed);
+    assertContiguous(t, c.events, err!.compacted);
+    t.is(c.events.at(-1)!.value, '9');
+    await assertNoExtraEvents(t, store, c, replayed, '/registry/sentinel');
+    // Compaction drops history, not data.
+    t.deepEqual(await store.get('/registry/counter'), kv);
+  });
+
+  contractTest('restart: data, revisions and history survive close and reopen', async (t) => {
     const h = harness(t, open);
     let store = await h.open();
     const rev0 = await store.currentRevision();

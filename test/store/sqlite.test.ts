@@ -8,7 +8,9 @@ import { harness, watchInto } from './contract.ts';
 import { eventually } from '../support/eventually.ts';
 import { storeContract } from './contract.ts';
 
-storeContract('sqlite', async (dir) => new SqliteStore(join(dir, 'kcs.db')));
+storeContract('sqlite', async (dir) => new SqliteStore(join(dir, 'kcs.db')), {
+  compact: async (store, revision) => (store as SqliteStore).compact(revision),
+});
 
 const withHistory = (historyLimit: number) => async (dir: string) => new SqliteStore(join(dir, 'kcs.db'), { historyLimit });
 

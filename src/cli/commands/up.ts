@@ -27,6 +27,7 @@ export default class Up extends Command {
   ];
   static override flags = {
     'state-dir': Flags.string({ summary: 'Where the store and the admin token live (default $KCS_STATE_DIR or ~/.kcs).' }),
+    store: Flags.string({ summary: 'Keep the objects in etcd (etcd://host:port[,host:port...]) instead of the SQLite file in the state directory.' }),
     host: Flags.string({ summary: 'Address to listen on. Anything but loopback exposes the API to the network.', default: DEFAULT_HOST }),
     port: Flags.integer({ summary: 'Port to listen on (0 picks a free one).', default: DEFAULT_PORT, min: 0, max: 65535 }),
     tls: Flags.boolean({
@@ -69,13 +70,14 @@ export default class Up extends Command {
     try {
       const timing = HEARTBEATS[selected.runtime?.kind ?? 'docker'];
       cp = await startControlPlane({
-        stateDir: dir, host: flags.host, port: flags.port, tls: flags.tls, runtime: selected.runtime, maxRestarts: flags['max-restarts'], log,
+        stateDir: dir, store: flags.store, host: flags.host, port: flags.port, tls: flags.tls, runtime: selected.runtime, maxRestarts: flags['max-restarts'], log,
         heartbeatMs: flags['heartbeat-ms'] ?? timing.heartbeatMs, nodeGraceMs: flags['node-grace-ms'] ?? timing.nodeGraceMs,
       });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') this.error(`port ${flags.port} on ${flags.host} is in use`, { exit: 1, suggestions: ['pick another with --port, or --port 0 for any free port'] });
       if (e.name === 'StateLockedError') this.error(e.message, { exit: 1, suggestions: ['stop the other kcs up, or use another --state-dir'] });
+      if (e.name === 'StoreError') this.error(e.message, { exit: 1, suggestions: ['check --store: etcd://host:port of running etcd members'] });
       throw err;
     }
     const dashboard = flags.dashboard ? await this.startDashboard(cp, flags.port, flags['dashboard-port'], log) : undefined;
@@ -83,6 +85,7 @@ export default class Up extends Command {
     writeClientConfig(configPath, { server: cp.url, token: cp.adminToken, ca: cp.caPem, dashboard: dashboard?.url });
     this.log(`kcs control plane listening on ${cp.url}`);
     this.log(`state:         ${dir}`);
+    if (flags.store) this.log(`store:         ${flags.store}`);
     this.log(selected.note);
     if (selected.runtime) this.log(`heartbeats:    every ${cp.heartbeatMs} ms, a node failed after ${cp.nodeGraceMs} ms without one`);
     this.log(`client config: ${configPath}`);

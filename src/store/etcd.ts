@@ -1,0 +1,267 @@
+// The Store on etcd (v3 API, through the etcd3 client): what lets several
+// API servers share one cluster state. etcd already has the Store's model:
+// its revision is the global one, a key's create and mod revisions are ours,
+// and each write is one Txn whose compares are the Store's preconditions.
+// One difference shows through: etcd commits a whole Txn at one revision, so
+// the ops of a multi-op txn share a modRevision (see Store.txn).
+// The client is loaded on first open: it is heavy, and SQLite is the default.
+import type { Etcd3, ICompare, IKeyValue, IRequestOp, IResponseOp, ITxnResponse } from 'etcd3';
+import { watchEtcd, type EtcdKeys } from './etcd-watch.ts';
+import {
+  ConflictError, KeyExistsError, KeyNotFoundError, StoreError,
+  type KeyValue, type ListResult, type Store, type TxnOp, type WatchCallbacks, type WatchHandle,
+} from './store.ts';
+
+export interface EtcdStoreOptions {
+  /** Client URLs (http://host:port) or host:port pairs of the etcd members. */
+  endpoints: string[];
+  /**
+   * Prepended to every key, so one etcd can hold several clusters
+   * (Kubernetes' --etcd-prefix). No cluster's prefix may start with
+   * another's: that one's lists and watches of every key would see it.
+   */
+  keyPrefix?: string;
+  /**
+   * Revisions of history kept for watches that resume from an older one
+   * (default 100,000, as the SQLite store keeps): past it, this store has
+   * etcd compact the older history, as Kubernetes' API server does, or it
+   * would grow until etcd refuses writes.
+   */
+  historyLimit?: number;
+}
+
+/** The endpoints of an `etcd://host:port[,host:port...]` store URL; undefined for anything else. */
+export function etcdEndpointsOf(storeUrl: string): string[] | undefined {
+  const match = /^etcd:\/\/(.*)$/.exec(storeUrl);
+  if (!match) return undefined;
+  const endpoints = match[1]!.split(',').map((e) => e.trim().replace(/\/+$/, '')).filter(Boolean);
+  for (const e of endpoints) {
+    if (!/^[^\s/:]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(e)) throw new StoreError(`${e} in ${storeUrl} is not host:port`);
+  }
+  if (!endpoints.length) throw new StoreError(`${storeUrl} names no etcd endpoint`);
+  return endpoints;
+}
+
+export class EtcdStore implements Store {
+  private readonly client: Etcd3;
+  private readonly prefix: Buffer;
+  private readonly keys: EtcdKeys;
+  /** A key no store key is (store keys are paths): reading it costs nothing, and the answer carries the revision. */
+  private readonly probeKey: Buffer;
+  private readonly watches = new Set<{ handle: WatchHandle; callbacks: WatchCallbacks }>();
+  private closed = false;
+  private readonly historyLimit: number;
+  /** The revision this store last had etcd compact to (0: none yet). */
+  private compactedTo = 0;
+
+  private constructor(client: Etcd3, keyPrefix: string, historyLimit: number) {
+    this.client = client;
+    this.historyLimit = historyLimit;
+    this.prefix = Buffer.from(keyPrefix);
+    this.probeKey = Buffer.concat([this.prefix, Buffer.from([0])]);
+    this.keys = {
+      range: (prefix) => {
+        const key = this.wrap(prefix);
+        // The empty key with range end \0 is etcd's "every key".
+        return { key: key.length ? key : Buffer.from([0]), range_end: rangeEnd(key) };
+      },
+      unwrap: (key) => key.subarray(this.prefix.length).toString('utf8'),
+    };
+  }
+
+  /** Connects to etcd; fails if no endpoint answers. */
+  static async open(options: EtcdStoreOptions): Promise<EtcdStore> {
+    const { Etcd3 } = await import('etcd3');
+    const client = new Etcd3({
+      hosts: options.endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `http://${e}`)),
+      // The object cache lists every key at start: no 4 MiB cap on an answer.
+      grpcOptions: { 'grpc.max_receive_message_length': -1 },
+      dialTimeout: 5_000,
+    });
+    const store = new EtcdStore(client, options.keyPrefix ?? '', options.historyLimit ?? 100_000);
+    try {
+      await store.currentRevision();
+    } catch (err) {
+      client.close();
+      throw new StoreError(`no etcd answers at ${options.endpoints.join(', ')}: ${(err as Error).message}`);
+    }
+    return store;
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    this.assertOpen();
+    const res = await this.client.kv.range({ key: this.wrap(key) });
+    return res.kvs[0] && this.toKeyValue(res.kvs[0]);
+  }
+
+  async list(prefix: string): Promise<ListResult> {
+    this.assertOpen();
+    const res = await this.client.kv.range(this.keys.range(prefix));
+    return { items: res.kvs.map((kv) => this.toKeyValue(kv)), revision: Number(res.header.revision) };
+  }
+
+  async create(key: string, value: string): Promise<KeyValue> {
+    return (await this.txn([{ type: 'create', key, value }]))[0]!;
+  }
+
+  async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
+    return (await this.txn([{ type: 'update', key, value, expectedModRevision }]))[0]!;
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
+    return (await this.txn([{ type: 'delete', key, expectedModRevision }]))[0]!;
+  }
+
+  /**
+   * One etcd Txn: a compare per op; on success the puts and deletes (with
+   * the values they replace), on failure a read of every key, to tell which
+   * op failed and why.
+   */
+  async txn(ops: TxnOp[]): Promise<KeyValue[]> {
+    this.assertOpen();
+    if (!ops.length) return [];
+    const seen = new Set<string>();
+    for (const op of ops) {
+      // etcd refuses a Txn that writes one key twice.
+      if (seen.has(op.key)) throw new StoreError(`key ${op.key} is written twice in one transaction`);
+      seen.add(op.key);
+    }
+    const res = await this.client.kv.txn({
+      compare: ops.map((op) => this.compareOf(op)),
+      success: ops.map((op) => this.requestOf(op)),
+      failure: ops.map((op) => ({ request_range: { key: this.wrap(op.key) } })),
+    });
+    if (!res.succeeded) throw this.failureOf(ops, res);
+    const revision = Number(res.header.revision);
+    this.compactBehind(revision);
+    return ops.map((op, i) => this.writtenBy(op, res.responses[i]!, revision));
+  }
+
+  async watch(prefix: string, fromRevision: number, callbacks: WatchCallbacks): Promise<WatchHandle> {
+    this.assertOpen();
+    const entry = { handle: undefined as unknown as WatchHandle, callbacks };
+    const handle = await watchEtcd(this.client.watchClient, this.keys, prefix, fromRevision, {
+      onEvent: callbacks.onEvent,
+      onError: (err) => {
+        this.watches.delete(entry);
+        callbacks.onError?.(err);
+      },
+    }, (revision) => this.historyKept(revision));
+    entry.handle = {
+      stop: () => {
+        this.watches.delete(entry);
+        handle.stop();
+      },
+    };
+    this.watches.add(entry);
+    return entry.handle;
+  }
+
+  /** Whether etcd still has revision: a read at a compacted one fails. */
+  private async historyKept(revision: number): Promise<boolean> {
+    try {
+      await this.client.kv.range({ key: this.probeKey, revision });
+      return true;
+    } catch (err) {
+      if (/compacted/.test((err as Error).message)) return false;
+      throw err;
+    }
+  }
+
+  async currentRevision(): Promise<number> {
+    this.assertOpen();
+    const res = await this.client.kv.range({ key: this.probeKey });
+    return Number(res.header.revision);
+  }
+
+  /** Drops etcd's history up to revision: watches from before it get RevisionCompactedError. */
+  async compact(revision: number): Promise<void> {
+    this.assertOpen();
+    await this.client.kv.compact({ revision, physical: true });
+  }
+
+  /**
+   * Past the kept window (by a tenth, so compactions come in steps), has
+   * etcd drop the history before it. Every API server on the etcd does the
+   * same from the revisions of its own writes: a compaction to a revision
+   * another already passed is refused, and that is all.
+   */
+  private compactBehind(revision: number): void {
+    if (revision - this.compactedTo <= this.historyLimit * 1.1) return;
+    this.compactedTo = revision - this.historyLimit;
+    this.client.kv.compact({ revision: this.compactedTo }).catch((err: Error) => {
+      if (!/compacted/.test(err.message) && !this.closed) process.emitWarning(`kcs could not compact etcd to revision ${this.compactedTo}: ${err.message}`);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new Error('store closed');
+    for (const w of [...this.watches]) {
+      w.handle.stop();
+      w.callbacks.onError?.(err);
+    }
+    this.client.close();
+  }
+
+  private compareOf(op: TxnOp): ICompare {
+    const key = this.wrap(op.key);
+    if (op.type === 'create') return { key, target: 'Create', result: 'Equal', create_revision: 0 };
+    if (op.expectedModRevision === undefined) return { key, target: 'Create', result: 'Greater', create_revision: 0 };
+    return { key, target: 'Mod', result: 'Equal', mod_revision: op.expectedModRevision };
+  }
+
+  private requestOf(op: TxnOp): IRequestOp {
+    const key = this.wrap(op.key);
+    if (op.type === 'delete') return { request_delete_range: { key, prev_kv: true } };
+    return { request_put: { key, value: Buffer.from(op.value, 'utf8'), prev_kv: op.type === 'update' } };
+  }
+
+  private writtenBy(op: TxnOp, response: IResponseOp, revision: number): KeyValue {
+    if (op.type === 'create') return { key: op.key, value: op.value, createRevision: revision, modRevision: revision };
+    const prev = op.type === 'update' ? response.response_put.prev_kv : response.response_delete_range.prev_kvs[0];
+    if (!prev) throw new StoreError(`etcd did not return the value ${op.type} replaced at ${op.key}`);
+    const value = op.type === 'update' ? op.value : prev.value.toString('utf8');
+    return { key: op.key, value, createRevision: Number(prev.create_revision), modRevision: revision };
+  }
+
+  /** The error of the first op whose compare failed, from the keys as the failed Txn read them. */
+  private failureOf(ops: TxnOp[], res: ITxnResponse): Error {
+    for (const [i, op] of ops.entries()) {
+      const current = res.responses[i]?.response_range.kvs[0];
+      if (op.type === 'create') {
+        if (current) return new KeyExistsError(op.key);
+        continue;
+      }
+      if (!current) return new KeyNotFoundError(op.key);
+      const actual = Number(current.mod_revision);
+      if (op.expectedModRevision !== undefined && actual !== op.expectedModRevision) return new ConflictError(op.key, op.expectedModRevision, actual);
+    }
+    return new StoreError('etcd refused the transaction, but every compare holds');
+  }
+
+  private toKeyValue(kv: IKeyValue): KeyValue {
+    return { key: this.keys.unwrap(kv.key), value: kv.value.toString('utf8'), createRevision: Number(kv.create_revision), modRevision: Number(kv.mod_revision) };
+  }
+
+  private wrap(key: string): Buffer {
+    return Buffer.concat([this.prefix, Buffer.from(key, 'utf8')]);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('store is closed');
+  }
+}
+
+/** etcd's range end for every key starting with prefix: the prefix with its last byte below 0xff incremented. */
+function rangeEnd(prefix: Buffer): Buffer {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    if (prefix[i] < 0xff) {
+      const end = Buffer.from(prefix.subarray(0, i + 1));
+      end[i] += 1;
+      return end;
+    }
+  }
+  return Buffer.from([0]); // no bound: every key from prefix on
+}

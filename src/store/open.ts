@@ -1,0 +1,17 @@
+// Which Store a control plane keeps its state in, from `kcs up --store`:
+// by default the SQLite file in the state directory, or an etcd cluster
+// (etcd://host:port[,host:port...]), which several API servers can share.
+import { join } from 'node:path';
+import { etcdEndpointsOf } from './etcd.ts';
+import { SqliteStore } from './sqlite.ts';
+import { StoreError, type Store } from './store.ts';
+
+export const STORE_URL_FORMS = 'etcd://host:port[,host:port...]';
+
+export async function openStore(storeUrl: string | undefined, stateDir: string): Promise<Store> {
+  if (storeUrl === undefined || storeUrl === '') return new SqliteStore(join(stateDir, 'kcs.db'));
+  const endpoints = etcdEndpointsOf(storeUrl);
+  if (!endpoints) throw new StoreError(`${storeUrl} is not a store kcs knows: give ${STORE_URL_FORMS}, or nothing for the SQLite file in the state directory`);
+  const { EtcdStore } = await import('./etcd.ts');
+  return EtcdStore.open({ endpoints });
+}
