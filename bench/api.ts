@@ -5,12 +5,17 @@
 //
 //   node bench/api.ts [--pods 10000] [--gets 50000] [--updates N] [--concurrency 50]
 //                     [--warmup 500] [--time-limit 200] [--cpu-prof DIR] [--transport http|https|both]
+//                     [--store sqlite|etcd|both]
+// --store etcd starts a private etcd (Debian's etcd-server, or KCS_ETCD) on
+// loopback ports of its own and runs the server with --store etcd://...;
+// both: the same phases on SQLite and on etcd, side by side.
 // Env equivalents: KCS_BENCH_PODS, KCS_BENCH_GETS, KCS_BENCH_UPDATES,
 // KCS_BENCH_CONCURRENCY, KCS_BENCH_WARMUP, KCS_BENCH_TIME_LIMIT.
 import type { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startEtcd } from '../tools/etcd-process.ts';
 import { apiAgent, checkBuild, Deadline, httpCall, intOpt, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary, runMain } from './lib.ts';
 
 const { values: args } = parseArgs({
@@ -23,6 +28,7 @@ const { values: args } = parseArgs({
     'time-limit': { type: 'string' },
     'cpu-prof': { type: 'string' },
     transport: { type: 'string' },
+    store: { type: 'string' },
   },
 });
 
@@ -39,6 +45,12 @@ if (args.transport !== undefined && !['http', 'https', 'both'].includes(args.tra
   console.error('--transport must be http, https or both');
   process.exit(2);
 }
+const STORES: Store[] = args.store === 'etcd' ? ['etcd'] : args.store === 'both' ? ['sqlite', 'etcd'] : ['sqlite'];
+if (args.store !== undefined && !['sqlite', 'etcd', 'both'].includes(args.store)) {
+  console.error('--store must be sqlite, etcd or both');
+  process.exit(2);
+}
+type Store = 'sqlite' | 'etcd';
 const TARGETS = { getsPerSec: 5000, createsPerSec: 2000, writeP99Ms: 20 };
 
 const loadAtStart = loadavg();
@@ -153,17 +165,37 @@ async function main(): Promise<number> {
     env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profDir}`.trim();
   }
   if (!checkBuild()) return 1;
-  console.log(`kcs API bench: ${PODS} creates, ${GETS} GETs, ${UPDATES} patches, ${LIST_RUNS} lists; ${CONCURRENCY} clients; warm-up ${WARMUP}; cap ${TIME_LIMIT_S}s; transports: ${TRANSPORTS.join(', ')}`);
-  const results: Array<{ transport: Transport; summary: BenchSummary }> = [];
+  console.log(`kcs API bench: ${PODS} creates, ${GETS} GETs, ${UPDATES} patches, ${LIST_RUNS} lists; ${CONCURRENCY} clients; warm-up ${WARMUP}; cap ${TIME_LIMIT_S}s; transports: ${TRANSPORTS.join(', ')}; stores: ${STORES.join(', ')}`);
+  const results: Array<{ transport: Transport; store: Store; summary: BenchSummary }> = [];
   let status = 0;
-  for (const transport of TRANSPORTS) {
-    console.log(`\n== ${transport} ==`);
-    const run = await runServer(transport, env, profDir);
-    status ||= run.status;
-    results.push({ transport, summary: run.summary });
+  for (const store of STORES) {
+    const etcd = store === 'etcd' ? await startEtcd() : undefined;
+    try {
+      for (const transport of TRANSPORTS) {
+        console.log(`\n== ${transport}, ${store}${etcd ? ` (etcd ${etcd.endpoint}, pid ${etcd.pid})` : ''} ==`);
+        const run = await runServer(transport, env, profDir, etcd ? ['--store', `etcd://${etcd.endpoint}`] : []);
+        status ||= run.status;
+        results.push({ transport, store, summary: run.summary });
+      }
+    } finally {
+      await etcd?.stop();
+    }
   }
-  const plain = results.find((r) => r.transport === 'http')?.summary;
-  const tls = results.find((r) => r.transport === 'https')?.summary;
+  if (STORES.length > 1) {
+    // The same phases on each store, side by side (the first transport's runs).
+    const on = (store: Store) => results.find((r) => r.store === store && r.transport === TRANSPORTS[0])!.summary;
+    const [a, b] = [on('sqlite'), on('etcd')];
+    const rows: Array<Array<string | number>> = [['phase', 'sqlite req/s', 'etcd req/s', 'etcd/sqlite', 'sqlite p99 ms', 'etcd p99 ms']];
+    for (const k of ['creates', 'gets', 'patches'] as const) {
+      if (a[k] && b[k]) rows.push([k, a[k]!.perSec, b[k]!.perSec, round(b[k]!.perSec / a[k]!.perSec), a[k]!.p99Ms, b[k]!.p99Ms]);
+    }
+    if (a.list && b.list) rows.push([`list of ${a.list.items} (p50 ms)`, a.list.p50Ms, b.list.p50Ms, round(b.list.p50Ms / a.list.p50Ms), '', '']);
+    console.log(`\netcd against SQLite (${TRANSPORTS[0]}):`);
+    printTable(rows);
+    console.log(JSON.stringify({ bench: 'kcs-api-stores', transport: TRANSPORTS[0], sqlite: a, etcd: b }));
+  }
+  const plain = results.find((r) => r.transport === 'http' && r.store === STORES[0])?.summary;
+  const tls = results.find((r) => r.transport === 'https' && r.store === STORES[0])?.summary;
   if (plain && tls) {
     // What TLS costs, the same phases side by side (target: within 10%).
     // Throughput is shared with this load generator, which pays for TLS too
@@ -195,10 +227,10 @@ interface PhaseFigures { perSec: number; p99Ms: number; srvCpuPct: number; [fiel
 /** The run's JSON line; what the TLS comparison reads of it is typed. */
 interface BenchSummary { creates?: PhaseFigures; gets?: PhaseFigures; patches?: PhaseFigures; list?: { items: number; p50Ms: number; [field: string]: unknown }; [field: string]: unknown }
 
-async function runServer(transport: Transport, env: Record<string, string>, profDir: string | undefined): Promise<{ status: number; summary: BenchSummary }> {
+async function runServer(transport: Transport, env: Record<string, string>, profDir: string | undefined, storeArgs: string[]): Promise<{ status: number; summary: BenchSummary }> {
   // The API server and store alone (--runtime none: no controllers), so the
   // figures are the API's, not those of a scheduler reacting to each pod.
-  const cp = await startChildControlPlane({ env, args: ['--runtime', 'none'], tls: transport === 'https' });
+  const cp = await startChildControlPlane({ env, args: ['--runtime', 'none', ...storeArgs], tls: transport === 'https' });
   const agent = apiAgent(cp, CONCURRENCY);
   const phases: PhaseResult[] = [];
   let list: (Summary & { items: number; bytes: number }) | undefined;
@@ -290,7 +322,7 @@ async function runServer(transport: Transport, env: Record<string, string>, prof
   if (profDir) console.log(`server CPU profile written to ${profDir}`);
 
   const summary: BenchSummary = {
-    bench: 'kcs-api', transport, node: process.version, cpus: cpus().length, loadAvg1m: round(loadAtStart[0]), concurrency: CONCURRENCY, warmup: WARMUP,
+    bench: 'kcs-api', transport, store: storeArgs.length ? 'etcd' : 'sqlite', node: process.version, cpus: cpus().length, loadAvg1m: round(loadAtStart[0]), concurrency: CONCURRENCY, warmup: WARMUP,
     creates: create && { n: create.count, perSec: round(create.perSec), ...pick(create.latency), srvCpuPct: round(create.serverCpuPct), srvSysPct: round(create.serverSysPct), otherCpuPct: round(create.otherCpuPct) },
     gets: get && { n: get.count, perSec: round(get.perSec), ...pick(get.latency), srvCpuPct: round(get.serverCpuPct), srvSysPct: round(get.serverSysPct), otherCpuPct: round(get.otherCpuPct) },
     pacedCreates: by(`create@${TARGETS.createsPerSec}/s`) && { rate: TARGETS.createsPerSec, ...pick(by(`create@${TARGETS.createsPerSec}/s`)!.latency) },
