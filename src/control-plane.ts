@@ -26,6 +26,7 @@ import type { KcsClient } from './client/interface.ts';
 import { LocalClient } from './client/local.ts';
 import { DEFAULT_GRACE_MS } from './controllers/health.ts';
 import { startControllers, startNamespaceController, type RunningControllers, type RunningNamespaceController } from './controllers/manager.ts';
+import { CONTROLLER_LEASE_NAME, NAMESPACE_CONTROLLER_LEASE_NAME, runWhileLeading, type LeaderElected, type LeaderElector } from './controllers/leader-election.ts';
 import type { NodeRuntime } from './runtime/runtime.ts';
 import { loadOrCreateServingTls, serverTlsOptions } from './pki/serving-tls.ts';
 
@@ -55,6 +56,20 @@ export interface ControlPlaneOptions {
    * Kubernetes clients send a bearer token over nothing else.
    */
   tls?: boolean;
+  /**
+   * Run the controllers only while this control plane holds their Lease
+   * (leader-election.ts), so several may share one store. Default: with an
+   * etcd store, the only one several control planes can share. Timings
+   * and identity may be given.
+   */
+  leaderElection?: boolean | LeaderElectionSettings;
+}
+
+export interface LeaderElectionSettings {
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
 }
 
 export interface ControlPlane {
@@ -79,9 +94,12 @@ export interface ControlPlane {
   /** The node agents' usage reports (metrics.k8s.io), in memory. */
   usage: UsageRecorder;
   server: Server;
-  controllers?: RunningControllers;
+  /** The controllers, while they run here (with leader election, while this control plane leads). */
+  readonly controllers?: RunningControllers;
   /** Without a runtime, the one controller that needs no machines: deleted namespaces are still emptied. */
-  namespaceController?: RunningNamespaceController;
+  readonly namespaceController?: RunningNamespaceController;
+  /** Who holds the controllers' Lease, with leader election; undefined without. */
+  leaderElector?: LeaderElector;
   /** An in-process client acting as user (through the same authorizer as HTTP). */
   clientAs(user: User): KcsClient;
   /** An in-process admin client (what `kcs up --watch` syncs with). */
@@ -148,17 +166,19 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
   const clientAs = (user: User): KcsClient => new LocalClient(registry, { user, authorize, usage });
-  let controllers: RunningControllers | undefined;
-  let namespaceController: RunningNamespaceController | undefined;
+  let controllers: MaybeElected<RunningControllers> | undefined;
+  let namespaceController: MaybeElected<RunningNamespaceController> | undefined;
   opts.runtime?.useInProcessClients?.((nodeName) => clientAs(nodeUser(nodeName)));
+  const election = leaderElectionOf(opts);
   try {
-    if (opts.runtime) {
-      controllers = await startControllers({
-        client: clientAs(CONTROLLERS_USER), runtime: opts.runtime, server: opts.agentServer ?? url, ca: tls?.caPem,
+    const runtime = opts.runtime;
+    if (runtime) {
+      controllers = await runElected(election, CONTROLLER_LEASE_NAME, clientAs(CONTROLLERS_USER), opts.log, () => startControllers({
+        client: clientAs(CONTROLLERS_USER), runtime, server: opts.agentServer ?? url, ca: tls?.caPem,
         tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, cpuUsage: (name) => usage.node(name)?.milliCpu, nodeGraceMs: opts.nodeGraceMs, maxRestarts: opts.maxRestarts, jobBackoffBaseMs: opts.jobBackoffBaseMs, log: opts.log, metrics,
-      });
+      }));
     } else {
-      namespaceController = await startNamespaceController({ client: clientAs(CONTROLLERS_USER), log: opts.log, metrics });
+      namespaceController = await runElected(election, NAMESPACE_CONTROLLER_LEASE_NAME, clientAs(CONTROLLERS_USER), opts.log, () => startNamespaceController({ client: clientAs(CONTROLLERS_USER), log: opts.log, metrics }));
     }
   } catch (err) {
     server.closeAllConnections();
@@ -171,8 +191,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     caPem: tls?.caPem,
     heartbeatMs: opts.heartbeatMs ?? 1000,
     nodeGraceMs: opts.nodeGraceMs ?? DEFAULT_GRACE_MS,
-    controllers,
-    namespaceController,
+    get controllers() { return controllers?.current; },
+    get namespaceController() { return namespaceController?.current; },
+    leaderElector: controllers?.elector ?? namespaceController?.elector,
     adminToken,
     controllerToken,
     metricsToken,
@@ -186,7 +207,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     usage,
     server,
     async close() {
-      // Controllers first, so nothing acts on a half-closed server. Machines
+      // Controllers first, so nothing acts on a half-closed server, and their
+      // Lease released, so another control plane takes over at once. Machines
       // are left running: a restarted kcs adopts them.
       await controllers?.stop();
       await namespaceController?.stop();
@@ -195,4 +217,25 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await store.close();
     },
   };
+}
+
+/** The election settings, or undefined to run the controllers outright (a store only this process uses). */
+function leaderElectionOf(opts: ControlPlaneOptions): LeaderElectionSettings | undefined {
+  const on = opts.leaderElection ?? (opts.store?.startsWith('etcd://') ?? false);
+  if (on === false) return undefined;
+  return on === true ? {} : on;
+}
+
+/** What runs, and who decides when: its elector, or none when it runs outright. */
+type MaybeElected<T> = Omit<LeaderElected<T>, 'elector'> & { elector?: LeaderElector };
+
+/** Started outright without election; with it, whenever this control plane holds the Lease named. */
+async function runElected<T extends { stop(): Promise<void> }>(
+  election: LeaderElectionSettings | undefined, name: string, client: KcsClient, log: ((message: string) => void) | undefined, start: () => Promise<T>,
+): Promise<MaybeElected<T>> {
+  if (!election) {
+    const running = await start();
+    return { elector: undefined, current: running, stop: () => running.stop() };
+  }
+  return runWhileLeading(start, { ...election, name, client, log });
 }

@@ -15,12 +15,17 @@
 // collector deletes objects that have owners, and finished Jobs whose
 // ttlSecondsAfterFinished says so, and removes owner references and its own
 // finalizers (the guard at the end, checked on the very object written).
+// The controllers elect their leader (leader-election.ts) by getting,
+// creating and updating their Leases in kube-system
+// (kcs-controller-manager, kcs-namespace-controller), and may write no
+// other Lease (the nodes' are their own).
 // They may not create, change or delete Pods or the scheduler configuration
 // otherwise: those are the user's.
 import { isDeepStrictEqual } from 'node:util';
 import { KINDS } from '../objects/kinds.ts';
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../objects/owners.ts';
 import { jobFinished, type Job } from '../objects/job-status.ts';
+import { CONTROLLER_LEASE_NAMES, CONTROLLER_LEASE_NAMESPACE } from '../controllers/leader-election.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { TokenAuthenticator, type RequestAttributes, type User } from './auth.ts';
 import { errors } from './errors.ts';
@@ -71,6 +76,9 @@ function controllersMayOutright(attrs: RequestAttributes): boolean {
       return (WRITES.has(attrs.verb) && attrs.subresource === 'status') || (attrs.verb === 'create' && attrs.subresource === undefined);
     case 'workflows':
       return WRITES.has(attrs.verb) && attrs.subresource === 'status';
+    case 'leases':
+      return (attrs.verb === 'create' || WRITES.has(attrs.verb)) && attrs.subresource === undefined
+        && attrs.namespace === CONTROLLER_LEASE_NAMESPACE && CONTROLLER_LEASE_NAMES.includes(attrs.name ?? '');
     default:
       return false;
   }
@@ -145,6 +153,11 @@ function withoutReleasable(obj: KubeObject): KubeObject {
 export function garbageCollectorGuard(user: User, verb: 'delete' | 'update' | 'patch', resource: string, name: string | undefined, subresource?: string): WriteGuard | undefined {
   const attrs = { verb, resource, subresource };
   if (!isController(user) || controllersMayOutright(attrs) || !collecting(attrs)) return undefined;
+  // The leader election Lease: written outright, but in kube-system only (the namespace is on the object, not here).
+  if (verb !== 'delete' && resource === 'leases' && subresource === undefined && CONTROLLER_LEASE_NAMES.includes(name ?? '')) {
+    const leaderLease = (obj: KubeObject) => obj.metadata.namespace === CONTROLLER_LEASE_NAMESPACE;
+    return { allows: leaderLease, allowsCreate: leaderLease, denied: () => errors.forbidden(user.name, verb, resource, name) };
+  }
   return {
     allows: (obj) => inGarbageCollectorsCare(obj) || (verb === 'delete' && finishedWithTtl(obj)),
     allowsChange: verb === 'delete' ? undefined : onlyReleases,

@@ -10,7 +10,10 @@
 // (a control plane that was down must not hold its downtime against the
 // nodes, as Kubernetes' node lifecycle controller gives every node a full
 // grace after it restarts) or a stall of its event loop, measured by
-// ObservationGaps. Renewals sent during a stall wait unread on the sockets,
+// ObservationGaps. Under leader election the controllers are built anew
+// each time this process becomes leader, so becoming leader is a start:
+// a new leader gives every node a full grace, whatever the old one saw
+// (or failed to see) before it. Renewals sent during a stall wait unread on the sockets,
 // and after it Node runs the expired timers (this check among them) before
 // it reads them; so every node gets a full grace from the end of the gap.
 //

@@ -35,6 +35,7 @@ export default class Up extends Command {
       default: true, allowNo: true,
     }),
     kubeconfig: Flags.string({ summary: 'Where to write the client config (default $KCS_CONFIG or <state-dir>/kubeconfig).' }),
+    'leader-elect': Flags.boolean({ summary: 'Run the controllers only while this control plane holds their Lease in kube-system, so several may share one etcd (default: on with --store etcd://..., off with the SQLite file).', allowNo: true }),
     runtime: Flags.string({ summary: 'What runs the nodes: docker containers, virtual (in this process), none, or auto (docker when a daemon answers).', options: [...RUNTIME_CHOICES], default: 'auto' }),
     'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease (default: 1000 for docker, 10000 for virtual).', min: 100 }),
     'node-grace-ms': Flags.integer({ summary: 'How long a node may miss heartbeats before it is declared failed and its pods moved (default: 3000 for docker, 40000 for virtual).', min: 200 }),
@@ -71,6 +72,7 @@ export default class Up extends Command {
       const timing = HEARTBEATS[selected.runtime?.kind ?? 'docker'];
       cp = await startControlPlane({
         stateDir: dir, store: flags.store, host: flags.host, port: flags.port, tls: flags.tls, runtime: selected.runtime, maxRestarts: flags['max-restarts'], log,
+        leaderElection: flags['leader-elect'],
         heartbeatMs: flags['heartbeat-ms'] ?? timing.heartbeatMs, nodeGraceMs: flags['node-grace-ms'] ?? timing.nodeGraceMs,
       });
     } catch (err) {
@@ -88,6 +90,7 @@ export default class Up extends Command {
     if (flags.store) this.log(`store:         ${flags.store}`);
     this.log(selected.note);
     if (selected.runtime) this.log(`heartbeats:    every ${cp.heartbeatMs} ms, a node failed after ${cp.nodeGraceMs} ms without one`);
+    if (cp.leaderElector) this.log(`controllers:   elected as ${cp.leaderElector.identity}: ${cp.leaderElector.isLeader ? 'leading' : 'waiting for the leader\'s Lease to lapse'}`);
     this.log(`client config: ${configPath}`);
     this.log(`metrics:       ${cp.url}/metrics (token for Prometheus: ${cp.metricsTokenFile})`);
     if (cp.caPem) this.log(`kubectl:       kubectl --kubeconfig ${configPath} get nodes`);
