@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { ETCD_LIMIT_FLAGS } from '../src/store/etcd.ts';
 
 /** The etcd binary: KCS_ETCD, else the first etcd on PATH; undefined if there is none. */
 export const ETCD = (process.env.KCS_ETCD ? [process.env.KCS_ETCD] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'etcd'))).find((p) => existsSync(p));
@@ -25,7 +26,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts one, and answers once its /health says true (within timeoutMs). */
-export async function startEtcd(opts: { timeoutMs?: number } = {}): Promise<EtcdProcess> {
+export async function startEtcd(opts: { timeoutMs?: number; defaultLimits?: boolean } = {}): Promise<EtcdProcess> {
   if (!ETCD) throw new Error('no etcd binary (install Debian\'s etcd-server, or set KCS_ETCD)');
   const dir = mkdtempSync(join(tmpdir(), 'kcs-etcd-'));
   const [clientPort, peerPort] = [await freePort(), await freePort()];
@@ -36,6 +37,8 @@ export async function startEtcd(opts: { timeoutMs?: number } = {}): Promise<Etcd
     '--listen-client-urls', client, '--advertise-client-urls', client,
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `kcs=${peer}`,
     '--logger', 'zap', '--log-level', 'error',
+    // The limits kcs's batched writes need, unless a test wants etcd's defaults.
+    ...(opts.defaultLimits ? [] : ETCD_LIMIT_FLAGS),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => { output += s; });

@@ -12,6 +12,14 @@ import {
   type KeyValue, type ListResult, type Store, type TxnOp, type WatchCallbacks, type WatchHandle,
 } from './store.ts';
 
+/**
+ * The etcd limits kcs's writes need: a commit holds up to 1,024 bindings
+ * with their events and the nodes' ledgers (about 2,100 operations), and a
+ * node's ledger of 110 pods is tens of KiB. etcd's defaults are 128
+ * operations and 1.5 MiB per request.
+ */
+export const ETCD_LIMIT_FLAGS = ['--max-txn-ops=4096', '--max-request-bytes=33554432'];
+
 export interface EtcdStoreOptions {
   /** Client URLs (http://host:port) or host:port pairs of the etcd members. */
   endpoints: string[];
@@ -130,6 +138,12 @@ export class EtcdStore implements Store {
       compare: ops.map((op) => this.compareOf(op)),
       success: ops.map((op) => this.requestOf(op)),
       failure: ops.map((op) => ({ request_range: { key: this.wrap(op.key) } })),
+    }).catch((err: Error) => {
+      // etcd's defaults (128 operations, 1.5 MiB a request) are below kcs's batched bindings (up to 1,024 pods with their events and nodes' ledgers).
+      if (/too many operations in txn request|request is too large/.test(err.message)) {
+        throw new StoreError(`etcd refused a transaction of ${ops.length} operations (${err.message}): start etcd with ${ETCD_LIMIT_FLAGS.join(' ')}`);
+      }
+      throw err;
     });
     if (!res.succeeded) throw this.failureOf(ops, res);
     const revision = Number(res.header.revision);

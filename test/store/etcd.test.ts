@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { EtcdStore, etcdEndpointsOf } from '../../src/store/etcd.ts';
 import { KeyExistsError, RevisionCompactedError, StoreError } from '../../src/store/store.ts';
 import { etcdTest, sharedEtcd } from '../support/etcd.ts';
+import { startEtcd } from '../../tools/etcd-process.ts';
 import { eventually } from '../support/eventually.ts';
 import { harness, storeContract, watchInto } from './contract.ts';
 import test from 'ava';
@@ -32,6 +33,18 @@ etcdTest('etcd: stores under different key prefixes share the revision but not t
   await mine.create('/registry/b', 'mine');
   await c.waitFor(2);
   t.deepEqual(c.events.map((e) => e.value), ['mine', 'mine'], 'the other prefix\'s write is not seen');
+});
+
+etcdTest('etcd: a commit the size of a batch of bindings fits the limits kcs starts etcd with; etcd\'s defaults refuse it, saying which flags to set', async (t) => {
+  const ops = Array.from({ length: 2100 }, (_, i) => ({ type: 'create' as const, key: `/registry/big/${i}`, value: 'x'.repeat(200) }));
+  const store = await harness(t, openIn).open();
+  t.is((await store.txn(ops)).length, 2100);
+  const small = await startEtcd({ defaultLimits: true });
+  t.teardown(() => small.stop());
+  const strict = await EtcdStore.open({ endpoints: [small.endpoint] });
+  t.teardown(() => strict.close());
+  await t.throwsAsync(strict.txn(ops), { instanceOf: StoreError, message: /etcd refused a transaction of 2100 operations .*start etcd with --max-txn-ops=4096 --max-request-bytes=33554432/ });
+  t.deepEqual((await strict.list('')).items, [], 'nothing written');
 });
 
 etcdTest('etcd: a txn writing one key twice is refused before it reaches etcd', async (t) => {
