@@ -4,15 +4,8 @@
 // the others; a released Lease is taken at once; expiry is judged on the
 // candidate's own clock from when it saw the record change. The candidates
 // act as the controllers' identity through the cluster's authorizer.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { ADMIN_USER } from '../../src/api/auth.ts';
-import { CONTROLLERS_USER } from '../../src/api/controller-auth.ts';
-import { Registry } from '../../src/api/registry.ts';
 import type { KcsClient } from '../../src/client/interface.ts';
-import { LocalClient } from '../../src/client/local.ts';
 import {
   CONTROLLER_LEASE_NAME, CONTROLLER_LEASE_NAMESPACE, DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS,
   LeaderElector, leaseAvailable, runWhileLeading, type LeaderLease,
@@ -21,8 +14,8 @@ import { HealthController, type Lease as NodeLease } from '../../src/controllers
 import { Informer } from '../../src/client/informer.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Node, Pod } from '../../src/objects/types.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
 import { FakeClock } from '../../src/util/clock.ts';
+import { registryClients } from '../support/registry-clients.ts';
 
 const LEASE = kindByName('Lease')!;
 const NODE = kindByName('Node')!;
@@ -30,16 +23,8 @@ const POD = kindByName('Pod')!;
 const RETRY = DEFAULT_RETRY_PERIOD_MS;
 
 async function apiServer(t: ExecutionContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'kcs-leader-'));
-  const store = new SqliteStore(join(dir, 'kcs.db'));
-  const registry = new Registry(store);
-  t.teardown(async () => {
-    registry.cache.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  await registry.ready();
-  return { admin: new LocalClient(registry, { user: ADMIN_USER }), controllers: new LocalClient(registry, { user: CONTROLLERS_USER }) };
+  const { admin, controllers } = await registryClients(t);
+  return { admin, controllers };
 }
 
 /** A client whose requests, once cut, never answer: a control plane cut off from the store. */

@@ -3,41 +3,23 @@
 // acts as the controllers' identity, which may empty only a namespace
 // being deleted. Time (the look again while content remains) runs on an
 // injected clock.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { ADMIN_USER } from '../../src/api/auth.ts';
-import { CONTROLLERS_USER } from '../../src/api/controller-auth.ts';
-import { Registry } from '../../src/api/registry.ts';
 import type { KcsClient } from '../../src/client/interface.ts';
-import { LocalClient } from '../../src/client/local.ts';
 import { startNamespaceController } from '../../src/controllers/manager.ts';
 import { CONTENT_REMAINING_RETRY_MS, NamespaceController } from '../../src/controllers/namespace.ts';
 import { Informer } from '../../src/client/informer.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Namespace } from '../../src/objects/types.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import { eventually } from '../support/eventually.ts';
+import { registryClients } from '../support/registry-clients.ts';
 
 const NAMESPACE = kindByName('Namespace')!;
 const POD = kindByName('Pod')!;
 const EVENT = kindByName('Event')!;
 const LEASE = kindByName('Lease')!;
 
-async function open(t: ExecutionContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'kcs-ns-'));
-  const store = new SqliteStore(join(dir, 'kcs.db'));
-  const registry = new Registry(store);
-  t.teardown(async () => {
-    registry.cache.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  await registry.ready();
-  return { registry, admin: new LocalClient(registry, { user: ADMIN_USER }), controllers: new LocalClient(registry, { user: CONTROLLERS_USER }) };
-}
+const open = (t: ExecutionContext) => registryClients(t);
 
 async function fill(admin: KcsClient, ns: string): Promise<void> {
   await admin.create(NAMESPACE, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
