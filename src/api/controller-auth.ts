@@ -25,7 +25,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { KINDS } from '../objects/kinds.ts';
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../objects/owners.ts';
 import { jobFinished, type Job } from '../objects/job-status.ts';
-import { CONTROLLER_LEASE_NAMES, CONTROLLER_LEASE_NAMESPACE } from '../controllers/leader-election.ts';
+import { CONTROLLER_LEASE_NAMES, CONTROLLER_LEASE_NAMESPACE } from '../objects/leader-leases.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { TokenAuthenticator, type RequestAttributes, type User } from './auth.ts';
 import { errors } from './errors.ts';

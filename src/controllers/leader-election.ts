@@ -13,18 +13,13 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { isConflict, isNotFound, type KcsClient } from '../client/interface.ts';
 import { kindByName } from '../objects/kinds.ts';
+import { CONTROLLER_LEASE_NAME, CONTROLLER_LEASE_NAMESPACE } from '../objects/leader-leases.ts';
 import type { KubeObject } from '../objects/types.ts';
 import { rfc3339Micro, systemClock, type Clock, type Timer } from '../util/clock.ts';
 
 const LEASE = kindByName('Lease')!;
 
-/** The Lease the controllers of a cluster are elected by (kube-controller-manager's is named so too). */
-export const CONTROLLER_LEASE_NAME = 'kcs-controller-manager';
-/** The Lease of API servers without a runtime, which run the namespace controller and the garbage collector only. */
-export const NAMESPACE_CONTROLLER_LEASE_NAME = 'kcs-namespace-controller';
-export const CONTROLLER_LEASE_NAMESPACE = 'kube-system';
-/** The Leases the controllers' identity may write. */
-export const CONTROLLER_LEASE_NAMES: readonly string[] = [CONTROLLER_LEASE_NAME, NAMESPACE_CONTROLLER_LEASE_NAME];
+export { CONTROLLER_LEASE_NAME, CONTROLLER_LEASE_NAMES, CONTROLLER_LEASE_NAMESPACE, NAMESPACE_CONTROLLER_LEASE_NAME } from '../objects/leader-leases.ts';
 
 /**
  * Short, for a simulator: a failed leader is replaced within about 4 s, on
