@@ -3,6 +3,7 @@
 import type { ObjectCacheOptions } from '../cache/object-cache.ts';
 import Koa from 'koa';
 import { ManifestError } from '../objects/manifest.ts';
+import { StoreUnavailableError } from '../store/store.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Metrics } from '../util/metrics.ts';
@@ -106,5 +107,6 @@ export function createApp(opts: AppOptions): ApiApp {
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof ManifestError) return errors.badRequest(err.message, err);
+  if (err instanceof StoreUnavailableError) return errors.unavailable(err.message, err);
   return errors.internal(err);
 }

@@ -71,5 +71,7 @@ export const errors = {
   /** Server-side apply: fields other managers own would change (Kubernetes' apply conflict, no name or kind in its details). */
   applyConflict: (message: string, causes: Array<{ message: string; field: string }>) =>
     new ApiError(409, 'Conflict', message, { causes: causes.map((c) => ({ reason: 'FieldManagerConflict', message: c.message, field: c.field })) }),
+  /** The store did not answer (Kubernetes answers 503 when etcd is away): the request may be tried again. */
+  unavailable: (message: string, cause?: unknown) => new ApiError(503, 'ServiceUnavailable', message, undefined, { cause }),
   internal: (cause: unknown) => new ApiError(500, 'InternalError', `Internal error occurred: ${(cause as Error)?.message ?? String(cause)}`, undefined, { cause }),
 };

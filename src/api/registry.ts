@@ -17,6 +17,7 @@ import { ClusterIps } from './cluster-ips.ts';
 import type { Service } from '../objects/services.ts';
 import { admitPodPriority, PriorityClasses, refuseSecondDefault, refuseSystemClassDelete, systemPriorityClasses } from './priority-classes.ts';
 import type { PriorityClass } from '../objects/priority-classes.ts';
+import { StoreUnavailableError } from '../store/store.ts';
 import { ConflictError, KeyExistsError, KeyNotFoundError, type KeyValue, type Store, type TxnOp } from '../store/store.ts';
 import { jsonCopy } from '../util/json-copy.ts';
 import { rfc3339, systemClock, type Clock } from '../util/clock.ts';
@@ -272,7 +273,7 @@ export class Registry {
     try {
       return await this.cache.watch(kind, selection, { resourceVersion: from, bookmarks: opts.allowWatchBookmarks }, {
         event: (type, view) => sink.event(type, view),
-        end: (err) => sink.end(err && errors.internal(err)),
+        end: (err) => sink.end(err && (err instanceof StoreUnavailableError ? errors.unavailable(err.message, err) : errors.internal(err))),
       });
     } catch (err) {
       throw cacheErrorOf(err);

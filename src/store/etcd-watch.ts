@@ -20,11 +20,12 @@ export interface EtcdKeys {
 /**
  * Opens the watch; resolves once etcd has created it and the history it
  * replays is there, or rejects (RevisionCompactedError when fromRevision is
- * too old). historyKept(revision) tells whether etcd still has revision.
+ * too old). historyKept(revision) tells whether etcd still has revision;
+ * outage(err) is the Store's error for a stream that broke or ended.
  */
 export async function watchEtcd(
   client: WatchClient, keys: EtcdKeys, prefix: string, fromRevision: number, callbacks: WatchCallbacks,
-  historyKept: (revision: number) => Promise<boolean>,
+  historyKept: (revision: number) => Promise<boolean>, outage: (err: Error) => Error,
 ): Promise<WatchHandle> {
   const stream = await client.watch();
   return new Promise<WatchHandle>((resolve, reject) => {
@@ -84,8 +85,8 @@ export async function watchEtcd(
         }
       }
     });
-    stream.on('error', (err: Error) => fail(err));
-    stream.on('end', () => fail(new Error(`the etcd watch on ${prefix} ended`)));
+    stream.on('error', (err: Error) => fail(outage(err)));
+    stream.on('end', () => fail(outage(new Error(`the etcd watch on ${prefix} ended`))));
     const request: IWatchRequest = {
       create_request: { ...keys.range(prefix), start_revision: fromRevision + 1, prev_kv: true },
     };

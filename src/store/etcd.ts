@@ -8,7 +8,7 @@
 import type { Etcd3, ICompare, IKeyValue, IRequestOp, IResponseOp, ITxnResponse } from 'etcd3';
 import { watchEtcd, type EtcdKeys } from './etcd-watch.ts';
 import {
-  ConflictError, KeyExistsError, KeyNotFoundError, StoreError,
+  ConflictError, KeyExistsError, KeyNotFoundError, StoreError, StoreUnavailableError,
   type KeyValue, type ListResult, type Store, type TxnOp, type WatchCallbacks, type WatchHandle,
 } from './store.ts';
 
@@ -19,6 +19,25 @@ import {
  * operations and 1.5 MiB per request.
  */
 export const ETCD_LIMIT_FLAGS = ['--max-txn-ops=4096', '--max-request-bytes=33554432'];
+
+/**
+ * How long one etcd call may take: past it the call fails (and the API
+ * answers 503) instead of holding the request while etcd is away. The
+ * client retries a refused connection twice within it, then fails fast
+ * until the member answers again.
+ */
+export const CALL_DEADLINE_MS = 5_000;
+
+/**
+ * etcd did not answer (down, unreachable, too slow): the call's outcome is
+ * unknown. A write may still have been applied whole (a Txn is atomic, never
+ * half), as with Kubernetes' API server on etcd; a client reads again.
+ */
+/** The Store's own errors pass through; any other is etcd failing to answer. */
+function unavailable(endpoints: string, err: unknown): Error {
+  if (err instanceof StoreError) return err;
+  return new StoreUnavailableError(`the store (etcd at ${endpoints}) is unavailable: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
 
 export interface EtcdStoreOptions {
   /** Client URLs (http://host:port) or host:port pairs of the etcd members. */
@@ -61,9 +80,14 @@ export class EtcdStore implements Store {
   private readonly historyLimit: number;
   /** The revision this store last had etcd compact to (0: none yet). */
   private compactedTo = 0;
+  /** The endpoints, for the message of an outage. */
+  private readonly endpoints: string;
+  /** Rethrows a failed call's error as the Store's: its own, or StoreUnavailableError. */
+  private readonly fail = (err: unknown): never => { throw unavailable(this.endpoints, err); };
 
-  private constructor(client: Etcd3, keyPrefix: string, historyLimit: number) {
+  private constructor(client: Etcd3, endpoints: string, keyPrefix: string, historyLimit: number) {
     this.client = client;
+    this.endpoints = endpoints;
     this.historyLimit = historyLimit;
     this.prefix = Buffer.from(keyPrefix);
     this.probeKey = Buffer.concat([this.prefix, Buffer.from([0])]);
@@ -85,8 +109,10 @@ export class EtcdStore implements Store {
       // The object cache lists every key at start: no 4 MiB cap on an answer.
       grpcOptions: { 'grpc.max_receive_message_length': -1 },
       dialTimeout: 5_000,
+      // Watches are long-lived streams; every other call has a deadline.
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
     });
-    const store = new EtcdStore(client, options.keyPrefix ?? '', options.historyLimit ?? 100_000);
+    const store = new EtcdStore(client, options.endpoints.join(', '), options.keyPrefix ?? '', options.historyLimit ?? 100_000);
     try {
       await store.currentRevision();
     } catch (err) {
@@ -98,13 +124,13 @@ export class EtcdStore implements Store {
 
   async get(key: string): Promise<KeyValue | undefined> {
     this.assertOpen();
-    const res = await this.client.kv.range({ key: this.wrap(key) });
+    const res = await this.client.kv.range({ key: this.wrap(key) }).catch(this.fail);
     return res.kvs[0] && this.toKeyValue(res.kvs[0]);
   }
 
   async list(prefix: string): Promise<ListResult> {
     this.assertOpen();
-    const res = await this.client.kv.range(this.keys.range(prefix));
+    const res = await this.client.kv.range(this.keys.range(prefix)).catch(this.fail);
     return { items: res.kvs.map((kv) => this.toKeyValue(kv)), revision: Number(res.header.revision) };
   }
 
@@ -143,7 +169,7 @@ export class EtcdStore implements Store {
       if (/too many operations in txn request|request is too large/.test(err.message)) {
         throw new StoreError(`etcd refused a transaction of ${ops.length} operations (${err.message}): start etcd with ${ETCD_LIMIT_FLAGS.join(' ')}`);
       }
-      throw err;
+      return this.fail(err);
     });
     if (!res.succeeded) throw this.failureOf(ops, res);
     const revision = Number(res.header.revision);
@@ -160,7 +186,7 @@ export class EtcdStore implements Store {
         this.watches.delete(entry);
         callbacks.onError?.(err);
       },
-    }, (revision) => this.historyKept(revision));
+    }, (revision) => this.historyKept(revision), (err) => unavailable(this.endpoints, err)).catch(this.fail);
     entry.handle = {
       stop: () => {
         this.watches.delete(entry);
@@ -178,20 +204,20 @@ export class EtcdStore implements Store {
       return true;
     } catch (err) {
       if (/compacted/.test((err as Error).message)) return false;
-      throw err;
+      return this.fail(err);
     }
   }
 
   async currentRevision(): Promise<number> {
     this.assertOpen();
-    const res = await this.client.kv.range({ key: this.probeKey });
+    const res = await this.client.kv.range({ key: this.probeKey }).catch(this.fail);
     return Number(res.header.revision);
   }
 
   /** Drops etcd's history up to revision: watches from before it get RevisionCompactedError. */
   async compact(revision: number): Promise<void> {
     this.assertOpen();
-    await this.client.kv.compact({ revision, physical: true });
+    await this.client.kv.compact({ revision, physical: true }).catch(this.fail);
   }
 
   /**

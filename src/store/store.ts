@@ -80,6 +80,11 @@ export class StoreError extends Error {
   override name = 'StoreError';
 }
 
+/** The store did not answer (etcd down or hung): the API says 503 ServiceUnavailable, and nothing was written. */
+export class StoreUnavailableError extends StoreError {
+  override name = 'StoreUnavailableError';
+}
+
 export class KeyExistsError extends StoreError {
   override name = 'KeyExistsError';
   readonly key: string;
