@@ -47,9 +47,13 @@ dockerTest('a Service over 3 pods on 2 Docker nodes balances round-robin, and st
   // No restart of a's container after the kill: the test watches the outage itself.
   await c.client.patch(NODE, undefined, 'a', { metadata: { annotations: { 'kcs.io/remediation': 'off' } } });
   for (const [name, node] of [['web-1', 'a'], ['web-2', 'a'], ['web-3', 'b']] as const) await c.client.create(POD, 'default', webPod(name, node));
-  // A pod that calls the Service itself: its node's agent, in b's container, makes the calls.
+  // A pod that calls the same pods itself, through a Service of its own (the round-robin below
+  // counts this test's requests alone): its node's agent, in b's container, makes the calls.
+  await c.client.create(SERVICE, 'default', {
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-for-buyer' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 18091, targetPort: 'http' }] },
+  });
   await c.client.create(POD, 'default', {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'buyer', annotations: { 'kcs.io/calls': 'web:http 10/s' } },
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'buyer', annotations: { 'kcs.io/calls': 'web-for-buyer:http 10/s' } },
     spec: { nodeName: 'b', containers: [{ name: 'app', image: 'curl', resources: { requests: { cpu: '10m' } } }] },
   });
   const svc = (await c.client.create<KubeObject & { spec: { clusterIP: string } }>(SERVICE, 'default', {
@@ -71,7 +75,7 @@ dockerTest('a Service over 3 pods on 2 Docker nodes balances round-robin, and st
     const call = c.cp.usage.pod('default', 'buyer', 'b')?.calls?.[0];
     return call && ['web-1', 'web-2', 'web-3'].every((p) => (call.byPod[`default/${p}`] ?? 0) > 0) ? call : undefined;
   }, 30_000);
-  t.is(calls.call, 'web:http 10/s');
+  t.is(calls.call, 'web-for-buyer:http 10/s');
 
   const proxy = c.cp.controllers!.serviceProxy;
   const refusedBefore = proxy.stats.refused;
