@@ -11,6 +11,8 @@
 // by number or name (default: its first); RATE is N/s or N/m (default 1/s).
 // Entries are separated by commas or new lines.
 import type { FieldError } from './field-error.ts';
+import { dns1035LabelError, dns1123LabelError } from './names.ts';
+import { ianaServiceNameError } from './services.ts';
 import type { Pod } from './types.ts';
 
 export const CALLS_ANNOTATION = 'kcs.io/calls';
@@ -31,8 +33,6 @@ export interface PodCall {
   perSecond: number;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const TARGET = /^([^:\s]+)(?::([^\s]+))?$/;
 const RATE = /^(\d+(?:\.\d+)?)\/(s|m)$/;
 
@@ -43,14 +43,14 @@ function parseTarget(text: string, problems: string[]): Omit<PodCall, 'text' | '
   const parts = host.split('.');
   if (parts.length > 2) return void problems.push(`${JSON.stringify(text)}: a Service is NAME or NAME.NAMESPACE (optionally .svc or .svc.cluster.local)`);
   const [service, namespace] = parts as [string, string | undefined];
-  if (!SERVICE_NAME.test(service)) return void problems.push(`${JSON.stringify(service)} is not a Service name (a DNS-1035 label)`);
-  if (namespace !== undefined && !DNS_LABEL.test(namespace)) return void problems.push(`${JSON.stringify(namespace)} is not a namespace name (a DNS-1123 label)`);
+  if (dns1035LabelError(service)) return void problems.push(`${JSON.stringify(service)} is not a Service name (a DNS-1035 label)`);
+  if (namespace !== undefined && dns1123LabelError(namespace)) return void problems.push(`${JSON.stringify(namespace)} is not a namespace name (a DNS-1123 label)`);
   let port: number | string | undefined;
   if (m[2] !== undefined) {
     if (/^\d+$/.test(m[2])) {
       port = Number(m[2]);
       if (port < 1 || port > 65535) return void problems.push(`port ${m[2]} is not between 1 and 65535`);
-    } else if (DNS_LABEL.test(m[2]) && m[2].length <= 15) port = m[2];
+    } else if (!ianaServiceNameError(m[2])) port = m[2];
     else return void problems.push(`${JSON.stringify(m[2])} is not a port number or name`);
   }
   return { service, ...(namespace !== undefined ? { namespace } : {}), ...(port !== undefined ? { port } : {}) };

@@ -3,6 +3,7 @@
 // validation and defaulting give a Service that a schema cannot state.
 import type { FieldError } from './field-error.ts';
 import { ipv4Range, parseIpv4 } from './ip.ts';
+import { dns1035LabelError } from './names.ts';
 import type { KubeObject } from './types.ts';
 
 /** Where cluster IPs come from: loopback only, like every address kcs hands out. */
@@ -42,16 +43,14 @@ export function isHeadless(service: Service): boolean {
 
 const SUPPORTED_TYPES = ['ClusterIP'];
 const SUPPORTED_AFFINITY = ['None'];
-const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /** What Kubernetes' validation says of a Service that a schema cannot (run once the schema passed). */
 export function serviceErrors(service: Service): FieldError[] {
   const errors: FieldError[] = [];
   const spec = service.spec ?? {};
   const name = service.metadata.name;
-  if (typeof name === 'string' && (name.length > 63 || !DNS1035_LABEL.test(name))) {
-    errors.push({ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: ${JSON.stringify(name)}: a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')` });
-  }
+  const nameError = typeof name === 'string' ? dns1035LabelError(name) : undefined;
+  if (nameError) errors.push({ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: ${JSON.stringify(name)}: ${nameError}` });
   if (spec.type !== undefined && !SUPPORTED_TYPES.includes(spec.type)) {
     errors.push({ reason: 'FieldValueNotSupported', field: 'spec.type', message: `Unsupported value: ${JSON.stringify(spec.type)}: supported values: "ClusterIP" (kcs simulates ClusterIP Services only)` });
   }
