@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { join } from 'node:path';
-import { openStore } from './store/open.ts';
+import { adoptClusterIdentity, IDENTITY_FILES } from './store/cluster-identity.ts';
+import { isSharedStore, openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import { timeWrites } from './store/timed-writes.ts';
 import { Metrics } from './util/metrics.ts';
@@ -28,7 +29,7 @@ import { DEFAULT_GRACE_MS } from './controllers/health.ts';
 import { startControllers, startNamespaceController, type RunningControllers, type RunningNamespaceController } from './controllers/manager.ts';
 import { CONTROLLER_LEASE_NAME, NAMESPACE_CONTROLLER_LEASE_NAME, runWhileLeading, type LeaderElected, type LeaderElector } from './controllers/leader-election.ts';
 import type { NodeRuntime } from './runtime/runtime.ts';
-import { loadOrCreateServingTls, serverTlsOptions } from './pki/serving-tls.ts';
+import { loadOrCreateCa, loadOrCreateServingTls, serverTlsOptions } from './pki/serving-tls.ts';
 
 export interface ControlPlaneOptions {
   stateDir: string;
@@ -109,11 +110,11 @@ export interface ControlPlane {
 
 /** The admin token persists in the state directory so clients keep working across restarts. */
 export function loadOrCreateAdminToken(stateDir: string): string {
-  return loadOrCreateToken(stateDir, 'admin.token');
+  return loadOrCreateToken(stateDir, IDENTITY_FILES.adminToken);
 }
 
 /** Where the metrics reader's token is kept, for a Prometheus server to read. */
-const METRICS_TOKEN_FILE = 'metrics.token';
+const METRICS_TOKEN_FILE = IDENTITY_FILES.metricsToken;
 
 /** Tokens persist in the state directory (0600) so clients keep working across restarts. */
 function loadOrCreateToken(stateDir: string, file: string): string {
@@ -122,7 +123,7 @@ function loadOrCreateToken(stateDir: string, file: string): string {
 
 /** Names this control plane's machines on a shared Docker daemon; kept with the state. */
 export function loadOrCreateClusterId(stateDir: string): string {
-  return loadOrCreate(stateDir, 'cluster-id', () => randomBytes(4).toString('hex'));
+  return loadOrCreate(stateDir, IDENTITY_FILES.clusterId, () => randomBytes(4).toString('hex'));
 }
 
 /** A value kept in a file of the state directory (0600), made once. */
@@ -135,11 +136,27 @@ function loadOrCreate(stateDir: string, file: string, make: () => string): strin
   return value;
 }
 
+/**
+ * Control planes sharing a store share one identity, kept in it: this state
+ * directory gets made whatever it lacks, then publishes it (the first
+ * server) or takes the store's (every later one), before anything reads it.
+ */
+async function shareClusterIdentity(store: Store, stateDir: string, log?: (message: string) => void): Promise<void> {
+  loadOrCreateAdminToken(stateDir);
+  loadOrCreateToken(stateDir, IDENTITY_FILES.controllerToken);
+  loadOrCreateToken(stateDir, METRICS_TOKEN_FILE);
+  loadOrCreateClusterId(stateDir);
+  NodeTokens.loadOrCreate(stateDir);
+  await loadOrCreateCa(stateDir, log);
+  await adoptClusterIdentity(store, stateDir, log);
+}
+
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const metrics = new Metrics();
   const store = timeWrites(await openStore(opts.store, opts.stateDir), metrics);
+  if (isSharedStore(opts.store)) await shareClusterIdentity(store, opts.stateDir, opts.log).catch(async (err: unknown) => { await store.close(); throw err; });
   const adminToken = loadOrCreateAdminToken(opts.stateDir);
-  const controllerToken = loadOrCreateToken(opts.stateDir, 'controller.token');
+  const controllerToken = loadOrCreateToken(opts.stateDir, IDENTITY_FILES.controllerToken);
   const metricsToken = loadOrCreateToken(opts.stateDir, METRICS_TOKEN_FILE);
   const nodeTokens = NodeTokens.loadOrCreate(opts.stateDir);
   const authenticator = anyOf(adminTokenAuthenticator(adminToken), controllerTokenAuthenticator(controllerToken), metricsTokenAuthenticator(metricsToken), nodeTokens);
@@ -221,7 +238,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
 /** The election settings, or undefined to run the controllers outright (a store only this process uses). */
 function leaderElectionOf(opts: ControlPlaneOptions): LeaderElectionSettings | undefined {
-  const on = opts.leaderElection ?? (opts.store?.startsWith('etcd://') ?? false);
+  const on = opts.leaderElection ?? isSharedStore(opts.store);
   if (on === false) return undefined;
   return on === true ? {} : on;
 }

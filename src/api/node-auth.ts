@@ -11,6 +11,7 @@ import type { Pod } from '../objects/types.ts';
 import { ADMIN_GROUP, type Authenticator, type Authorizer, type User } from './auth.ts';
 import { controllerCreateGuard, controllersMay, garbageCollectorGuard, isController } from './controller-auth.ts';
 import { isMetricsReader, metricsReaderMay } from './metrics-auth.ts';
+import { IDENTITY_FILES } from '../store/cluster-identity.ts';
 import { errors } from './errors.ts';
 import type { CommitChecks, Registry, WriteOptions } from './registry.ts';
 
@@ -29,7 +30,7 @@ export class NodeTokens implements Authenticator {
 
   /** The secret persists in the state directory, so node tokens survive a restart of kcs. */
   static loadOrCreate(stateDir: string): NodeTokens {
-    const path = join(stateDir, 'node-token.key');
+    const path = join(stateDir, IDENTITY_FILES.nodeTokenKey);
     if (!existsSync(path)) {
       mkdirSync(stateDir, { recursive: true, mode: 0o700 });
       writeFileSync(path, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });

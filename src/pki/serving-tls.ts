@@ -60,11 +60,8 @@ function write(dir: string, base: string, pair: KeyPairPem): void {
   writePrivate(join(dir, `${base}.crt`), pair.certPem);
 }
 
-/**
- * Loads (or makes) the CA and a serving certificate for `host` under
- * <stateDir>/pki. `log` hears when a certificate is made and why.
- */
-export async function loadOrCreateServingTls(stateDir: string, host: string, log?: (m: string) => void): Promise<ServingTls> {
+/** Loads (or makes) the cluster CA, <stateDir>/pki/ca.{crt,key}. */
+export async function loadOrCreateCa(stateDir: string, log?: (m: string) => void): Promise<KeyPairPem> {
   const dir = join(stateDir, 'pki');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   let ca = read(dir, 'ca');
@@ -73,6 +70,16 @@ export async function loadOrCreateServingTls(stateDir: string, host: string, log
     write(dir, 'ca', ca);
     log?.(`made a cluster CA in ${dir}`);
   }
+  return ca;
+}
+
+/**
+ * Loads (or makes) the CA and a serving certificate for `host` under
+ * <stateDir>/pki. `log` hears when a certificate is made and why.
+ */
+export async function loadOrCreateServingTls(stateDir: string, host: string, log?: (m: string) => void): Promise<ServingTls> {
+  const dir = join(stateDir, 'pki');
+  const ca = await loadOrCreateCa(stateDir, log);
   const hosts = servingHosts(host);
   let serving = read(dir, 'apiserver');
   const problem = serving ? servingCertProblem(serving.certPem, ca.certPem, hosts) : 'there was none';

@@ -15,3 +15,8 @@ export async function openStore(storeUrl: string | undefined, stateDir: string):
   const { EtcdStore } = await import('./etcd.ts');
   return EtcdStore.open({ endpoints });
 }
+
+/** Whether several control planes may share the store: an etcd one, not the SQLite file only its owner opens. */
+export function isSharedStore(storeUrl: string | undefined): boolean {
+  return storeUrl?.startsWith('etcd://') ?? false;
+}
