@@ -48,6 +48,11 @@ export class ConnectionError extends Error {
 const UNTRUSTED_CERT = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_SIGNATURE_FAILURE|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 
 export interface ClientOptions {
+  /**
+   * The API server's URL, or several API servers of one cluster separated
+   * by commas: the client uses one and moves to the next when it cannot
+   * reach it (see Client.request).
+   */
   server: string;
   token?: string;
   /** The CA (PEM) an https server's certificate must chain to; without it, the system's roots. */
@@ -63,20 +68,28 @@ export class TimeoutError extends Error {
 }
 
 export class Client implements KcsClient {
+  /** Every server it was given, comma-separated as given (handed on to node agents by `kcs controllers`). */
   readonly server: string;
   /** The CA it trusts the server through (handed on to node agents by `kcs controllers`). */
   readonly ca?: string;
+  private readonly servers: string[];
+  /** Which of servers requests go to: the last one that answered, or the next after one that did not. */
+  private current = 0;
   private readonly token?: string;
   private readonly timeoutMs?: number;
   private readonly http: HttpModule;
   private readonly agent: import('node:http').Agent;
 
   constructor(opts: ClientOptions) {
-    this.server = opts.server.replace(/\/+$/, '');
+    this.servers = opts.server.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter((s) => s !== '');
+    if (this.servers.length === 0) throw new Error('no API server given');
+    const schemes = new Set(this.servers.map((s) => new URL(s).protocol));
+    if (schemes.size > 1) throw new Error(`the API servers ${this.servers.join(', ')} mix http and https: one cluster serves one`);
+    this.server = this.servers.join(',');
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs;
     this.ca = opts.ca;
-    this.http = transport(this.server);
+    this.http = transport(this.servers[0]!);
     // The TLS options only mean something to the https agent; the http one ignores them.
     this.agent = new this.http.Agent({ keepAlive: true, ca: opts.ca, rejectUnauthorized: !opts.insecureSkipTlsVerify });
   }
@@ -137,7 +150,8 @@ export class Client implements KcsClient {
     const path = this.path(kind, namespace) + query({ ...opts, allowWatchBookmarks: opts.allowWatchBookmarks ? 'true' : undefined, watch: 'true' });
     let res: IncomingMessage | undefined;
     let stopped = false;
-    const req = this.raw('GET', path);
+    const server = this.servers[this.current]!;
+    const req = this.raw('GET', path, {}, server);
     const done = new Promise<void>((resolve, reject) => {
       req.on('response', (r) => {
         res = r;
@@ -153,7 +167,13 @@ export class Client implements KcsClient {
         r.on('close', () => resolve());
         r.on('error', (err) => (stopped ? resolve() : reject(err)));
       });
-      req.on('error', (err) => (stopped ? resolve() : reject(this.wrap(err))));
+      // The informer watching asks again; its next watch goes to the next server.
+      req.on('error', (err) => {
+        if (stopped) return resolve();
+        const wrapped = this.wrap(err, server);
+        this.unreachable(server, wrapped);
+        reject(wrapped);
+      });
       req.end();
     });
     return {
@@ -162,13 +182,33 @@ export class Client implements KcsClient {
     };
   }
 
+  /**
+   * One request, to the current server. Given several, a server that cannot
+   * be reached is passed over for the next: at once, with the request sent
+   * again, when it refused the connection (nothing was sent) or the request
+   * is a read; otherwise the error is the caller's (a write cut off midway
+   * may have happened) and the next request goes to the next server.
+   */
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Response<T>> {
+    for (let tried = 1; ; tried++) {
+      const server = this.servers[this.current]!;
+      try {
+        return await this.requestTo<T>(server, method, path, body, contentType);
+      } catch (err) {
+        if (!this.unreachable(server, err)) throw err;
+        const resend = err instanceof ConnectionError && isRefused(err) || method === 'GET';
+        if (!resend || tried >= this.servers.length) throw err;
+      }
+    }
+  }
+
+  private async requestTo<T>(server: string, method: string, path: string, body: unknown, contentType: string): Promise<Response<T>> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     let timer: NodeJS.Timeout | undefined;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = this.raw(method, path, payload === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) });
+      const req = this.raw(method, path, payload === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) }, server);
       req.on('response', resolve);
-      req.on('error', (err) => reject(this.wrap(err)));
+      req.on('error', (err) => reject(this.wrap(err, server)));
       if (this.timeoutMs) {
         // Covers the whole exchange, body included: the socket is dropped, not reused.
         const ms = this.timeoutMs;
@@ -196,8 +236,20 @@ export class Client implements KcsClient {
     this.agent.destroy();
   }
 
-  private raw(method: string, path: string, headers: Record<string, string> = {}) {
-    const url = new URL(this.server + path);
+  /**
+   * Whether err says server could not be reached (refused, reset, timed
+   * out); if so, and there are others, the next one becomes current.
+   */
+  private unreachable(server: string, err: unknown): boolean {
+    const code = (err as NodeJS.ErrnoException).code;
+    const cut = err instanceof ConnectionError || err instanceof TimeoutError || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT';
+    if (!cut) return false;
+    if (this.servers.length > 1 && this.servers[this.current] === server) this.current = (this.current + 1) % this.servers.length;
+    return true;
+  }
+
+  private raw(method: string, path: string, headers: Record<string, string> = {}, server = this.servers[this.current]!) {
+    const url = new URL(server + path);
     return this.http.request(url, {
       method,
       agent: this.agent,
@@ -205,17 +257,22 @@ export class Client implements KcsClient {
     });
   }
 
-  private wrap(err: Error): Error {
+  private wrap(err: Error, server: string): Error {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return new ConnectionError(this.server, err);
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return new ConnectionError(server, err);
     if (code && UNTRUSTED_CERT.test(code)) {
-      return new ConnectionError(this.server, err, `Unable to connect to the server ${new URL(this.server).host}: its certificate is not trusted (${err.message}). The kubeconfig 'kcs up' wrote carries the cluster's CA; a server started with another state directory has another CA.`);
+      return new ConnectionError(server, err, `Unable to connect to the server ${new URL(server).host}: its certificate is not trusted (${err.message}). The kubeconfig 'kcs up' wrote carries the cluster's CA; a server started with another state directory has another CA.`);
     }
-    if (code === 'EPROTO' || (code === 'ECONNRESET' && this.server.startsWith('http:'))) {
-      return new ConnectionError(this.server, err, `Unable to connect to the server ${new URL(this.server).host}: ${err.message} (an https server asked for with http://, or the reverse?)`);
+    if (code === 'EPROTO' || (code === 'ECONNRESET' && server.startsWith('http:') && this.servers.length === 1)) {
+      return new ConnectionError(server, err, `Unable to connect to the server ${new URL(server).host}: ${err.message} (an https server asked for with http://, or the reverse?)`);
     }
     return err;
   }
+}
+
+function isRefused(err: ConnectionError): boolean {
+  const code = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH';
 }
 
 function query(params: { [name: string]: string | undefined }): string {
