@@ -27,7 +27,8 @@ import type { KcsClient } from './client/interface.ts';
 import { LocalClient } from './client/local.ts';
 import { DEFAULT_GRACE_MS } from './controllers/health.ts';
 import { startControllers, startNamespaceController, type RunningControllers, type RunningNamespaceController } from './controllers/manager.ts';
-import { CONTROLLER_LEASE_NAME, NAMESPACE_CONTROLLER_LEASE_NAME, runWhileLeading, type LeaderElected, type LeaderElector } from './controllers/leader-election.ts';
+import { ApiServerLeases } from './controllers/apiserver-leases.ts';
+import { candidateIdentity, CONTROLLER_LEASE_NAME, NAMESPACE_CONTROLLER_LEASE_NAME, runWhileLeading, type LeaderElected, type LeaderElector } from './controllers/leader-election.ts';
 import type { NodeRuntime } from './runtime/runtime.ts';
 import { loadOrCreateCa, loadOrCreateServingTls, serverTlsOptions } from './pki/serving-tls.ts';
 
@@ -99,6 +100,8 @@ export interface ControlPlane {
   readonly controllers?: RunningControllers;
   /** Without a runtime, the one controller that needs no machines: deleted namespaces are still emptied. */
   readonly namespaceController?: RunningNamespaceController;
+  /** Every live API server of the cluster (this one's first): what agents are given. One, unless several share the store. */
+  apiServers(): string[];
   /** Who holds the controllers' Lease, with leader election; undefined without. */
   leaderElector?: LeaderElector;
   /** An in-process client acting as user (through the same authorizer as HTTP). */
@@ -187,17 +190,23 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   let namespaceController: MaybeElected<RunningNamespaceController> | undefined;
   opts.runtime?.useInProcessClients?.((nodeName) => clientAs(nodeUser(nodeName)));
   const election = leaderElectionOf(opts);
+  // With a shared store, this server says where it is, and agents are given every live server.
+  const apiServers = isSharedStore(opts.store)
+    ? new ApiServerLeases({ client: clientAs(ADMIN_USER), url: opts.agentServer ?? url, identity: election?.identity ?? candidateIdentity(), log: opts.log })
+    : undefined;
   try {
+    await apiServers?.start();
     const runtime = opts.runtime;
     if (runtime) {
       controllers = await runElected(election, CONTROLLER_LEASE_NAME, clientAs(CONTROLLERS_USER), opts.log, () => startControllers({
-        client: clientAs(CONTROLLERS_USER), runtime, server: opts.agentServer ?? url, ca: tls?.caPem,
+        client: clientAs(CONTROLLERS_USER), runtime, server: opts.agentServer ?? url, apiServers: apiServers && (() => apiServers.servers()), ca: tls?.caPem,
         tokenFor: (name) => nodeTokens.tokenFor(name), heartbeatMs: opts.heartbeatMs, cpuUsage: (name) => usage.node(name)?.milliCpu, nodeGraceMs: opts.nodeGraceMs, maxRestarts: opts.maxRestarts, jobBackoffBaseMs: opts.jobBackoffBaseMs, log: opts.log, metrics,
       }));
     } else {
       namespaceController = await runElected(election, NAMESPACE_CONTROLLER_LEASE_NAME, clientAs(CONTROLLERS_USER), opts.log, () => startNamespaceController({ client: clientAs(CONTROLLERS_USER), log: opts.log, metrics }));
     }
   } catch (err) {
+    await apiServers?.stop();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
     await store.close();
@@ -211,6 +220,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     get controllers() { return controllers?.current; },
     get namespaceController() { return namespaceController?.current; },
     leaderElector: controllers?.elector ?? namespaceController?.elector,
+    apiServers: () => apiServers?.servers() ?? [opts.agentServer ?? url],
     adminToken,
     controllerToken,
     metricsToken,
@@ -229,6 +239,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       // are left running: a restarted kcs adopts them.
       await controllers?.stop();
       await namespaceController?.stop();
+      await apiServers?.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await store.close();

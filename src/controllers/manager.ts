@@ -37,6 +37,8 @@ export interface ControllerOptions {
   runtime: NodeRuntime;
   /** The API address node agents are given. */
   server: string;
+  /** Every API server of the cluster, this one's first, when several share a store: agents are given all (node.ts). */
+  apiServers?: () => string[];
   /** The CA (PEM) agents check the API's certificate with, when it serves TLS. */
   ca?: string;
   tokenFor: (nodeName: string) => string | Promise<string>;
@@ -218,7 +220,7 @@ export async function startControllers(opts: ControllerOptions): Promise<Running
 
   // The node controller: a running machine for every Node.
   const controller = new NodeController({
-    client: opts.client, runtime: opts.runtime, nodes, server: opts.server, ca: opts.ca, tokenFor: opts.tokenFor, heartbeatMs: opts.heartbeatMs, clock, events: recorder('node-controller'),
+    client: opts.client, runtime: opts.runtime, nodes, server: opts.server, apiServers: opts.apiServers, ca: opts.ca, tokenFor: opts.tokenFor, heartbeatMs: opts.heartbeatMs, clock, events: recorder('node-controller'),
     boundNodeNames: () => nodesWithPods(pods),
     nodeGraceMs: opts.nodeGraceMs,
   });

@@ -38,6 +38,12 @@ export interface NodeControllerOptions {
   nodes: Informer<Node>;
   /** The API address agents are given. */
   server: string;
+  /**
+   * Every API server of the cluster agents are given, when several share
+   * one store (this one's first); default: server alone. A machine whose
+   * agent knows any of them is kept.
+   */
+  apiServers?: () => string[];
   /** The CA (PEM) agents check the API's certificate with, when it serves TLS. */
   ca?: string;
   tokenFor: (nodeName: string) => string | Promise<string>;
@@ -68,6 +74,16 @@ export function machineConcerned(prev: Node, next: Node): boolean {
     || !isDeepStrictEqual(prev.spec, next.spec)
     || !isDeepStrictEqual(prev.metadata.annotations, next.metadata.annotations)
     || isNodeReady(prev) !== isNodeReady(next);
+}
+
+/**
+ * Pure: does an agent given these API addresses (comma-separated) still
+ * reach one of the cluster's? Agents move between the servers they were
+ * given, so a machine is kept while any of them serves, whichever server
+ * started it and whichever joined since.
+ */
+export function reachesAnApiServer(agentServers: string, apiServers: readonly string[]): boolean {
+  return agentServers.split(',').some((s) => apiServers.includes(s.trim()));
 }
 
 export class NodeController implements Reconciler {
@@ -135,15 +151,16 @@ export class NodeController implements Reconciler {
       return;
     }
     let current: Machine | undefined = machine;
+    const servers = this.opts.apiServers?.() ?? [this.opts.server];
     if (machine && machine.uid !== node.metadata.uid) {
       // Made for an earlier Node of the same name: never adopt it.
       await runtime.remove(name);
       await events?.record(node, 'Normal', 'MachineReplaced', `removed ${shortId(machine.id)}, made for an earlier Node named ${name}`);
       current = undefined;
-    } else if (machine?.server !== undefined && machine.server !== this.opts.server) {
-      // Its agent was told another API address (kcs up restarted on another port): it could never report.
+    } else if (machine?.server !== undefined && !reachesAnApiServer(machine.server, servers)) {
+      // Its agent was told only API addresses no server has now (kcs up restarted on another port): it could never report.
       await runtime.remove(name);
-      await events?.record(node, 'Normal', 'MachineReplaced', `removed ${shortId(machine.id)}: its agent was given ${machine.server}, the API is now at ${this.opts.server}`);
+      await events?.record(node, 'Normal', 'MachineReplaced', `removed ${shortId(machine.id)}: its agent was given ${machine.server}, the API is now at ${servers.join(', ')}`);
       current = undefined;
     }
     const failure = node.metadata.annotations?.[FAIL_NODE];
@@ -181,7 +198,7 @@ export class NodeController implements Reconciler {
     const cap = nodeCapacity(node);
     const spec = {
       name, uid: node.metadata.uid!, milliCpu: cap.milliCpu, memory: cap.memory,
-      server: this.opts.server, ca: this.opts.ca, token: await this.opts.tokenFor(name), heartbeatMs: this.opts.heartbeatMs ?? 1000,
+      server: servers.join(','), ca: this.opts.ca, token: await this.opts.tokenFor(name), heartbeatMs: this.opts.heartbeatMs ?? 1000,
     };
     if (current?.running && current.specHash !== undefined && current.specHash !== await runtime.wantedHash(spec)) {
       // Resized, a new agent image, another heartbeat: a machine is remade, not edited.

@@ -67,9 +67,14 @@ export interface NodeRuntime {
 /** A client that acts as the named node (its identity, its permissions). */
 export type NodeClientFactory = (nodeName: string) => KcsClient;
 
-/** What a machine is made from, as one short hash (not the token: it never changes for a node; a new CA remakes it). */
+/**
+ * What a machine is made from, as one short hash. Not the token (it never
+ * changes for a node; a new CA remakes it), nor the API servers: those come
+ * and go while the agent keeps reaching one (the node controller judges
+ * that, see reachesAnApiServer).
+ */
 export function specHash(spec: MachineSpec, image = ''): string {
-  return createHash('sha256').update(JSON.stringify([spec.milliCpu, spec.memory, spec.server, spec.heartbeatMs, image, ...(spec.ca ? [spec.ca] : [])])).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify([spec.milliCpu, spec.memory, spec.heartbeatMs, image, ...(spec.ca ? [spec.ca] : [])])).digest('hex').slice(0, 16);
 }
 
 /** A runtime failure the node controller reports on the Node with this reason. */

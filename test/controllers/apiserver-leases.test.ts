@@ -1,0 +1,80 @@
+// API servers sharing one etcd each keep a Lease saying where they are;
+// node agents are given every live server and move to another when theirs
+// goes away, and a new leader keeps the machines the old one started
+// (one pool of machines shared by both, as a Docker daemon is), replacing
+// only a machine whose agent knows no live server.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
+import { APISERVER_IDENTITY, APISERVER_IDENTITY_LABEL, APISERVER_URL_ANNOTATION } from '../../src/controllers/apiserver-leases.ts';
+import { reachesAnApiServer } from '../../src/controllers/node.ts';
+import { kindByName } from '../../src/objects/kinds.ts';
+import type { KubeObject, Node } from '../../src/objects/types.ts';
+import { VirtualRuntime } from '../../src/runtime/virtual.ts';
+import { etcdTest, sharedEtcd } from '../support/etcd.ts';
+import { eventually } from '../support/eventually.ts';
+
+const NODE = kindByName('Node')!;
+const LEASE = kindByName('Lease')!;
+const EVENT = kindByName('Event')!;
+const etcd = sharedEtcd();
+
+test('an agent reaches the cluster while any server it was given is one of the cluster\'s', (t) => {
+  t.true(reachesAnApiServer('https://a:1,https://b:2', ['https://b:2', 'https://c:3']));
+  t.true(reachesAnApiServer('https://a:1', ['https://a:1']));
+  t.false(reachesAnApiServer('https://a:1,https://b:2', ['https://c:3']));
+});
+
+/** A control plane on the shared etcd running its machines in runtime; closed once, by the test or at its end. */
+async function controlPlane(t: ExecutionContext, runtime: VirtualRuntime): Promise<{ cp: ControlPlane; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-apiserver-leases-'));
+  const cp = await startControlPlane({ stateDir: dir, store: `etcd://${(await etcd()).endpoint}`, host: '127.0.0.1', port: 0, runtime, heartbeatMs: 300, nodeGraceMs: 3_000, log: () => {} });
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= cp.close());
+  t.teardown(async () => { await close(); rmSync(dir, { recursive: true, force: true }); });
+  return { cp, close };
+}
+
+const ready = (n: Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const events = async (cp: ControlPlane, reason: string) =>
+  (await cp.adminClient().list<KubeObject & { reason?: string }>(EVENT, 'default')).items.filter((e) => e.reason === reason);
+
+etcdTest('agents are given every API server and keep their machine when the server that started it goes away', async (t) => {
+  // One pool of machines both control planes manage (a Docker daemon's part); the agents talk HTTP.
+  const machines = new VirtualRuntime({ transport: 'http' });
+  t.teardown(() => machines.close());
+  const first = await controlPlane(t, machines);
+  const second = await controlPlane(t, machines);
+  t.true(first.cp.leaderElector!.isLeader);
+
+  const leases = await second.cp.adminClient().list(LEASE, 'kube-system', { labelSelector: `${APISERVER_IDENTITY_LABEL}=${APISERVER_IDENTITY}` });
+  t.deepEqual(leases.items.map((l) => l.metadata.annotations?.[APISERVER_URL_ANNOTATION]).sort(), [first.cp.url, second.cp.url].sort(), 'each server\'s Lease names its URL');
+  await eventually('the first to see the second', () => first.cp.apiServers().includes(second.cp.url), 10_000);
+  t.deepEqual(first.cp.apiServers(), [first.cp.url, second.cp.url], 'its own first');
+
+  const admin = second.cp.adminClient();
+  await admin.create(NODE, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpu: '2' } } });
+  await eventually('n1 Ready', async () => ready(await admin.get<Node>(NODE, undefined, 'n1')));
+  const machine = (await machines.get('n1'))!;
+  t.is(machine.server, `${first.cp.url},${second.cp.url}`, 'the agent was given both servers');
+
+  await first.close();
+  await eventually('the second to lead', () => second.cp.leaderElector!.isLeader);
+  await eventually('the second to run the controllers', () => second.cp.controllers);
+  // The agent, whose first server is gone, heartbeats through the second: n1 stays Ready past a grace.
+  const heartbeat = async () => (await admin.get<KubeObject & { spec?: { renewTime?: string } }>(LEASE, 'kube-node-lease', 'n1')).spec?.renewTime;
+  const before = await heartbeat();
+  await eventually('n1\'s heartbeat through the second server', async () => (await heartbeat()) !== before);
+  t.true(ready(await admin.get<Node>(NODE, undefined, 'n1')));
+  await eventually('the second to drop the first from its servers', () => !second.cp.apiServers().includes(first.cp.url));
+  // The node controller, reconciling n1 with only the second server live, keeps its machine.
+  const runner = second.cp.controllers!.nodeRunner;
+  const reconciled = runner.stats.reconciles;
+  await admin.patch(NODE, undefined, 'n1', { metadata: { annotations: { touched: 'yes' } } });
+  await eventually('the node controller to reconcile n1 again', () => runner.stats.reconciles > reconciled);
+  const restarted = (await machines.get('n1'))!;
+  t.is(restarted.id, machine.id, 'the same machine: not replaced because the server that started it went away');
+  t.deepEqual((await events(second.cp, 'MachineReplaced')).length, 0);
+});
