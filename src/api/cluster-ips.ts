@@ -50,11 +50,8 @@ export class ClusterIps {
     let ip: number;
     if (spec.clusterIP) {
       ip = parseIpv4(spec.clusterIP)!;
-      const refusal = !inRange(SERVICE_RANGE, ip) ? `the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${SERVICE_CIDR}`
-        : taken.has(ip) ? 'provided IP is already allocated' : undefined;
-      if (refusal) {
-        throw errors.invalid('Service', service.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field: 'spec.clusterIP', message: `Invalid value: ${JSON.stringify(spec.clusterIP)}: failed to allocate IP ${spec.clusterIP}: ${refusal}` }]);
-      }
+      if (!inRange(SERVICE_RANGE, ip)) throw clusterIpRefused(service, `the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${SERVICE_CIDR}`);
+      if (taken.has(ip)) throw clusterIpTaken(service);
     } else {
       const free = firstFree(SERVICE_RANGE, taken);
       if (free === undefined) throw errors.internal(new Error(`failed to allocate a serviceIP: range is full (${SERVICE_CIDR})`));
@@ -92,3 +89,13 @@ export class ClusterIps {
   }
 }
 
+
+/** The 422 for a Service asking for a cluster IP another Service holds. */
+export function clusterIpTaken(service: Service): Error {
+  return clusterIpRefused(service, 'provided IP is already allocated');
+}
+
+function clusterIpRefused(service: Service, refusal: string): Error {
+  const ip = service.spec.clusterIP;
+  return errors.invalid('Service', service.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field: 'spec.clusterIP', message: `Invalid value: ${JSON.stringify(ip)}: failed to allocate IP ${ip}: ${refusal}` }]);
+}

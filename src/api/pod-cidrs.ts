@@ -15,6 +15,13 @@ export class PodCidrs {
   /** Where the search for a free one starts: the lowest that may be free. */
   private next = 0;
 
+  /** What the store holds now, forgetting what was known before (another API server's deletes too). */
+  reset(nodes: Node[]): void {
+    this.taken.clear();
+    this.next = 0;
+    this.load(nodes);
+  }
+
   /** What the store holds already. */
   load(nodes: Node[]): void {
     for (const n of nodes) {
@@ -30,7 +37,7 @@ export class PodCidrs {
       const i = podCidrIndex(String(asked));
       const field = 'spec.podCIDR';
       if (i === undefined) throw errors.invalid('Node', node.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(asked)}: must be a /24 of the pod network ${POD_NETWORK} (kcs uses loopback addresses only)` }]);
-      if (this.taken.has(i)) throw errors.invalid('Node', node.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(asked)}: already allocated to another node` }]);
+      if (this.taken.has(i)) throw podCidrTaken(node);
       this.taken.add(i);
     } else {
       while (this.next < POD_CIDR_COUNT && this.taken.has(this.next)) this.next++;
@@ -47,4 +54,9 @@ export class PodCidrs {
     this.taken.delete(i);
     this.next = Math.min(this.next, i);
   }
+}
+
+/** The 422 for a Node asking for a /24 another Node holds. */
+export function podCidrTaken(node: Node): Error {
+  return errors.invalid('Node', node.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field: 'spec.podCIDR', message: `Invalid value: ${JSON.stringify(node.spec.podCIDR)}: already allocated to another node` }]);
 }

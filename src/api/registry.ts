@@ -12,9 +12,10 @@ import { parseSelection, type Selection } from '../cache/selection.ts';
 import type { EventView, WatchEventType } from '../cache/watcher.ts';
 import { SelectorError } from '../objects/selectors.ts';
 import type { Condition, KubeObject, Namespace, Node, ObjectList, Pod } from '../objects/types.ts';
-import { PodCidrs } from './pod-cidrs.ts';
-import { ClusterIps } from './cluster-ips.ts';
-import type { Service } from '../objects/services.ts';
+import { PodCidrs, podCidrTaken } from './pod-cidrs.ts';
+import { ClusterIps, clusterIpTaken } from './cluster-ips.ts';
+import { claimOp, failedOnClaim, type Allocation } from './allocation-claims.ts';
+import { HEADLESS, type Service } from '../objects/services.ts';
 import { admitPodPriority, PriorityClasses, refuseSecondDefault, refuseSystemClassDelete, systemPriorityClasses } from './priority-classes.ts';
 import type { PriorityClass } from '../objects/priority-classes.ts';
 import { StoreUnavailableError } from '../store/store.ts';
@@ -323,8 +324,10 @@ export class Registry {
     }
     const object = prepareForCreate(incoming, now);
     const name = object.metadata.name!;
+    // What the create asked for itself: refused, not picked again, if another server has it.
+    const asked = kind === NODE ? (object as Node).spec.podCIDR : kind === SERVICE ? (object as Service).spec.clusterIP || (object as Service).spec.clusterIPs?.[0] : undefined;
     // Reserved in the same synchronous stretch as the look at what is taken (cluster-ips.ts).
-    const clusterIp = kind === SERVICE ? this.clusterIps.assign(object as Service) : undefined;
+    let clusterIp = kind === SERVICE ? this.clusterIps.assign(object as Service) : undefined;
     if (opts.dryRun) {
       this.clusterIps.settle(clusterIp);
       if (await this.store.get(keyFor(kind, namespace, name))) throw errors.alreadyExists(kind.plural, name);
@@ -335,16 +338,70 @@ export class Registry {
       return { object, warnings, changed: true };
     }
     // Taken in the same synchronous stretch as the write: two Nodes created at once never share a range.
-    if (kind === NODE) this.podCidrs.assign(object as Node);
-    try {
-      const kv = await this.store.create(keyFor(kind, object.metadata.namespace, name), encode(object));
-      this.clusterIps.settle(clusterIp, kv.modRevision);
-      return { object: withVersion(object, kv.modRevision), warnings, changed: true };
-    } catch (err) {
-      if (kind === NODE) this.podCidrs.release((object as Node).spec.podCIDR);
-      this.clusterIps.settle(clusterIp);
-      throw apiErrorOf(err, kind.plural, name);
+    if (kind === NODE) await this.assignPodCidr(object as Node);
+    const key = keyFor(kind, object.metadata.namespace, name);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const kv = await this.createClaiming(kind, key, object);
+        this.clusterIps.settle(clusterIp, kv.modRevision);
+        return { object: withVersion(object, kv.modRevision), warnings, changed: true };
+      } catch (err) {
+        const lost = err instanceof AllocationHeldError || failedOnClaim(err);
+        if (!lost) {
+          if (kind === NODE) this.podCidrs.release((object as Node).spec.podCIDR);
+          this.clusterIps.settle(clusterIp);
+          throw apiErrorOf(err, kind.plural, name);
+        }
+        // Another API server of this store holds it: this one learns so, and picks again (unless the create named it).
+        if (kind === NODE) await this.learnPodCidrs();
+        else this.clusterIps.settle(clusterIp, await this.store.currentRevision());
+        if (asked !== undefined || attempt >= MAX_ALLOCATION_ATTEMPTS) throw kind === NODE ? podCidrTaken(object as Node) : clusterIpTaken(object as Service);
+        if (kind === NODE) {
+          delete (object as Node).spec.podCIDR;
+          this.podCidrs.assign(object as Node);
+        } else {
+          delete (object as Service).spec.clusterIP;
+          delete (object as Service).spec.clusterIPs;
+          clusterIp = this.clusterIps.assign(object as Service);
+        }
+      }
     }
+  }
+
+  /** A create, with the claim on what admission gave the object (allocation-claims.ts) in the same transaction. */
+  private async createClaiming(kind: KindInfo, key: string, object: KubeObject): Promise<KeyValue> {
+    const allocation = this.store.shared ? allocationOf(kind, object) : undefined;
+    if (!allocation) return this.store.create(key, encode(object));
+    const claim = await claimOp(this.store, allocation, key, object.metadata.uid!);
+    if (!claim) throw new AllocationHeldError();
+    return (await this.store.txn([{ type: 'create', key, value: encode(object) }, claim]))[0]!;
+  }
+
+  /**
+   * Gives a Node its pod range. A range asked for that this server thinks
+   * taken may have been freed by another server of a shared store: it looks
+   * again before refusing.
+   */
+  private async assignPodCidr(node: Node): Promise<void> {
+    try {
+      this.podCidrs.assign(node);
+    } catch (err) {
+      if (!this.store.shared || node.spec.podCIDR === undefined) throw err;
+      await this.learnPodCidrs();
+      this.podCidrs.assign(node);
+    }
+  }
+
+  /**
+   * The pod ranges as every server of a shared store left them: the Nodes
+   * the cache shows once it has caught up with the store. What this server
+   * has in flight is forgotten; the claims still guard it.
+   */
+  private async learnPodCidrs(): Promise<void> {
+    const revision = await this.store.currentRevision();
+    await this.cache.start();
+    await this.cache.waitFor(revision);
+    this.podCidrs.reset([...this.cache.state(NODE).tree.values()].map((cached) => cached.object() as Node));
   }
 
   /** PUT of the main resource or of /status. */
@@ -638,10 +695,25 @@ export class Registry {
       }
       return prepared.map((obj, i) => (txn[i]!.type !== 'create' ? withVersion(obj, (txn[i] as { expectedModRevision: number }).expectedModRevision) : obj));
     }
+    // Each created Node's pod range claimed in the same transaction; one another server holds fails the commit (409: try again).
+    for (const [i, op] of ops.entries()) {
+      const allocation = op.verb === 'create' && this.store.shared ? allocationOf(op.kind, prepared[i]!) : undefined;
+      if (!allocation) continue;
+      const claim = await claimOp(this.store, allocation, txn[i]!.key, prepared[i]!.metadata.uid!);
+      if (!claim) {
+        await this.learnPodCidrs();
+        throw errors.conflict(op.kind.plural, prepared[i]!.metadata.name!, `pod range ${allocation.value} was given out by another API server at the same time; try again`);
+      }
+      txn.push(claim);
+    }
     try {
       const written = await this.store.txn(txn);
       return prepared.map((obj, i) => withVersion(obj, written[i]!.modRevision));
     } catch (err) {
+      if (failedOnClaim(err)) {
+        await this.learnPodCidrs();
+        throw errors.conflict('nodes', '', 'a pod range was given out by another API server at the same time; try again');
+      }
       const i = txn.findIndex((op) => op.key === (err as { key?: string }).key);
       throw i >= 0 ? apiErrorOf(err, ops[i]!.kind.plural, prepared[i]!.metadata.name!) : apiErrorOf(err, 'objects', '');
     }
@@ -725,6 +797,23 @@ export class Registry {
 // ---- helpers -------------------------------------------------------------
 
 /** The one mapping of the store's errors to the API's; anything else passes through (a 500). */
+/** Creates that lose the value they were given to another server this many times in a row fail (each loss teaches this server). */
+const MAX_ALLOCATION_ATTEMPTS = 8;
+
+/** The value admission gave a created object, to claim: a Node's pod range, a Service's cluster IP. */
+function allocationOf(kind: KindInfo, object: KubeObject): Allocation | undefined {
+  const spec = (object as { spec?: Record<string, unknown> }).spec;
+  const value = kind === NODE ? spec?.podCIDR : kind === SERVICE ? spec?.clusterIP : undefined;
+  if (typeof value !== 'string' || value === '' || value === HEADLESS) return undefined;
+  const field = kind === NODE ? 'podCIDR' : 'clusterIP';
+  return { pool: kind === NODE ? 'podcidrs' : 'clusterips', value, heldBy: (o) => o.spec?.[field] === value };
+}
+
+/** The claim on an object's value is held by another live object. */
+class AllocationHeldError extends Error {
+  override name = 'AllocationHeldError';
+}
+
 function apiErrorOf(err: unknown, plural: string, name: string): unknown {
   if (err instanceof KeyExistsError) return errors.alreadyExists(plural, name);
   if (err instanceof KeyNotFoundError) return errors.notFound(plural, name);

@@ -151,7 +151,7 @@ export class NodeController implements Reconciler {
       return;
     }
     let current: Machine | undefined = machine;
-    const servers = this.opts.apiServers?.() ?? [this.opts.server];
+    const servers = this.opts.apiServers?.() ?? this.opts.server.split(',');
     if (machine && machine.uid !== node.metadata.uid) {
       // Made for an earlier Node of the same name: never adopt it.
       await runtime.remove(name);

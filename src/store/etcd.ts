@@ -70,6 +70,8 @@ export function etcdEndpointsOf(storeUrl: string): string[] | undefined {
 }
 
 export class EtcdStore implements Store {
+  /** Several API servers share one etcd. */
+  readonly shared = true;
   private readonly client: Etcd3;
   private readonly prefix: Buffer;
   private readonly keys: EtcdKeys;

@@ -42,6 +42,12 @@ export interface WatchCallbacks {
 }
 
 export interface Store {
+  /**
+   * Whether other API servers may write this store too (etcd; the SQLite
+   * file has one owner): what a server hands out at admission is then
+   * claimed in the store, not only in its memory (api/allocation-claims.ts).
+   */
+  readonly shared?: boolean;
   get(key: string): Promise<KeyValue | undefined>;
   list(prefix: string): Promise<ListResult>;
   /** Throws KeyExistsError if the key exists. */

@@ -11,6 +11,7 @@ export function timeWrites(store: Store, metrics: Metrics): Store {
     return write().finally(() => metrics.storeWrite(operation, (performance.now() - started) / 1000));
   };
   return {
+    shared: store.shared,
     get: (key) => store.get(key),
     list: (prefix) => store.list(prefix),
     watch: (prefix, fromRevision, callbacks) => store.watch(prefix, fromRevision, callbacks),
