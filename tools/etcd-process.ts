@@ -1,8 +1,10 @@
-// A private etcd on free loopback ports with a temp data dir, for the tests
-// and benches that need a real one (Debian's etcd-server). Stopped by its PID.
+// Private etcds on free loopback ports with temp data dirs, for the tests
+// and benches that need a real one (Debian's etcd-server): one member, or a
+// cluster of several. Stopped by their PIDs.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ETCD_LIMIT_FLAGS } from '../src/store/etcd.ts';
@@ -10,34 +12,63 @@ import { ETCD_LIMIT_FLAGS } from '../src/store/etcd.ts';
 /** The etcd binary: KCS_ETCD, else the first etcd on PATH; undefined if there is none. */
 export const ETCD = (process.env.KCS_ETCD ? [process.env.KCS_ETCD] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'etcd'))).find((p) => existsSync(p));
 
-export interface EtcdProcess {
+/** One member of a running etcd cluster. */
+export interface EtcdMember {
+  /** Its name in the cluster. */
+  readonly name: string;
   /** host:port of its client URL. */
-  endpoint: string;
+  readonly endpoint: string;
   /** The PID of the running member (a new one after restart). */
   readonly pid: number;
-  /** Ends it for good and removes its data dir. */
-  stop(): Promise<void>;
   /** Kills the member at once (an outage), keeping its data dir. */
   kill(): Promise<void>;
   /** Starts the killed member again on the same data dir and ports; answers once it is healthy. */
   restart(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
+/** A one-member etcd. */
+export interface EtcdProcess extends EtcdMember {
+  /** Ends it for good and removes its data dir. */
+  stop(): Promise<void>;
 }
 
-interface Member {
+export interface EtcdCluster {
+  /** host:port of each member's client URL, in the order of members. */
+  readonly endpoints: string[];
+  readonly members: EtcdMember[];
+  /** Ends every member for good and removes their data dirs. */
+  stop(): Promise<void>;
+}
+
+export interface EtcdStartOptions {
+  /** How long each member may take to say it is healthy (default 20 s). */
+  timeoutMs?: number;
+  /** etcd's own request limits instead of the ones kcs's batched writes need. */
+  defaultLimits?: boolean;
+}
+
+/** Free loopback ports, all distinct: each is held until every one is found. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const srv = createServer();
+      servers.push(srv);
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    }
+    return servers.map((srv) => (srv.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
+  }
+}
+
+interface Process {
   child: ChildProcess;
   exited: Promise<void>;
   output(): string;
 }
 
-function spawnMember(etcd: string, args: string[]): Member {
+function spawnProcess(etcd: string, args: string[]): Process {
   const child: ChildProcess = spawn(etcd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => { output += s; });
@@ -46,71 +77,119 @@ function spawnMember(etcd: string, args: string[]): Member {
   return { child, exited, output: () => output };
 }
 
-async function ended(member: Member, signal: NodeJS.Signals): Promise<void> {
-  const { child } = member;
+async function killed(proc: Process): Promise<void> {
+  const { child } = proc;
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await member.exited;
-  clearTimeout(timer);
+  child.kill('SIGKILL');
+  await proc.exited;
 }
 
-/** Resolves once the member's /health says true; throws if it exits or timeoutMs passes first. */
-async function healthy(member: Member, client: string, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once the member's /health says true (in a cluster: it has a
+ * leader and can serve); throws if it exits or timeoutMs passes first.
+ */
+async function healthy(proc: Process, client: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (member.child.exitCode !== null) throw new Error(`etcd exited with ${member.child.exitCode}: ${member.output().slice(-2000)}`);
+    if (proc.child.exitCode !== null) throw new Error(`etcd exited with ${proc.child.exitCode}: ${proc.output().slice(-2000)}`);
     const res = await fetch(`${client}/health`).catch(() => undefined);
     if (res?.ok && ((await res.json()) as { health?: string }).health === 'true') return;
-    if (Date.now() > deadline) throw new Error(`etcd did not answer on ${client} (it printed: ${member.output().slice(-2000)})`);
+    if (Date.now() > deadline) throw new Error(`etcd did not answer on ${client} (it printed: ${proc.output().slice(-2000)})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** Starts one, and answers once its /health says true (within timeoutMs). */
-export async function startEtcd(opts: { timeoutMs?: number; defaultLimits?: boolean } = {}): Promise<EtcdProcess> {
+/** A member's process, spawned again on restart; healthy() waits for the current one. */
+interface RunningMember extends EtcdMember {
+  healthy(): Promise<void>;
+  /** SIGKILL, synchronously: for this process's exit. */
+  killNow(): void;
+}
+
+function runMember(etcd: string, name: string, clientPort: number, args: string[], timeoutMs: number): RunningMember {
+  const client = `http://127.0.0.1:${clientPort}`;
+  let proc = spawnProcess(etcd, args);
+  const member: RunningMember = {
+    name,
+    endpoint: `127.0.0.1:${clientPort}`,
+    get pid() { return proc.child.pid!; },
+    healthy: () => healthy(proc, client, timeoutMs),
+    killNow: () => { proc.child.kill('SIGKILL'); },
+    kill: () => killed(proc),
+    restart: async () => {
+      await killed(proc);
+      proc = spawnProcess(etcd, args);
+      await member.healthy();
+    },
+  };
+  return member;
+}
+
+/**
+ * Starts count members forming one new cluster, each with its client and
+ * peer ports and its data dir under one temp dir; answers once every one is
+ * healthy (a member of a cluster is once a quorum has elected a leader).
+ */
+async function startMembers(count: number, opts: EtcdStartOptions): Promise<{ members: RunningMember[]; stop: () => Promise<void> }> {
   const etcd = ETCD;
   if (!etcd) throw new Error('no etcd binary (install Debian\'s etcd-server, or set KCS_ETCD)');
   const dir = mkdtempSync(join(tmpdir(), 'kcs-etcd-'));
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
-  const client = `http://127.0.0.1:${clientPort}`;
-  const peer = `http://127.0.0.1:${peerPort}`;
-  const args = [
-    '--name', 'kcs', '--data-dir', join(dir, 'data'),
-    '--listen-client-urls', client, '--advertise-client-urls', client,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `kcs=${peer}`,
-    '--logger', 'zap', '--log-level', 'error',
-    // The limits kcs's batched writes need, unless a test wants etcd's defaults.
-    ...(opts.defaultLimits ? [] : ETCD_LIMIT_FLAGS),
-  ];
+  const ports = await freePorts(2 * count);
+  const specs = Array.from({ length: count }, (_, i) => ({
+    name: count === 1 ? 'kcs' : `kcs-${i}`,
+    clientPort: ports[2 * i]!,
+    peer: `http://127.0.0.1:${ports[2 * i + 1]}`,
+  }));
+  const initialCluster = specs.map((s) => `${s.name}=${s.peer}`).join(',');
+  // A token of its own, so members of another cluster on reused ports never take it for theirs.
+  const token = `kcs-${randomUUID()}`;
   const timeoutMs = opts.timeoutMs ?? 20_000;
-  let member = spawnMember(etcd, args);
-  // Should this process end without stopping it, etcd goes with it.
-  const killOnExit = () => { member.child.kill('SIGKILL'); };
+  const members = specs.map((s) => {
+    const client = `http://127.0.0.1:${s.clientPort}`;
+    return runMember(etcd, s.name, s.clientPort, [
+      '--name', s.name, '--data-dir', join(dir, s.name),
+      '--listen-client-urls', client, '--advertise-client-urls', client,
+      '--listen-peer-urls', s.peer, '--initial-advertise-peer-urls', s.peer,
+      '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', token,
+      '--logger', 'zap', '--log-level', 'error',
+      // The limits kcs's batched writes need, unless a test wants etcd's defaults.
+      ...(opts.defaultLimits ? [] : ETCD_LIMIT_FLAGS),
+    ], timeoutMs);
+  });
+  // Should this process end without stopping them, the members go with it.
+  const killOnExit = () => { for (const m of members) m.killNow(); };
   process.once('exit', killOnExit);
   const stop = async () => {
     process.off('exit', killOnExit);
-    await ended(member, 'SIGTERM');
+    // Killed, not asked to stop: their data goes too, and a member stopping
+    // gracefully waits to hand its leadership to members that are stopping.
+    await Promise.all(members.map((m) => m.kill()));
     rmSync(dir, { recursive: true, force: true });
   };
-  const started = async () => {
-    try {
-      await healthy(member, client, timeoutMs);
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-  };
-  await started();
+  try {
+    await Promise.all(members.map((m) => m.healthy()));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { members, stop };
+}
+
+/** Starts one, and answers once its /health says true (within timeoutMs). */
+export async function startEtcd(opts: EtcdStartOptions = {}): Promise<EtcdProcess> {
+  const { members: [member], stop } = await startMembers(1, opts);
   return {
-    endpoint: `127.0.0.1:${clientPort}`,
-    get pid() { return member.child.pid!; },
+    name: member!.name,
+    endpoint: member!.endpoint,
+    get pid() { return member!.pid; },
     stop,
-    kill: () => ended(member, 'SIGKILL'),
-    restart: async () => {
-      await ended(member, 'SIGKILL');
-      member = spawnMember(etcd, args);
-      await started();
-    },
+    kill: member!.kill,
+    restart: member!.restart,
   };
+}
+
+/** Starts a cluster of several members (3 by default), and answers once each says it is healthy. */
+export async function startEtcdCluster(opts: EtcdStartOptions & { members?: number } = {}): Promise<EtcdCluster> {
+  const { members, stop } = await startMembers(opts.members ?? 3, opts);
+  return { endpoints: members.map((m) => m.endpoint), members, stop };
 }
