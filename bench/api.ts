@@ -10,13 +10,13 @@
 // loopback ports of its own and runs the server with --store etcd://...;
 // both: the same phases on SQLite and on etcd, side by side.
 // Env equivalents: KCS_BENCH_PODS, KCS_BENCH_GETS, KCS_BENCH_UPDATES,
-// KCS_BENCH_CONCURRENCY, KCS_BENCH_WARMUP, KCS_BENCH_TIME_LIMIT.
+// KCS_BENCH_CONCURRENCY, KCS_BENCH_WARMUP, KCS_BENCH_TIME_LIMIT, KCS_BENCH_STORE.
 import type { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startEtcd } from '../tools/etcd-process.ts';
 import { apiAgent, checkBuild, Deadline, httpCall, intOpt, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary, runMain } from './lib.ts';
+import { startStore, storesOpt, type StoreName } from './stores.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,12 +45,7 @@ if (args.transport !== undefined && !['http', 'https', 'both'].includes(args.tra
   console.error('--transport must be http, https or both');
   process.exit(2);
 }
-const STORES: Store[] = args.store === 'etcd' ? ['etcd'] : args.store === 'both' ? ['sqlite', 'etcd'] : ['sqlite'];
-if (args.store !== undefined && !['sqlite', 'etcd', 'both'].includes(args.store)) {
-  console.error('--store must be sqlite, etcd or both');
-  process.exit(2);
-}
-type Store = 'sqlite' | 'etcd';
+const STORES = storesOpt(args.store);
 const TARGETS = { getsPerSec: 5000, createsPerSec: 2000, writeP99Ms: 20 };
 
 const loadAtStart = loadavg();
@@ -166,24 +161,24 @@ async function main(): Promise<number> {
   }
   if (!checkBuild()) return 1;
   console.log(`kcs API bench: ${PODS} creates, ${GETS} GETs, ${UPDATES} patches, ${LIST_RUNS} lists; ${CONCURRENCY} clients; warm-up ${WARMUP}; cap ${TIME_LIMIT_S}s; transports: ${TRANSPORTS.join(', ')}; stores: ${STORES.join(', ')}`);
-  const results: Array<{ transport: Transport; store: Store; summary: BenchSummary }> = [];
+  const results: Array<{ transport: Transport; store: StoreName; summary: BenchSummary }> = [];
   let status = 0;
-  for (const store of STORES) {
-    const etcd = store === 'etcd' ? await startEtcd() : undefined;
+  for (const name of STORES) {
+    const store = await startStore(name);
     try {
       for (const transport of TRANSPORTS) {
-        console.log(`\n== ${transport}, ${store}${etcd ? ` (etcd ${etcd.endpoint}, pid ${etcd.pid})` : ''} ==`);
-        const run = await runServer(transport, env, profDir, etcd ? ['--store', `etcd://${etcd.endpoint}`] : []);
+        console.log(`\n== ${transport}, ${name}${store.etcd ? ` (etcd ${store.etcd.endpoint}, pid ${store.etcd.pid})` : ''} ==`);
+        const run = await runServer(transport, env, profDir, store.upArgs);
         status ||= run.status;
-        results.push({ transport, store, summary: run.summary });
+        results.push({ transport, store: name, summary: run.summary });
       }
     } finally {
-      await etcd?.stop();
+      await store.stop();
     }
   }
   if (STORES.length > 1) {
     // The same phases on each store, side by side (the first transport's runs).
-    const on = (store: Store) => results.find((r) => r.store === store && r.transport === TRANSPORTS[0])!.summary;
+    const on = (store: StoreName) => results.find((r) => r.store === store && r.transport === TRANSPORTS[0])!.summary;
     const [a, b] = [on('sqlite'), on('etcd')];
     const rows: Array<Array<string | number>> = [['phase', 'sqlite req/s', 'etcd req/s', 'etcd/sqlite', 'sqlite p99 ms', 'etcd p99 ms']];
     for (const k of ['creates', 'gets', 'patches'] as const) {

@@ -52,27 +52,42 @@
 // missed performance targets are printed as "target met: yes/no". Child
 // processes and temp state dirs are removed on every exit, Ctrl-C included.
 //
+// --store etcd runs every control plane on a private etcd of its own (a
+// fresh member on loopback ports for each, stopped by its PID after it;
+// Debian's etcd-server, or KCS_ETCD) instead of its SQLite file; its
+// figures then exclude etcd's CPU, reported apart for each phase. As
+// `kcs up` does with an etcd store, the controllers are leader-elected:
+// the lone control plane leads from its first try, before `kcs up`
+// reports its URL, so the phases time the same controllers.
+// --store both runs the selected phases on SQLite, then on etcd, and adds
+// a side-by-side table of each phase's headline figures and a JSON line
+// {"bench":"kcs-scale-stores",...}.
+//
 //   node bench/scale.ts [--phases nodes,pods,steady,student,shutdown] [--node-counts 1000,2000,5000]
 //                       [--clients 50] [--nodes 5000] [--pods 150000] [--baseline-pods 20000]
 //                       [--running-timeout 300] [--steady-seconds 300] [--cli-runs 3]
 //                       [--student-nodes 100] [--student-pods 5000] [--student-clients 20] [--shutdown-nodes 3500]
 //                       [--heartbeat-ms 10000] [--node-grace-ms 40000] [--time-limit 7200]
+//                       [--store sqlite|etcd|both]
 // A quick run (about 2 minutes): --node-counts 200,500 --nodes 500 --pods 5000 --baseline-pods 2000
-// --steady-seconds 20 --student-nodes 20 --student-pods 1000
+// --steady-seconds 20 --student-nodes 20 --student-pods 1000 (on etcd add --shutdown-nodes 500:
+// its 3500 nodes take minutes on 2 cores)
 // Env equivalents: KCS_BENCH_PHASES, KCS_BENCH_NODE_COUNTS, KCS_BENCH_CLIENTS,
 // KCS_BENCH_NODES, KCS_BENCH_PODS, KCS_BENCH_BASELINE_PODS, KCS_BENCH_RUNNING_TIMEOUT,
 // KCS_BENCH_STEADY_SECONDS, KCS_BENCH_CLI_RUNS, KCS_BENCH_STUDENT_NODES,
 // KCS_BENCH_STUDENT_PODS, KCS_BENCH_STUDENT_CLIENTS, KCS_BENCH_SHUTDOWN_NODES, KCS_BENCH_HEARTBEAT_MS,
-// KCS_BENCH_NODE_GRACE_MS, KCS_BENCH_TIME_LIMIT.
+// KCS_BENCH_NODE_GRACE_MS, KCS_BENCH_TIME_LIMIT, KCS_BENCH_STORE.
 import { spawn } from 'node:child_process';
 import { Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  checkBuild, cleanupOnExit, Deadline, httpCall, intOpt, KCS_BIN, machineCpu, msSince, printTable, processCpuSeconds, processMemory, report, ROOT, round, roundAll,
+  checkBuild, cleanupOnExit, Deadline, httpCall, intOpt, KCS_BIN, machineCpu, msSince, printTable, processCpuSeconds, processMemory, ROOT, round, roundAll,
   runMain, startChildControlPlane, summarize, watchLines, withServerOutput, type ChildControlPlane, type Summary, type WatchStream,
 } from './lib.ts';
+import { compareScaleRuns, type ScaleSummary } from './scale-compare.ts';
+import { startStore, storesOpt, type BenchStore, type StoreName } from './stores.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -92,6 +107,7 @@ const { values: args } = parseArgs({
     'heartbeat-ms': { type: 'string' },
     'node-grace-ms': { type: 'string' },
     'time-limit': { type: 'string' },
+    store: { type: 'string' },
   },
 });
 
@@ -136,6 +152,7 @@ const SHUTDOWN_NODES = intOpt(args['shutdown-nodes'], 'shutdown-nodes', 3500, 1,
 const HEARTBEAT_MS = intOpt(args['heartbeat-ms'], 'heartbeat-ms', 10_000, 100, 600_000);
 const NODE_GRACE_MS = intOpt(args['node-grace-ms'], 'node-grace-ms', 40_000, 200, 3_600_000);
 const TIME_LIMIT_S = intOpt(args['time-limit'], 'time-limit', 7200, 10, 86_400);
+const STORES = storesOpt(args.store);
 
 const TARGETS = { createRateRatio: 0.8, studentPodsPerSec: 2500, shutdownMs: 5000 };
 const NODES_PATH = '/api/v1/nodes';
@@ -145,7 +162,6 @@ const LEASES_PATH = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/lea
 const PROGRESS_MS = 10_000;
 const SAMPLE_MS = 5000;
 
-const startedAt = process.hrtime.bigint();
 /** The time cap; past it by 60 s, the process gives up whatever it is waiting for. */
 const cap = new Deadline(TIME_LIMIT_S * 1000).hardStop(60);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -372,8 +388,8 @@ async function postAll(agent: Agent, cp: ChildControlPlane, path: string, count:
 const nodeBody = (name: string, capacity: string) => `{"apiVersion":"v1","kind":"Node","metadata":{"name":"${name}"},"spec":{"capacity":${capacity}}}`;
 const podBody = (name: string, requests: string) => `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"${name}"},"spec":{"containers":[{"name":"c","resources":{"requests":${requests}}}]}}`;
 
-async function startCp(): Promise<ChildControlPlane> {
-  const cp = await startChildControlPlane({ args: ['--runtime', 'virtual', '--heartbeat-ms', String(HEARTBEAT_MS), '--node-grace-ms', String(NODE_GRACE_MS)] });
+async function startCp(store: BenchStore): Promise<ChildControlPlane> {
+  const cp = await startChildControlPlane({ args: ['--runtime', 'virtual', '--heartbeat-ms', String(HEARTBEAT_MS), '--node-grace-ms', String(NODE_GRACE_MS), ...store.upArgs] });
   livePids.add(cp.pid);
   return cp;
 }
@@ -791,6 +807,9 @@ async function steady(cp: ChildControlPlane, nodeCount: number, podCount: number
 // ---- phases --------------------------------------------------------------------------------
 
 interface Results {
+  store: StoreName;
+  /** The etcd member's own figures over each phase (none with SQLite, which is the control plane's). */
+  storeUse: StoreUse[];
   nodes: Array<Partial<NodeRun>>;
   baseline?: Partial<PodRun>;
   pods?: Partial<PodRun> & { nodes: number; nodesReady?: Partial<NodeRun> };
@@ -799,41 +818,98 @@ interface Results {
   shutdown?: { nodes: number; nodesReady?: Partial<NodeRun>; podsCreated?: number; stopMs?: number; exit?: string };
 }
 
-/** Runs one phase on a fresh control plane; a failure is recorded and the next phase runs. Returns the control plane if keep. */
-async function phase(name: string, body: (cp: ChildControlPlane) => Promise<void>, keep = false): Promise<ChildControlPlane | undefined> {
+interface StoreUse { phase: string; wallS: number; cpuSeconds: number; rssMiB: number; peakRssMiB: number }
+
+/** Follows the etcd member from now (undefined for SQLite): what it used by the time the returned function is called. */
+function storeMeter(store: BenchStore): ((phase: string) => StoreUse) | undefined {
+  const pid = store.etcd?.pid;
+  if (pid === undefined) return undefined;
+  const cpu0 = processCpuSeconds(pid);
+  const t0 = performance.now();
+  return (phase) => {
+    const mem = processMemory(pid);
+    return { phase, wallS: (performance.now() - t0) / 1000, cpuSeconds: processCpuSeconds(pid) - cpu0, rssMiB: mem.rssMiB, peakRssMiB: mem.peakRssMiB };
+  };
+}
+
+/** A control plane and the store only it uses. */
+interface Kept { cp: ChildControlPlane; store: BenchStore }
+
+/**
+ * Runs one phase on a fresh control plane, on a fresh store of its own (so
+ * no phase finds another's objects in etcd); a failure is recorded and the
+ * next phase runs. Returns the control plane and its store if keep.
+ */
+async function phase(results: Results, name: string, body: (cp: ChildControlPlane) => Promise<void>, keep = false): Promise<Kept | undefined> {
+  let store: BenchStore | undefined;
   let cp: ChildControlPlane | undefined;
+  let meter: ReturnType<typeof storeMeter>;
   let ok = false;
   try {
     cap.remainingMs();
-    cp = await startCp();
-    console.log(`  control plane pid ${cp.pid} at ${cp.url.origin}`);
+    store = await startStore(results.store);
+    meter = storeMeter(store);
+    cp = await startCp(store);
+    console.log(`  control plane pid ${cp.pid} at ${cp.url.origin}${store.etcd ? `; etcd ${store.etcd.endpoint}, pid ${store.etcd.pid}` : ''}`);
     await body(cp);
     ok = true;
-    return keep ? cp : undefined;
+    return keep ? { cp, store } : undefined;
   } catch (err) {
     failures.push(...cap.failures(cp ? withServerOutput(cp, err) : err).map((f) => `${name}: ${f}`));
     return undefined;
   } finally {
-    if (cp && !(ok && keep)) await stopCp(cp);
+    if (meter) results.storeUse.push(meter(name));
+    if (!(ok && keep)) {
+      if (cp) await stopCp(cp);
+      await store?.stop();
+    }
   }
 }
 
 const fmtMs = (ms: number) => (Number.isFinite(ms) ? `${round(ms)} ms` : 'not all');
 
+// Room for every pod in phase pods: at least the default 110 pods a node, 6400 of 10m by CPU, 16384 of 16Mi by memory.
+const PODS_PER_NODE = Math.max(110, Math.ceil((PODS / NODES) * 1.25));
+
 async function main(): Promise<number> {
   if (!checkBuild()) return 1;
+  if (PHASES.has('pods') && PODS_PER_NODE > 6400) {
+    console.error(`--pods ${PODS} on --nodes ${NODES} is more than 6400 pods a node: they would not fit`);
+    return 2;
+  }
   const loadAtStart = loadavg();
   const list = PHASE_NAMES.filter((p) => PHASES.has(p));
-  console.log(`kcs scale bench: phases ${list.join(',')}${steadyImpliesPods ? ' (steady runs on the cluster of pods)' : ''}; heartbeat ${HEARTBEAT_MS} ms, grace ${NODE_GRACE_MS} ms; ${CLIENTS} clients; cap ${TIME_LIMIT_S} s`);
-  const results: Results = { nodes: [] };
-  const machine0 = machineCpu();
+  console.log(`kcs scale bench: phases ${list.join(',')}${steadyImpliesPods ? ' (steady runs on the cluster of pods)' : ''}; heartbeat ${HEARTBEAT_MS} ms, grace ${NODE_GRACE_MS} ms; ${CLIENTS} clients; cap ${TIME_LIMIT_S} s; store ${STORES.join(', ')}`);
+  const runs: Array<{ store: StoreName; summary: ScaleSummary }> = [];
+  for (const store of STORES) {
+    if (STORES.length > 1) console.log(`\n== ${store} ==`);
+    const failedBefore = failures.length;
+    const results: Results = { store, storeUse: [], nodes: [] };
+    const machine0 = machineCpu();
+    const runStart = process.hrtime.bigint();
+    await runPhases(results);
+    if (STORES.length > 1) for (let i = failedBefore; i < failures.length; i++) failures[i] = `${store}: ${failures[i]}`;
+    runs.push({ store, summary: printRun(results, list, loadAtStart, machine0, runStart, failures.length - failedBefore) });
+    if (cap.expired()) break;
+  }
+  if (runs.length > 1) {
+    const [a, b] = runs;
+    console.log(`\n${b.store} against ${a.store} (every phase on a fresh control plane and store; the control plane's CPU leaves out etcd's, shown apart):`);
+    printTable(compareScaleRuns(a.summary, b.summary, [a.store, b.store]));
+    console.log(JSON.stringify({ bench: 'kcs-scale-stores', [a.store]: a.summary, [b.store]: b.summary }));
+  }
+  for (const f of failures) console.error(f);
+  return failures.length ? 1 : 0;
+}
 
+/** Runs the selected phases on `results.store`, filling `results`. */
+async function runPhases(results: Results): Promise<void> {
   if (PHASES.has('nodes')) {
     for (const n of NODE_COUNTS) {
       console.log(`phase nodes: ${n} nodes, ${CLIENTS} clients`);
       const out: Partial<NodeRun> = { count: n };
       results.nodes.push(out);
-      await phase(`nodes ${n}`, async (cp) => {
+      await phase(results, `nodes ${n}`, async (cp) => {
         await createNodes(cp, n, { cpu: '4', memory: '16Gi', pods: '110' }, 'node-', CLIENTS, out);
         console.log(`    all ${n} Ready ${fmtMs(out.readyMs!)} after the first POST; RSS ${round(out.rssMiB!)} MiB; ${round(out.cpuSeconds!)} CPU s`);
       });
@@ -844,20 +920,14 @@ async function main(): Promise<number> {
     if (BASELINE_PODS > 0) {
       console.log(`phase pods, baseline: ${BASELINE_PODS} pods, no nodes (they stay Pending), ${CLIENTS} clients`);
       results.baseline = {};
-      await phase('pods baseline', (cp) => createPods(cp, BASELINE_PODS, { cpu: '10m', memory: '16Mi' }, 'pod-', CLIENTS, { wait: false }, results.baseline!));
+      await phase(results, 'pods baseline', (cp) => createPods(cp, BASELINE_PODS, { cpu: '10m', memory: '16Mi' }, 'pod-', CLIENTS, { wait: false }, results.baseline!));
     }
     console.log(`phase pods: ${NODES} nodes, then ${PODS} pods, ${CLIENTS} clients`);
-    // Room for every pod: at least the default 110 pods a node, 6400 of 10m by CPU, 16384 of 16Mi by memory.
-    const podsPerNode = Math.max(110, Math.ceil((PODS / NODES) * 1.25));
-    if (podsPerNode > 6400) {
-      console.error(`--pods ${PODS} on --nodes ${NODES} is more than 6400 pods a node: they would not fit`);
-      return 2;
-    }
     results.pods = { nodes: NODES };
     const pods = results.pods;
-    const kept = await phase('pods', async (cp) => {
+    const kept = await phase(results, 'pods', async (cp) => {
       pods.nodesReady = {};
-      await createNodes(cp, NODES, { cpu: '64', memory: '256Gi', pods: String(podsPerNode) }, 'node-', CLIENTS, pods.nodesReady);
+      await createNodes(cp, NODES, { cpu: '64', memory: '256Gi', pods: String(PODS_PER_NODE) }, 'node-', CLIENTS, pods.nodesReady);
       console.log(`    all ${NODES} Ready ${round(pods.nodesReady.readyMs!)} ms after the first POST; creating pods`);
       await createPods(cp, PODS, { cpu: '10m', memory: '16Mi' }, 'pod-', CLIENTS, { wait: true, runningBudgetMs: RUNNING_TIMEOUT_S * 1000, markAt: BASELINE_PODS || undefined }, pods);
     }, PHASES.has('steady'));
@@ -866,12 +936,15 @@ async function main(): Promise<number> {
       else {
         console.log(`phase steady: ${STEADY_S} s with ${NODES} nodes and ${PODS} pods`);
         results.steady = {};
+        const meter = storeMeter(kept.store);
         try {
-          await steady(kept, NODES, PODS, results.steady);
+          await steady(kept.cp, NODES, PODS, results.steady);
         } catch (err) {
-          failures.push(...cap.failures(withServerOutput(kept, err)).map((f) => `steady: ${f}`));
+          failures.push(...cap.failures(withServerOutput(kept.cp, err)).map((f) => `steady: ${f}`));
         } finally {
-          await stopCp(kept);
+          if (meter) results.storeUse.push(meter('steady'));
+          await stopCp(kept.cp);
+          await kept.store.stop();
         }
       }
     }
@@ -881,7 +954,7 @@ async function main(): Promise<number> {
     console.log(`phase student: ${STUDENT_NODES} nodes of 64 CPUs, then ${STUDENT_PODS} pods of cpu 1, ${STUDENT_CLIENTS} clients`);
     results.student = { nodes: STUDENT_NODES };
     const student = results.student;
-    await phase('student', async (cp) => {
+    await phase(results, 'student', async (cp) => {
       student.nodesReady = {};
       await createNodes(cp, STUDENT_NODES, { cpu: '64', memory: '1Ti', pods: '110' }, 'node-', CLIENTS, student.nodesReady);
       if (STUDENT_NODES * 64 < STUDENT_PODS) console.log(`    note: ${STUDENT_PODS} pods of 1 CPU do not fit on ${STUDENT_NODES} nodes of 64 CPUs: this waits for the cap`);
@@ -895,7 +968,7 @@ async function main(): Promise<number> {
     const out: NonNullable<Results['shutdown']> = { nodes: SHUTDOWN_NODES };
     results.shutdown = out;
     let running: ChildControlPlane | undefined;
-    await phase('shutdown', async (cp) => {
+    await phase(results, 'shutdown', async (cp) => {
       running = cp;
       out.nodesReady = {};
       await createNodes(cp, SHUTDOWN_NODES, { cpu: '64', memory: '256Gi', pods: '110' }, 'node-', CLIENTS, out.nodesReady);
@@ -926,8 +999,10 @@ async function main(): Promise<number> {
     });
     void running;
   }
+}
 
-  // ---- report ---------------------------------------------------------------------
+/** Prints one store's table and JSON line, and returns that summary. */
+function printRun(results: Results, list: PhaseName[], loadAtStart: number[], machine0: { busy: number }, runStart: bigint, failureCount: number): ScaleSummary {
   const yesNo = (ok: boolean) => `target met: ${ok ? 'yes' : 'no'}`;
   const rows: Array<Array<string | number>> = [['measure', 'value', 'unit', 'note']];
   for (const n of results.nodes) {
@@ -972,17 +1047,20 @@ async function main(): Promise<number> {
     if (sd.nodesReady) rows.push([`shutdown: ${sd.nodes} nodes first POST -> all Ready`, sd.nodesReady.readyMs ?? NaN, 'ms', '']);
     rows.push(['shutdown: SIGTERM under load -> exited', sd.stopMs ?? NaN, 'ms', `${sd.podsCreated ?? 0} pods created in the 5 s before; ${sd.exit ?? '?'}; <= ${TARGETS.shutdownMs} ms: ${yesNo((sd.stopMs ?? Infinity) <= TARGETS.shutdownMs)}`]);
   }
+  for (const u of results.storeUse) {
+    rows.push([`etcd member over phase ${u.phase}: CPU`, u.cpuSeconds, 's', `${round((u.cpuSeconds / u.wallS) * 100)}% of a core over ${round(u.wallS)} s; RSS ${round(u.rssMiB)} MiB, peak ${round(u.peakRssMiB)} MiB`]);
+  }
   console.log('');
   printTable(rows.map((r) => r.map((c) => (typeof c === 'number' && !Number.isFinite(c) ? '-' : c))));
   console.log('');
-  const machineBusyPct = ((machineCpu().busy - machine0.busy) / (msSince(startedAt) / 1000)) * 100;
-  console.log(`node ${process.version}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}; machine ${round(machineBusyPct)}% busy on average; total ${round(msSince(startedAt) / 1000)} s`);
+  const machineBusyPct = ((machineCpu().busy - machine0.busy) / (msSince(runStart) / 1000)) * 100;
+  console.log(`node ${process.version}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}; machine ${round(machineBusyPct)}% busy on average; total ${round(msSince(runStart) / 1000)} s`);
   console.log('Virtual agents run inside the control plane process: its CPU and RSS include them, and the watches this bench holds. Times run from the first POST to the watch showing the state.');
 
   const s = (x: Summary | undefined) => x && roundAll({ n: x.n, p50: x.p50, p90: x.p90, p99: x.p99, max: x.max, mean: x.mean });
   const r = (v: number | undefined) => (v === undefined ? undefined : round(v));
   const json = {
-    bench: 'kcs-scale', node: process.version, cpus: cpus().length, loadAvg1m: round(loadAtStart[0]), machineBusyPct: round(machineBusyPct), phases: list, heartbeatMs: HEARTBEAT_MS, nodeGraceMs: NODE_GRACE_MS, clients: CLIENTS,
+    bench: 'kcs-scale', store: results.store, node: process.version, cpus: cpus().length, loadAvg1m: round(loadAtStart[0]), machineBusyPct: round(machineBusyPct), phases: list, heartbeatMs: HEARTBEAT_MS, nodeGraceMs: NODE_GRACE_MS, clients: CLIENTS,
     nodes: results.nodes.map((n) => ({
       count: n.count, readyCount: n.readyCount, readyMs: r(n.readyMs), postMs: r(n.postMs), postRate: r(n.postRate), readyLatencyMs: s(n.readyLatencyMs),
       rssMiB: r(n.rssMiB), peakRssMiB: r(n.peakRssMiB), cpuSeconds: r(n.cpuSeconds), cpuPct: r(n.cpuPct), benchCpuSeconds: r(n.benchCpuSeconds), lostReady: n.lostReady, watchRestarts: n.watchRestarts, otherCpuPct: r(n.otherCpuPct),
@@ -1012,9 +1090,11 @@ async function main(): Promise<number> {
     },
     shutdown: sd && { nodes: sd.nodes, nodesReadyMs: r(sd.nodesReady?.readyMs), podsCreated: sd.podsCreated, stopMs: r(sd.stopMs), exit: sd.exit, targetMet: (sd.stopMs ?? Infinity) <= TARGETS.shutdownMs },
     targets: TARGETS,
-    failures: failures.length, timedOut: cap.passed,
+    storeUse: results.storeUse.length ? results.storeUse.map((u) => roundAll(u)) : undefined,
+    failures: failureCount, timedOut: cap.passed,
   };
-  return report(json, failures);
+  console.log(JSON.stringify(json));
+  return json;
 }
 
 runMain(main);
