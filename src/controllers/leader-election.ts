@@ -252,18 +252,27 @@ export class LeaderElector {
 
   /** Gives the Lease up: no holder, so the next candidate's first try takes it. */
   private async release(): Promise<void> {
-    const observed = this.observed;
-    if (observed?.spec?.holderIdentity !== this.identity) return;
-    const now = rfc3339Micro(this.clock.now());
-    try {
-      await this.opts.client.update<LeaderLease>(LEASE, this.namespace, this.name, {
-        ...observed,
-        spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: observed.spec.leaseTransitions ?? 0 },
-      });
-      this.observed = undefined;
-    } catch (err) {
-      // Not released: the others wait out the lease duration, as after a crash.
-      this.log(`leader election: could not release ${this.namespace}/${this.name}: ${(err as Error).message}`);
+    let observed = this.observed;
+    for (let attempt = 1; ; attempt++) {
+      if (observed?.spec?.holderIdentity !== this.identity) return;
+      const now = rfc3339Micro(this.clock.now());
+      try {
+        await this.opts.client.update<LeaderLease>(LEASE, this.namespace, this.name, {
+          ...observed,
+          spec: { leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: observed.spec.leaseTransitions ?? 0 },
+        });
+        this.observed = undefined;
+        return;
+      } catch (err) {
+        // A renewal still under way when it stopped wrote first: release what it wrote, if still ours.
+        if (attempt === 1 && isConflict(err)) {
+          observed = await this.opts.client.get<LeaderLease>(LEASE, this.namespace, this.name).catch(() => undefined);
+          continue;
+        }
+        // Not released: the others wait out the lease duration, as after a crash.
+        this.log(`leader election: could not release ${this.namespace}/${this.name}: ${(err as Error).message}`);
+        return;
+      }
     }
   }
 }

@@ -15,6 +15,7 @@ import { Informer } from '../../src/client/informer.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Node, Pod } from '../../src/objects/types.ts';
 import { FakeClock } from '../../src/util/clock.ts';
+import { eventually } from '../support/eventually.ts';
 import { registryClients } from '../support/registry-clients.ts';
 
 const LEASE = kindByName('Lease')!;
@@ -168,6 +169,36 @@ test('a leader that stops releases the Lease after its controllers stopped, and 
   const lease = await leaseOf(admin);
   t.is(lease.spec?.holderIdentity, 'b');
   t.is(lease.spec?.leaseTransitions, 1);
+});
+
+test('a leader stopped while a renewal\'s answer is on its way still releases the Lease that renewal wrote', async (t) => {
+  const { admin, controllers } = await apiServer(t);
+  const clock = new FakeClock('2026-01-01T00:00:00Z');
+  // Updates are written at once; their answers are held back while holding is on.
+  let holding = false;
+  const held: Array<() => void> = [];
+  const slowAnswers = new Proxy(controllers, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop !== 'update' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: unknown[]) => {
+        const answer = await value.apply(target, args);
+        if (holding) await new Promise<void>((resolve) => held.push(resolve));
+        return answer;
+      };
+    },
+  });
+  const a = candidate(t, 'a', slowAnswers, clock);
+  await a.elector.start();
+  t.true(a.elector.isLeader);
+  holding = true;
+  clock.advance(RETRY);
+  // The renewal is written; the elector has not heard so.
+  await eventually('the renewal written, its answer held', () => held.length === 1);
+  holding = false;
+  await a.elector.stop();
+  t.is((await leaseOf(admin)).spec?.holderIdentity, undefined, 'released, not left to lapse');
+  for (const answer of held) answer();
 });
 
 test('leaseTransitions counts each change of holder', async (t) => {
