@@ -69,9 +69,16 @@ export function etcdEndpointsOf(storeUrl: string): string[] | undefined {
   return endpoints;
 }
 
+/** When a call is sent again: its error says no member could be reached, up to attempts sends. */
+interface Resending {
+  unreachable: (err: unknown) => boolean;
+  attempts: number;
+}
+
 export class EtcdStore implements Store {
   /** Several API servers share one etcd. */
   readonly shared = true;
+  private readonly resending: Resending;
   private readonly client: Etcd3;
   private readonly prefix: Buffer;
   private readonly keys: EtcdKeys;
@@ -87,8 +94,9 @@ export class EtcdStore implements Store {
   /** Rethrows a failed call's error as the Store's: its own, or StoreUnavailableError. */
   private readonly fail = (err: unknown): never => { throw unavailable(this.endpoints, err); };
 
-  private constructor(client: Etcd3, endpoints: string, keyPrefix: string, historyLimit: number) {
+  private constructor(client: Etcd3, endpoints: string, keyPrefix: string, historyLimit: number, resending: Resending) {
     this.client = client;
+    this.resending = resending;
     this.endpoints = endpoints;
     this.historyLimit = historyLimit;
     this.prefix = Buffer.from(keyPrefix);
@@ -105,7 +113,8 @@ export class EtcdStore implements Store {
 
   /** Connects to etcd; fails if no endpoint answers. */
   static async open(options: EtcdStoreOptions): Promise<EtcdStore> {
-    const { Etcd3 } = await import('etcd3');
+    const { Etcd3, GRPCUnavailableError } = await import('etcd3');
+    const { circuitBreaker, ConsecutiveBreaker, handleType, noop } = await import('cockatiel');
     const client = new Etcd3({
       hosts: options.endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `http://${e}`)),
       // The object cache lists every key at start: no 4 MiB cap on an answer.
@@ -113,8 +122,17 @@ export class EtcdStore implements Store {
       dialTimeout: 5_000,
       // Watches are long-lived streams; every other call has a deadline.
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
+      faultHandling: {
+        // A member is passed over when its connection fails, not when a call
+        // outlasts its deadline: a slow moment (a leader election, a loaded
+        // machine) would otherwise shut healthy members out for seconds.
+        host: () => circuitBreaker(handleType(GRPCUnavailableError), { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(3) }),
+        // Calls are sent again by the store itself (resent), which knows a write from a read.
+        global: noop,
+      },
     });
-    const store = new EtcdStore(client, options.endpoints.join(', '), options.keyPrefix ?? '', options.historyLimit ?? 100_000);
+    const unreachable = (err: unknown) => err instanceof GRPCUnavailableError;
+    const store = new EtcdStore(client, options.endpoints.join(', '), options.keyPrefix ?? '', options.historyLimit ?? 100_000, { unreachable, attempts: options.endpoints.length + 2 });
     try {
       await store.currentRevision();
     } catch (err) {
@@ -126,13 +144,13 @@ export class EtcdStore implements Store {
 
   async get(key: string): Promise<KeyValue | undefined> {
     this.assertOpen();
-    const res = await this.client.kv.range({ key: this.wrap(key) }).catch(this.fail);
+    const res = await this.resent(() => this.client.kv.range({ key: this.wrap(key) })).catch(this.fail);
     return res.kvs[0] && this.toKeyValue(res.kvs[0]);
   }
 
   async list(prefix: string): Promise<ListResult> {
     this.assertOpen();
-    const res = await this.client.kv.range(this.keys.range(prefix)).catch(this.fail);
+    const res = await this.resent(() => this.client.kv.range(this.keys.range(prefix))).catch(this.fail);
     return { items: res.kvs.map((kv) => this.toKeyValue(kv)), revision: Number(res.header.revision) };
   }
 
@@ -162,18 +180,23 @@ export class EtcdStore implements Store {
       if (seen.has(op.key)) throw new StoreError(`key ${op.key} is written twice in one transaction`);
       seen.add(op.key);
     }
-    const res = await this.client.kv.txn({
+    let resent = false;
+    const res = await this.resent(() => this.client.kv.txn({
       compare: ops.map((op) => this.compareOf(op)),
       success: ops.map((op) => this.requestOf(op)),
       failure: ops.map((op) => ({ request_range: { key: this.wrap(op.key) } })),
-    }).catch((err: Error) => {
+    }), () => { resent = true; }).catch((err: Error) => {
       // etcd's defaults (128 operations, 1.5 MiB a request) are below kcs's batched bindings (up to 1,024 pods with their events and nodes' ledgers).
       if (/too many operations in txn request|request is too large/.test(err.message)) {
         throw new StoreError(`etcd refused a transaction of ${ops.length} operations (${err.message}): start etcd with ${ETCD_LIMIT_FLAGS.join(' ')}`);
       }
       return this.fail(err);
     });
-    if (!res.succeeded) throw this.failureOf(ops, res);
+    if (!res.succeeded) {
+      const applied = resent ? this.appliedAlready(ops, res) : undefined;
+      if (applied) return applied;
+      throw this.failureOf(ops, res);
+    }
     const revision = Number(res.header.revision);
     this.compactBehind(revision);
     return ops.map((op, i) => this.writtenBy(op, res.responses[i]!, revision));
@@ -202,7 +225,7 @@ export class EtcdStore implements Store {
   /** Whether etcd still has revision: a read at a compacted one fails. */
   private async historyKept(revision: number): Promise<boolean> {
     try {
-      await this.client.kv.range({ key: this.probeKey, revision });
+      await this.resent(() => this.client.kv.range({ key: this.probeKey, revision }));
       return true;
     } catch (err) {
       if (/compacted/.test((err as Error).message)) return false;
@@ -212,7 +235,7 @@ export class EtcdStore implements Store {
 
   async currentRevision(): Promise<number> {
     this.assertOpen();
-    const res = await this.client.kv.range({ key: this.probeKey }).catch(this.fail);
+    const res = await this.resent(() => this.client.kv.range({ key: this.probeKey })).catch(this.fail);
     return Number(res.header.revision);
   }
 
@@ -266,6 +289,40 @@ export class EtcdStore implements Store {
     if (!prev) throw new StoreError(`etcd did not return the value ${op.type} replaced at ${op.key}`);
     const value = op.type === 'update' ? op.value : prev.value.toString('utf8');
     return { key: op.key, value, createRevision: Number(prev.create_revision), modRevision: revision };
+  }
+
+  /**
+   * Sends a call, and again to another member while no member could be
+   * reached (a refused or dropped connection; a call past its deadline is
+   * not sent again). onResend hears of each new send: a write sent twice
+   * may have been applied by the first.
+   */
+  private async resent<T>(send: () => Promise<T>, onResend?: () => void): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (err) {
+        if (!this.resending.unreachable(err) || attempt >= this.resending.attempts || this.closed) throw err;
+        onResend?.();
+      }
+    }
+  }
+
+  /**
+   * A Txn sent more than once, refused, whose creates and updates all find
+   * their key holding exactly the value they write: the earlier send was
+   * applied (the member lost its connection after applying it), so that is
+   * the answer, not a conflict with itself. Values of kcs objects carry
+   * uids and timestamps: another writer's is not the same text.
+   */
+  private appliedAlready(ops: TxnOp[], res: ITxnResponse): KeyValue[] | undefined {
+    const found: KeyValue[] = [];
+    for (const [i, op] of ops.entries()) {
+      const current = res.responses[i]?.response_range.kvs[0];
+      if (op.type === 'delete' || !current || current.value.toString('utf8') !== op.value) return undefined;
+      found.push({ key: op.key, value: op.value, createRevision: Number(current.create_revision), modRevision: Number(current.mod_revision) });
+    }
+    return found;
   }
 
   /** The error of the first op whose compare failed, from the keys as the failed Txn read them. */
