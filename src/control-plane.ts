@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { join } from 'node:path';
-import { adoptClusterIdentity, IDENTITY_FILES } from './store/cluster-identity.ts';
+import { adoptClusterIdentity as adoptIdentityInto, IDENTITY_FILES } from './store/cluster-identity.ts';
 import { isSharedStore, openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import { timeWrites } from './store/timed-writes.ts';
@@ -151,7 +151,22 @@ async function shareClusterIdentity(store: Store, stateDir: string, log?: (messa
   loadOrCreateClusterId(stateDir);
   NodeTokens.loadOrCreate(stateDir);
   await loadOrCreateCa(stateDir, log);
-  await adoptClusterIdentity(store, stateDir, log);
+  await adoptIdentityInto(store, stateDir, log);
+}
+
+/**
+ * Makes stateDir hold the cluster identity of the store named (nothing to
+ * do for the SQLite file): for what must know the cluster id before the
+ * control plane starts, as `kcs up` names its Docker containers by it.
+ */
+export async function adoptClusterIdentity(storeUrl: string | undefined, stateDir: string, log?: (message: string) => void): Promise<void> {
+  if (!isSharedStore(storeUrl)) return;
+  const store = await openStore(storeUrl, stateDir);
+  try {
+    await shareClusterIdentity(store, stateDir, log);
+  } finally {
+    await store.close();
+  }
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {

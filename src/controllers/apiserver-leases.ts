@@ -88,6 +88,13 @@ export class ApiServerLeases {
   }
 
   private async round(): Promise<void> {
+    const before = this.servers().join(', ');
+    await this.roundOnce();
+    const after = this.servers().join(', ');
+    if (after !== before) this.opts.log?.(`API servers of this cluster: ${after}`);
+  }
+
+  private async roundOnce(): Promise<void> {
     await this.renew();
     const now = this.clock.now().getTime();
     const list = await this.opts.client.list<ApiServerLease>(LEASE, CONTROLLER_LEASE_NAMESPACE, { labelSelector: `${APISERVER_IDENTITY_LABEL}=${APISERVER_IDENTITY}` });

@@ -51,13 +51,19 @@ export default class Up extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(Up);
     const dir = stateDir(flags['state-dir']);
-    const { startControlPlane, loadOrCreateClusterId } = await import('../../control-plane.ts');
+    const { adoptClusterIdentity, startControlPlane, loadOrCreateClusterId } = await import('../../control-plane.ts');
     const { selectRuntime } = await import('../../runtime/select.ts');
     const log = (m: string) => this.logToStderr(m);
     const watchDirs = flags.watch ?? [];
     if (watchDirs.length) {
       const { existsSync, statSync } = await import('node:fs');
       for (const d of watchDirs) if (!existsSync(d) || !statSync(d).isDirectory()) this.error(`--watch ${d}: no such directory`, { exit: 1 });
+    }
+    try {
+      // Several servers on one etcd are one cluster: their machines carry its id, kept in the store.
+      await adoptClusterIdentity(flags.store, dir, log);
+    } catch (err) {
+      this.error((err as Error).message, { exit: 1, suggestions: ['check --store: etcd://host:port of running etcd members'] });
     }
     let selected: Awaited<ReturnType<typeof selectRuntime>>;
     try {
