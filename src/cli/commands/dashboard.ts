@@ -25,12 +25,14 @@ export default class Dashboard extends ClientCommand {
       return;
     }
     if (!config.token) this.logToStderr('no token in the client config: the page will ask for one');
+    // Given several API servers, the page's calls go to the first (the forwarder follows one).
+    const api = config.server.split(',')[0]!.trim();
     const dashboard = await startDashboardNear({
-      api: config.server, ca: config.ca, insecureSkipTlsVerify: config.insecureSkipTlsVerify,
+      api, ca: config.ca, insecureSkipTlsVerify: config.insecureSkipTlsVerify,
       port: flags.port ?? DEFAULT_SERVE_PORT, mayMove: flags.port === undefined, log: (m) => this.logToStderr(m),
     });
     this.log(`dashboard: ${signedInUrl(dashboard.url, config.token)}`);
-    this.log(`forwarding the page's API calls to ${config.server}. Press Ctrl-C to stop.`);
+    this.log(`forwarding the page's API calls to ${api}. Press Ctrl-C to stop.`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());
