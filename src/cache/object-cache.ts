@@ -162,6 +162,11 @@ export class ObjectCache {
     return this.kinds.get(key.slice(10, key.indexOf('/', 10)));
   }
 
+  /** The object at key as the cache holds it now (undefined before start, or when it has none). */
+  current(key: string): CachedObject | undefined {
+    return this.stateOf(key)?.tree.get(key);
+  }
+
   state(kind: KindInfo): KindState {
     return this.kinds.get(kind.plural)!;
   }

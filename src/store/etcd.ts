@@ -27,6 +27,12 @@ export const ETCD_LIMIT_FLAGS = ['--max-txn-ops=4096', '--max-request-bytes=3355
  * until the member answers again.
  */
 export const CALL_DEADLINE_MS = 5_000;
+/**
+ * The list of every key (the object cache's load: 150,000 pods and more at
+ * scale) may take longer to send; lists that answer a request keep the
+ * call deadline, so a hung etcd is still a 503 within it.
+ */
+export const WHOLE_LIST_DEADLINE_MS = 30_000;
 
 /**
  * etcd did not answer (down, unreachable, too slow): the call's outcome is
@@ -150,7 +156,8 @@ export class EtcdStore implements Store {
 
   async list(prefix: string): Promise<ListResult> {
     this.assertOpen();
-    const res = await this.resent(() => this.client.kv.range(this.keys.range(prefix))).catch(this.fail);
+    const deadline = prefix === '' ? WHOLE_LIST_DEADLINE_MS : CALL_DEADLINE_MS;
+    const res = await this.resent(() => this.client.kv.range(this.keys.range(prefix), { deadline: Date.now() + deadline })).catch(this.fail);
     return { items: res.kvs.map((kv) => this.toKeyValue(kv)), revision: Number(res.header.revision) };
   }
 
