@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags';
 import { ClientCommand, connectionFlags } from '../base.ts';
 import { RUNTIME_CHOICES, type RuntimeChoice } from '../../runtime/select.ts';
+import { electionTimings, leaderElectionFlags } from '../leader-election-flags.ts';
 
 export default class Controllers extends ClientCommand {
   static override summary = 'Run the controllers as their own process, against a running API server.';
@@ -15,12 +16,19 @@ export default class Controllers extends ClientCommand {
     'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease.', default: 1000, min: 100 }),
     'max-restarts': Flags.integer({ summary: 'Restarts of a failing pod on one node before it is moved to another (pods may set kcs.io/max-restarts).', default: 3, min: 1 }),
     // Off by default: a restarted process would otherwise wait out the Lease of the one it replaces.
+    ...leaderElectionFlags,
     'leader-elect': Flags.boolean({ summary: 'Run the controllers only while this process holds their Lease in kube-system, so several may stand by; after a crash the next takes over once the Lease lapses (4 s).', default: false, allowNo: true }),
     'cluster-id': Flags.string({ summary: 'Labels this cluster\'s containers on a shared Docker daemon (default: the one the server publishes in /version).' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Controllers);
+    let timings: ReturnType<typeof electionTimings>;
+    try {
+      timings = electionTimings(flags);
+    } catch (err) {
+      this.error((err as Error).message, { exit: 2 });
+    }
     const client = this.client(flags);
     const { selectRuntime } = await import('../../runtime/select.ts');
     const { startControllers } = await import('../../controllers/manager.ts');
@@ -35,7 +43,7 @@ export default class Controllers extends ClientCommand {
       tokenFor: async (name) => (await client.request<{ status: { token: string } }>('POST', `/api/v1/nodes/${encodeURIComponent(name)}/token`, {})).body.status.token,
     });
     // Elected, the controllers run only while this process holds the Lease; stopping releases it.
-    const controllers = flags['leader-elect'] ? await runWhileLeading(start, { client, log }) : await start();
+    const controllers = flags['leader-elect'] ? await runWhileLeading(start, { client, log, ...timings }) : await start();
     this.log(`kcs controllers running against ${client.server}${'elector' in controllers ? ` (elected as ${controllers.elector.identity}: ${controllers.elector.isLeader ? 'leading' : 'standing by'})` : ''}`);
     this.log(note);
     await new Promise<void>((resolve) => {

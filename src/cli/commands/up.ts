@@ -2,6 +2,8 @@ import { Command } from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
 import { clientConfigPath, DEFAULT_HOST, DEFAULT_PORT, stateDir, writeClientConfig } from '../../config.ts';
 import { RUNTIME_CHOICES, type RuntimeChoice } from '../../runtime/select.ts';
+import { isSharedStore } from '../../store/open.ts';
+import { electionTimings, leaderElectionFlags } from '../leader-election-flags.ts';
 
 /**
  * Heartbeat and grace by runtime. A few Docker nodes: every second, failed
@@ -35,6 +37,7 @@ export default class Up extends Command {
       default: true, allowNo: true,
     }),
     kubeconfig: Flags.string({ summary: 'Where to write the client config (default $KCS_CONFIG or <state-dir>/kubeconfig).' }),
+    ...leaderElectionFlags,
     'leader-elect': Flags.boolean({ summary: 'Run the controllers only while this control plane holds their Lease in kube-system, so several may share one etcd (default: on with --store etcd://..., off with the SQLite file).', allowNo: true }),
     runtime: Flags.string({ summary: 'What runs the nodes: docker containers, virtual (in this process), none, or auto (docker when a daemon answers).', options: [...RUNTIME_CHOICES], default: 'auto' }),
     'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease (default: 1000 for docker, 10000 for virtual).', min: 100 }),
@@ -59,6 +62,15 @@ export default class Up extends Command {
       const { existsSync, statSync } = await import('node:fs');
       for (const d of watchDirs) if (!existsSync(d) || !statSync(d).isDirectory()) this.error(`--watch ${d}: no such directory`, { exit: 1 });
     }
+    let timings: ReturnType<typeof electionTimings>;
+    try {
+      timings = electionTimings(flags);
+    } catch (err) {
+      this.error((err as Error).message, { exit: 2 });
+    }
+    // Timings elect only where election runs: with --leader-elect, or by default on etcd.
+    const elected = flags['leader-elect'] ?? isSharedStore(flags.store);
+    const leaderElection = elected && timings ? timings : flags['leader-elect'];
     try {
       // Several servers on one etcd are one cluster: their machines carry its id, kept in the store.
       await adoptClusterIdentity(flags.store, dir, log);
@@ -78,7 +90,7 @@ export default class Up extends Command {
       const timing = HEARTBEATS[selected.runtime?.kind ?? 'docker'];
       cp = await startControlPlane({
         stateDir: dir, store: flags.store, host: flags.host, port: flags.port, tls: flags.tls, runtime: selected.runtime, maxRestarts: flags['max-restarts'], log,
-        leaderElection: flags['leader-elect'],
+        leaderElection,
         heartbeatMs: flags['heartbeat-ms'] ?? timing.heartbeatMs, nodeGraceMs: flags['node-grace-ms'] ?? timing.nodeGraceMs,
       });
     } catch (err) {
