@@ -353,9 +353,10 @@ export class Registry {
           throw apiErrorOf(err, kind.plural, name);
         }
         // Another API server of this store holds it: this one learns so, and picks again (unless the create named it).
-        if (kind === NODE) await this.learnPodCidrs();
+        if (kind === NODE) await this.learnPodCidrs({ forget: false });
         else this.clusterIps.settle(clusterIp, await this.store.currentRevision());
-        if (asked !== undefined || attempt >= MAX_ALLOCATION_ATTEMPTS) throw kind === NODE ? podCidrTaken(object as Node) : clusterIpTaken(object as Service);
+        if (asked !== undefined) throw kind === NODE ? podCidrTaken(object as Node) : clusterIpTaken(object as Service);
+        if (attempt >= MAX_ALLOCATION_ATTEMPTS) throw errors.conflict(kind.plural, name, `the ${kind === NODE ? 'pod range' : 'cluster IP'} chosen for it was taken by another API server ${attempt} times in a row; try again`);
         if (kind === NODE) {
           delete (object as Node).spec.podCIDR;
           this.podCidrs.assign(object as Node);
@@ -387,21 +388,26 @@ export class Registry {
       this.podCidrs.assign(node);
     } catch (err) {
       if (!this.store.shared || node.spec.podCIDR === undefined) throw err;
-      await this.learnPodCidrs();
+      await this.learnPodCidrs({ forget: true });
       this.podCidrs.assign(node);
     }
   }
 
   /**
-   * The pod ranges as every server of a shared store left them: the Nodes
-   * the cache shows once it has caught up with the store. What this server
-   * has in flight is forgotten; the claims still guard it.
+   * The pod ranges every server of a shared store gave out: those of the
+   * Nodes the cache shows once it has caught up with the store. Added to
+   * what this server knows; with forget, instead of it, so ranges freed by
+   * another server's deletes can be had again (what this server has in
+   * flight is then forgotten too, and only the claims guard it: for a range
+   * asked for, not for picking ranges in a loop).
    */
-  private async learnPodCidrs(): Promise<void> {
+  private async learnPodCidrs(opts: { forget: boolean }): Promise<void> {
     const revision = await this.store.currentRevision();
     await this.cache.start();
     await this.cache.waitFor(revision);
-    this.podCidrs.reset([...this.cache.state(NODE).tree.values()].map((cached) => cached.object() as Node));
+    const nodes = [...this.cache.state(NODE).tree.values()].map((cached) => cached.object() as Node);
+    if (opts.forget) this.podCidrs.reset(nodes);
+    else this.podCidrs.load(nodes);
   }
 
   /** PUT of the main resource or of /status. */
@@ -701,7 +707,7 @@ export class Registry {
       if (!allocation) continue;
       const claim = await claimOp(this.store, allocation, txn[i]!.key, prepared[i]!.metadata.uid!);
       if (!claim) {
-        await this.learnPodCidrs();
+        await this.learnPodCidrs({ forget: false });
         throw errors.conflict(op.kind.plural, prepared[i]!.metadata.name!, `pod range ${allocation.value} was given out by another API server at the same time; try again`);
       }
       txn.push(claim);
@@ -711,7 +717,7 @@ export class Registry {
       return prepared.map((obj, i) => withVersion(obj, written[i]!.modRevision));
     } catch (err) {
       if (failedOnClaim(err)) {
-        await this.learnPodCidrs();
+        await this.learnPodCidrs({ forget: false });
         throw errors.conflict('nodes', '', 'a pod range was given out by another API server at the same time; try again');
       }
       const i = txn.findIndex((op) => op.key === (err as { key?: string }).key);
