@@ -707,7 +707,7 @@ export class Registry {
       if (!allocation) continue;
       const claim = await claimOp(this.store, allocation, txn[i]!.key, prepared[i]!.metadata.uid!);
       if (!claim) {
-        await this.learnPodCidrs({ forget: false });
+        await this.lostPodCidrs(cidrs);
         throw errors.conflict(op.kind.plural, prepared[i]!.metadata.name!, `pod range ${allocation.value} was given out by another API server at the same time; try again`);
       }
       txn.push(claim);
@@ -717,12 +717,22 @@ export class Registry {
       return prepared.map((obj, i) => withVersion(obj, written[i]!.modRevision));
     } catch (err) {
       if (failedOnClaim(err)) {
-        await this.learnPodCidrs({ forget: false });
+        await this.lostPodCidrs(cidrs);
         throw errors.conflict('nodes', '', 'a pod range was given out by another API server at the same time; try again');
       }
       const i = txn.findIndex((op) => op.key === (err as { key?: string }).key);
       throw i >= 0 ? apiErrorOf(err, ops[i]!.kind.plural, prepared[i]!.metadata.name!) : apiErrorOf(err, 'objects', '');
     }
+  }
+
+  /**
+   * A commit lost a pod range to another server: this server learns what
+   * the others hold, and keeps the commit's picks taken rather than give
+   * back (commit() would) one that another server holds.
+   */
+  private async lostPodCidrs(picked: unknown[]): Promise<void> {
+    picked.length = 0;
+    await this.learnPodCidrs({ forget: false });
   }
 
   /**
@@ -817,7 +827,6 @@ export class Registry {
 
 // ---- helpers -------------------------------------------------------------
 
-/** The one mapping of the store's errors to the API's; anything else passes through (a 500). */
 /** Creates that lose the value they were given to another server this many times in a row fail (each loss teaches this server). */
 const MAX_ALLOCATION_ATTEMPTS = 8;
 
@@ -835,6 +844,7 @@ class AllocationHeldError extends Error {
   override name = 'AllocationHeldError';
 }
 
+/** The one mapping of the store's errors to the API's; anything else passes through (a 500). */
 function apiErrorOf(err: unknown, plural: string, name: string): unknown {
   if (err instanceof KeyExistsError) return errors.alreadyExists(plural, name);
   if (err instanceof KeyNotFoundError) return errors.notFound(plural, name);

@@ -55,6 +55,29 @@ etcdTest('Nodes created through either server get distinct pod ranges', async (t
   t.is((await b.create<Node>(NODE, undefined, node('wants-a0s', held))).body.spec.podCIDR, held);
 });
 
+etcdTest('Nodes created in commits through both servers at once get distinct pod ranges (a commit that lost one is a 409 to retry)', async (t) => {
+  const [a, b] = await twoServers(t);
+  let retries = 0;
+  /** As a NodePool's scaler does: a commit of a few Nodes, sent again after a 409. */
+  const commitNodes = async (client: KcsClient, names: string[]) => {
+    for (;;) {
+      try {
+        return await client.commit(names.map((name) => ({ verb: 'create' as const, kind: NODE, object: node(name) })));
+      } catch (err) {
+        if ((err as ApiError).code !== 409) throw err;
+        retries++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, (_, i) => [commitNodes(a, [`a${i}-0`, `a${i}-1`]), commitNodes(b, [`b${i}-0`, `b${i}-1`])]).flat());
+  // The etcd is the file's: the Nodes of the test before are there too, and count.
+  const nodes = (await a.list<Node>(NODE)).items;
+  t.is(nodes.filter((n) => /^[ab]\d-\d$/.test(n.metadata.name!)).length, 32);
+  const ranges = nodes.map((n) => n.spec.podCIDR);
+  t.is(new Set(ranges).size, nodes.length, `one range each: ${ranges.join(' ')}`);
+  t.log(`${retries} commits sent again after losing a range`);
+});
+
 etcdTest('Services created at once through both servers get distinct cluster IPs', async (t) => {
   const [a, b] = await twoServers(t);
   const made = await Promise.all(Array.from({ length: 10 }, (_, i) => [a.create<Service>(SERVICE, 'default', service(`a${i}`)), b.create<Service>(SERVICE, 'default', service(`b${i}`))]).flat());
