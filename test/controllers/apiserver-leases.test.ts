@@ -2,8 +2,10 @@
 // node agents are given every live server and move to another when theirs
 // goes away, and a new leader keeps the machines the old one started
 // (one pool of machines shared by both, as a Docker daemon is), replacing
-// only a machine whose agent knows no live server.
+// only a machine whose agent knows no live server, and takes over the
+// service proxy's cluster IPs.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -11,12 +13,15 @@ import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts
 import { APISERVER_IDENTITY, APISERVER_IDENTITY_LABEL, APISERVER_URL_ANNOTATION } from '../../src/controllers/apiserver-leases.ts';
 import { reachesAnApiServer } from '../../src/controllers/node.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
+import type { Service } from '../../src/objects/services.ts';
 import type { KubeObject, Node } from '../../src/objects/types.ts';
 import { VirtualRuntime } from '../../src/runtime/virtual.ts';
 import { etcdTest, sharedEtcd } from '../support/etcd.ts';
 import { eventually } from '../support/eventually.ts';
 
 const NODE = kindByName('Node')!;
+const POD = kindByName('Pod')!;
+const SERVICE = kindByName('Service')!;
 const LEASE = kindByName('Lease')!;
 const EVENT = kindByName('Event')!;
 const etcd = sharedEtcd();
@@ -37,11 +42,18 @@ async function controlPlane(t: ExecutionContext, runtime: VirtualRuntime): Promi
   return { cp, close };
 }
 
+/** Whether a GET to ip:port is answered (by a pod, through a proxy). */
+const answers = (ip: string, port: number) => new Promise<boolean>((resolve) => {
+  const req = request({ host: ip, port, agent: false, timeout: 2000 }, (res) => { res.resume(); res.on('end', () => resolve(true)); });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', () => resolve(false));
+  req.end();
+});
 const ready = (n: Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const events = async (cp: ControlPlane, reason: string) =>
   (await cp.adminClient().list<KubeObject & { reason?: string }>(EVENT, 'default')).items.filter((e) => e.reason === reason);
 
-etcdTest('agents are given every API server and keep their machine when the server that started it goes away', async (t) => {
+etcdTest('agents are given every API server and keep their machine when the server that started it goes away; the new leader takes over the cluster IPs', async (t) => {
   // One pool of machines both control planes manage (a Docker daemon's part); the agents talk HTTP.
   const machines = new VirtualRuntime({ transport: 'http' });
   t.teardown(() => machines.close());
@@ -59,10 +71,20 @@ etcdTest('agents are given every API server and keep their machine when the serv
   await eventually('n1 Ready', async () => ready(await admin.get<Node>(NODE, undefined, 'n1')));
   const machine = (await machines.get('n1'))!;
   t.is(machine.server, `${first.cp.url},${second.cp.url}`, 'the agent was given both servers');
+  // A Service, proxied by the leader only.
+  await admin.create(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', labels: { app: 'web' } }, spec: { containers: [{ name: 'app', ports: [{ containerPort: 18300, name: 'http' }] }] } });
+  const svc = (await admin.create<Service>(SERVICE, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 18301, targetPort: 'http' }] } })).body;
+  const address = `${svc.spec.clusterIP}:18301`;
+  await eventually('the Service answering through the leader\'s proxy', () => answers(svc.spec.clusterIP!, 18301));
+  t.deepEqual(first.cp.controllers!.serviceProxy.addresses(), [address]);
+  t.is(second.cp.controllers, undefined, 'the standby proxies nothing');
 
   await first.close();
   await eventually('the second to lead', () => second.cp.leaderElector!.isLeader);
   await eventually('the second to run the controllers', () => second.cp.controllers);
+  // The new leader takes over the cluster IPs.
+  await eventually('the Service answering through the new leader\'s proxy', () => answers(svc.spec.clusterIP!, 18301));
+  t.deepEqual(second.cp.controllers!.serviceProxy.addresses(), [address]);
   // The agent, whose first server is gone, heartbeats through the second: n1 stays Ready past a grace.
   const heartbeat = async () => (await admin.get<KubeObject & { spec?: { renewTime?: string } }>(LEASE, 'kube-node-lease', 'n1')).spec?.renewTime;
   const before = await heartbeat();
