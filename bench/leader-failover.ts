@@ -2,7 +2,7 @@
 // controllers when the control plane leading them goes away. A private etcd
 // (tools/etcd-process.ts) and --servers (2) `bin/kcs up --store etcd://...
 // --runtime virtual --leader-elect` processes sharing it, each with its own
-// port and state dir (so its own admin token); a virtual Node `standby`
+// port and state dir (they adopt one cluster identity from etcd); a virtual Node `standby`
 // (64 CPUs) is created and waited Ready, so a pod has somewhere to go.
 //
 // Each of --rounds (5) rounds fails the leader twice: SIGKILL (a crash: its
