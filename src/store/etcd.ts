@@ -22,9 +22,10 @@ export const ETCD_LIMIT_FLAGS = ['--max-txn-ops=4096', '--max-request-bytes=3355
 
 /**
  * How long one etcd call may take: past it the call fails (and the API
- * answers 503) instead of holding the request while etcd is away. The
- * client retries a refused connection twice within it, then fails fast
- * until the member answers again.
+ * answers 503) instead of holding the request while etcd is away. A call
+ * is sent again only to another member when none could be reached (see
+ * resent); a member whose connection keeps failing is passed over for a
+ * second at a time.
  */
 export const CALL_DEADLINE_MS = 5_000;
 /**
