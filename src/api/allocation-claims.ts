@@ -26,10 +26,18 @@ export function claimKey(pool: string, value: string): string {
   return `${CLAIMS_PREFIX}${pool}/${value.replace(/\//g, '_')}`;
 }
 
-/** The claim for an object about to be created at holderKey, or undefined when another object holds the value. */
+/** The claim for an object about to be created at holderKey, as the first try makes it: on a value no one has claimed yet. */
+export function newClaimOp(allocation: Allocation, holderKey: string, holderUid: string): TxnOp {
+  return { type: 'create', key: claimKey(allocation.pool, allocation.value), value: claimRecord(holderKey, holderUid) };
+}
+
+/**
+ * The claim for an object about to be created at holderKey, from the claim
+ * kept (if any): undefined when another object holds the value.
+ */
 export async function claimOp(store: Store, allocation: Allocation, holderKey: string, holderUid: string): Promise<TxnOp | undefined> {
   const key = claimKey(allocation.pool, allocation.value);
-  const value = JSON.stringify({ holder: holderKey, uid: holderUid } satisfies ClaimRecord);
+  const value = claimRecord(holderKey, holderUid);
   const kept = await store.get(key);
   if (!kept) return { type: 'create', key, value };
   const claim = JSON.parse(kept.value) as ClaimRecord;
@@ -37,6 +45,10 @@ export async function claimOp(store: Store, allocation: Allocation, holderKey: s
   const object = holder ? JSON.parse(holder.value) as { metadata: { uid?: string }; spec?: Record<string, unknown> } : undefined;
   if (object && object.metadata.uid === claim.uid && allocation.heldBy(object)) return undefined;
   return { type: 'update', key, value, expectedModRevision: kept.modRevision };
+}
+
+function claimRecord(holder: string, uid: string): string {
+  return JSON.stringify({ holder, uid } satisfies ClaimRecord);
 }
 
 /** Did a write fail on a claim: another server took the value between the look and the write? */

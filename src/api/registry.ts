@@ -14,7 +14,7 @@ import { SelectorError } from '../objects/selectors.ts';
 import type { Condition, KubeObject, Namespace, Node, ObjectList, Pod } from '../objects/types.ts';
 import { PodCidrs, podCidrTaken } from './pod-cidrs.ts';
 import { ClusterIps, clusterIpTaken } from './cluster-ips.ts';
-import { claimOp, failedOnClaim, type Allocation } from './allocation-claims.ts';
+import { claimOp, failedOnClaim, newClaimOp, type Allocation } from './allocation-claims.ts';
 import { HEADLESS, type Service } from '../objects/services.ts';
 import { admitPodPriority, PriorityClasses, refuseSecondDefault, refuseSystemClassDelete, systemPriorityClasses } from './priority-classes.ts';
 import type { PriorityClass } from '../objects/priority-classes.ts';
@@ -369,13 +369,26 @@ export class Registry {
     }
   }
 
-  /** A create, with the claim on what admission gave the object (allocation-claims.ts) in the same transaction. */
+  /**
+   * A create, with the claim on what admission gave the object
+   * (allocation-claims.ts) in the same transaction. The claim is first
+   * made as new, one round trip; only a value claimed before (by another
+   * server, or by an object since gone) has its claim read and judged.
+   */
   private async createClaiming(kind: KindInfo, key: string, object: KubeObject): Promise<KeyValue> {
     const allocation = this.store.shared ? allocationOf(kind, object) : undefined;
-    if (!allocation) return this.store.create(key, encode(object));
-    const claim = await claimOp(this.store, allocation, key, object.metadata.uid!);
+    const value = encode(object);
+    if (!allocation) return this.store.create(key, value);
+    const uid = object.metadata.uid!;
+    const firstTry = newClaimOp(allocation, key, uid);
+    try {
+      return (await this.store.txn([{ type: 'create', key, value }, firstTry]))[0]!;
+    } catch (err) {
+      if (!(err instanceof KeyExistsError && err.key === firstTry.key)) throw err;
+    }
+    const claim = await claimOp(this.store, allocation, key, uid);
     if (!claim) throw new AllocationHeldError();
-    return (await this.store.txn([{ type: 'create', key, value: encode(object) }, claim]))[0]!;
+    return (await this.store.txn([{ type: 'create', key, value }, claim]))[0]!;
   }
 
   /**
