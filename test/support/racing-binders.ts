@@ -85,7 +85,8 @@ class NodeView {
   async load(): Promise<void> {
     const list = await this.api.get(NODES_PATH);
     if (list.status !== 200) throw new Error(`listing nodes: ${describe(list)}`);
-    for (const node of list.body.items as Node[]) this.nodes.set(node.metadata.name!, node);
+    // A list comes from a server's watch cache, which may lag a write this client already saw: keep the newer.
+    for (const node of list.body.items as Node[]) this.keep(node);
   }
 
   /** A fresh list, shared by every offer that asks while one is under way. */
@@ -178,7 +179,8 @@ export async function binder(server: string, through: Client, tally: Tally): Pro
 
   const giveBack = async (name: string, uid: string): Promise<void> => {
     for (let tries = 0; tries < MAX_TRIES; tries++) {
-      const node = tries === 0 ? view.get(name) : await view.reread(name);
+      // Read, not taken from the view: only the stored ledger may say the reservation is gone already.
+      const node = await view.reread(name);
       const ledger = reservationsOf(node);
       if (!ledger.some((r) => r.uid === uid)) return;
       if (await writeLedger(node, withoutReservation(ledger, uid))) return;
