@@ -395,6 +395,7 @@ export class NodeAgent {
     // confirms them in a few requests, not a thousand.
     for (let i = 0; i < writes.length && !this.stopped; i += POD_STATUSES_PER_COMMIT) {
       const batch = writes.slice(i, i + POD_STATUSES_PER_COMMIT);
+      await this.servers.beforeReport(batch, this.podInformer.list());
       try {
         await this.client.commit(batch.map(podStatusOp));
         this.stats.podStatusWrites += batch.length;
@@ -435,6 +436,7 @@ export class NodeAgent {
   private async commitStatusWithPods(node: Node, desired: NonNullable<Node['status']>): Promise<boolean> {
     const writes = this.podWrites(false);
     const first = writes.slice(0, POD_STATUSES_PER_COMMIT - 1);
+    await this.servers.beforeReport(first, this.podInformer.list());
     try {
       await this.client.commit([{ verb: 'update', kind: NODE, subresource: 'status', object: { ...node, status: desired } }, ...first.map(podStatusOp)]);
     } catch (err) {

@@ -52,7 +52,7 @@ export type Admit = (fromIp: string, pod: Pod, port: number) => Promise<boolean>
 /** How long an answer of admit is used before it is asked again. */
 const VERDICT_MS = 1000;
 
-interface Listener { server: Server; key: string; pod: Pod; served: number; active: number; waiting: Array<() => void> }
+interface Listener { server: Server; key: string; pod: Pod; served: number; active: number; waiting: Array<() => void>; listening: Promise<void> }
 
 export class PodServers {
   private readonly nodeName: string;
@@ -65,6 +65,15 @@ export class PodServers {
   /** Recent answers of admit, by caller, pod and port, until when they hold. */
   private readonly verdicts = new Map<string, { allowed: boolean; until: number }>();
 
+  /**
+   * Statuses the agent is writing, by pod uid, with the version of the pod
+   * they were computed from. A pod listens (or stops) as its status is
+   * written, not once the agent's watch brings the write back: no endpoint
+   * is ready before its pod answers, as a real server is up before its
+   * readiness is reported. Dropped when the watch brings a newer version.
+   */
+  private readonly reporting = new Map<string, { from?: string; pod: Pod }>();
+
   /** Service times run on it (the agent's clock). */
   private readonly clock: Clock;
 
@@ -75,14 +84,39 @@ export class PodServers {
     this.admit = opts.admit;
   }
 
+  /**
+   * Listens as these statuses, about to be written, say (pods is every pod
+   * of the node, as the agent sees them); resolves once the pods that will
+   * be Ready listen.
+   */
+  async beforeReport(writes: ReadonlyArray<{ pod: Pod; status: Partial<NonNullable<Pod['status']>> }>, pods: Pod[]): Promise<void> {
+    for (const { pod, status } of writes) this.reporting.set(pod.metadata.uid!, { from: pod.metadata.resourceVersion, pod: { ...pod, status: { ...pod.status, ...status } } });
+    this.sync(pods);
+    await Promise.all([...this.listeners.values()].map((l) => l.listening));
+  }
+
+  /** The pod as it will be once the status being written is seen, or as listed once the watch brought anything newer. */
+  private asReported(listed: Pod): Pod {
+    const uid = listed.metadata.uid!;
+    const r = this.reporting.get(uid);
+    if (!r) return listed;
+    if (r.from === listed.metadata.resourceVersion) return r.pod;
+    this.reporting.delete(uid);
+    return listed;
+  }
+
   /** Listens for every Ready pod's ports, and stops for the others. */
   sync(pods: Pod[]): void {
     const wanted = new Map<string, { pod: Pod; port: PodPort }>();
-    for (const pod of pods) {
+    const present = new Set<string>();
+    for (const listed of pods) {
+      present.add(listed.metadata.uid!);
+      const pod = this.asReported(listed);
       const ip = pod.status?.podIP;
       if (!ip || !isPodReady(pod) || pod.metadata.deletionTimestamp) continue;
       for (const port of podPorts(pod)) wanted.set(`${ip}:${port.port}`, { pod, port });
     }
+    for (const uid of this.reporting.keys()) if (!present.has(uid)) this.reporting.delete(uid);
     for (const [key, l] of this.listeners) {
       const w = wanted.get(key);
       if (!w || w.pod.metadata.uid !== l.pod.metadata.uid) this.close(key);
@@ -101,7 +135,10 @@ export class PodServers {
   }
 
   private open(key: string, pod: Pod, port: PodPort): void {
-    const listener: Listener = { key, pod, served: 0, active: 0, waiting: [], server: createServer((req, res) => this.serve(listener, port, req, res)) };
+    const server = createServer((req, res) => this.serve(listener, port, req, res));
+    // Settles either way: a pod that cannot listen is logged below, not waited for.
+    const listening = new Promise<void>((resolve) => { server.once('listening', resolve); server.once('error', () => resolve()); });
+    const listener: Listener = { key, pod, served: 0, active: 0, waiting: [], server, listening };
     listener.server.on('error', (err) => {
       this.log(`pod ${pod.metadata.namespace}/${pod.metadata.name} cannot listen on ${key}: ${err.message}`);
       if (this.listeners.get(key) === listener) this.listeners.delete(key);

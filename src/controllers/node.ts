@@ -188,8 +188,12 @@ export class NodeController implements Reconciler {
         await this.report(name, { status: 'False', reason: 'MachineStopped', message: `machine ${shortId(current.id)} ${current.stopReason ?? 'stopped'}; restarted once the node is declared failed` });
         return { requeueAfterMs: since + 2 * grace - now };
       }
+      // The delay runs from the death, as the kubelet's runs from a
+      // container's finish: a machine slow to start, or slow to die, still
+      // waits it out (counted from the restart, a delay shorter than the
+      // start took was never waited at all).
       const r = this.restarts.get(name);
-      const wait = r ? Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** (r.count - 1)) - (now - r.at) : 0;
+      const wait = r ? Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** (r.count - 1)) - (now - since) : 0;
       if (wait > 0) {
         await this.report(name, { status: 'False', reason: 'CrashLoopBackOff', message: `machine ${shortId(current.id)} ${current.stopReason ?? 'stopped'}; restarting it in ${Math.ceil(wait / 1000)} s (restart ${r!.count + 1})` });
         return { requeueAfterMs: wait };
@@ -212,9 +216,10 @@ export class NodeController implements Reconciler {
         const r = this.restarts.get(name);
         this.restarts.set(name, { count: (r?.count ?? 0) + 1, at: now });
       }
+      // A start that fails is a death of its own: the next delay runs from then.
+      this.stoppedSince.delete(name);
       try {
         current = await runtime.ensure(spec);
-        this.stoppedSince.delete(name);
       } catch (err) {
         const reason = err instanceof RuntimeError ? err.reason : 'RuntimeFailed';
         await this.report(name, { status: 'False', reason, message: (err as Error).message });

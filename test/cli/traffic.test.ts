@@ -22,7 +22,7 @@ test('traffic to a Service is answered by each of its pods in turn, and reported
   for (const name of ['t-1', 't-2', 't-3']) {
     await created(s.api('POST', `${NS}/pods`, {
       apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 't' } },
-      spec: { containers: [{ name: 'app', resources: { requests: { cpu: '10m' } }, ports: [{ containerPort: 8080, name: 'http' }] }] },
+      spec: { containers: [{ name: 'app', resources: { requests: { cpu: '10m' } }, ports: [{ containerPort: 18110, name: 'http' }] }] },
     }));
   }
   await created(s.api('POST', `${NS}/services`, {
@@ -67,7 +67,7 @@ test('a pod\'s kcs.io/calls reach the Service\'s pods through its cluster IP, an
   for (const name of ['callee-1', 'callee-2']) {
     await created(s.api('POST', `${NS}/pods`, {
       apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'callee' } },
-      spec: { nodeName: 'calls-node', containers: [{ name: 'app', ports: [{ containerPort: 8080, name: 'http' }] }] },
+      spec: { nodeName: 'calls-node', containers: [{ name: 'app', ports: [{ containerPort: 18112, name: 'http' }] }] },
     }));
   }
   await created(s.api('POST', `${NS}/services`, {

@@ -72,7 +72,7 @@ etcdTest('agents are given every API server and keep their machine when the serv
   const machine = (await machines.get('n1'))!;
   t.is(machine.server, `${first.cp.url},${second.cp.url}`, 'the agent was given both servers');
   // A Service, proxied by the leader only.
-  await admin.create(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', labels: { app: 'web' } }, spec: { containers: [{ name: 'app', ports: [{ containerPort: 18300, name: 'http' }] }] } });
+  await admin.create(POD, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', labels: { app: 'web' } }, spec: { containers: [{ name: 'app', ports: [{ containerPort: 18310, name: 'http' }] }] } });
   const svc = (await admin.create<Service>(SERVICE, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 18301, targetPort: 'http' }] } })).body;
   const address = `${svc.spec.clusterIP}:18301`;
   await eventually('the Service answering through the leader\'s proxy', () => answers(svc.spec.clusterIP!, 18301));

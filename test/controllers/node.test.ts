@@ -12,6 +12,8 @@ import type { Node, Pod } from '../../src/objects/types.ts';
 import type { Machine, MachineSpec, NodeRuntime } from '../../src/runtime/runtime.ts';
 import { RuntimeError } from '../../src/runtime/runtime.ts';
 import { VirtualRuntime } from '../../src/runtime/virtual.ts';
+import { FakeClock } from '../../src/util/clock.ts';
+import type { Informer } from '../../src/client/informer.ts';
 import { eventually } from '../support/eventually.ts';
 import { countingClient } from '../support/counting-client.ts';
 
@@ -262,4 +264,60 @@ test('a failure asked for through the API (kcs.io/fail-requested) kills the mach
   t.true(machine?.running);
   const again = (await client.list(kindByName('Event')!, 'default')).items.filter((x) => x.reason === 'NodeFailureRequested');
   t.is(again.length, 1);
+});
+
+test('a machine that keeps dying is restarted at once, then after 1 s, 2 s ... counted from each death, even when starting it takes longer than the delay', async (t) => {
+  // The controller alone, driven by hand on a fake clock, over a runtime whose machine takes 3 s to start.
+  const dir = mkdtempSync(join(tmpdir(), 'kcs-nodectl-'));
+  const cp = await startControlPlane({ stateDir: dir, host: '127.0.0.1', port: 0, log: () => {} });
+  t.teardown(async () => {
+    await cp.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const client = new LocalClient(cp.registry, { user: ADMIN_USER });
+  const created = (await client.create<Node>(NODE, undefined, node('n1'))).body;
+  const clock = new FakeClock('2026-01-01T00:00:00Z');
+  const START_MS = 3000;
+  let machine: Machine | undefined;
+  const starts: number[] = [];
+  const runtime = {
+    kind: 'virtual',
+    list: async () => (machine ? [machine] : []),
+    ensure: async (spec: MachineSpec) => {
+      clock.advance(START_MS);
+      starts.push(clock.now().getTime());
+      machine = { name: spec.name, uid: spec.uid, id: `virtual://n1/${starts.length}`, running: true, specHash: 'h' };
+      return machine;
+    },
+    wantedHash: async () => 'h',
+  } as unknown as NodeRuntime;
+  const die = () => { machine = { ...machine!, running: false, stopReason: 'was killed (exit code 137, SIGKILL)' }; };
+  const { NodeController } = await import('../../src/controllers/node.ts');
+  const nodes = { get: (name: string) => (name === 'n1' ? created : undefined), keys: () => ['n1'] } as unknown as Informer<Node>;
+  const controller = new NodeController({ client, runtime, nodes, server: cp.url, tokenFor: () => 't', clock });
+  const runtimeReady = async () => (await client.get<Node>(NODE, undefined, 'n1')).status?.conditions?.find((c) => c.type === 'RuntimeReady');
+
+  await controller.reconcile('n1');
+  t.is(starts.length, 1, 'started');
+  die();
+  await controller.reconcile('n1');
+  t.is(starts.length, 2, 'the first death: restarted at once');
+
+  die();
+  t.deepEqual(await controller.reconcile('n1'), { requeueAfterMs: 1000 }, 'the second: 1 s from the death, though the start took 3 s');
+  t.is(starts.length, 2);
+  const waiting = await runtimeReady();
+  t.is(waiting?.reason, 'CrashLoopBackOff');
+  t.regex(waiting!.message!, /exit code 137.*restarting it in 1 s \(restart 2\)/);
+  clock.advance(999);
+  t.deepEqual(await controller.reconcile('n1'), { requeueAfterMs: 1 }, 'an early reconcile waits out the rest');
+  t.is(starts.length, 2);
+  clock.advance(1);
+  await controller.reconcile('n1');
+  t.is(starts.length, 3, 'restarted once the delay is over');
+  t.is((await runtimeReady())?.reason, 'MachineRunning');
+
+  die();
+  t.deepEqual(await controller.reconcile('n1'), { requeueAfterMs: 2000 }, 'the third: 2 s');
+  t.regex((await runtimeReady())!.message!, /restarting it in 2 s \(restart 3\)/);
 });

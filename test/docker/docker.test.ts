@@ -187,9 +187,11 @@ dockerTest('a node that runs out of memory is reported OOMKilled and restarted w
   const c = await dockerCluster(t);
   // 8 MiB is less than the agent needs: the kernel kills it at start, every time.
   await c.client.create<Node>(NODE, undefined, nodeManifest('tiny', { cpu: '1', memory: '8Mi' }));
-  const looping = await eventually('RuntimeReady=False CrashLoopBackOff', async () => {
+  let last = 'no RuntimeReady condition';
+  const looping = await eventually(() => `RuntimeReady=False CrashLoopBackOff (last seen: ${last})`, async () => {
     const n = await c.client.get<Node>(NODE, undefined, 'tiny');
     const cond = condition(n, 'RuntimeReady');
+    if (cond) last = `${cond.status} ${cond.reason}: ${cond.message}`;
     return cond?.status === 'False' && cond.reason === 'CrashLoopBackOff' ? cond : undefined;
   });
   t.regex(looping.message!, /exit code 137/);

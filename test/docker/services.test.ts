@@ -20,7 +20,7 @@ type Slice = KubeObject & { endpoints?: Array<{ addresses: string[]; conditions?
 
 const webPod = (name: string, node: string) => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'web' } },
-  spec: { nodeName: node, containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 8080, name: 'http' }], resources: { requests: { cpu: '100m' } } }] },
+  spec: { nodeName: node, containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 18092, name: 'http' }], resources: { requests: { cpu: '100m' } } }] },
 });
 
 /** One request through the Service: the pod that answered, and the address it answered on. */
