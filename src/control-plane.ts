@@ -5,6 +5,7 @@
 // their own identity through the same authorizer as HTTP requests, and
 // virtual nodes acting as their node.
 // `kcs up`, the tests and the benches all start kcs through here.
+import { clusterNetworks } from './objects/cluster-networks.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -65,6 +66,15 @@ export interface ControlPlaneOptions {
    * and identity may be given.
    */
   leaderElection?: boolean | LeaderElectionSettings;
+  /**
+   * The range node /24s come from (kube-controller-manager's
+   * --cluster-cidr; default 127.64.0.0/10), and the one cluster IPs come
+   * from (kube-apiserver's --service-cluster-ip-range; default
+   * 127.32.0.0/16). Two clusters on one machine need ranges of their own;
+   * servers sharing one store must be given the same.
+   */
+  clusterCidr?: string;
+  serviceClusterIpRange?: string;
 }
 
 export interface LeaderElectionSettings {
@@ -170,6 +180,8 @@ export async function adoptClusterIdentity(storeUrl: string | undefined, stateDi
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  // Checked before anything is opened: a range that cannot be used is refused (NetworkRangeError).
+  const networks = clusterNetworks({ clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceClusterIpRange });
   const metrics = new Metrics();
   const store = timeWrites(await openStore(opts.store, opts.stateDir), metrics);
   if (isSharedStore(opts.store)) await shareClusterIdentity(store, opts.stateDir, opts.log).catch(async (err: unknown) => { await store.close(); throw err; });
@@ -181,6 +193,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const { app, registry, authorize, usage } = createApp({ store, authenticator, bodyLimit: opts.bodyLimit, log: opts.log, metrics,
     nodeToken: (name) => nodeTokens.tokenFor(name),
     clusterId: loadOrCreateClusterId(opts.stateDir),
+    networks,
   });
   const tls = opts.tls
     ? await loadOrCreateServingTls(opts.stateDir, opts.host, opts.log).catch(async (err: unknown) => { await store.close(); throw err; })

@@ -1,5 +1,6 @@
 // The Koa application: error mapping, authentication, discovery and the
 // resource routes. app.callback() serves it from any http server.
+import type { ClusterNetworks } from '../objects/cluster-networks.ts';
 import type { ObjectCacheOptions } from '../cache/object-cache.ts';
 import Koa from 'koa';
 import { ManifestError } from '../objects/manifest.ts';
@@ -34,6 +35,8 @@ export interface AppOptions {
   cache?: Omit<ObjectCacheOptions, 'clock'>;
   /** Where requests are counted, and what GET /metrics serves (not served without it). */
   metrics?: Metrics;
+  /** The ranges pod /24s and cluster IPs come from; default 127.64.0.0/10 and 127.32.0.0/16. */
+  networks?: ClusterNetworks;
 }
 
 export interface ApiApp {
@@ -46,7 +49,7 @@ export interface ApiApp {
 }
 
 export function createApp(opts: AppOptions): ApiApp {
-  const registry = new Registry(opts.store, opts.clock, opts.cache);
+  const registry = new Registry(opts.store, opts.clock, opts.cache, opts.networks);
   const usage = new UsageRecorder(registry.clock);
   const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
   const app = new Koa();

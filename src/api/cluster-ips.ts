@@ -9,8 +9,9 @@
 // creates racing before the cache sees either never get one address.
 import type { ObjectCache } from '../cache/object-cache.ts';
 import { kindByName } from '../objects/kinds.ts';
-import { firstFree, formatIpv4, inRange, parseIpv4 } from '../objects/ip.ts';
-import { HEADLESS, SERVICE_CIDR, SERVICE_RANGE, type Service } from '../objects/services.ts';
+import { firstFree, formatIpv4, inRange, parseIpv4, type Ipv4Range } from '../objects/ip.ts';
+import { HEADLESS, type Service } from '../objects/services.ts';
+import { DEFAULT_NETWORKS } from '../objects/cluster-networks.ts';
 import { errors } from './errors.ts';
 
 const SERVICE = kindByName('Service')!;
@@ -20,8 +21,12 @@ export class ClusterIps {
   /** Addresses handed out whose Service the cache may not show yet. */
   private readonly reserved = new Set<number>();
 
-  constructor(cache: ObjectCache) {
+  /** Where cluster IPs come from (the service cluster IP range). */
+  private readonly range: Ipv4Range;
+
+  constructor(cache: ObjectCache, range: Ipv4Range = DEFAULT_NETWORKS.services) {
     this.cache = cache;
+    this.range = range;
   }
 
   /** The cache holds what the store holds: called before assign(). */
@@ -50,11 +55,11 @@ export class ClusterIps {
     let ip: number;
     if (spec.clusterIP) {
       ip = parseIpv4(spec.clusterIP)!;
-      if (!inRange(SERVICE_RANGE, ip)) throw clusterIpRefused(service, `the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${SERVICE_CIDR}`);
+      if (!inRange(this.range, ip)) throw clusterIpRefused(service, `the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${this.range.cidr}`);
       if (taken.has(ip)) throw clusterIpTaken(service);
     } else {
-      const free = firstFree(SERVICE_RANGE, taken);
-      if (free === undefined) throw errors.internal(new Error(`failed to allocate a serviceIP: range is full (${SERVICE_CIDR})`));
+      const free = firstFree(this.range, taken);
+      if (free === undefined) throw errors.internal(new Error(`failed to allocate a serviceIP: range is full (${this.range.cidr})`));
       ip = free;
     }
     this.reserved.add(ip);

@@ -1,6 +1,7 @@
 // The one write path into the store: every create, update, patch and delete,
 // whether it arrives over HTTP or from an in-process client, goes through
 // here: shape checks -> schema validation -> admission -> compare-and-swap.
+import { DEFAULT_NETWORKS, type ClusterNetworks } from '../objects/cluster-networks.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { randomSuffix } from '../objects/names.ts';
 import { setCondition } from '../objects/conditions.ts';
@@ -149,17 +150,22 @@ export class Registry {
   readonly clock: Clock;
   private readonly bootstrapped: Promise<void>;
   /** Which /24 of the pod network each Node has (node IPAM at admission). */
-  private readonly podCidrs = new PodCidrs();
+  private readonly podCidrs: PodCidrs;
   /** Which cluster IPs Services hold (the service IP allocator, at admission). */
   private readonly clusterIps: ClusterIps;
   /** The PriorityClasses pods take their priority from. */
   private readonly priorityClasses: PriorityClasses;
 
-  constructor(store: Store, clock: Clock = systemClock, cacheOptions: Omit<ObjectCacheOptions, 'clock'> = {}) {
+  /** The ranges pod /24s and cluster IPs come from (--cluster-cidr, --service-cluster-ip-range). */
+  readonly networks: ClusterNetworks;
+
+  constructor(store: Store, clock: Clock = systemClock, cacheOptions: Omit<ObjectCacheOptions, 'clock'> = {}, networks: ClusterNetworks = DEFAULT_NETWORKS) {
     this.store = store;
     this.clock = clock;
+    this.networks = networks;
     this.cache = new ObjectCache(store, { ...cacheOptions, clock });
-    this.clusterIps = new ClusterIps(this.cache);
+    this.podCidrs = new PodCidrs(networks.pods);
+    this.clusterIps = new ClusterIps(this.cache, networks.services);
     this.priorityClasses = new PriorityClasses(store);
     this.bootstrapped = this.createSystemNamespaces();
     // Awaited by ready() and by every namespace check; never an unhandled rejection meanwhile.

@@ -37,7 +37,7 @@ function ipBlockErrors(block: { cidr: string; except?: string[] }, field: string
   const cidr = parseIpv4Cidr(block.cidr);
   if (!cidr) return [{ reason: 'FieldValueInvalid', field: `${field}.cidr`, message: `Invalid value: ${JSON.stringify(block.cidr)}: must be an IPv4 CIDR such as 127.64.0.0/24` }];
   if (!cidrWithin(cidr, LOOPBACK)) {
-    return [{ reason: 'FieldValueInvalid', field: `${field}.cidr`, message: `Invalid value: ${JSON.stringify(block.cidr)}: must lie within 127.0.0.0/8: kcs networking is loopback only (pods are in 127.64.0.0/10)` }];
+    return [{ reason: 'FieldValueInvalid', field: `${field}.cidr`, message: `Invalid value: ${JSON.stringify(block.cidr)}: must lie within 127.0.0.0/8: kcs networking is loopback only (pods are in the cluster CIDR, 127.64.0.0/10 unless kcs up was given another)` }];
   }
   const errors: FieldError[] = [];
   (block.except ?? []).forEach((text, i) => {

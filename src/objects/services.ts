@@ -2,13 +2,10 @@
 // cluster IP from a loopback range, and the checks and defaults Kubernetes'
 // validation and defaulting give a Service that a schema cannot state.
 import type { FieldError } from './field-error.ts';
-import { ipv4Range, parseIpv4 } from './ip.ts';
+import { parseIpv4 } from './ip.ts';
 import { dns1035LabelError } from './names.ts';
 import type { KubeObject } from './types.ts';
 
-/** Where cluster IPs come from: loopback only, like every address kcs hands out. */
-export const SERVICE_CIDR = '127.32.0.0/16';
-export const SERVICE_RANGE = ipv4Range(SERVICE_CIDR);
 /** spec.clusterIP of a headless Service: no virtual address, no proxying. */
 export const HEADLESS = 'None';
 

@@ -6,13 +6,18 @@ import test from 'ava';
 import { NodeAgent } from '../../src/agent/agent.ts';
 import { PodAddresses } from '../../src/agent/pod-addresses.ts';
 import { Client } from '../../src/client/http.ts';
-import { hostIn, podCidrAt, podCidrIndex } from '../../src/objects/pod-network.ts';
+import { hostIn } from '../../src/objects/pod-network.ts';
+import { DEFAULT_NETWORKS } from '../../src/objects/cluster-networks.ts';
 import { FakeClock } from '../../src/util/clock.ts';
 import { unbound } from '../../src/objects/unbinding.ts';
 import { createAll, node, nodePath, NODES, openControlPlane, pod, PODS, tempStateDir, withApp } from './helpers.ts';
 import { eventually } from '../support/eventually.ts';
 
+const podCidrAt = (i: number) => DEFAULT_NETWORKS.pods.cidrAt(i);
+const podCidrIndex = (cidr: string) => DEFAULT_NETWORKS.pods.indexOf(cidr);
+
 test('the pod network is cut into /24s of 127.64.0.0/10, and nothing outside it is one', (t) => {
+  t.is(DEFAULT_NETWORKS.pods.count, 1 << 14);
   t.is(podCidrAt(0), '127.64.0.0/24');
   t.is(podCidrAt(257), '127.65.1.0/24');
   t.is(podCidrAt((1 << 14) - 1), '127.127.255.0/24');

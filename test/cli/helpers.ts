@@ -204,11 +204,11 @@ export interface KcsServer {
 
 const LISTENING = /kcs control plane listening on (https?:\/\/\S+)/;
 
-export async function startServer(opts: { root?: string; keepRoot?: boolean } = {}): Promise<KcsServer> {
+export async function startServer(opts: { root?: string; keepRoot?: boolean; args?: string[] } = {}): Promise<KcsServer> {
   const root = opts.root ?? mkdtempSync(join(tmpdir(), 'kcs-cli-test-'));
   const stateDir = join(root, 'state');
   // Virtual nodes: these tests are about the CLI, and must leave no containers behind.
-  const proc = spawnKcs(['up', '--port', '0', '--state-dir', stateDir, '--runtime', 'virtual']);
+  const proc = spawnKcs(['up', '--port', '0', '--state-dir', stateDir, '--runtime', 'virtual', ...(opts.args ?? [])]);
   let url: string;
   try {
     url = LISTENING.exec(await proc.waitForOutput(LISTENING, START_DEADLINE_MS))![1];

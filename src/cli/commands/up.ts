@@ -26,6 +26,7 @@ export default class Up extends Command {
     '<%= config.bin %> up',
     '<%= config.bin %> up --port 0 --state-dir /tmp/kcs-demo',
     '<%= config.bin %> up --watch manifests/',
+    '<%= config.bin %> up --state-dir /tmp/kcs-b --port 0 --cluster-cidr 127.128.0.0/10 --service-cluster-ip-range 127.33.0.0/16',
   ];
   static override flags = {
     'state-dir': Flags.string({ summary: 'Where the store and the admin token live (default $KCS_STATE_DIR or ~/.kcs).' }),
@@ -48,6 +49,8 @@ export default class Up extends Command {
     watch: Flags.string({ summary: 'Keep the cluster in sync with this directory of manifests (as `kcs sync --watch`); may be repeated.', multiple: true }),
     'resync-ms': Flags.integer({ summary: 'With --watch: how often to sync anyway, restoring objects changed out of band.', default: 30_000, min: 100 }),
     'real-load': Flags.boolean({ summary: 'Docker nodes really burn the CPU their pods use (their kcs.io/usage), so docker stats agrees and a node whose pods want more than its CPUs is throttled.', default: false }),
+    'cluster-cidr': Flags.string({ summary: 'The range each Node\'s pod /24 comes from, within 127.0.0.0/8 (default 127.64.0.0/10). Two clusters on one machine need ranges of their own; servers on one etcd, the same.' }),
+    'service-cluster-ip-range': Flags.string({ summary: 'The range Services\' cluster IPs come from, within 127.0.0.0/8 (default 127.32.0.0/16), apart from the cluster CIDR.' }),
     'real-load-cap': Flags.string({ summary: 'With --real-load: the most CPU all nodes together may burn, in cores (default 0.5: half of one host core), so the control plane is never starved.', default: '0.5' }),
   };
 
@@ -61,6 +64,13 @@ export default class Up extends Command {
     if (watchDirs.length) {
       const { existsSync, statSync } = await import('node:fs');
       for (const d of watchDirs) if (!existsSync(d) || !statSync(d).isDirectory()) this.error(`--watch ${d}: no such directory`, { exit: 1 });
+    }
+    try {
+      const { clusterNetworks } = await import('../../objects/cluster-networks.ts');
+      clusterNetworks({ clusterCidr: flags['cluster-cidr'], serviceCidr: flags['service-cluster-ip-range'] });
+    } catch (err) {
+      const flag = (err as { range?: string }).range === 'service' ? '--service-cluster-ip-range' : '--cluster-cidr';
+      this.error(`${flag}: ${(err as Error).message}`, { exit: 2 });
     }
     let timings: ReturnType<typeof electionTimings>;
     try {
@@ -90,7 +100,7 @@ export default class Up extends Command {
       const timing = HEARTBEATS[selected.runtime?.kind ?? 'docker'];
       cp = await startControlPlane({
         stateDir: dir, store: flags.store, host: flags.host, port: flags.port, tls: flags.tls, runtime: selected.runtime, maxRestarts: flags['max-restarts'], log,
-        leaderElection,
+        leaderElection, clusterCidr: flags['cluster-cidr'], serviceClusterIpRange: flags['service-cluster-ip-range'],
         heartbeatMs: flags['heartbeat-ms'] ?? timing.heartbeatMs, nodeGraceMs: flags['node-grace-ms'] ?? timing.nodeGraceMs,
       });
     } catch (err) {
