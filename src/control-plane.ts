@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { join } from 'node:path';
 import { adoptClusterIdentity as adoptIdentityInto, IDENTITY_FILES } from './store/cluster-identity.ts';
-import { isSharedStore, openStore } from './store/open.ts';
+import { isSharedStore, openStore, rememberStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import { timeWrites } from './store/timed-writes.ts';
 import { Metrics } from './util/metrics.ts';
@@ -185,6 +185,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const metrics = new Metrics();
   const store = timeWrites(await openStore(opts.store, opts.stateDir), metrics);
   if (isSharedStore(opts.store)) await shareClusterIdentity(store, opts.stateDir, opts.log).catch(async (err: unknown) => { await store.close(); throw err; });
+  rememberStore(opts.stateDir, opts.store);
   const adminToken = loadOrCreateAdminToken(opts.stateDir);
   const controllerToken = loadOrCreateToken(opts.stateDir, IDENTITY_FILES.controllerToken);
   const metricsToken = loadOrCreateToken(opts.stateDir, METRICS_TOKEN_FILE);

@@ -34,13 +34,30 @@ export interface ApiServerLeasesOptions {
   log?: (message: string) => void;
 }
 
-interface ApiServerLease extends KubeObject {
+export interface ApiServerLease extends KubeObject {
   spec?: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string };
 }
 
 /** The Lease name of the API server at url: one per address, so a restarted server takes its own back. */
 export function apiServerLeaseName(url: string): string {
   return `${APISERVER_IDENTITY}-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * The API servers whose Leases have not expired at now, by their own
+ * renewTime and duration: a one-off look from outside the cluster (`kcs
+ * down`), on one machine's clock, where no changes can be watched.
+ */
+export function unexpiredApiServers(leases: ApiServerLease[], now: number): Array<{ url: string; renewedAgoMs: number; expiresInMs: number }> {
+  const out: Array<{ url: string; renewedAgoMs: number; expiresInMs: number }> = [];
+  for (const lease of leases) {
+    const url = lease.metadata.annotations?.[APISERVER_URL_ANNOTATION];
+    const renewed = Date.parse(lease.spec?.renewTime ?? '');
+    if (lease.metadata.labels?.[APISERVER_IDENTITY_LABEL] !== APISERVER_IDENTITY || !url || Number.isNaN(renewed)) continue;
+    const expires = renewed + (lease.spec?.leaseDurationSeconds ?? DEFAULT_APISERVER_LEASE_MS / 1000) * 1000;
+    if (expires > now) out.push({ url, renewedAgoMs: Math.max(0, now - renewed), expiresInMs: expires - now });
+  }
+  return out.sort((a, b) => a.url.localeCompare(b.url));
 }
 
 export class ApiServerLeases {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
-import { APISERVER_IDENTITY, APISERVER_IDENTITY_LABEL, APISERVER_URL_ANNOTATION } from '../../src/controllers/apiserver-leases.ts';
+import { APISERVER_IDENTITY, APISERVER_IDENTITY_LABEL, APISERVER_URL_ANNOTATION, unexpiredApiServers } from '../../src/controllers/apiserver-leases.ts';
 import { reachesAnApiServer } from '../../src/controllers/node.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Service } from '../../src/objects/services.ts';
@@ -99,4 +99,27 @@ etcdTest('agents are given every API server and keep their machine when the serv
   const restarted = (await machines.get('n1'))!;
   t.is(restarted.id, machine.id, 'the same machine: not replaced because the server that started it went away');
   t.deepEqual((await events(second.cp, 'MachineReplaced')).length, 0);
+});
+
+test('from outside the cluster, a server runs while its Lease is unexpired by its own renewTime and duration; other Leases are not servers', (t) => {
+  const now = Date.parse('2026-01-01T00:01:00Z');
+  const lease = (url: string | undefined, renewTime: string, seconds = 20, identity = 'kcs-apiserver') => ({
+    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+    metadata: { name: `x${url}`, namespace: 'kube-system', labels: { 'apiserver.kubernetes.io/identity': identity }, annotations: (url ? { 'kcs.io/url': url } : {}) as Record<string, string> },
+    spec: { leaseDurationSeconds: seconds, renewTime },
+  });
+  const live = unexpiredApiServers([
+    lease('https://127.0.0.1:7443', '2026-01-01T00:00:55.000000Z'),
+    lease('https://127.0.0.1:6443', '2026-01-01T00:00:41.000000Z'),
+    lease('https://127.0.0.1:8443', '2026-01-01T00:00:40.000000Z', 20),
+    lease('https://127.0.0.1:9443', '2026-01-01T00:00:00.000000Z', 90),
+    lease(undefined, '2026-01-01T00:00:59.000000Z'),
+    lease('https://127.0.0.1:5443', '2026-01-01T00:00:59.000000Z', 20, 'kube-apiserver'),
+    lease('https://127.0.0.1:4443', 'not a time'),
+  ], now);
+  t.deepEqual(live, [
+    { url: 'https://127.0.0.1:6443', renewedAgoMs: 19_000, expiresInMs: 1000 },
+    { url: 'https://127.0.0.1:7443', renewedAgoMs: 5000, expiresInMs: 15_000 },
+    { url: 'https://127.0.0.1:9443', renewedAgoMs: 60_000, expiresInMs: 30_000 },
+  ], 'expired at exactly its end (8443), no URL, another identity, an unreadable time: none of them');
 });

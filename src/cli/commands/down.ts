@@ -5,7 +5,7 @@ import { stateDir } from '../../config.ts';
 export default class Down extends Command {
   static override summary = "Stop this cluster's node containers; with --purge also remove them and delete the state directory.";
   static override description = 'The containers are found by the cluster id kcs keeps in the state directory (Docker runtime). Without --purge they are stopped and kept, so the next `kcs up` on the same state starts them again. '
-    + 'kcs down refuses while a `kcs up` still holds the state directory: stop that first (Ctrl-C), since a running control plane would start the containers again.';
+    + 'kcs down refuses while a `kcs up` still holds the state directory, or, for a cluster on etcd, while any of its servers still runs (its API server Lease unexpired): stop those first (Ctrl-C), since a running control plane would start the containers again.';
   static override examples = ['<%= config.bin %> down', '<%= config.bin %> down --purge', '<%= config.bin %> down --state-dir /tmp/kcs-demo'];
   static override flags = {
     'state-dir': Flags.string({ summary: 'The state directory of the cluster (default $KCS_STATE_DIR or ~/.kcs).' }),
@@ -27,12 +27,47 @@ export default class Down extends Command {
         exit: 1, suggestions: ["press Ctrl-C where 'kcs up' runs (its node containers keep running until kcs down stops them)"],
       });
     }
+    await this.refuseWhileServersRun(dir);
     const containers = await this.nodeContainers(dir, flags.purge);
     if (flags.purge) {
       rmSync(dir, { recursive: true, force: true });
       this.log(`deleted ${dir} (the store, the tokens and the kubeconfig)`);
     }
     return { containers, purged: flags.purge };
+  }
+
+  /**
+   * On etcd the cluster's servers may run anywhere, on other state
+   * directories: any of them would start the containers again. Each keeps
+   * an API server Lease in the store while it runs; an unexpired one is a
+   * server still running. With etcd out of reach no server can act either:
+   * said, and not held against going on.
+   */
+  private async refuseWhileServersRun(dir: string): Promise<void> {
+    const { rememberedStore, openStore } = await import('../../store/open.ts');
+    const storeUrl = rememberedStore(dir);
+    if (!storeUrl) return;
+    const { unexpiredApiServers } = await import('../../controllers/apiserver-leases.ts');
+    const { kindByName } = await import('../../objects/kinds.ts');
+    const { prefixFor } = await import('../../api/registry.ts');
+    const { CONTROLLER_LEASE_NAMESPACE } = await import('../../objects/leader-leases.ts');
+    let live: ReturnType<typeof unexpiredApiServers>;
+    let store: Awaited<ReturnType<typeof openStore>> | undefined;
+    try {
+      store = await openStore(storeUrl, dir);
+      const { items } = await store.list(prefixFor(kindByName('Lease')!, CONTROLLER_LEASE_NAMESPACE));
+      live = unexpiredApiServers(items.map((kv) => JSON.parse(kv.value)), Date.now());
+    } catch (err) {
+      this.log(`cannot ask ${storeUrl} which servers of this cluster run (${(err as Error).message}): going on`);
+      return;
+    } finally {
+      await store?.close();
+    }
+    if (!live.length) return;
+    const servers = live.map((s) => `${s.url} (renewed ${Math.round(s.renewedAgoMs / 1000)} s ago, expires in ${Math.ceil(s.expiresInMs / 1000)} s)`).join(', ');
+    this.error(`a kcs up of this cluster is still running on ${storeUrl}: ${servers}. Stop every one first, then run kcs down again`, {
+      exit: 1, suggestions: ["press Ctrl-C where each 'kcs up' runs; one killed without stopping is counted until its Lease expires"],
+    });
   }
 
   /** Stops (or, purging, removes) the containers labelled with this state's cluster id; their names. */
