@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { join } from 'node:path';
-import { adoptClusterIdentity as adoptIdentityInto, IDENTITY_FILES } from './store/cluster-identity.ts';
+import { adoptClusterIdentity as adoptIdentityInto, agreeOnNetworks, IDENTITY_FILES } from './store/cluster-identity.ts';
 import { isSharedStore, openStore, rememberStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import { timeWrites } from './store/timed-writes.ts';
@@ -184,7 +184,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const networks = clusterNetworks({ clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceClusterIpRange });
   const metrics = new Metrics();
   const store = timeWrites(await openStore(opts.store, opts.stateDir), metrics);
-  if (isSharedStore(opts.store)) await shareClusterIdentity(store, opts.stateDir, opts.log).catch(async (err: unknown) => { await store.close(); throw err; });
+  if (isSharedStore(opts.store)) {
+    await shareClusterIdentity(store, opts.stateDir, opts.log)
+      .then(() => agreeOnNetworks(store, { clusterCidr: networks.pods.cidr, serviceCidr: networks.services.cidr }))
+      .catch(async (err: unknown) => { await store.close(); throw err; });
+  }
   rememberStore(opts.stateDir, opts.store);
   const adminToken = loadOrCreateAdminToken(opts.stateDir);
   const controllerToken = loadOrCreateToken(opts.stateDir, IDENTITY_FILES.controllerToken);

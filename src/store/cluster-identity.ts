@@ -94,3 +94,41 @@ function writeField(stateDir: string, field: Field, value: string): void {
 function isPem(field: Field): boolean {
   return field === 'caCert' || field === 'caKey';
 }
+
+/** Where the cluster's address ranges are kept: every server hands out from the same ones. */
+export const CLUSTER_NETWORKS_KEY = '/kcs/cluster-networks';
+
+export interface KeptNetworks { clusterCidr: string; serviceCidr: string }
+
+/**
+ * Makes this server agree with the cluster on its address ranges: the first
+ * server keeps its own in the store, and a later one given others is
+ * refused, naming the flag, before it hands out anything (two servers
+ * handing out from different ranges would split the cluster's addresses).
+ * Like the identity, they are the cluster's for good; other ranges need a
+ * new cluster.
+ */
+export async function agreeOnNetworks(store: Store, mine: KeptNetworks): Promise<void> {
+  let kept = await store.get(CLUSTER_NETWORKS_KEY);
+  if (!kept) {
+    try {
+      await store.create(CLUSTER_NETWORKS_KEY, JSON.stringify(mine));
+      return;
+    } catch (err) {
+      if (!(err instanceof KeyExistsError)) throw err;
+      kept = await store.get(CLUSTER_NETWORKS_KEY);
+      if (!kept) throw new StoreError(`${CLUSTER_NETWORKS_KEY} existed and then did not`);
+    }
+  }
+  const theirs = JSON.parse(kept.value) as Partial<KeptNetworks>;
+  const differ = [
+    ...(theirs.clusterCidr !== mine.clusterCidr ? [`--cluster-cidr ${theirs.clusterCidr} (this server was given ${mine.clusterCidr})`] : []),
+    ...(theirs.serviceCidr !== mine.serviceCidr ? [`--service-cluster-ip-range ${theirs.serviceCidr} (this server was given ${mine.serviceCidr})`] : []),
+  ];
+  if (differ.length) throw new NetworksDisagreeError(`the cluster on this store uses ${differ.join(' and ')}: give every server of one cluster the same ranges`);
+}
+
+/** A server given other address ranges than its cluster's. */
+export class NetworksDisagreeError extends Error {
+  override name = 'NetworksDisagreeError';
+}

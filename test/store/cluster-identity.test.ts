@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
 import { EtcdStore } from '../../src/store/etcd.ts';
-import { CLUSTER_IDENTITY_KEY, type ClusterIdentity } from '../../src/store/cluster-identity.ts';
+import { CLUSTER_IDENTITY_KEY, CLUSTER_NETWORKS_KEY, NetworksDisagreeError, type ClusterIdentity } from '../../src/store/cluster-identity.ts';
 import { etcdTest, sharedEtcd } from '../support/etcd.ts';
 import { requestWithCa } from '../support/https-request.ts';
 
@@ -18,7 +18,7 @@ const etcd = sharedEtcd();
 async function clearIdentity(): Promise<void> {
   const store = await EtcdStore.open({ endpoints: [(await etcd()).endpoint] });
   try {
-    if (await store.get(CLUSTER_IDENTITY_KEY)) await store.delete(CLUSTER_IDENTITY_KEY);
+    for (const key of [CLUSTER_IDENTITY_KEY, CLUSTER_NETWORKS_KEY]) if (await store.get(key)) await store.delete(key);
   } finally {
     await store.close();
   }
@@ -30,8 +30,8 @@ function stateDir(t: ExecutionContext): string {
   return dir;
 }
 
-async function server(t: ExecutionContext, dir: string): Promise<ControlPlane> {
-  const cp = await startControlPlane({ stateDir: dir, store: `etcd://${(await etcd()).endpoint}`, host: '127.0.0.1', port: 0, tls: true, leaderElection: false, log: () => {} });
+async function server(t: ExecutionContext, dir: string, ranges: { clusterCidr?: string; serviceClusterIpRange?: string } = {}): Promise<ControlPlane> {
+  const cp = await startControlPlane({ stateDir: dir, store: `etcd://${(await etcd()).endpoint}`, host: '127.0.0.1', port: 0, tls: true, leaderElection: false, log: () => {}, ...ranges });
   t.teardown(() => cp.close());
   return cp;
 }
@@ -94,4 +94,21 @@ etcdTest('the identity is kept outside what the API serves', async (t) => {
   const climbing = await get(cp, `/api/v1/nodes/${encodeURIComponent('../../kcs/cluster-identity')}`, cp.adminToken);
   t.true(climbing.status >= 400 && climbing.status < 500, `${climbing.status}`);
   t.false(climbing.text.includes(cp.controllerToken));
+});
+
+etcdTest('servers of one cluster hand out from the same ranges: one given others is refused, naming the flags, and stores nothing', async (t) => {
+  await clearIdentity();
+  const first = await server(t, stateDir(t), { clusterCidr: '127.128.0.0/10', serviceClusterIpRange: '127.33.0.0/16' });
+  const same = await server(t, stateDir(t), { clusterCidr: '127.128.0.0/10', serviceClusterIpRange: '127.33.0.0/16' });
+  t.is(same.adminToken, first.adminToken, 'given the same ranges: one cluster');
+  const other = stateDir(t);
+  const err = await t.throwsAsync(server(t, other, { serviceClusterIpRange: '127.33.0.0/16' }), { instanceOf: NetworksDisagreeError });
+  t.regex(err!.message, /uses --cluster-cidr 127\.128\.0\.0\/10 \(this server was given 127\.64\.0\.0\/10\): give every server of one cluster the same ranges/);
+  t.notRegex(err!.message, /service-cluster-ip-range/, 'only the range that differs is named');
+  const store = await EtcdStore.open({ endpoints: [(await etcd()).endpoint] });
+  t.teardown(() => store.close());
+  t.deepEqual(JSON.parse((await store.get(CLUSTER_NETWORKS_KEY))!.value), { clusterCidr: '127.128.0.0/10', serviceCidr: '127.33.0.0/16' }, 'the first server\'s, unchanged');
+  // The first keeps serving.
+  const node = await get(first, '/api/v1/nodes', first.adminToken);
+  t.is(node.status, 200);
 });

@@ -108,6 +108,7 @@ export default class Up extends Command {
       if (e.code === 'EADDRINUSE') this.error(`port ${flags.port} on ${flags.host} is in use`, { exit: 1, suggestions: ['pick another with --port, or --port 0 for any free port'] });
       if (e.name === 'StateLockedError') this.error(e.message, { exit: 1, suggestions: ['stop the other kcs up, or use another --state-dir'] });
       if (e.name === 'StoreError') this.error(e.message, { exit: 1, suggestions: ['check --store: etcd://host:port of running etcd members'] });
+      if (e.name === 'NetworksDisagreeError') this.error(e.message, { exit: 1 });
       throw err;
     }
     const dashboard = flags.dashboard ? await this.startDashboard(cp, flags.port, flags['dashboard-port'], log) : undefined;
