@@ -156,13 +156,10 @@ export class Registry {
   /** The PriorityClasses pods take their priority from. */
   private readonly priorityClasses: PriorityClasses;
 
-  /** The ranges pod /24s and cluster IPs come from (--cluster-cidr, --service-cluster-ip-range). */
-  readonly networks: ClusterNetworks;
-
+  /** networks: the ranges pod /24s and cluster IPs come from (--cluster-cidr, --service-cluster-ip-range). */
   constructor(store: Store, clock: Clock = systemClock, cacheOptions: Omit<ObjectCacheOptions, 'clock'> = {}, networks: ClusterNetworks = DEFAULT_NETWORKS) {
     this.store = store;
     this.clock = clock;
-    this.networks = networks;
     this.cache = new ObjectCache(store, { ...cacheOptions, clock });
     this.podCidrs = new PodCidrs(networks.pods);
     this.clusterIps = new ClusterIps(this.cache, networks.services);

@@ -11,7 +11,7 @@ export const DEFAULT_CLUSTER_CIDR = '127.64.0.0/10';
 export const DEFAULT_SERVICE_CIDR = '127.32.0.0/16';
 
 /** An IPv4 CIDR as numbers: its first address and its size. */
-interface Block { base: number; size: number; prefix: number }
+export interface Block { base: number; size: number; prefix: number }
 
 const LOOPBACK: Block = { base: parseIpv4('127.0.0.0')!, size: 2 ** 24, prefix: 8 };
 /** Where kcs listens (127.0.0.1) and where hosts name themselves (127.0.1.1): never handed out. */
@@ -40,19 +40,20 @@ export class PodNetwork {
   readonly cidr: string;
   /** How many node /24s it holds. */
   readonly count: number;
-  private readonly base: number;
+  /** The range as numbers, for checking it against the service range. */
+  readonly block: Block;
 
   constructor(cidr: string) {
     const block = parseBlock(cidr, { min: 9, max: 24 });
     if (typeof block === 'string') throw new NetworkRangeError('cluster', `the cluster CIDR ${JSON.stringify(cidr)} ${block}`);
     this.cidr = cidr;
-    this.base = block.base;
+    this.block = block;
     this.count = block.size / 256;
   }
 
   /** The index-th node /24: for 127.64.0.0/10, 0 → 127.64.0.0/24, 256 → 127.65.0.0/24. */
   cidrAt(index: number): string {
-    return `${formatIpv4(this.base + index * 256)}/24`;
+    return `${formatIpv4(this.block.base + index * 256)}/24`;
   }
 
   /** The index of a node /24 of this network, or undefined when it is not one. */
@@ -60,7 +61,7 @@ export class PodNetwork {
     const m = /^(\S+)\/24$/.exec(cidr);
     const base = m ? parseIpv4(m[1]!) : undefined;
     if (base === undefined || base % 256 !== 0) return undefined;
-    const index = (base - this.base) / 256;
+    const index = (base - this.block.base) / 256;
     return index >= 0 && index < this.count ? index : undefined;
   }
 }
@@ -93,8 +94,7 @@ export function clusterNetworks(opts: { clusterCidr?: string; serviceCidr?: stri
   // As kube-apiserver: no larger than a /12; and room for addresses besides the network and broadcast ones.
   const block = parseBlock(serviceCidr, { min: 12, max: 30 });
   if (typeof block === 'string') throw new NetworkRangeError('service', `the service cluster IP range ${JSON.stringify(serviceCidr)} ${block}`);
-  const podBlock = parseBlock(podCidr, { min: 9, max: 24 }) as Block;
-  if (overlaps(block, podBlock)) throw new NetworkRangeError('service', `the service cluster IP range ${serviceCidr} overlaps the cluster CIDR ${podCidr}`);
+  if (overlaps(block, pods.block)) throw new NetworkRangeError('service', `the service cluster IP range ${serviceCidr} overlaps the cluster CIDR ${podCidr}`);
   return { pods, services: ipv4Range(serviceCidr) };
 }
 
