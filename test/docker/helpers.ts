@@ -79,6 +79,25 @@ export async function inspectContainer(id: string): Promise<Docker.ContainerInsp
   }
 }
 
+/**
+ * Freezes a container (docker pause), trying again while the kernel will not.
+ * On cgroup v1 the freezer can stay FREEZING on a busy machine; runc then
+ * thaws the container and answers "unable to freeze". The kernel's freezer
+ * documentation says to retry, and the fault the test needs has simply not
+ * happened yet, so it is retried rather than failed.
+ */
+export async function pauseContainer(container: Docker.Container, attempts = 20): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await container.pause();
+      return;
+    } catch (err) {
+      if (attempt >= attempts || !/unable to freeze/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export async function removeClusterContainers(clusterId: string): Promise<void> {
   const containers = await clusterContainers(clusterId);
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch((err: { statusCode?: number }) => {

@@ -5,7 +5,7 @@ import type { KubeEvent } from '../../src/client/events.ts';
 import { kindByName } from '../../src/objects/kinds.ts';
 import type { Node, Pod } from '../../src/objects/types.ts';
 import { eventually } from '../support/eventually.ts';
-import { dockerCluster, dockerOrSkip, NODE, nodeManifest } from './helpers.ts';
+import { dockerCluster, dockerOrSkip, NODE, nodeManifest, pauseContainer } from './helpers.ts';
 
 const dockerTest = dockerOrSkip(test);
 const POD = kindByName('Pod')!;
@@ -69,7 +69,7 @@ dockerTest('a paused node container is declared Unknown and its pods move; unpau
   const from = first.spec.nodeName!;
   const to = from === 'a' ? 'b' : 'a';
   const id = (await c.client.get<Node>(NODE, undefined, from)).status!.containerID!.replace('docker://', '');
-  await c.runtime.docker.getContainer(id).pause();
+  await pauseContainer(c.runtime.docker.getContainer(id));
   const moved = await eventually('web Running elsewhere', async () => {
     const p = await c.client.get<Pod>(POD, 'default', 'web');
     return p.spec.nodeName === to && p.status?.phase === 'Running' ? p : undefined;
@@ -99,7 +99,7 @@ dockerTest('a control plane down longer than the grace period fails no node when
   await c.client.create(POD, 'default', pod('stays', '2')); // fits steady only
   await eventually('stays Running', async () => (await c.client.get<Pod>(POD, 'default', 'stays')).status?.phase === 'Running');
   // Down for 4 s: longer than the 3 s grace. steady's heartbeats fail meanwhile.
-  await c.restart({ downtimeMs: 4000, whileDown: () => witness.pause() });
+  await c.restart({ downtimeMs: 4000, whileDown: () => pauseContainer(witness) });
   // The health controller declaring witness failed, a grace after it came
   // back, shows it has judged the nodes at a time when steady's last
   // heartbeat before the outage was long past the grace; and a heartbeat of
