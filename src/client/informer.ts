@@ -1,8 +1,9 @@
 // An informer keeps a local cache of one kind by list+watch, and tells its
 // handlers what changed. When a watch ends it watches again from the last
-// resourceVersion it saw (bookmarks keep that recent while nothing changes),
-// as Kubernetes' reflector does; only when the server cannot resume it
-// (410 Expired, any ERROR) does it list again and report the difference.
+// revision it saw whole (bookmarks keep that recent while nothing changes),
+// as Kubernetes' reflector does, and skips the events it already has; only
+// when the server cannot resume it (410 Expired, any ERROR) does it list
+// again and report the difference.
 // So a restart of the server costs each informer a watch, not a list.
 import { errorCode, type KcsClient, type Selectors } from './interface.ts';
 import type { KindInfo } from '../objects/kinds.ts';
@@ -118,7 +119,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private watchFrom(resourceVersion: string): void {
-    let last = resourceVersion;
+    const seen = new RevisionsSeen(resourceVersion);
     let expired = false;
     const handle = this.client.watch(this.kind, this.opts.namespace, {
       labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector, resourceVersion, allowWatchBookmarks: true,
@@ -128,15 +129,27 @@ export class Informer<T extends KubeObject = KubeObject> {
         expired = true;
         return;
       }
-      last = e.object.metadata.resourceVersion ?? last;
+      seen.saw(e.object.metadata.resourceVersion, e.type === 'BOOKMARK');
       this.failures = 0;
-      if (e.type !== 'BOOKMARK') this.apply(e.type, e.object);
+      if (e.type !== 'BOOKMARK' && !this.alreadyHas(e.type, e.object)) this.apply(e.type, e.object);
     });
     this.watch = handle;
-    // Ended cleanly or the connection lost: resume from the last revision seen.
-    // Refused (an ERROR event, or an HTTP status such as 504 for a revision the
-    // server never reached): list again.
-    handle.done.then(() => this.rewatchLater(expired ? undefined : last, false), (err) => this.rewatchLater(errorCode(err) === undefined ? last : undefined, true));
+    // Ended cleanly or the connection lost: resume from the last revision
+    // seen whole. Refused (an ERROR event, or an HTTP status such as 504 for
+    // a revision the server never reached): list again.
+    handle.done.then(() => this.rewatchLater(expired ? undefined : seen.whole, false), (err) => this.rewatchLater(errorCode(err) === undefined ? seen.whole : undefined, true));
+  }
+
+  /**
+   * An event of a revision watched again: resuming from the last revision
+   * seen whole sends again those events of the next one that did arrive.
+   * A change always takes a new resourceVersion, so an object cached at the
+   * event's own version (or a delete of one not cached) is one already had.
+   */
+  private alreadyHas(type: WatchEvent['type'], obj: T): boolean {
+    const cached = this.cache.get(objectKey(obj));
+    if (type === 'DELETED') return cached === undefined;
+    return cached !== undefined && cached.metadata.resourceVersion === obj.metadata.resourceVersion;
   }
 
   /** Watches again from resourceVersion, or (undefined) lists and watches afresh; after a back-off if failed. */
@@ -204,4 +217,34 @@ function unplace<T>(byValue: Map<string, Map<string, T>>, value: string | undefi
   const objects = byValue.get(value);
   objects?.delete(key);
   if (objects?.size === 0) byValue.delete(value);
+}
+
+/**
+ * Which revisions a watch has delivered whole. On etcd every write of one
+ * commit shares a revision, and a watch cut between two of its events (a
+ * server killed mid-stream) would, resumed from that revision, never send
+ * the rest: the server sends only what comes after the revision asked for.
+ * A revision is known whole once an event of a later one (or a bookmark,
+ * which the server sends between revisions) has arrived.
+ */
+export class RevisionsSeen {
+  /** Every event at or before this revision has been delivered. */
+  whole: string;
+  /** The revision of the last event delivered, perhaps not all of it yet. */
+  private latest: string;
+
+  constructor(from: string) {
+    this.whole = from;
+    this.latest = from;
+  }
+
+  saw(resourceVersion: string | undefined, bookmark: boolean): void {
+    if (resourceVersion === undefined) return;
+    if (bookmark) {
+      this.whole = this.latest = resourceVersion;
+    } else if (resourceVersion !== this.latest) {
+      this.whole = this.latest;
+      this.latest = resourceVersion;
+    }
+  }
 }
