@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { join } from 'node:path';
 import { adoptClusterIdentity as adoptIdentityInto, agreeOnNetworks, IDENTITY_FILES } from './store/cluster-identity.ts';
-import { isSharedStore, openStore, rememberStore } from './store/open.ts';
+import { isSharedStore, openStore, rememberStore, type EtcdTlsFiles } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import { timeWrites } from './store/timed-writes.ts';
 import { Metrics } from './util/metrics.ts';
@@ -37,6 +37,8 @@ export interface ControlPlaneOptions {
   stateDir: string;
   /** Where the objects are kept: etcd://host:port[,...], or (the default) the SQLite file in stateDir. */
   store?: string;
+  /** TLS to the etcd of store (kube-apiserver's --etcd-cafile, --etcd-certfile, --etcd-keyfile). */
+  etcdTls?: EtcdTlsFiles;
   host: string;
   port: number;
   bodyLimit?: number;
@@ -169,9 +171,9 @@ async function shareClusterIdentity(store: Store, stateDir: string, log?: (messa
  * do for the SQLite file): for what must know the cluster id before the
  * control plane starts, as `kcs up` names its Docker containers by it.
  */
-export async function adoptClusterIdentity(storeUrl: string | undefined, stateDir: string, log?: (message: string) => void): Promise<void> {
+export async function adoptClusterIdentity(storeUrl: string | undefined, stateDir: string, log?: (message: string) => void, etcdTls?: EtcdTlsFiles): Promise<void> {
   if (!isSharedStore(storeUrl)) return;
-  const store = await openStore(storeUrl, stateDir);
+  const store = await openStore(storeUrl, stateDir, etcdTls);
   try {
     await shareClusterIdentity(store, stateDir, log);
   } finally {
@@ -183,13 +185,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   // Checked before anything is opened: a range that cannot be used is refused (NetworkRangeError).
   const networks = clusterNetworks({ clusterCidr: opts.clusterCidr, serviceCidr: opts.serviceClusterIpRange });
   const metrics = new Metrics();
-  const store = timeWrites(await openStore(opts.store, opts.stateDir), metrics);
+  const store = timeWrites(await openStore(opts.store, opts.stateDir, opts.etcdTls), metrics);
   if (isSharedStore(opts.store)) {
     await shareClusterIdentity(store, opts.stateDir, opts.log)
       .then(() => agreeOnNetworks(store, { clusterCidr: networks.pods.cidr, serviceCidr: networks.services.cidr }))
       .catch(async (err: unknown) => { await store.close(); throw err; });
   }
-  rememberStore(opts.stateDir, opts.store);
+  rememberStore(opts.stateDir, opts.store, opts.etcdTls);
   const adminToken = loadOrCreateAdminToken(opts.stateDir);
   const controllerToken = loadOrCreateToken(opts.stateDir, IDENTITY_FILES.controllerToken);
   const metricsToken = loadOrCreateToken(opts.stateDir, METRICS_TOKEN_FILE);

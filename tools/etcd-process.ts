@@ -1,12 +1,16 @@
 // Private etcds on free loopback ports with temp data dirs, for the tests
 // and benches that need a real one (Debian's etcd-server): one member, or a
-// cluster of several. Stopped by their PIDs.
+// cluster of several; over TLS with client certificates if asked. Stopped by
+// their PIDs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { createCa, issueClientCert, issueServingCert } from '../src/pki/certificates.ts';
 import { ETCD_LIMIT_FLAGS } from '../src/store/etcd.ts';
 
 /** The etcd binary: KCS_ETCD, else the first etcd on PATH; undefined if there is none. */
@@ -30,6 +34,8 @@ export interface EtcdMember {
 export interface EtcdProcess extends EtcdMember {
   /** Ends it for good and removes its data dir. */
   stop(): Promise<void>;
+  /** Started with tls: what a client needs to reach it. */
+  tls?: EtcdTlsFiles;
 }
 
 export interface EtcdCluster {
@@ -45,6 +51,18 @@ export interface EtcdStartOptions {
   timeoutMs?: number;
   /** etcd's own request limits instead of the ones kcs's batched writes need. */
   defaultLimits?: boolean;
+  /**
+   * Serve clients over TLS only, and only those showing a client
+   * certificate from the CA made for it (--client-cert-auth).
+   */
+  tls?: boolean;
+}
+
+/** The PEM files of a TLS etcd: the CA, and a client certificate it accepts. */
+export interface EtcdTlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
 }
 
 /** Free loopback ports, all distinct: each is held until every one is found. */
@@ -88,15 +106,33 @@ async function killed(proc: Process): Promise<void> {
  * Resolves once the member's /health says true (in a cluster: it has a
  * leader and can serve); throws if it exits or timeoutMs passes first.
  */
-async function healthy(proc: Process, client: string, timeoutMs: number): Promise<void> {
+async function healthy(proc: Process, client: string, timeoutMs: number, tls?: EtcdTlsFiles): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.child.exitCode !== null) throw new Error(`etcd exited with ${proc.child.exitCode}: ${proc.output().slice(-2000)}`);
-    const res = await fetch(`${client}/health`).catch(() => undefined);
-    if (res?.ok && ((await res.json()) as { health?: string }).health === 'true') return;
+    const health = await getJson(`${client}/health`, tls).catch(() => undefined) as { health?: string } | undefined;
+    if (health?.health === 'true') return;
     if (Date.now() > deadline) throw new Error(`etcd did not answer on ${client} (it printed: ${proc.output().slice(-2000)})`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A GET's JSON answer; over TLS with the client certificate given. */
+function getJson(url: string, tls?: EtcdTlsFiles): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const options = tls ? { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : {};
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (s: string) => { body += s; }).on('end', () => {
+        try {
+          resolve(res.statusCode === 200 ? JSON.parse(body) : undefined);
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on('error', reject);
+  });
 }
 
 /** A member's process, spawned again on restart; healthy() waits for the current one. */
@@ -106,14 +142,14 @@ interface RunningMember extends EtcdMember {
   killNow(): void;
 }
 
-function runMember(etcd: string, name: string, clientPort: number, args: string[], timeoutMs: number): RunningMember {
-  const client = `http://127.0.0.1:${clientPort}`;
+function runMember(etcd: string, name: string, clientPort: number, args: string[], timeoutMs: number, tls?: EtcdTlsFiles): RunningMember {
+  const client = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   let proc = spawnProcess(etcd, args);
   const member: RunningMember = {
     name,
     endpoint: `127.0.0.1:${clientPort}`,
     get pid() { return proc.child.pid!; },
-    healthy: () => healthy(proc, client, timeoutMs),
+    healthy: () => healthy(proc, client, timeoutMs, tls),
     killNow: () => { proc.child.kill('SIGKILL'); },
     kill: () => killed(proc),
     restart: async () => {
@@ -130,7 +166,7 @@ function runMember(etcd: string, name: string, clientPort: number, args: string[
  * peer ports and its data dir under one temp dir; answers once every one is
  * healthy (a member of a cluster is once a quorum has elected a leader).
  */
-async function startMembers(count: number, opts: EtcdStartOptions): Promise<{ members: RunningMember[]; stop: () => Promise<void> }> {
+async function startMembers(count: number, opts: EtcdStartOptions): Promise<{ members: RunningMember[]; stop: () => Promise<void>; tls?: EtcdTlsFiles }> {
   const etcd = ETCD;
   if (!etcd) throw new Error('no etcd binary (install Debian\'s etcd-server, or set KCS_ETCD)');
   const dir = mkdtempSync(join(tmpdir(), 'kcs-etcd-'));
@@ -144,8 +180,10 @@ async function startMembers(count: number, opts: EtcdStartOptions): Promise<{ me
   // A token of its own, so members of another cluster on reused ports never take it for theirs.
   const token = `kcs-${randomUUID()}`;
   const timeoutMs = opts.timeoutMs ?? 20_000;
+  const tls = opts.tls ? await writeTlsFiles(dir) : undefined;
+  const tlsFlags = tls ? ['--cert-file', join(dir, 'server.crt'), '--key-file', join(dir, 'server.key'), '--trusted-ca-file', tls.caFile, '--client-cert-auth'] : [];
   const members = specs.map((s) => {
-    const client = `http://127.0.0.1:${s.clientPort}`;
+    const client = `${tls ? 'https' : 'http'}://127.0.0.1:${s.clientPort}`;
     return runMember(etcd, s.name, s.clientPort, [
       '--name', s.name, '--data-dir', join(dir, s.name),
       '--listen-client-urls', client, '--advertise-client-urls', client,
@@ -154,7 +192,8 @@ async function startMembers(count: number, opts: EtcdStartOptions): Promise<{ me
       '--logger', 'zap', '--log-level', 'error',
       // The limits kcs's batched writes need, unless a test wants etcd's defaults.
       ...(opts.defaultLimits ? [] : ETCD_LIMIT_FLAGS),
-    ], timeoutMs);
+      ...tlsFlags,
+    ], timeoutMs, tls);
   });
   // Should this process end without stopping them, the members go with it.
   const killOnExit = () => { for (const m of members) m.killNow(); };
@@ -172,13 +211,28 @@ async function startMembers(count: number, opts: EtcdStartOptions): Promise<{ me
     await stop();
     throw err;
   }
-  return { members, stop };
+  return { members, stop, tls };
+}
+
+/**
+ * A CA, a serving certificate for loopback signed by it, and a client
+ * certificate (CN root, etcd's user when it takes names from
+ * certificates), written into dir.
+ */
+async function writeTlsFiles(dir: string): Promise<EtcdTlsFiles> {
+  const ca = await createCa('kcs-etcd-ca');
+  const server = await issueServingCert(ca, 'etcd', ['127.0.0.1', 'localhost']);
+  const client = await issueClientCert(ca, 'root');
+  const files: Record<string, string> = { 'ca.crt': ca.certPem, 'server.crt': server.certPem, 'server.key': server.keyPem, 'client.crt': client.certPem, 'client.key': client.keyPem };
+  for (const [name, pem] of Object.entries(files)) writeFileSync(join(dir, name), pem, { mode: 0o600 });
+  return { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'client.crt'), keyFile: join(dir, 'client.key') };
 }
 
 /** Starts one, and answers once its /health says true (within timeoutMs). */
 export async function startEtcd(opts: EtcdStartOptions = {}): Promise<EtcdProcess> {
-  const { members: [member], stop } = await startMembers(1, opts);
+  const { members: [member], stop, tls } = await startMembers(1, opts);
   return {
+    tls,
     name: member!.name,
     endpoint: member!.endpoint,
     get pid() { return member!.pid; },

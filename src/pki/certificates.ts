@@ -1,6 +1,7 @@
 // The cluster's certificates, made with @peculiar/x509 over Node's WebCrypto:
 // a CA (the trust root a kubeconfig carries as certificate-authority-data)
-// and serving certificates it signs for the API server. ECDSA P-256 keys:
+// and serving certificates it signs for the API server (and client
+// certificates, for an etcd that checks them). ECDSA P-256 keys:
 // generated in milliseconds, and accepted by kubectl, Go and Node alike.
 import 'reflect-metadata'; // @peculiar/x509's dependency injection needs the Reflect API before it loads
 import * as x509 from '@peculiar/x509';
@@ -79,6 +80,33 @@ export async function issueServingCert(ca: KeyPairPem, commonName: string, hosts
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(names),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+    ],
+  });
+  return { certPem: cert.toString('pem') + '\n', keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+/**
+ * A client certificate signed by the CA: TLS client authentication as
+ * commonName (an etcd that checks client certificates takes the CN as the
+ * user).
+ */
+export async function issueClientCert(ca: KeyPairPem, commonName: string, now = new Date()): Promise<KeyPairPem> {
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
+    subject: `CN=${commonName}`,
+    issuer: caCert.subject,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + SERVING_DAYS * DAY_MS),
+    signingAlgorithm: ALGORITHM,
+    signingKey: await importKeyPem(ca.keyPem),
+    publicKey: keys.publicKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });

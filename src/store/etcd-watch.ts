@@ -35,6 +35,10 @@ export async function watchEtcd(
       stop() {
         if (stopped) return;
         stopped = true;
+        // Ended before it is cancelled: the etcd3 client takes an error on a
+        // stream still writable (the cancel's own) for a failing member and
+        // closes every connection to it, failing the calls waiting on them.
+        stream.end();
         stream.cancel();
       },
     };

@@ -28,6 +28,19 @@ export const ETCD_LIMIT_FLAGS = ['--max-txn-ops=4096', '--max-request-bytes=3355
  * second at a time.
  */
 export const CALL_DEADLINE_MS = 5_000;
+
+/**
+ * A call queued on a connection that was closed before it could start. The
+ * etcd3 client closes every connection to a member when any stream on it
+ * fails, a watch stream it ends itself included (once its last watch stops),
+ * and calls still waiting for a new connection fail so: over TLS, whose
+ * handshake keeps them waiting longer, often. Nothing reached etcd, so the
+ * call is sent again whatever it was (up to UNSENT_RETRIES times).
+ */
+function neverStarted(err: unknown): boolean {
+  return /Channel closed before call started/.test((err as Error)?.message ?? '');
+}
+const UNSENT_RETRIES = 10;
 /**
  * The list of every key (the object cache's load: 150,000 pods and more at
  * scale) may take longer to send; lists that answer a request keep the
@@ -62,6 +75,15 @@ export interface EtcdStoreOptions {
    * would grow until etcd refuses writes.
    */
   historyLimit?: number;
+  /** Talk to etcd over TLS (https), trusting this CA, with a client certificate if etcd checks them. */
+  tls?: EtcdTls;
+}
+
+/** What kube-apiserver's --etcd-cafile, --etcd-certfile and --etcd-keyfile name: PEM text. */
+export interface EtcdTls {
+  ca: string;
+  cert?: string;
+  key?: string;
 }
 
 /** The endpoints of an `etcd://host:port[,host:port...]` store URL; undefined for anything else. */
@@ -123,7 +145,13 @@ export class EtcdStore implements Store {
     const { Etcd3, GRPCUnavailableError } = await import('etcd3');
     const { circuitBreaker, ConsecutiveBreaker, handleType, noop } = await import('cockatiel');
     const client = new Etcd3({
-      hosts: options.endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `http://${e}`)),
+      hosts: options.endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `${options.tls ? 'https' : 'http'}://${e}`)),
+      ...(options.tls && {
+        credentials: {
+          rootCertificate: Buffer.from(options.tls.ca),
+          ...(options.tls.cert !== undefined && options.tls.key !== undefined && { certChain: Buffer.from(options.tls.cert), privateKey: Buffer.from(options.tls.key) }),
+        },
+      }),
       // The object cache lists every key at start: no 4 MiB cap on an answer.
       grpcOptions: { 'grpc.max_receive_message_length': -1 },
       dialTimeout: 5_000,
@@ -213,13 +241,14 @@ export class EtcdStore implements Store {
   async watch(prefix: string, fromRevision: number, callbacks: WatchCallbacks): Promise<WatchHandle> {
     this.assertOpen();
     const entry = { handle: undefined as unknown as WatchHandle, callbacks };
-    const handle = await watchEtcd(this.client.watchClient, this.keys, prefix, fromRevision, {
+    // Until etcd has created it, a watch has delivered nothing: one whose stream never started is opened again.
+    const handle = await this.resent(() => watchEtcd(this.client.watchClient, this.keys, prefix, fromRevision, {
       onEvent: callbacks.onEvent,
       onError: (err) => {
         this.watches.delete(entry);
         callbacks.onError?.(err);
       },
-    }, (revision) => this.historyKept(revision), (err) => unavailable(this.endpoints, err)).catch(this.fail);
+    }, (revision) => this.historyKept(revision), (err) => unavailable(this.endpoints, err))).catch(this.fail);
     entry.handle = {
       stop: () => {
         this.watches.delete(entry);
@@ -306,11 +335,18 @@ export class EtcdStore implements Store {
    * may have been applied by the first.
    */
   private async resent<T>(send: () => Promise<T>, onResend?: () => void): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1, unsent = 0; ; attempt++) {
       try {
         return await send();
       } catch (err) {
-        if (!this.resending.unreachable(err) || attempt >= this.resending.attempts || this.closed) throw err;
+        if (this.closed) throw err;
+        // Never sent: always safe to send, after the new connection has had a moment.
+        if (neverStarted(err) && ++unsent <= UNSENT_RETRIES) {
+          attempt--;
+          await new Promise((r) => setTimeout(r, 20 * unsent));
+          continue;
+        }
+        if (!this.resending.unreachable(err) || attempt >= this.resending.attempts) throw err;
         onResend?.();
       }
     }

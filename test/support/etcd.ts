@@ -3,7 +3,7 @@
 // test file ends. Without an etcd binary those tests are skipped, or fail
 // when KCS_REQUIRE_ETCD=1 (CI), as the Docker and Prometheus tests do.
 import test, { type Implementation } from 'ava';
-import { ETCD, startEtcd as startEtcdProcess } from '../../tools/etcd-process.ts';
+import { ETCD, startEtcd as startEtcdProcess, type EtcdTlsFiles } from '../../tools/etcd-process.ts';
 
 export { ETCD };
 const required = process.env.KCS_REQUIRE_ETCD === '1';
@@ -19,25 +19,28 @@ export interface RunningEtcd {
   /** host:port of its client URL. */
   endpoint: string;
   pid: number;
+  /** Started with tls: its CA, and a client certificate it accepts. */
+  tls?: EtcdTlsFiles;
 }
 
 /**
  * One etcd for the whole test file, started by the first test that asks and
  * stopped after the last. Call at the top level of the file (it registers
- * the hook that stops it).
+ * the hook that stops it). With tls, it serves only TLS clients showing a
+ * certificate from its CA.
  */
-export function sharedEtcd(): () => Promise<RunningEtcd> {
+export function sharedEtcd(opts: { tls?: boolean } = {}): () => Promise<RunningEtcd> {
   let started: Promise<{ etcd: RunningEtcd; stop: () => Promise<void> }> | undefined;
   test.after.always(async () => {
     if (started) await (await started.catch(() => undefined))?.stop();
   });
   return async () => {
-    started ??= startEtcd();
+    started ??= startEtcd(opts.tls ?? false);
     return (await started).etcd;
   };
 }
 
-async function startEtcd(): Promise<{ etcd: RunningEtcd; stop: () => Promise<void> }> {
-  const running = await startEtcdProcess();
-  return { etcd: { endpoint: running.endpoint, pid: running.pid }, stop: running.stop };
+async function startEtcd(tls: boolean): Promise<{ etcd: RunningEtcd; stop: () => Promise<void> }> {
+  const running = await startEtcdProcess({ tls });
+  return { etcd: { endpoint: running.endpoint, pid: running.pid, tls: running.tls }, stop: running.stop };
 }

@@ -45,8 +45,9 @@ export default class Down extends Command {
    */
   private async refuseWhileServersRun(dir: string): Promise<void> {
     const { rememberedStore, openStore } = await import('../../store/open.ts');
-    const storeUrl = rememberedStore(dir);
-    if (!storeUrl) return;
+    const remembered = rememberedStore(dir);
+    if (!remembered) return;
+    const storeUrl = remembered.url;
     const { unexpiredApiServers } = await import('../../controllers/apiserver-leases.ts');
     const { kindByName } = await import('../../objects/kinds.ts');
     const { prefixFor } = await import('../../api/registry.ts');
@@ -54,7 +55,7 @@ export default class Down extends Command {
     let live: ReturnType<typeof unexpiredApiServers>;
     let store: Awaited<ReturnType<typeof openStore>> | undefined;
     try {
-      store = await openStore(storeUrl, dir);
+      store = await openStore(storeUrl, dir, remembered.etcdTls);
       const { items } = await store.list(prefixFor(kindByName('Lease')!, CONTROLLER_LEASE_NAMESPACE));
       live = unexpiredApiServers(items.map((kv) => JSON.parse(kv.value)), Date.now());
     } catch (err) {

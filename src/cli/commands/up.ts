@@ -2,7 +2,7 @@ import { Command } from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
 import { clientConfigPath, DEFAULT_HOST, DEFAULT_PORT, stateDir, writeClientConfig } from '../../config.ts';
 import { RUNTIME_CHOICES, type RuntimeChoice } from '../../runtime/select.ts';
-import { isSharedStore } from '../../store/open.ts';
+import { etcdTlsOf, isSharedStore } from '../../store/open.ts';
 import { electionTimings, leaderElectionFlags } from '../leader-election-flags.ts';
 
 /**
@@ -18,6 +18,7 @@ const HEARTBEATS: Record<'docker' | 'virtual', { heartbeatMs: number; nodeGraceM
 
 /** How long `kcs up` may take to stop before it exits anyway. */
 const SHUTDOWN_LIMIT_MS = 4500;
+const ETCD_SUGGESTION = 'check --store (etcd://host:port of running etcd members), and for an etcd serving TLS --etcd-cafile, --etcd-certfile and --etcd-keyfile';
 
 export default class Up extends Command {
   static override summary = 'Run a local control plane (API server and embedded store) in the foreground.';
@@ -31,6 +32,9 @@ export default class Up extends Command {
   static override flags = {
     'state-dir': Flags.string({ summary: 'Where the store and the admin token live (default $KCS_STATE_DIR or ~/.kcs).' }),
     store: Flags.string({ summary: 'Keep the objects in etcd (etcd://host:port[,host:port...]) instead of the SQLite file in the state directory.' }),
+    'etcd-cafile': Flags.string({ summary: 'Reach etcd over TLS (https), trusting this CA (PEM) for its serving certificate (kube-apiserver\'s flag).' }),
+    'etcd-certfile': Flags.string({ summary: 'With --etcd-cafile: the client certificate (PEM) to show an etcd that checks them (--client-cert-auth).' }),
+    'etcd-keyfile': Flags.string({ summary: 'The private key (PEM) of --etcd-certfile.' }),
     host: Flags.string({ summary: 'Address to listen on. Anything but loopback exposes the API to the network.', default: DEFAULT_HOST }),
     port: Flags.integer({ summary: 'Port to listen on (0 picks a free one).', default: DEFAULT_PORT, min: 0, max: 65535 }),
     tls: Flags.boolean({
@@ -72,6 +76,12 @@ export default class Up extends Command {
       const flag = (err as { range?: string }).range === 'service' ? '--service-cluster-ip-range' : '--cluster-cidr';
       this.error(`${flag}: ${(err as Error).message}`, { exit: 2 });
     }
+    let etcdTls: ReturnType<typeof etcdTlsOf>;
+    try {
+      etcdTls = etcdTlsOf(flags.store, { caFile: flags['etcd-cafile'], certFile: flags['etcd-certfile'], keyFile: flags['etcd-keyfile'] });
+    } catch (err) {
+      this.error((err as Error).message, { exit: 2 });
+    }
     let timings: ReturnType<typeof electionTimings>;
     try {
       timings = electionTimings(flags);
@@ -83,9 +93,9 @@ export default class Up extends Command {
     const leaderElection = elected && timings ? timings : flags['leader-elect'];
     try {
       // Several servers on one etcd are one cluster: their machines carry its id, kept in the store.
-      await adoptClusterIdentity(flags.store, dir, log);
+      await adoptClusterIdentity(flags.store, dir, log, etcdTls);
     } catch (err) {
-      this.error((err as Error).message, { exit: 1, suggestions: ['check --store: etcd://host:port of running etcd members'] });
+      this.error((err as Error).message, { exit: 1, suggestions: [ETCD_SUGGESTION] });
     }
     let selected: Awaited<ReturnType<typeof selectRuntime>>;
     try {
@@ -99,7 +109,7 @@ export default class Up extends Command {
     try {
       const timing = HEARTBEATS[selected.runtime?.kind ?? 'docker'];
       cp = await startControlPlane({
-        stateDir: dir, store: flags.store, host: flags.host, port: flags.port, tls: flags.tls, runtime: selected.runtime, maxRestarts: flags['max-restarts'], log,
+        stateDir: dir, store: flags.store, etcdTls, host: flags.host, port: flags.port, tls: flags.tls, runtime: selected.runtime, maxRestarts: flags['max-restarts'], log,
         leaderElection, clusterCidr: flags['cluster-cidr'], serviceClusterIpRange: flags['service-cluster-ip-range'],
         heartbeatMs: flags['heartbeat-ms'] ?? timing.heartbeatMs, nodeGraceMs: flags['node-grace-ms'] ?? timing.nodeGraceMs,
       });
@@ -107,7 +117,7 @@ export default class Up extends Command {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') this.error(`port ${flags.port} on ${flags.host} is in use`, { exit: 1, suggestions: ['pick another with --port, or --port 0 for any free port'] });
       if (e.name === 'StateLockedError') this.error(e.message, { exit: 1, suggestions: ['stop the other kcs up, or use another --state-dir'] });
-      if (e.name === 'StoreError') this.error(e.message, { exit: 1, suggestions: ['check --store: etcd://host:port of running etcd members'] });
+      if (e.name === 'StoreError') this.error(e.message, { exit: 1, suggestions: [ETCD_SUGGESTION] });
       if (e.name === 'NetworksDisagreeError') this.error(e.message, { exit: 1 });
       throw err;
     }
@@ -116,7 +126,7 @@ export default class Up extends Command {
     writeClientConfig(configPath, { server: cp.url, token: cp.adminToken, ca: cp.caPem, dashboard: dashboard?.url });
     this.log(`kcs control plane listening on ${cp.url}`);
     this.log(`state:         ${dir}`);
-    if (flags.store) this.log(`store:         ${flags.store}`);
+    if (flags.store) this.log(`store:         ${flags.store}${etcdTls ? ` over TLS (CA ${etcdTls.caFile}${etcdTls.certFile ? `, client certificate ${etcdTls.certFile}` : ''})` : ''}`);
     this.log(selected.note);
     if (selected.runtime) this.log(`heartbeats:    every ${cp.heartbeatMs} ms, a node failed after ${cp.nodeGraceMs} ms without one`);
     if (cp.leaderElector) this.log(`controllers:   elected as ${cp.leaderElector.identity}: ${cp.leaderElector.isLeader ? 'leading' : 'waiting for the leader\'s Lease to lapse'}`);
