@@ -5,10 +5,11 @@
 //
 //   node bench/api.ts [--pods 10000] [--gets 50000] [--updates N] [--concurrency 50]
 //                     [--warmup 500] [--time-limit 200] [--cpu-prof DIR] [--transport http|https|both]
-//                     [--store sqlite|etcd|both]
+//                     [--store sqlite|etcd|etcd-tls|both|a,b,...]
 // --store etcd starts a private etcd (Debian's etcd-server, or KCS_ETCD) on
 // loopback ports of its own and runs the server with --store etcd://...;
-// both: the same phases on SQLite and on etcd, side by side.
+// etcd-tls, one serving only TLS clients with a client certificate; both:
+// the same phases on SQLite and on etcd; a list: each beside the first.
 // Env equivalents: KCS_BENCH_PODS, KCS_BENCH_GETS, KCS_BENCH_UPDATES,
 // KCS_BENCH_CONCURRENCY, KCS_BENCH_WARMUP, KCS_BENCH_TIME_LIMIT, KCS_BENCH_STORE.
 import type { Agent } from 'node:http';
@@ -176,18 +177,19 @@ async function main(): Promise<number> {
       await store.stop();
     }
   }
-  if (STORES.length > 1) {
-    // The same phases on each store, side by side (the first transport's runs).
+  for (const other of STORES.slice(1)) {
+    // The same phases on each store beside the first, side by side (the first transport's runs).
+    const first = STORES[0]!;
     const on = (store: StoreName) => results.find((r) => r.store === store && r.transport === TRANSPORTS[0])!.summary;
-    const [a, b] = [on('sqlite'), on('etcd')];
-    const rows: Array<Array<string | number>> = [['phase', 'sqlite req/s', 'etcd req/s', 'etcd/sqlite', 'sqlite p99 ms', 'etcd p99 ms']];
+    const [a, b] = [on(first), on(other)];
+    const rows: Array<Array<string | number>> = [['phase', `${first} req/s`, `${other} req/s`, `${other}/${first}`, `${first} p99 ms`, `${other} p99 ms`]];
     for (const k of ['creates', 'gets', 'patches'] as const) {
       if (a[k] && b[k]) rows.push([k, a[k]!.perSec, b[k]!.perSec, round(b[k]!.perSec / a[k]!.perSec), a[k]!.p99Ms, b[k]!.p99Ms]);
     }
     if (a.list && b.list) rows.push([`list of ${a.list.items} (p50 ms)`, a.list.p50Ms, b.list.p50Ms, round(b.list.p50Ms / a.list.p50Ms), '', '']);
-    console.log(`\netcd against SQLite (${TRANSPORTS[0]}):`);
+    console.log(`\n${other} against ${first} (${TRANSPORTS[0]}):`);
     printTable(rows);
-    console.log(JSON.stringify({ bench: 'kcs-api-stores', transport: TRANSPORTS[0], sqlite: a, etcd: b }));
+    console.log(JSON.stringify({ bench: 'kcs-api-stores', transport: TRANSPORTS[0], [first]: a, [other]: b }));
   }
   const plain = results.find((r) => r.transport === 'http' && r.store === STORES[0])?.summary;
   const tls = results.find((r) => r.transport === 'https' && r.store === STORES[0])?.summary;
