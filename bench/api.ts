@@ -17,7 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { apiAgent, checkBuild, Deadline, httpCall, intOpt, machineCpu, msSince, printTable, round, roundAll, startChildControlPlane, summarize, type ChildControlPlane, type Summary, runMain } from './lib.ts';
-import { startStore, storesOpt, type StoreName } from './stores.ts';
+import { startStore, storesOpt, type BenchStore, type StoreName } from './stores.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -169,7 +169,7 @@ async function main(): Promise<number> {
     try {
       for (const transport of TRANSPORTS) {
         console.log(`\n== ${transport}, ${name}${store.etcd ? ` (etcd ${store.etcd.endpoint}, pid ${store.etcd.pid})` : ''} ==`);
-        const run = await runServer(transport, env, profDir, store.upArgs);
+        const run = await runServer(transport, env, profDir, store);
         status ||= run.status;
         results.push({ transport, store: name, summary: run.summary });
       }
@@ -224,7 +224,8 @@ interface PhaseFigures { perSec: number; p99Ms: number; srvCpuPct: number; [fiel
 /** The run's JSON line; what the TLS comparison reads of it is typed. */
 interface BenchSummary { creates?: PhaseFigures; gets?: PhaseFigures; patches?: PhaseFigures; list?: { items: number; p50Ms: number; [field: string]: unknown }; [field: string]: unknown }
 
-async function runServer(transport: Transport, env: Record<string, string>, profDir: string | undefined, storeArgs: string[]): Promise<{ status: number; summary: BenchSummary }> {
+async function runServer(transport: Transport, env: Record<string, string>, profDir: string | undefined, store: BenchStore): Promise<{ status: number; summary: BenchSummary }> {
+  const storeArgs = store.upArgs;
   // The API server and store alone (--runtime none: no controllers), so the
   // figures are the API's, not those of a scheduler reacting to each pod.
   const cp = await startChildControlPlane({ env, args: ['--runtime', 'none', ...storeArgs], tls: transport === 'https' });
@@ -319,7 +320,7 @@ async function runServer(transport: Transport, env: Record<string, string>, prof
   if (profDir) console.log(`server CPU profile written to ${profDir}`);
 
   const summary: BenchSummary = {
-    bench: 'kcs-api', transport, store: storeArgs.length ? 'etcd' : 'sqlite', node: process.version, cpus: cpus().length, loadAvg1m: round(loadAtStart[0]), concurrency: CONCURRENCY, warmup: WARMUP,
+    bench: 'kcs-api', transport, store: store.name, node: process.version, cpus: cpus().length, loadAvg1m: round(loadAtStart[0]), concurrency: CONCURRENCY, warmup: WARMUP,
     creates: create && { n: create.count, perSec: round(create.perSec), ...pick(create.latency), srvCpuPct: round(create.serverCpuPct), srvSysPct: round(create.serverSysPct), otherCpuPct: round(create.otherCpuPct) },
     gets: get && { n: get.count, perSec: round(get.perSec), ...pick(get.latency), srvCpuPct: round(get.serverCpuPct), srvSysPct: round(get.serverSysPct), otherCpuPct: round(get.otherCpuPct) },
     pacedCreates: by(`create@${TARGETS.createsPerSec}/s`) && { rate: TARGETS.createsPerSec, ...pick(by(`create@${TARGETS.createsPerSec}/s`)!.latency) },
