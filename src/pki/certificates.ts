@@ -63,27 +63,12 @@ export async function createCa(commonName: string, now = new Date()): Promise<Ke
 
 /** A server certificate for these names and addresses (each a DNS name or an IP), signed by the CA. */
 export async function issueServingCert(ca: KeyPairPem, commonName: string, hosts: string[], now = new Date()): Promise<KeyPairPem> {
-  const caCert = new x509.X509Certificate(ca.certPem);
-  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const names = [...new Set(hosts)].map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }));
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serialNumber(),
-    subject: `CN=${commonName}`,
-    issuer: caCert.subject,
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + SERVING_DAYS * DAY_MS),
-    signingAlgorithm: ALGORITHM,
-    signingKey: await importKeyPem(ca.keyPem),
-    publicKey: keys.publicKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(names),
-      await x509.AuthorityKeyIdentifierExtension.create(caCert),
-    ],
-  });
-  return { certPem: cert.toString('pem') + '\n', keyPem: await exportKeyPem(keys.privateKey) };
+  return issueLeaf(ca, commonName, now, [
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    new x509.SubjectAlternativeNameExtension(names),
+  ]);
 }
 
 /**
@@ -92,6 +77,14 @@ export async function issueServingCert(ca: KeyPairPem, commonName: string, hosts
  * user).
  */
 export async function issueClientCert(ca: KeyPairPem, commonName: string, now = new Date()): Promise<KeyPairPem> {
+  return issueLeaf(ca, commonName, now, [
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+  ]);
+}
+
+/** A new key and a certificate for it that is no CA, signed by ca, with these uses. */
+async function issueLeaf(ca: KeyPairPem, commonName: string, now: Date, uses: x509.Extension[]): Promise<KeyPairPem> {
   const caCert = new x509.X509Certificate(ca.certPem);
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.create({
@@ -105,8 +98,7 @@ export async function issueClientCert(ca: KeyPairPem, commonName: string, now = 
     publicKey: keys.publicKey,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      ...uses,
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
