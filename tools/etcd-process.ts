@@ -44,6 +44,8 @@ export interface EtcdCluster {
   readonly members: EtcdMember[];
   /** Ends every member for good and removes their data dirs. */
   stop(): Promise<void>;
+  /** Started with tls: what a client needs to reach it. */
+  tls?: EtcdTlsFiles;
 }
 
 export interface EtcdStartOptions {
@@ -244,6 +246,6 @@ export async function startEtcd(opts: EtcdStartOptions = {}): Promise<EtcdProces
 
 /** Starts a cluster of several members (3 by default), and answers once each says it is healthy. */
 export async function startEtcdCluster(opts: EtcdStartOptions & { members?: number } = {}): Promise<EtcdCluster> {
-  const { members, stop } = await startMembers(opts.members ?? 3, opts);
-  return { endpoints: members.map((m) => m.endpoint), members, stop };
+  const { members, stop, tls } = await startMembers(opts.members ?? 3, opts);
+  return { endpoints: members.map((m) => m.endpoint), members, stop, tls };
 }

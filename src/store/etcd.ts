@@ -31,11 +31,13 @@ export const CALL_DEADLINE_MS = 5_000;
 
 /**
  * A call queued on a connection that was closed before it could start. The
- * etcd3 client closes every connection to a member when any stream on it
- * fails, a watch stream it ends itself included (once its last watch stops),
- * and calls still waiting for a new connection fail so: over TLS, whose
- * handshake keeps them waiting longer, often. Nothing reached etcd, so the
- * call is sent again whatever it was (up to UNSENT_RETRIES times).
+ * etcd3 client closes every connection to a member when a stream on it
+ * fails or a call fails unavailable (this failure included), and calls
+ * still waiting for a new connection fail so: over TLS, whose handshake
+ * keeps them waiting longer, often. Nothing reached etcd, so the call is
+ * sent again whatever it was, after a pause growing by 20 ms a try, up to
+ * UNSENT_RETRIES times; such failures do not count against the member in
+ * its circuit breaker.
  */
 function neverStarted(err: unknown): boolean {
   return /Channel closed before call started/.test((err as Error)?.message ?? '');
@@ -143,7 +145,7 @@ export class EtcdStore implements Store {
   /** Connects to etcd; fails if no endpoint answers. */
   static async open(options: EtcdStoreOptions): Promise<EtcdStore> {
     const { Etcd3, GRPCUnavailableError } = await import('etcd3');
-    const { circuitBreaker, ConsecutiveBreaker, handleType, noop } = await import('cockatiel');
+    const { circuitBreaker, ConsecutiveBreaker, handleWhen, noop } = await import('cockatiel');
     const client = new Etcd3({
       hosts: options.endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `${options.tls ? 'https' : 'http'}://${e}`)),
       ...(options.tls && {
@@ -161,7 +163,8 @@ export class EtcdStore implements Store {
         // A member is passed over when its connection fails, not when a call
         // outlasts its deadline: a slow moment (a leader election, a loaded
         // machine) would otherwise shut healthy members out for seconds.
-        host: () => circuitBreaker(handleType(GRPCUnavailableError), { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(3) }),
+        // A call that never started (see neverStarted) says nothing of the member.
+        host: () => circuitBreaker(handleWhen((err) => err instanceof GRPCUnavailableError && !neverStarted(err)), { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(3) }),
         // Calls are sent again by the store itself (resent), which knows a write from a read.
         global: noop,
       },
@@ -241,14 +244,19 @@ export class EtcdStore implements Store {
   async watch(prefix: string, fromRevision: number, callbacks: WatchCallbacks): Promise<WatchHandle> {
     this.assertOpen();
     const entry = { handle: undefined as unknown as WatchHandle, callbacks };
-    // Until etcd has created it, a watch has delivered nothing: one whose stream never started is opened again.
+    // A watch is opened again only while it has delivered nothing (it may
+    // replay history before it resolves): its owner would see events twice.
+    let delivered = false;
     const handle = await this.resent(() => watchEtcd(this.client.watchClient, this.keys, prefix, fromRevision, {
-      onEvent: callbacks.onEvent,
+      onEvent: (event) => {
+        delivered = true;
+        callbacks.onEvent(event);
+      },
       onError: (err) => {
         this.watches.delete(entry);
         callbacks.onError?.(err);
       },
-    }, (revision) => this.historyKept(revision), (err) => unavailable(this.endpoints, err))).catch(this.fail);
+    }, (revision) => this.historyKept(revision), (err) => unavailable(this.endpoints, err)), undefined, () => !delivered).catch(this.fail);
     entry.handle = {
       stop: () => {
         this.watches.delete(entry);
@@ -334,12 +342,12 @@ export class EtcdStore implements Store {
    * not sent again). onResend hears of each new send: a write sent twice
    * may have been applied by the first.
    */
-  private async resent<T>(send: () => Promise<T>, onResend?: () => void): Promise<T> {
+  private async resent<T>(send: () => Promise<T>, onResend?: () => void, mayResend: () => boolean = () => true): Promise<T> {
     for (let attempt = 1, unsent = 0; ; attempt++) {
       try {
         return await send();
       } catch (err) {
-        if (this.closed) throw err;
+        if (this.closed || !mayResend()) throw err;
         // Never sent: always safe to send, after the new connection has had a moment.
         if (neverStarted(err) && ++unsent <= UNSENT_RETRIES) {
           attempt--;

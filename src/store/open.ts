@@ -2,7 +2,7 @@
 // by default the SQLite file in the state directory, or an etcd cluster
 // (etcd://host:port[,host:port...]), which several API servers can share.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { etcdEndpointsOf, type EtcdTls } from './etcd.ts';
 import { SqliteStore } from './sqlite.ts';
 import { StoreError, type Store } from './store.ts';
@@ -41,7 +41,8 @@ export function etcdTlsOf(storeUrl: string | undefined, files: { caFile?: string
   if (files.caFile === undefined && files.certFile === undefined && files.keyFile === undefined) return undefined;
   if (!isSharedStore(storeUrl)) throw new StoreError('--etcd-cafile, --etcd-certfile and --etcd-keyfile are for a store on etcd: give --store etcd://host:port too');
   if (files.caFile === undefined) throw new StoreError('--etcd-certfile and --etcd-keyfile need --etcd-cafile: the CA that signed etcd\'s serving certificate');
-  const checked = { ...files, caFile: files.caFile };
+  // Absolute: kcs down reads them from wherever it is run.
+  const checked: EtcdTlsFiles = { caFile: resolve(files.caFile), ...(files.certFile !== undefined && { certFile: resolve(files.certFile) }), ...(files.keyFile !== undefined && { keyFile: resolve(files.keyFile) }) };
   readEtcdTls(checked);
   return checked;
 }

@@ -29,6 +29,7 @@ const POD = kindByName('Pod')!;
 const EVENT = kindByName('Event')!;
 const LEASE = kindByName('Lease')!;
 const LISTENING = /kcs control plane listening on (https:\/\/\S+)/;
+const GRACE_MS = 10_000;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -45,14 +46,18 @@ async function crashWhileMoving(t: ExecutionContext, transport: 'in-process' | '
   const clusterId = loadOrCreateClusterId(stateDir);
   const untrack = trackCluster(clusterId);
   const port = await freePort();
-  const up = () => spawnKcs(['up', '--port', String(port), '--state-dir', stateDir, '--runtime', transport === 'http' ? 'none' : 'docker']);
+  // A grace of 10 s, not the 3 s Docker nodes default to: while a takes 500
+  // pods, b starts and other test files run beside this one on two cores,
+  // a's renewals have reached the API 5 s apart (CI), which is load, not
+  // the queueing behind confirmations this test guards against.
+  const up = () => spawnKcs(['up', '--port', String(port), '--state-dir', stateDir, '--runtime', transport === 'http' ? 'none' : 'docker', '--node-grace-ms', String(GRACE_MS)]);
   const cp = up();
   const url = LISTENING.exec(await cp.waitForOutput(LISTENING, 120_000))![1]!;
   // What acts on the cluster, and what the test kills: kcs up itself, or kcs controllers over HTTP.
   const startControllers = async () => {
     if (transport === 'in-process') return cp;
     // Given the server, token and CA as flags: the controllers (and the agents they start) verify the API's certificate.
-    const controllers = spawnKcs(['controllers', '--runtime', 'docker', '--server', url, '--token', readFileSync(join(stateDir, 'controller.token'), 'utf8').trim(), '--certificate-authority', join(stateDir, 'pki', 'ca.crt')]);
+    const controllers = spawnKcs(['controllers', '--runtime', 'docker', '--node-grace-ms', String(GRACE_MS), '--server', url, '--token', readFileSync(join(stateDir, 'controller.token'), 'utf8').trim(), '--certificate-authority', join(stateDir, 'pki', 'ca.crt')]);
     await controllers.waitForOutput(/kcs controllers running/, 60_000);
     return controllers;
   };

@@ -5,7 +5,7 @@
 // flags) serving from it, with `kcs down` reaching it the same way.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createCa } from '../../src/pki/certificates.ts';
 import { EtcdStore } from '../../src/store/etcd.ts';
 import { openStore } from '../../src/store/open.ts';
@@ -81,11 +81,13 @@ etcdTest('kcs up --etcd-cafile --etcd-certfile --etcd-keyfile serves from an etc
   t.regex(oneLine(plain.stderr), /--etcd-cafile, --etcd-certfile and --etcd-keyfile/, 'the hint names the TLS flags');
 
   const dir = join(root, 'a');
-  const up = spawnKcs(['up', '--port', '0', '--state-dir', dir, '--store', store, '--etcd-cafile', tls!.caFile, '--etcd-certfile', tls!.certFile, '--etcd-keyfile', tls!.keyFile, '--runtime', 'none', '--no-dashboard', '--no-tls'], { stateDir: dir });
+  // Given relative to where kcs up runs; kcs down runs elsewhere (the repository) and must still find them.
+  const tlsDir = dirname(tls!.caFile);
+  const up = spawnKcs(['up', '--port', '0', '--state-dir', dir, '--store', store, '--etcd-cafile', basename(tls!.caFile), '--etcd-certfile', basename(tls!.certFile), '--etcd-keyfile', basename(tls!.keyFile), '--runtime', 'none', '--no-dashboard', '--no-tls'], { stateDir: dir, cwd: tlsDir });
   t.teardown(() => up.stop('SIGKILL'));
   const printed = await up.waitForOutput(/client config:/);
   const url = /kcs control plane listening on (\S+)/.exec(printed)![1]!;
-  t.regex(oneLine(printed), /store: etcd:\/\/\S+ over TLS \(CA \S+ca\.crt, client certificate \S+client\.crt\)/);
+  t.true(oneLine(printed).includes(`over TLS (CA ${tls!.caFile}, client certificate ${tls!.certFile})`), 'the files, made absolute');
   const client = new Client({ server: url, token: loadOrCreateAdminToken(dir) });
   t.teardown(() => client.close());
   const NAMESPACE = kindByName('Namespace')!;

@@ -14,6 +14,7 @@ export default class Controllers extends ClientCommand {
     ...connectionFlags,
     runtime: Flags.string({ summary: 'What runs the nodes.', options: RUNTIME_CHOICES.filter((c) => c !== 'none'), default: 'auto' }),
     'heartbeat-ms': Flags.integer({ summary: 'How often node agents renew their heartbeat Lease.', default: 1000, min: 100 }),
+    'node-grace-ms': Flags.integer({ summary: 'How long a node may miss heartbeats before it is declared failed and its pods moved (default 3000).', min: 200 }),
     'max-restarts': Flags.integer({ summary: 'Restarts of a failing pod on one node before it is moved to another (pods may set kcs.io/max-restarts).', default: 3, min: 1 }),
     // Off by default: a restarted process would otherwise wait out the Lease of the one it replaces.
     ...leaderElectionFlags,
@@ -39,7 +40,7 @@ export default class Controllers extends ClientCommand {
     if (!clusterId) this.error('the server does not publish a cluster id; pass --cluster-id', { exit: 1 });
     const { runtime, note } = await selectRuntime(flags.runtime as RuntimeChoice, { clusterId, log, virtualTransport: 'http' });
     const start = () => startControllers({
-      client, runtime: runtime!, server: client.server, ca: client.ca, heartbeatMs: flags['heartbeat-ms'], maxRestarts: flags['max-restarts'], log,
+      client, runtime: runtime!, server: client.server, ca: client.ca, heartbeatMs: flags['heartbeat-ms'], nodeGraceMs: flags['node-grace-ms'], maxRestarts: flags['max-restarts'], log,
       tokenFor: async (name) => (await client.request<{ status: { token: string } }>('POST', `/api/v1/nodes/${encodeURIComponent(name)}/token`, {})).body.status.token,
     });
     // Elected, the controllers run only while this process holds the Lease; stopping releases it.
