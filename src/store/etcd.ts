@@ -340,7 +340,9 @@ export class EtcdStore implements Store {
    * Sends a call, and again to another member while no member could be
    * reached (a refused or dropped connection; a call past its deadline is
    * not sent again). onResend hears of each new send: a write sent twice
-   * may have been applied by the first.
+   * may have been applied by the first. A call that never started is sent
+   * again whatever it was (see neverStarted). Nothing is sent again once
+   * mayResend says no.
    */
   private async resent<T>(send: () => Promise<T>, onResend?: () => void, mayResend: () => boolean = () => true): Promise<T> {
     for (let attempt = 1, unsent = 0; ; attempt++) {

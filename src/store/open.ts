@@ -8,6 +8,7 @@ import { SqliteStore } from './sqlite.ts';
 import { StoreError, type Store } from './store.ts';
 
 export const STORE_URL_FORMS = 'etcd://host:port[,host:port...]';
+const TLS_WITHOUT_ETCD = '--etcd-cafile, --etcd-certfile and --etcd-keyfile are for a store on etcd: give --store etcd://host:port too';
 
 /**
  * TLS to etcd, as kube-apiserver's --etcd-cafile, --etcd-certfile and
@@ -22,7 +23,7 @@ export interface EtcdTlsFiles {
 
 export async function openStore(storeUrl: string | undefined, stateDir: string, etcdTls?: EtcdTlsFiles): Promise<Store> {
   if (storeUrl === undefined || storeUrl === '') {
-    if (etcdTls) throw new StoreError('--etcd-cafile, --etcd-certfile and --etcd-keyfile are for a store on etcd: give --store etcd://host:port too');
+    if (etcdTls) throw new StoreError(TLS_WITHOUT_ETCD);
     return new SqliteStore(join(stateDir, 'kcs.db'));
   }
   const endpoints = etcdEndpointsOf(storeUrl);
@@ -39,7 +40,7 @@ export async function openStore(storeUrl: string | undefined, stateDir: string, 
  */
 export function etcdTlsOf(storeUrl: string | undefined, files: { caFile?: string; certFile?: string; keyFile?: string }): EtcdTlsFiles | undefined {
   if (files.caFile === undefined && files.certFile === undefined && files.keyFile === undefined) return undefined;
-  if (!isSharedStore(storeUrl)) throw new StoreError('--etcd-cafile, --etcd-certfile and --etcd-keyfile are for a store on etcd: give --store etcd://host:port too');
+  if (!isSharedStore(storeUrl)) throw new StoreError(TLS_WITHOUT_ETCD);
   if (files.caFile === undefined) throw new StoreError('--etcd-certfile and --etcd-keyfile need --etcd-cafile: the CA that signed etcd\'s serving certificate');
   // Absolute: kcs down reads them from wherever it is run.
   const checked: EtcdTlsFiles = { caFile: resolve(files.caFile), ...(files.certFile !== undefined && { certFile: resolve(files.certFile) }), ...(files.keyFile !== undefined && { keyFile: resolve(files.keyFile) }) };
