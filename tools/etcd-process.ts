@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createCa, issueClientCert, issueServingCert } from '../src/pki/certificates.ts';
 import { ETCD_LIMIT_FLAGS } from '../src/store/etcd.ts';
+import type { EtcdTlsFiles as StoreTlsFiles } from '../src/store/open.ts';
 
 /** The etcd binary: KCS_ETCD, else the first etcd on PATH; undefined if there is none. */
 export const ETCD = (process.env.KCS_ETCD ? [process.env.KCS_ETCD] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'etcd'))).find((p) => existsSync(p));
@@ -60,12 +61,8 @@ export interface EtcdStartOptions {
   tls?: boolean;
 }
 
-/** The PEM files of a TLS etcd: the CA, and a client certificate it accepts. */
-export interface EtcdTlsFiles {
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-}
+/** The PEM files of a TLS etcd: the CA, and a client certificate it accepts (what `kcs up --etcd-*file` takes). */
+export type EtcdTlsFiles = Required<StoreTlsFiles>;
 
 /** Free loopback ports, all distinct: each is held until every one is found. */
 async function freePorts(count: number): Promise<number[]> {
@@ -110,20 +107,20 @@ async function killed(proc: Process): Promise<void> {
  */
 async function healthy(proc: Process, client: string, timeoutMs: number, tls?: EtcdTlsFiles): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const credentials = tls && { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
   for (;;) {
     if (proc.child.exitCode !== null) throw new Error(`etcd exited with ${proc.child.exitCode}: ${proc.output().slice(-2000)}`);
-    const health = await getJson(`${client}/health`, tls).catch(() => undefined) as { health?: string } | undefined;
+    const health = await getJson(`${client}/health`, credentials).catch(() => undefined) as { health?: string } | undefined;
     if (health?.health === 'true') return;
     if (Date.now() > deadline) throw new Error(`etcd did not answer on ${client} (it printed: ${proc.output().slice(-2000)})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** A GET's JSON answer; over TLS with the client certificate given. */
-function getJson(url: string, tls?: EtcdTlsFiles): Promise<unknown> {
+/** A GET's JSON answer (undefined unless 200); over TLS with the CA and client certificate given. */
+function getJson(url: string, credentials: { ca: Buffer; cert: Buffer; key: Buffer } | undefined): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const options = tls ? { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : {};
-    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, options, (res) => {
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, credentials ?? {}, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (s: string) => { body += s; }).on('end', () => {
         try {

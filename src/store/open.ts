@@ -49,7 +49,7 @@ export function etcdTlsOf(storeUrl: string | undefined, files: { caFile?: string
 }
 
 /** The PEM files read, each refused by its flag's name when it cannot be. */
-function readEtcdTls(files: EtcdTlsFiles): EtcdTls {
+export function readEtcdTls(files: EtcdTlsFiles): EtcdTls {
   if ((files.certFile === undefined) !== (files.keyFile === undefined)) {
     throw new StoreError('--etcd-certfile and --etcd-keyfile go together: a client certificate needs its key');
   }

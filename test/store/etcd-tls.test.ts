@@ -3,12 +3,12 @@
 // contract over it; no store without the CA or the client certificate; and
 // `kcs up --etcd-cafile --etcd-certfile --etcd-keyfile` (kube-apiserver's
 // flags) serving from it, with `kcs down` reaching it the same way.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createCa } from '../../src/pki/certificates.ts';
 import { EtcdStore } from '../../src/store/etcd.ts';
-import { openStore } from '../../src/store/open.ts';
+import { openStore, readEtcdTls } from '../../src/store/open.ts';
 import { StoreError } from '../../src/store/store.ts';
 import { oneLine, runKcs, spawnKcs } from '../cli/helpers.ts';
 import { Client } from '../../src/client/http.ts';
@@ -18,10 +18,7 @@ import { etcdTest, sharedEtcd } from '../support/etcd.ts';
 import { storeContract } from './contract.ts';
 
 const etcd = sharedEtcd({ tls: true });
-const tlsOf = async () => {
-  const { tls } = await etcd();
-  return { ca: readFileSync(tls!.caFile, 'utf8'), cert: readFileSync(tls!.certFile, 'utf8'), key: readFileSync(tls!.keyFile, 'utf8') };
-};
+const tlsOf = async () => readEtcdTls((await etcd()).tls!);
 const openIn = async (dir: string) => EtcdStore.open({ endpoints: [(await etcd()).endpoint], keyPrefix: `/${basename(dir)}`, tls: await tlsOf() });
 
 storeContract('etcd over TLS', openIn, {
